@@ -1,0 +1,71 @@
+# Meridian — `make run` to try it, `make test` to check it. `make help` lists the rest.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HF_HUB_OFFLINE := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml beat schema check-deploy clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime ## Create .venv and install the runtime requirements
+
+install-dev: $(VENV)/.dev ## …and the development/test requirements
+
+migrate: install ## Apply database migrations
+	$(PY) manage.py migrate --noinput
+
+seed: migrate ## Load the demo advisor, clients, answers and goals (idempotent)
+	$(PY) manage.py seed_demo
+
+run: seed ## Set up everything and serve the app with demo data on http://127.0.0.1:8000
+	@echo "Meridian on http://$(HOST):$(PORT)/ — demo logins are in README.md"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+serve: install ## Production-style server (gunicorn; needs the production environment variables)
+	DJANGO_SETTINGS_MODULE=config.settings.production $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 3
+
+worker: install ## Celery worker for the default queue (needs CELERY_BROKER_URL)
+	$(VENV)/bin/celery -A config worker --queues default --concurrency 2 --loglevel INFO
+
+worker-ml: install ## Celery worker for the ml queue: one task at a time (needs CELERY_BROKER_URL)
+	$(VENV)/bin/celery -A config worker --queues ml --concurrency 1 --prefetch-multiplier 1 --loglevel INFO -n ml@%h
+
+beat: install ## Celery beat, the periodic-job scheduler (needs CELERY_BROKER_URL)
+	mkdir -p var && $(VENV)/bin/celery -A config beat --loglevel INFO
+
+test: install-dev ## Install what the tests need and run the whole suite
+	$(PY) -m pytest -q
+
+test-full: install-dev ## The suite including slow model-training tests
+	$(PY) -m pytest -q -m ''
+
+lint: install-dev ## ruff check, ruff format --check, mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+fmt: install-dev ## Format and autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+schema: install ## Write the OpenAPI schema to var/openapi.yaml (validated)
+	mkdir -p var && $(PY) manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+
+clean: ## Remove the virtualenv, the SQLite database and generated files
+	rm -rf $(VENV) db.sqlite3 var

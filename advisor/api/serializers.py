@@ -1,0 +1,399 @@
+"""Input serializers parse and validate; output serializers shape responses. No logic here."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import MAX_MONEY, Client, Goal, QuestionnaireResponse, RiskAssessment, User
+
+MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
+
+
+class InputSerializer(serializers.Serializer):
+    """Rejects fields it does not know, so a typo is a 400 rather than silently ignored."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = set(data) - set(self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {field: ["Unknown field."] for field in sorted(unknown)[:20]}
+                )
+        return super().to_internal_value(data)
+
+
+# --- Auth -----------------------------------------------------------------------------------
+
+
+class RegisterInputSerializer(InputSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class LoginInputSerializer(InputSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenCreateInputSerializer(LoginInputSerializer):
+    device_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class TokenRevokeInputSerializer(InputSerializer):
+    token_key = serializers.CharField(max_length=32, required=False)
+    all = serializers.BooleanField(required=False, default=False)
+
+
+class UserOutputSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+    client_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ("id", "email", "first_name", "last_name", "role", "client_id")
+
+    def get_role(self, user: User) -> str:
+        if user.is_superuser:
+            return "admin"
+        return "advisor" if user.is_staff else "client"
+
+    def get_client_id(self, user: User) -> int | None:
+        client = getattr(user, "client", None)
+        return client.pk if client is not None else None
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown once.")
+    token_key = serializers.CharField(help_text="The token's public prefix, to revoke it by.")
+    expiry = serializers.DateTimeField()
+    user = UserOutputSerializer()
+
+
+class DeviceTokenOutputSerializer(serializers.Serializer):
+    token_key = serializers.CharField()
+    device_name = serializers.CharField()
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField()
+
+
+class RevokedOutputSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField()
+
+
+class CsrfOutputSerializer(serializers.Serializer):
+    csrf_token = serializers.CharField()
+
+
+# --- Client profile -------------------------------------------------------------------------
+
+
+def _validate_birth_date(value: date | None) -> date | None:
+    if value is None:
+        return value
+    today = timezone.localdate()
+    age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
+    if age < 18:
+        raise serializers.ValidationError("Clients must be at least 18 years old.")
+    if age > 120:
+        raise serializers.ValidationError("Enter a real date of birth.")
+    return value
+
+
+class ClientUpdateInputSerializer(InputSerializer):
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    date_of_birth = serializers.DateField(
+        required=False, allow_null=True, validators=[_validate_birth_date]
+    )
+    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    country = serializers.RegexField(
+        r"^[A-Z]{2}$",
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid": "Use a two-letter ISO 3166 country code, e.g. US."},
+    )
+    phone = serializers.RegexField(
+        r"^\+[1-9]\d{6,14}$",
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid": "Use international format, e.g. +14155550100."},
+    )
+    tax_id = serializers.RegexField(
+        r"^[A-Za-z0-9-]{4,20}$",
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        error_messages={"invalid": "4–20 letters, digits or dashes."},
+    )
+    employment_status = serializers.ChoiceField(
+        Client.EmploymentStatus.choices, required=False, allow_blank=True
+    )
+    occupation_category = serializers.ChoiceField(
+        Client.OccupationCategory.choices, required=False, allow_blank=True
+    )
+    annual_income = serializers.DecimalField(
+        **MONEY_FIELD, min_value=Decimal("0"), max_value=MAX_MONEY, required=False, allow_null=True
+    )
+    net_worth = serializers.DecimalField(
+        **MONEY_FIELD, min_value=-MAX_MONEY, max_value=MAX_MONEY, required=False, allow_null=True
+    )
+    liquid_net_worth = serializers.DecimalField(
+        **MONEY_FIELD, min_value=Decimal("0"), max_value=MAX_MONEY, required=False, allow_null=True
+    )
+    dependents = serializers.IntegerField(
+        min_value=0, max_value=20, required=False, allow_null=True
+    )
+    marital_status = serializers.ChoiceField(
+        Client.MaritalStatus.choices, required=False, allow_blank=True
+    )
+    education_level = serializers.ChoiceField(
+        Client.EducationLevel.choices, required=False, allow_blank=True
+    )
+    tax_filing_status = serializers.ChoiceField(
+        Client.TaxFilingStatus.choices, required=False, allow_blank=True
+    )
+    investment_experience = serializers.ChoiceField(
+        Client.InvestmentExperience.choices, required=False, allow_blank=True
+    )
+    objective = serializers.ChoiceField(Client.Objective.choices, required=False, allow_blank=True)
+    time_horizon = serializers.ChoiceField(
+        Client.TimeHorizon.choices, required=False, allow_blank=True
+    )
+    liquidity_needs = serializers.ChoiceField(
+        Client.LiquidityNeeds.choices, required=False, allow_blank=True
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        liquid, total = attrs.get("liquid_net_worth"), attrs.get("net_worth")
+        if liquid is not None and total is not None and total >= 0 and liquid > total:
+            raise serializers.ValidationError(
+                {"liquid_net_worth": ["Liquid net worth cannot exceed net worth."]}
+            )
+        return attrs
+
+
+class ClientOutputSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email")
+    tax_id_masked = serializers.CharField(help_text="Only the last four characters are shown.")
+    advisor_name = serializers.SerializerMethodField()
+    kyc_complete = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Client
+        fields = (
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "phone",
+            "tax_id_masked",
+            "employment_status",
+            "occupation_category",
+            "annual_income",
+            "net_worth",
+            "liquid_net_worth",
+            "dependents",
+            "marital_status",
+            "education_level",
+            "tax_filing_status",
+            "investment_experience",
+            "objective",
+            "time_horizon",
+            "liquidity_needs",
+            "kyc_complete",
+            "kyc_completed_at",
+            "kyc_review_due",
+            "kyc_review_overdue",
+            "advisor_name",
+            "created_at",
+            "updated_at",
+        )
+
+    def get_advisor_name(self, client: Client) -> str | None:
+        return client.advisor.get_full_name() if client.advisor else None
+
+    def get_kyc_complete(self, client: Client) -> bool:
+        return client.kyc_completed_at is not None
+
+
+class AdvisorClientOutputSerializer(ClientOutputSerializer):
+    risk_level = serializers.IntegerField(allow_null=True, read_only=True)
+    risk_inconsistent = serializers.BooleanField(allow_null=True, read_only=True)
+
+    class Meta(ClientOutputSerializer.Meta):
+        fields = (*ClientOutputSerializer.Meta.fields, "risk_level", "risk_inconsistent")
+
+
+# --- Risk questionnaire ---------------------------------------------------------------------
+
+
+class ChoiceOutputSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+
+
+class QuestionOutputSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    text = serializers.CharField()
+    dimension = serializers.ChoiceField(["willingness", "capacity"])
+    help_text = serializers.CharField()
+    choices = ChoiceOutputSerializer(many=True)
+
+
+class QuestionSetOutputSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    title = serializers.CharField()
+    questions = QuestionOutputSerializer(many=True)
+
+
+@extend_schema_field(
+    {"type": "object", "additionalProperties": {"type": "string"}, "example": {"q": "a"}}
+)
+class AnswersField(serializers.JSONField):
+    """Free-form here: the service validates answers against the questionnaire version."""
+
+
+class QuestionnaireResponseInputSerializer(InputSerializer):
+    version = serializers.CharField(max_length=20)
+    answers = AnswersField()
+
+
+class FlagOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RiskAssessmentOutputSerializer(serializers.ModelSerializer):
+    flags = FlagOutputSerializer(many=True)
+    details = serializers.DictField()
+
+    class Meta:
+        model = RiskAssessment
+        fields = (
+            "method",
+            "risk_level",
+            "willingness_score",
+            "capacity_score",
+            "inconsistent",
+            "flags",
+            "details",
+            "created_at",
+        )
+
+
+class QuestionnaireResponseOutputSerializer(serializers.ModelSerializer):
+    answers = serializers.DictField(child=serializers.CharField())
+    assessments = RiskAssessmentOutputSerializer(many=True)
+
+    class Meta:
+        model = QuestionnaireResponse
+        fields = ("id", "version", "answers", "submitted_at", "assessments")
+
+
+class RiskProfileOutputSerializer(serializers.Serializer):
+    risk_level = serializers.IntegerField(source="assessment.risk_level")
+    willingness_score = serializers.IntegerField(source="assessment.willingness_score")
+    capacity_score = serializers.IntegerField(source="assessment.capacity_score")
+    willingness_level = serializers.IntegerField(
+        source="assessment.details.willingness_level", allow_null=True
+    )
+    capacity_level = serializers.IntegerField(
+        source="assessment.details.capacity_level", allow_null=True
+    )
+    inconsistent = serializers.BooleanField(source="assessment.inconsistent")
+    flags = FlagOutputSerializer(source="assessment.flags", many=True)
+    method = serializers.CharField(source="assessment.method")
+    questionnaire_version = serializers.CharField(source="response.version")
+    response_id = serializers.IntegerField(source="response.id")
+    assessed_at = serializers.DateTimeField(source="assessment.created_at")
+    explanation = serializers.SerializerMethodField()
+    second_opinions = RiskAssessmentOutputSerializer(many=True)
+
+    def get_explanation(self, profile: Any) -> str:
+        a = profile.assessment
+        limiting = (
+            "your capacity to bear losses"
+            if (a.capacity_score or 0) < (a.willingness_score or 0)
+            else "your willingness to take risk"
+        )
+        return (
+            f"Your willingness to take risk scores {a.willingness_score}/100 and your capacity "
+            f"to bear losses {a.capacity_score}/100. Your risk level, {a.risk_level} of 10, is set "
+            f"by the lower of the two, here {limiting}."
+        )
+
+
+# --- Goals ----------------------------------------------------------------------------------
+
+
+class GoalInputSerializer(InputSerializer):
+    goal_type = serializers.ChoiceField(Goal.GoalType.choices)
+    name = serializers.CharField(max_length=100)
+    target_amount = serializers.DecimalField(
+        **MONEY_FIELD, min_value=Decimal("1.00"), max_value=MAX_MONEY
+    )
+    currency = serializers.RegexField(
+        r"^[A-Z]{3}$",
+        required=False,
+        error_messages={"invalid": "Use a three-letter ISO 4217 code, e.g. USD."},
+    )
+    target_date = serializers.DateField()
+    initial_amount = serializers.DecimalField(
+        **MONEY_FIELD, min_value=Decimal("0"), max_value=MAX_MONEY, required=False
+    )
+    monthly_contribution = serializers.DecimalField(
+        **MONEY_FIELD, min_value=Decimal("0"), max_value=MAX_MONEY, required=False
+    )
+    priority = serializers.ChoiceField(Goal.Priority.choices, required=False)
+    status = serializers.ChoiceField(Goal.Status.choices, required=False)
+
+
+class GoalOutputSerializer(serializers.ModelSerializer):
+    target_amount = serializers.DecimalField(**MONEY_FIELD)
+    initial_amount = serializers.DecimalField(**MONEY_FIELD)
+    monthly_contribution = serializers.DecimalField(**MONEY_FIELD)
+
+    class Meta:
+        model = Goal
+        fields = (
+            "id",
+            "goal_type",
+            "name",
+            "target_amount",
+            "currency",
+            "target_date",
+            "initial_amount",
+            "monthly_contribution",
+            "priority",
+            "status",
+            "created_at",
+            "updated_at",
+        )
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The one error shape of the API."""
+
+    message = serializers.CharField()
+    code = serializers.CharField()
+    extra = serializers.DictField(
+        help_text="`fields` holds per-field errors for validation failures."
+    )
+

@@ -1,0 +1,46 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("auth/csrf/", views.CsrfApi.as_view(), name="auth-csrf"),
+    path("auth/register/", views.RegisterApi.as_view(), name="auth-register"),
+    path("auth/login/", views.LoginApi.as_view(), name="auth-login"),
+    path("auth/logout/", views.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/me/", views.MeApi.as_view(), name="auth-me"),
+    path("auth/token/", views.TokenCreateApi.as_view(), name="auth-token"),
+    path("auth/token/revoke/", views.TokenRevokeApi.as_view(), name="auth-token-revoke"),
+    path("auth/tokens/", views.TokenListApi.as_view(), name="auth-tokens"),
+    path("auth/tokens/<str:token_key>/", views.TokenDetailApi.as_view(), name="auth-token-detail"),
+    path("clients/me/", views.ClientMeApi.as_view(), name="client-me"),
+    path("questionnaire/", views.QuestionnaireApi.as_view(), name="questionnaire"),
+    path(
+        "questionnaire/responses/",
+        views.QuestionnaireResponseListApi.as_view(),
+        name="questionnaire-responses",
+    ),
+    path("risk-profile/", views.RiskProfileApi.as_view(), name="risk-profile"),
+    path("goals/", views.GoalListApi.as_view(), name="goals"),
+    path("goals/<int:goal_id>/", views.GoalDetailApi.as_view(), name="goal-detail"),
+    path("advisor/clients/", views.AdvisorClientListApi.as_view(), name="advisor-clients"),
+    path(
+        "advisor/clients/<int:client_id>/",
+        views.AdvisorClientDetailApi.as_view(),
+        name="advisor-client-detail",
+    ),
+    path(
+        "advisor/clients/<int:client_id>/goals/",
+        views.AdvisorClientGoalListApi.as_view(),
+        name="advisor-client-goals",
+    ),
+    path(
+        "advisor/clients/<int:client_id>/risk-profile/",
+        views.AdvisorClientRiskProfileApi.as_view(),
+        name="advisor-client-risk-profile",
+    ),
+    path(
+        "advisor/clients/<int:client_id>/questionnaire-responses/",
+        views.AdvisorClientQuestionnaireResponseListApi.as_view(),
+        name="advisor-client-questionnaire-responses",
+    ),
+]

@@ -1,0 +1,398 @@
+"""Thin views: parse, call one service or selector, serialize."""
+
+from typing import Any
+
+from django.middleware.csrf import get_token
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from .. import risk, selectors, services
+from ..exceptions import QuestionnaireInvalid, RiskProfileMissing
+from ..models import Client, DeviceToken, Goal
+from . import serializers as s
+
+ERRORS = {
+    400: OpenApiResponse(s.ApiErrorSerializer, description="Invalid input, with field errors."),
+    401: OpenApiResponse(s.ApiErrorSerializer, description="Not logged in."),
+    404: OpenApiResponse(s.ApiErrorSerializer, description="No such object for this user."),
+}
+
+
+class IsAdvisor(permissions.BasePermission):
+    """Staff users: advisors (their book) and admins (everyone)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+def _enforce_csrf(request: Request) -> None:
+    # DRF exempts anonymous calls from CSRF; a login that creates a session must not be.
+    SessionAuthentication().enforce_csrf(request)
+
+
+# --- Auth -----------------------------------------------------------------------------------
+
+
+class CsrfApi(APIView):
+    permission_classes = (permissions.AllowAny,)
+
+    @extend_schema(tags=["auth"], responses=s.CsrfOutputSerializer)
+    def get(self, request: Request) -> Response:
+        """Set the CSRF cookie and return its token, for the browser client."""
+        return Response({"csrf_token": get_token(request._request)})
+
+
+class RegisterApi(APIView):
+    permission_classes = (permissions.AllowAny,)
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"], request=s.RegisterInputSerializer, responses={201: s.UserOutputSerializer, **ERRORS}
+    )
+    def post(self, request: Request) -> Response:
+        payload = s.RegisterInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user = services.user_register(**payload.validated_data)
+        return Response(s.UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginApi(APIView):
+    permission_classes = (permissions.AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        request=s.LoginInputSerializer,
+        responses={200: s.UserOutputSerializer, 429: s.ApiErrorSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        """Browser login: starts a session. Send the CSRF token (GET /auth/csrf/) as X-CSRFToken."""
+        _enforce_csrf(request)
+        payload = s.LoginInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user = services.session_login(request=request._request, **payload.validated_data)
+        return Response(s.UserOutputSerializer(user).data)
+
+
+class LogoutApi(APIView):
+    permission_classes = (permissions.AllowAny,)
+
+    @extend_schema(tags=["auth"], request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        """End the session; with a token, revoke that device's token."""
+        if isinstance(request.auth, DeviceToken):
+            services.device_token_revoke(user=request.user, current=request.auth)
+        services.session_logout(request=request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    @extend_schema(tags=["auth"], responses={200: s.UserOutputSerializer, **ERRORS})
+    def get(self, request: Request) -> Response:
+        """The logged-in user."""
+        return Response(s.UserOutputSerializer(request.user).data)
+
+
+class TokenCreateApi(APIView):
+    permission_classes = (permissions.AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        request=s.TokenCreateInputSerializer,
+        responses={201: s.TokenOutputSerializer, 429: s.ApiErrorSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        """Mobile login: a token for this device, expiring after AUTH_TOKEN_TTL_DAYS."""
+        payload = s.TokenCreateInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        token, raw = services.device_token_issue(request=request._request, **payload.validated_data)
+        body = {"token": raw, "token_key": token.token_key, "expiry": token.expiry, "user": token.user}
+        return Response(s.TokenOutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class TokenRevokeApi(APIView):
+    @extend_schema(
+        tags=["auth"],
+        request=s.TokenRevokeInputSerializer,
+        responses={200: s.RevokedOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        """Revoke a token: `all` for every device, `token_key` for one, else the calling one."""
+        payload = s.TokenRevokeInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if data["all"]:
+            revoked = services.device_token_revoke_all(user=request.user)
+        else:
+            current = request.auth if isinstance(request.auth, DeviceToken) else None
+            revoked = services.device_token_revoke(
+                user=request.user, token_key=data.get("token_key"), current=current
+            )
+        return Response({"revoked": revoked})
+
+
+class TokenListApi(ListAPIView):
+    serializer_class = s.DeviceTokenOutputSerializer
+    pagination_class = None
+
+    @extend_schema(tags=["auth"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """This user's devices with a live token."""
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return DeviceToken.objects.none()
+        return DeviceToken.objects.filter(user=self.request.user).order_by("-created")
+
+
+class TokenDetailApi(APIView):
+    @extend_schema(tags=["auth"], responses={204: None, **ERRORS})
+    def delete(self, request: Request, token_key: str) -> Response:
+        """Revoke one device's token."""
+        if not services.device_token_revoke(user=request.user, token_key=token_key):
+            return Response(
+                {"message": "Not found.", "code": "not_found", "extra": {}},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Client profile -------------------------------------------------------------------------
+
+
+class ClientMeApi(APIView):
+    @extend_schema(tags=["clients"], responses={200: s.ClientOutputSerializer, **ERRORS})
+    def get(self, request: Request) -> Response:
+        """My profile and KYC data (the tax id masked)."""
+        client = selectors.client_of_user(request.user)
+        return Response(s.ClientOutputSerializer(client).data)
+
+    @extend_schema(
+        tags=["clients"],
+        request=s.ClientUpdateInputSerializer,
+        responses={200: s.ClientOutputSerializer, **ERRORS},
+    )
+    def patch(self, request: Request) -> Response:
+        """Update my profile; completing every KYC field sets the next KYC review date."""
+        client = selectors.client_of_user(request.user)
+        payload = s.ClientUpdateInputSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        client = services.client_update(client=client, data=dict(payload.validated_data))
+        return Response(s.ClientOutputSerializer(client).data)
+
+
+# --- Risk questionnaire ---------------------------------------------------------------------
+
+
+class QuestionnaireApi(APIView):
+    @extend_schema(
+        tags=["risk"],
+        parameters=[OpenApiParameter("version", str, description="Defaults to the current one.")],
+        responses={200: s.QuestionSetOutputSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        """The risk questionnaire: the current version, or the one asked for."""
+        version = request.query_params.get("version")
+        try:
+            question_set = risk.question_set_get(version)
+        except risk.UnknownQuestionnaireVersion as exc:
+            raise QuestionnaireInvalid(
+                "Invalid input.", code="invalid", extra={"fields": {"version": [str(exc)]}}
+            ) from exc
+        return Response(s.QuestionSetOutputSerializer(question_set).data)
+
+
+class QuestionnaireResponseListApi(APIView):
+    @extend_schema(
+        tags=["risk"], responses={200: s.QuestionnaireResponseOutputSerializer(many=True), **ERRORS}
+    )
+    def get(self, request: Request) -> Response:
+        """My questionnaire submissions, newest first."""
+        client = selectors.client_of_user(request.user)
+        responses = selectors.questionnaire_response_list(client=client)[:50]
+        return Response(s.QuestionnaireResponseOutputSerializer(responses, many=True).data)
+
+    @extend_schema(
+        tags=["risk"],
+        request=s.QuestionnaireResponseInputSerializer,
+        responses={201: s.QuestionnaireResponseOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        """Submit answers; they are validated against the version and scored at once."""
+        client = selectors.client_of_user(request.user)
+        payload = s.QuestionnaireResponseInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        response = services.questionnaire_submit(client=client, **payload.validated_data)
+        return Response(
+            s.QuestionnaireResponseOutputSerializer(response).data, status=status.HTTP_201_CREATED
+        )
+
+
+class RiskProfileApi(APIView):
+    @extend_schema(tags=["risk"], responses={200: s.RiskProfileOutputSerializer, **ERRORS})
+    def get(self, request: Request) -> Response:
+        """My risk profile: willingness, capacity, the level and why, flags, second opinions."""
+        client = selectors.client_of_user(request.user)
+        profile = selectors.risk_profile_get(client=client)
+        if profile is None:
+            raise RiskProfileMissing("Complete the risk questionnaire to get a risk profile.")
+        return Response(s.RiskProfileOutputSerializer(profile).data)
+
+
+# --- Goals ----------------------------------------------------------------------------------
+
+
+class GoalFilter(filters.FilterSet):
+    class Meta:
+        model = Goal
+        fields = ("status", "goal_type", "priority")
+
+
+class GoalListApi(ListAPIView):
+    serializer_class = s.GoalOutputSerializer
+    filterset_class = GoalFilter
+    ordering_fields = ("target_date", "target_amount", "created_at", "name")
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Goal.objects.none()
+        return selectors.goal_list(client=selectors.client_of_user(self.request.user))
+
+    @extend_schema(tags=["goals"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """My goals, filterable by status, type and priority."""
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["goals"], request=s.GoalInputSerializer, responses={201: s.GoalOutputSerializer, **ERRORS}
+    )
+    def post(self, request: Request) -> Response:
+        """Create a goal."""
+        client = selectors.client_of_user(request.user)
+        payload = s.GoalInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        goal = services.goal_create(client=client, **payload.validated_data)
+        return Response(s.GoalOutputSerializer(goal).data, status=status.HTTP_201_CREATED)
+
+
+class GoalDetailApi(APIView):
+    @extend_schema(tags=["goals"], responses={200: s.GoalOutputSerializer, **ERRORS})
+    def get(self, request: Request, goal_id: int) -> Response:
+        client = selectors.client_of_user(request.user)
+        return Response(s.GoalOutputSerializer(selectors.goal_get(client=client, goal_id=goal_id)).data)
+
+    @extend_schema(
+        tags=["goals"],
+        request=s.GoalInputSerializer(partial=True),
+        responses={200: s.GoalOutputSerializer, **ERRORS},
+    )
+    def patch(self, request: Request, goal_id: int) -> Response:
+        client = selectors.client_of_user(request.user)
+        goal = selectors.goal_get(client=client, goal_id=goal_id)
+        payload = s.GoalInputSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        goal = services.goal_update(goal=goal, data=dict(payload.validated_data))
+        return Response(s.GoalOutputSerializer(goal).data)
+
+    @extend_schema(tags=["goals"], responses={204: None, **ERRORS})
+    def delete(self, request: Request, goal_id: int) -> Response:
+        client = selectors.client_of_user(request.user)
+        services.goal_delete(goal=selectors.goal_get(client=client, goal_id=goal_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Advisor --------------------------------------------------------------------------------
+
+
+class AdvisorClientFilter(filters.FilterSet):
+    search = filters.CharFilter(method="filter_search", max_length=100)
+    risk_level = filters.NumberFilter()
+    risk_inconsistent = filters.BooleanFilter()
+    kyc_review_overdue = filters.BooleanFilter()
+
+    class Meta:
+        model = Client
+        fields = ("kyc_review_overdue",)
+
+    def filter_search(self, queryset: Any, name: str, value: str) -> Any:
+        from django.db.models import Q
+
+        return queryset.filter(
+            Q(first_name__icontains=value)
+            | Q(last_name__icontains=value)
+            | Q(user__email__icontains=value)
+        )
+
+
+class AdvisorClientListApi(ListAPIView):
+    permission_classes = (IsAdvisor,)
+    serializer_class = s.AdvisorClientOutputSerializer
+    filterset_class = AdvisorClientFilter
+    ordering_fields = ("last_name", "created_at", "risk_level")
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Client.objects.none()
+        return selectors.client_list_with_risk(self.request.user)
+
+    @extend_schema(tags=["advisor"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The advisor's book (admins: every client) with risk level and flags."""
+        return super().get(request, *args, **kwargs)
+
+
+class AdvisorClientDetailApi(APIView):
+    permission_classes = (IsAdvisor,)
+
+    @extend_schema(tags=["advisor"], responses={200: s.AdvisorClientOutputSerializer, **ERRORS})
+    def get(self, request: Request, client_id: int) -> Response:
+        client = selectors.client_get(user=request.user, client_id=client_id)
+        return Response(s.AdvisorClientOutputSerializer(client).data)
+
+
+class AdvisorClientGoalListApi(APIView):
+    permission_classes = (IsAdvisor,)
+
+    @extend_schema(tags=["advisor"], responses={200: s.GoalOutputSerializer(many=True), **ERRORS})
+    def get(self, request: Request, client_id: int) -> Response:
+        client = selectors.client_get(user=request.user, client_id=client_id)
+        return Response(s.GoalOutputSerializer(selectors.goal_list(client=client), many=True).data)
+
+
+class AdvisorClientRiskProfileApi(APIView):
+    permission_classes = (IsAdvisor,)
+
+    @extend_schema(tags=["advisor"], responses={200: s.RiskProfileOutputSerializer, **ERRORS})
+    def get(self, request: Request, client_id: int) -> Response:
+        client = selectors.client_get(user=request.user, client_id=client_id)
+        profile = selectors.risk_profile_get(client=client)
+        if profile is None:
+            raise RiskProfileMissing("This client has not completed the risk questionnaire.")
+        return Response(s.RiskProfileOutputSerializer(profile).data)
+
+
+class AdvisorClientQuestionnaireResponseListApi(APIView):
+    permission_classes = (IsAdvisor,)
+
+    @extend_schema(
+        tags=["advisor"],
+        responses={200: s.QuestionnaireResponseOutputSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, client_id: int) -> Response:
+        client = selectors.client_get(user=request.user, client_id=client_id)
+        responses = selectors.questionnaire_response_list(client=client)[:50]
+        return Response(s.QuestionnaireResponseOutputSerializer(responses, many=True).data)

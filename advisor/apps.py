@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+
+
+class AdvisorConfig(AppConfig):
+    name = "advisor"
+    verbose_name = "Clients and advisors"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+        from django.db.models.signals import post_migrate
+
+        from . import models
+
+        # The tax id is masked in the audit trail: the log must not undo the encryption.
+        auditlog.register(models.Client, mask_fields=["tax_id"])
+        auditlog.register(models.QuestionnaireResponse)
+        auditlog.register(models.RiskAssessment)
+        auditlog.register(models.Goal)
+        auditlog.register(models.User, include_fields=["email", "is_staff", "is_active", "is_superuser"])
+
+        post_migrate.connect(_advisor_group_ensure, sender=self)
+
+
+def _advisor_group_ensure(**kwargs: object) -> None:
+    # Permissions exist only after migrate, so the Advisors group is kept in step here.
+    from .services import advisor_group_ensure
+
+    advisor_group_ensure()

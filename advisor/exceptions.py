@@ -1,0 +1,22 @@
+from rest_framework import status
+
+from config.errors import ApplicationError
+
+
+class AuthenticationFailed(ApplicationError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "authentication_failed"
+
+
+class AccountLockedOut(ApplicationError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+
+class QuestionnaireInvalid(ApplicationError):
+    default_code = "questionnaire_invalid"
+
+
+class RiskProfileMissing(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "risk_profile_missing"

@@ -1,0 +1,386 @@
+"""Clients, their suitability (KYC) data, risk questionnaire responses and goals.
+
+Data and invariants only; workflows live in services.py.
+"""
+
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from encrypted_fields.fields import EncryptedCharField
+from knox.models import AbstractAuthToken
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+MAX_MONEY = Decimal("999999999999.99")
+non_negative = MinValueValidator(Decimal("0"))
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # Emails are stored lower-case; logins are case-insensitive.
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Logs in with an email address. Staff users are advisors; superusers are admins."""
+
+    email = models.EmailField(unique=True, max_length=254)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="Advisors and admins: may log into the advisor workspace."
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering = ("email",)
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_advisor(self) -> bool:
+        return self.is_staff and not self.is_superuser
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+
+class Client(models.Model):
+    """A client and the suitability data a regulated adviser collects (KYC)."""
+
+    class EmploymentStatus(models.TextChoices):
+        EMPLOYED = "employed", "Employed"
+        SELF_EMPLOYED = "self_employed", "Self-employed"
+        UNEMPLOYED = "unemployed", "Unemployed"
+        RETIRED = "retired", "Retired"
+        STUDENT = "student", "Student"
+        HOMEMAKER = "homemaker", "Homemaker"
+
+    class OccupationCategory(models.TextChoices):
+        MANAGEMENT = "management", "Management and business"
+        PROFESSIONAL = "professional", "Professional (law, medicine, engineering, science)"
+        FINANCE = "finance", "Financial services"
+        TECHNOLOGY = "technology", "Technology"
+        EDUCATION = "education", "Education"
+        HEALTHCARE = "healthcare", "Healthcare support"
+        SALES_SERVICE = "sales_service", "Sales and service"
+        TRADES = "trades", "Construction, production and trades"
+        PUBLIC_SECTOR = "public_sector", "Government and military"
+        ARTS = "arts", "Arts, media and entertainment"
+        OTHER = "other", "Other"
+        NONE = "none", "Not working"
+
+    class MaritalStatus(models.TextChoices):
+        SINGLE = "single", "Single"
+        MARRIED = "married", "Married or civil partnership"
+        DIVORCED = "divorced", "Divorced or separated"
+        WIDOWED = "widowed", "Widowed"
+
+    class EducationLevel(models.TextChoices):
+        NO_HIGH_SCHOOL = "no_high_school", "No high-school diploma"
+        HIGH_SCHOOL = "high_school", "High-school diploma"
+        SOME_COLLEGE = "some_college", "Some college or associate degree"
+        BACHELORS = "bachelors", "Bachelor's degree"
+        GRADUATE = "graduate", "Graduate or professional degree"
+
+    class TaxFilingStatus(models.TextChoices):
+        SINGLE = "single", "Single"
+        MARRIED_JOINT = "married_joint", "Married filing jointly"
+        MARRIED_SEPARATE = "married_separate", "Married filing separately"
+        HEAD_OF_HOUSEHOLD = "head_of_household", "Head of household"
+        QUALIFYING_SURVIVING_SPOUSE = "qualifying_surviving_spouse", "Qualifying surviving spouse"
+
+    class InvestmentExperience(models.TextChoices):
+        NONE = "none", "None"
+        LIMITED = "limited", "Limited (under 2 years)"
+        MODERATE = "moderate", "Moderate (2–10 years)"
+        EXTENSIVE = "extensive", "Extensive (over 10 years)"
+
+    class Objective(models.TextChoices):
+        CAPITAL_PRESERVATION = "capital_preservation", "Capital preservation"
+        INCOME = "income", "Income"
+        BALANCED = "balanced", "Balanced growth and income"
+        GROWTH = "growth", "Growth"
+        AGGRESSIVE_GROWTH = "aggressive_growth", "Aggressive growth"
+
+    class TimeHorizon(models.TextChoices):
+        UNDER_3 = "under_3", "Under 3 years"
+        FROM_3_TO_5 = "3_to_5", "3 to 5 years"
+        FROM_6_TO_10 = "6_to_10", "6 to 10 years"
+        FROM_11_TO_20 = "11_to_20", "11 to 20 years"
+        OVER_20 = "over_20", "Over 20 years"
+
+    class LiquidityNeeds(models.TextChoices):
+        LOW = "low", "Low: no withdrawals expected for years"
+        MEDIUM = "medium", "Medium: occasional withdrawals"
+        HIGH = "high", "High: regular or imminent withdrawals"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client"
+    )
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="book",
+        limit_choices_to={"is_staff": True},
+        help_text="The advisor whose book this client is in.",
+    )
+
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("state / region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 country code.")],
+        help_text="ISO 3166-1 alpha-2, e.g. US.",
+    )
+    phone = models.CharField(
+        max_length=16,
+        blank=True,
+        validators=[
+            RegexValidator(r"^\+[1-9]\d{6,14}$", "Use international format, e.g. +14155550100.")
+        ],
+    )
+    # Encrypted at rest (Fernet); the API only ever shows the last four characters.
+    tax_id = EncryptedCharField(max_length=32, blank=True, null=True)
+
+    employment_status = models.CharField(max_length=20, choices=EmploymentStatus, blank=True)
+    occupation_category = models.CharField(max_length=20, choices=OccupationCategory, blank=True)
+    annual_income = models.DecimalField(
+        **MONEY, null=True, blank=True, validators=[non_negative]
+    )
+    net_worth = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-MAX_MONEY)],
+        help_text="May be negative.",
+    )
+    liquid_net_worth = models.DecimalField(
+        **MONEY, null=True, blank=True, validators=[non_negative]
+    )
+    dependents = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(20)]
+    )
+    marital_status = models.CharField(max_length=20, choices=MaritalStatus, blank=True)
+    education_level = models.CharField(max_length=20, choices=EducationLevel, blank=True)
+    tax_filing_status = models.CharField(max_length=30, choices=TaxFilingStatus, blank=True)
+    investment_experience = models.CharField(
+        max_length=20, choices=InvestmentExperience, blank=True
+    )
+    objective = models.CharField(max_length=30, choices=Objective, blank=True)
+    time_horizon = models.CharField(max_length=10, choices=TimeHorizon, blank=True)
+    liquidity_needs = models.CharField(max_length=10, choices=LiquidityNeeds, blank=True)
+
+    kyc_completed_at = models.DateTimeField(null=True, blank=True)
+    kyc_review_due = models.DateField(
+        "KYC review date", null=True, blank=True, help_text="When the KYC data must be re-confirmed."
+    )
+    kyc_review_overdue = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("last_name", "first_name", "id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annual_income__isnull=True) | Q(annual_income__gte=0),
+                name="client_annual_income_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(liquid_net_worth__isnull=True) | Q(liquid_net_worth__gte=0),
+                name="client_liquid_net_worth_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or f"Client {self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def tax_id_masked(self) -> str:
+        if not self.tax_id:
+            return ""
+        return "•" * max(len(self.tax_id) - 4, 0) + self.tax_id[-4:]
+
+
+class QuestionnaireResponse(models.Model):
+    """One submission of the risk questionnaire, validated against its version."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="questionnaire_responses"
+    )
+    version = models.CharField(max_length=20)
+    answers = models.JSONField(help_text="{question key: choice value}")
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-submitted_at", "-id")
+        get_latest_by = ("submitted_at", "id")
+
+    def __str__(self) -> str:
+        return f"Questionnaire {self.version} of client {self.client_id}"
+
+
+class RiskAssessment(models.Model):
+    """A risk estimate for a questionnaire response by one method.
+
+    The deterministic rules score every response; a model (the ML risk classifier) may add its
+    own opinion beside it, one row per method, so opinions can be compared, never overwritten.
+    """
+
+    RULES_METHOD = "rules-v1"
+
+    response = models.ForeignKey(
+        QuestionnaireResponse, on_delete=models.CASCADE, related_name="assessments"
+    )
+    method = models.CharField(max_length=64, help_text="rules-v1, or a model name and version")
+    willingness_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    capacity_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    risk_level = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    inconsistent = models.BooleanField(default=False)
+    flags = models.JSONField(default=list, blank=True, help_text="Why answers look inconsistent.")
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "method"], name="riskassessment_one_per_method"
+            ),
+            models.CheckConstraint(
+                condition=Q(risk_level__gte=1) & Q(risk_level__lte=10),
+                name="riskassessment_level_1_to_10",
+            ),
+            models.CheckConstraint(
+                condition=(Q(willingness_score__isnull=True) | Q(willingness_score__lte=100))
+                & (Q(capacity_score__isnull=True) | Q(capacity_score__lte=100)),
+                name="riskassessment_scores_0_to_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Risk level {self.risk_level} ({self.method})"
+
+
+class Goal(models.Model):
+    class GoalType(models.TextChoices):
+        RETIREMENT = "retirement", "Retirement"
+        HOME_PURCHASE = "home_purchase", "Home purchase"
+        EDUCATION = "education", "Education"
+        EMERGENCY_FUND = "emergency_fund", "Emergency fund"
+        MAJOR_PURCHASE = "major_purchase", "Major purchase"
+        GENERAL_WEALTH = "general_wealth", "General wealth"
+
+    class Priority(models.TextChoices):
+        NEED = "need", "Need"
+        WANT = "want", "Want"
+        WISH = "wish", "Wish"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ACHIEVED = "achieved", "Achieved"
+        CLOSED = "closed", "Closed"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="goals")
+    goal_type = models.CharField(max_length=20, choices=GoalType)
+    name = models.CharField(max_length=100)
+    target_amount = models.DecimalField(
+        **MONEY, validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(MAX_MONEY)]
+    )
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code.")],
+    )
+    target_date = models.DateField()
+    initial_amount = models.DecimalField(
+        **MONEY, default=Decimal("0.00"), validators=[non_negative]
+    )
+    monthly_contribution = models.DecimalField(
+        **MONEY, default=Decimal("0.00"), validators=[non_negative]
+    )
+    priority = models.CharField(max_length=4, choices=Priority, default=Priority.WANT)
+    status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("target_date", "id")
+        constraints = [
+            models.CheckConstraint(condition=Q(target_amount__gt=0), name="goal_target_positive"),
+            models.CheckConstraint(
+                condition=Q(initial_amount__gte=0) & Q(monthly_contribution__gte=0),
+                name="goal_amounts_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeviceToken(AbstractAuthToken):
+    """A mobile device's API token (django-rest-knox): expires, revocable one by one or all."""
+
+    device_name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ("-created",)
+
+    def __str__(self) -> str:
+        return f"{self.token_key}… ({self.device_name or 'device'})"

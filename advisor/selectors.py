@@ -1,0 +1,79 @@
+"""Reads, always scoped to what the asking user may see."""
+
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404
+
+from .models import Client, Goal, QuestionnaireResponse, RiskAssessment, User
+
+
+def clients_visible_to(user: User) -> QuerySet[Client]:
+    """Admins see every client, an advisor their book, a client only themself."""
+    clients = Client.objects.select_related("user", "advisor")
+    if user.is_superuser:
+        return clients
+    if user.is_staff:
+        return clients.filter(advisor=user)
+    return clients.filter(user=user)
+
+
+def client_of_user(user: User) -> Client:
+    """The client profile of a logged-in client (advisors without one get a 404)."""
+    try:
+        return Client.objects.select_related("user").get(user=user)
+    except Client.DoesNotExist as exc:
+        raise Http404("This login has no client profile.") from exc
+
+
+def client_list_with_risk(user: User) -> QuerySet[Client]:
+    """An advisor's book annotated with the latest rules-based risk level and flag."""
+    latest = RiskAssessment.objects.filter(
+        response__client=OuterRef("pk"), method=RiskAssessment.RULES_METHOD
+    ).order_by("-response__submitted_at", "-response_id")
+    return clients_visible_to(user).annotate(
+        risk_level=Subquery(latest.values("risk_level")[:1]),
+        risk_inconsistent=Subquery(latest.values("inconsistent")[:1]),
+    )
+
+
+def client_get(*, user: User, client_id: int) -> Client:
+    try:
+        return client_list_with_risk(user).get(pk=client_id)
+    except Client.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def goal_list(*, client: Client) -> QuerySet[Goal]:
+    return Goal.objects.filter(client=client)
+
+
+def goal_get(*, client: Client, goal_id: int) -> Goal:
+    try:
+        return Goal.objects.get(client=client, pk=goal_id)
+    except Goal.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def questionnaire_response_list(*, client: Client) -> QuerySet[QuestionnaireResponse]:
+    return QuestionnaireResponse.objects.filter(client=client).prefetch_related("assessments")
+
+
+@dataclass(frozen=True)
+class RiskProfile:
+    """A client's current risk profile: the latest response, its rules-based assessment
+    (authoritative) and any second opinions (e.g. the ML model's) beside it."""
+
+    response: QuestionnaireResponse
+    assessment: RiskAssessment
+    second_opinions: tuple[RiskAssessment, ...]
+
+
+def risk_profile_get(*, client: Client) -> RiskProfile | None:
+    response = questionnaire_response_list(client=client).first()
+    if response is None:
+        return None
+    assessments = list(response.assessments.all())
+    rules = next(a for a in assessments if a.method == RiskAssessment.RULES_METHOD)
+    others = tuple(a for a in assessments if a.method != RiskAssessment.RULES_METHOD)
+    return RiskProfile(response=response, assessment=rules, second_opinions=others)

@@ -1,0 +1,374 @@
+"""Writes for clients, auth, the risk questionnaire and goals."""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from knox.settings import knox_settings
+
+from . import risk
+from .exceptions import AccountLockedOut, AuthenticationFailed, QuestionnaireInvalid
+from .models import Client, DeviceToken, Goal, QuestionnaireResponse, RiskAssessment, User
+
+logger = logging.getLogger(__name__)
+
+# The profile fields a client fills in during KYC; all must be set for KYC to be complete.
+KYC_REQUIRED_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "address_line1",
+    "city",
+    "postal_code",
+    "country",
+    "employment_status",
+    "annual_income",
+    "net_worth",
+    "liquid_net_worth",
+    "dependents",
+    "marital_status",
+    "investment_experience",
+    "objective",
+    "time_horizon",
+    "liquidity_needs",
+    "tax_id",
+)
+CLIENT_EDITABLE_FIELDS = frozenset(
+    {
+        *KYC_REQUIRED_FIELDS,
+        "address_line2",
+        "region",
+        "phone",
+        "occupation_category",
+        "education_level",
+        "tax_filing_status",
+    }
+)
+GOAL_EDITABLE_FIELDS = frozenset(
+    {
+        "goal_type",
+        "name",
+        "target_amount",
+        "currency",
+        "target_date",
+        "initial_amount",
+        "monthly_contribution",
+        "priority",
+        "status",
+    }
+)
+
+
+# --- Auth -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    """Self-registration: a client login and an empty client profile to fill in."""
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": ["An account with this email already exists."]})
+    user = User(email=email, first_name=first_name, last_name=last_name)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    client = Client(user=user, first_name=first_name, last_name=last_name)
+    client.full_clean()
+    client.save()
+    logger.info("user registered", extra={"user_id": user.pk, "client_id": client.pk})
+    return user
+
+
+def _credentials_check(*, request: HttpRequest, email: str, password: str) -> User:
+    # django-axes watches authenticate(): failures count towards the lockout, and a locked
+    # email+IP pair is refused before the password is even checked.
+    user = authenticate(request, email=email.strip().lower(), password=password)
+    if getattr(request, "axes_locked_out", False):
+        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        raise AccountLockedOut(
+            f"Too many failed login attempts: this account is locked for {minutes} minutes. "
+            "Try again later or reset your password.",
+            extra={"cooloff_minutes": minutes},
+        )
+    if user is None or not isinstance(user, User):
+        raise AuthenticationFailed("Email or password is incorrect.")
+    return user
+
+
+def session_login(*, request: HttpRequest, email: str, password: str) -> User:
+    """Browser login: checks the credentials and starts a session (new CSRF token too)."""
+    user = _credentials_check(request=request, email=email, password=password)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    logger.info("session login", extra={"user_id": user.pk})
+    return user
+
+
+def session_logout(*, request: HttpRequest) -> None:
+    logout(request)
+
+
+@transaction.atomic
+def device_token_issue(
+    *, request: HttpRequest, email: str, password: str, device_name: str = ""
+) -> tuple[DeviceToken, str]:
+    """Mobile login: a new expiring token for one device. The raw token is shown once."""
+    user = _credentials_check(request=request, email=email, password=password)
+    now = timezone.now()
+    live = DeviceToken.objects.filter(user=user, expiry__gt=now)
+    if live.count() >= knox_settings.TOKEN_LIMIT_PER_USER:
+        # The oldest device gives way rather than locking the user out of a new phone.
+        oldest = live.order_by("created").first()
+        if oldest is not None:
+            oldest.delete()
+    token, raw = DeviceToken.objects.create(
+        user=user, expiry=knox_settings.TOKEN_TTL, device_name=device_name
+    )
+    logger.info("device token issued", extra={"user_id": user.pk})
+    return token, raw
+
+
+def device_token_revoke(
+    *, user: User, token_key: str | None = None, current: DeviceToken | None = None
+) -> int:
+    """Revoke one device's token (by key, or the one making the call). Returns how many went."""
+    tokens = DeviceToken.objects.filter(user=user)
+    if token_key is not None:
+        deleted, _ = tokens.filter(token_key=token_key).delete()
+    elif current is not None:
+        deleted, _ = tokens.filter(pk=current.pk).delete()
+    else:
+        deleted = 0
+    return deleted
+
+
+def device_token_revoke_all(*, user: User) -> int:
+    deleted, _ = DeviceToken.objects.filter(user=user).delete()
+    logger.info("all device tokens revoked", extra={"user_id": user.pk, "count": deleted})
+    return deleted
+
+
+def device_tokens_purge_expired() -> int:
+    """Delete expired tokens (knox only deletes one when it is presented)."""
+    deleted, _ = DeviceToken.objects.filter(expiry__lt=timezone.now()).delete()
+    return deleted
+
+
+# --- Client profile -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def client_update(*, client: Client, data: dict[str, Any]) -> Client:
+    """Update a client's profile/KYC data; completing KYC sets the next review date."""
+    unknown = set(data) - CLIENT_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    for field, value in data.items():
+        setattr(client, field, value)
+    client.full_clean()
+    if all(getattr(client, field) not in (None, "") for field in KYC_REQUIRED_FIELDS):
+        now = timezone.now()
+        if client.kyc_completed_at is None or set(data) & set(KYC_REQUIRED_FIELDS):
+            client.kyc_completed_at = now
+            client.kyc_review_due = now.date() + timedelta(days=settings.KYC_REVIEW_INTERVAL_DAYS)
+            client.kyc_review_overdue = False
+    client.save()
+    return client
+
+
+def kyc_reviews_flag_due(*, today: date | None = None) -> int:
+    """Flag clients whose KYC review date has passed, so advisors see them. Idempotent."""
+    today = today or timezone.localdate()
+    return Client.objects.filter(kyc_review_due__lt=today, kyc_review_overdue=False).update(
+        kyc_review_overdue=True
+    )
+
+
+# --- Risk questionnaire ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecondOpinion:
+    """Another method's estimate for a response, e.g. the ML risk classifier's."""
+
+    method: str
+    risk_level: int
+    details: dict[str, Any]
+
+
+@transaction.atomic
+def questionnaire_submit(
+    *, client: Client, version: str, answers: object, second_opinions: Iterable[SecondOpinion] = ()
+) -> QuestionnaireResponse:
+    """Validate answers against their version, store them and the rules-based assessment."""
+    try:
+        question_set = risk.question_set_get(version)
+    except risk.UnknownQuestionnaireVersion as exc:
+        raise QuestionnaireInvalid(
+            "Invalid input.", code="invalid", extra={"fields": {"version": [str(exc)]}}
+        ) from exc
+    try:
+        cleaned = risk.answers_validate(question_set, answers)
+    except risk.AnswersInvalid as exc:
+        raise QuestionnaireInvalid(
+            "Some answers are invalid.",
+            code="invalid",
+            extra={"fields": {"answers": exc.field_errors}},
+        ) from exc
+
+    response = QuestionnaireResponse.objects.create(
+        client=client, version=question_set.version, answers=cleaned
+    )
+    score = risk.answers_score(question_set, cleaned)
+    risk_assessment_record(
+        response=response,
+        method=RiskAssessment.RULES_METHOD,
+        risk_level=score.risk_level,
+        willingness_score=score.willingness_score,
+        capacity_score=score.capacity_score,
+        inconsistent=score.inconsistent,
+        flags=[{"code": f.code, "message": f.message} for f in score.flags],
+        details=score.as_details(),
+    )
+    for opinion in second_opinions:
+        risk_assessment_record(
+            response=response,
+            method=opinion.method,
+            risk_level=opinion.risk_level,
+            details=opinion.details,
+        )
+    logger.info(
+        "questionnaire submitted",
+        extra={"client_id": client.pk, "response_id": response.pk, "version": version},
+    )
+    return response
+
+
+def risk_assessment_record(
+    *,
+    response: QuestionnaireResponse,
+    method: str,
+    risk_level: int,
+    willingness_score: int | None = None,
+    capacity_score: int | None = None,
+    inconsistent: bool = False,
+    flags: list[dict[str, str]] | None = None,
+    details: dict[str, Any] | None = None,
+) -> RiskAssessment:
+    """Store one method's estimate for a response; rerunning the same method replaces it."""
+    assessment = RiskAssessment.objects.filter(response=response, method=method).first()
+    assessment = assessment or RiskAssessment(response=response, method=method)
+    assessment.risk_level = risk_level
+    assessment.willingness_score = willingness_score
+    assessment.capacity_score = capacity_score
+    assessment.inconsistent = inconsistent
+    assessment.flags = flags or []
+    assessment.details = details or {}
+    assessment.full_clean()
+    assessment.save()
+    return assessment
+
+
+# --- Goals ----------------------------------------------------------------------------------
+
+
+def _goal_date_check(target_date: date) -> None:
+    if target_date <= timezone.localdate():
+        raise ValidationError({"target_date": ["The target date must be in the future."]})
+    if target_date > timezone.localdate() + timedelta(days=365 * 100):
+        raise ValidationError({"target_date": ["The target date must be within 100 years."]})
+
+
+@transaction.atomic
+def goal_create(*, client: Client, **fields: Any) -> Goal:
+    """A new goal for a client; its date must lie in the future."""
+    unknown = set(fields) - GOAL_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({field: ["Unknown field."] for field in unknown})
+    if "target_date" in fields:
+        _goal_date_check(fields["target_date"])
+    goal = Goal(client=client, **fields)
+    goal.full_clean()
+    goal.save()
+    return goal
+
+
+@transaction.atomic
+def goal_update(*, goal: Goal, data: dict[str, Any]) -> Goal:
+    """Change a goal; a changed target date must still lie in the future."""
+    unknown = set(data) - GOAL_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    if "target_date" in data and data["target_date"] != goal.target_date:
+        _goal_date_check(data["target_date"])
+    for field, value in data.items():
+        setattr(goal, field, value)
+    goal.full_clean()
+    goal.save()
+    return goal
+
+
+@transaction.atomic
+def goal_delete(*, goal: Goal) -> None:
+    goal.delete()
+
+
+# --- Advisors -------------------------------------------------------------------------------
+
+ADVISOR_GROUP = "Advisors"
+ADVISOR_PERMISSIONS = (
+    ("advisor", "client", ("view", "change")),
+    ("advisor", "goal", ("view", "change")),
+    ("advisor", "questionnaireresponse", ("view",)),
+    ("advisor", "riskassessment", ("view",)),
+)
+
+
+def advisor_group_ensure() -> Any:
+    """The admin permissions every advisor has; their rows are still scoped to their book."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=ADVISOR_GROUP)
+    wanted = Q()
+    for app_label, model, actions in ADVISOR_PERMISSIONS:
+        for action in actions:
+            wanted |= Q(content_type__app_label=app_label, codename=f"{action}_{model}")
+    group.permissions.set(Permission.objects.filter(wanted))
+    return group
+
+
+@transaction.atomic
+def advisor_create(
+    *, email: str, password: str | None, first_name: str = "", last_name: str = ""
+) -> User:
+    """A staff login in the Advisors group; clients are assigned to its book separately."""
+    user = User.objects.create_user(
+        email=email, password=password, first_name=first_name, last_name=last_name, is_staff=True
+    )
+    user.groups.add(advisor_group_ensure())
+    return user
+
+
+@transaction.atomic
+def client_assign_advisor(*, client: Client, advisor: User | None) -> Client:
+    if advisor is not None and not advisor.is_staff:
+        raise ValidationError({"advisor": ["Only staff users can hold a book of clients."]})
+    client.advisor = advisor
+    client.full_clean()
+    client.save(update_fields=["advisor", "updated_at"])
+    return client

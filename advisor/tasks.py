@@ -1,0 +1,36 @@
+"""Thin tasks: take ids, call one service."""
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="advisor.kyc_reviews_flag_due",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def kyc_reviews_flag_due_task() -> int:
+    """Daily: flag clients whose KYC review date has passed. Safe to run twice."""
+    flagged = services.kyc_reviews_flag_due()
+    logger.info("kyc reviews flagged", extra={"count": flagged})
+    return flagged
+
+
+@shared_task(
+    name="advisor.auth_tokens_purge_expired",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def auth_tokens_purge_expired_task() -> int:
+    """Daily: delete expired device tokens. Safe to run twice."""
+    return services.device_tokens_purge_expired()

@@ -1,0 +1,27 @@
+"""The Celery app: queues `default` and `ml`, routes, the beat schedule.
+
+With no CELERY_BROKER_URL the settings make every task run eagerly in-process, so a local
+run needs no worker.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("meridian", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "advisor.kyc_reviews_flag_due": {
+        "task": "advisor.kyc_reviews_flag_due",
+        "schedule": crontab(hour=5, minute=0),
+    },
+    "advisor.auth_tokens_purge_expired": {
+        "task": "advisor.auth_tokens_purge_expired",
+        "schedule": crontab(hour=4, minute=30),
+    },
+}

@@ -1,0 +1,80 @@
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from advisor import risk
+from advisor.models import Client, User
+
+from .factories import PASSWORD, AdvisorFactory, ClientFactory
+
+REQUIRE_SERVICES = os.environ.get("MERIDIAN_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `services` need PostgreSQL/Redis: skipped on a bare machine, never in CI."""
+    if REQUIRE_SERVICES or os.environ.get("CELERY_BROKER_URL"):
+        return
+    skip = pytest.mark.skip(reason="set CELERY_BROKER_URL (and DATABASE_URL), as .ci/run does")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_user(db) -> User:
+    return ClientFactory().user
+
+
+@pytest.fixture
+def other_client_user(db) -> User:
+    return ClientFactory().user
+
+
+@pytest.fixture
+def advisor_user(db) -> User:
+    return AdvisorFactory()
+
+
+@pytest.fixture
+def client_api(client_user) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(client_user)
+    return api
+
+
+@pytest.fixture
+def advisor_api(advisor_user) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(advisor_user)
+    return api
+
+
+@pytest.fixture
+def cautious_answers() -> dict[str, str]:
+    question_set = risk.question_set_get()
+    return {q.key: min(q.choices, key=lambda c: c.points).value for q in question_set.questions}
+
+
+@pytest.fixture
+def bold_answers() -> dict[str, str]:
+    question_set = risk.question_set_get()
+    return {q.key: max(q.choices, key=lambda c: c.points).value for q in question_set.questions}
+
+
+@pytest.fixture
+def client_of(db):
+    def _client_of(user: User) -> Client:
+        return Client.objects.get(user=user)
+
+    return _client_of

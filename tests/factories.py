@@ -1,0 +1,47 @@
+"""factory_boy factories; they build rows directly, for tests of reads and access control."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from advisor.models import Client, Goal, User
+
+PASSWORD = "a-long-test-passphrase"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class AdvisorFactory(UserFactory):
+    is_staff = True
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    user = factory.SubFactory(UserFactory)
+    first_name = factory.SelfAttribute("user.first_name")
+    last_name = factory.SelfAttribute("user.last_name")
+
+
+class GoalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Goal
+
+    client = factory.SubFactory(ClientFactory)
+    goal_type = Goal.GoalType.HOME_PURCHASE
+    name = "House deposit"
+    target_amount = Decimal("60000.00")
+    target_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=5 * 365))
+    initial_amount = Decimal("5000.00")
+    monthly_contribution = Decimal("500.00")
