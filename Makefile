@@ -34,6 +34,7 @@ seed: migrate ## Load the demo advisor, clients, answers and goals (idempotent)
 	$(PY) manage.py seed_demo
 
 run: seed ## Set up everything and serve the app with demo data on http://127.0.0.1:8000
+	$(PY) manage.py collectstatic --noinput -v0
 	@echo "Meridian on http://$(HOST):$(PORT)/ — demo logins are in README.md"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -16,7 +16,9 @@ class AdvisorConfig(AppConfig):
         auditlog.register(models.QuestionnaireResponse)
         auditlog.register(models.RiskAssessment)
         auditlog.register(models.Goal)
-        auditlog.register(models.User, include_fields=["email", "is_staff", "is_active", "is_superuser"])
+        auditlog.register(
+            models.User, include_fields=["email", "is_staff", "is_active", "is_superuser"]
+        )
 
         post_migrate.connect(_advisor_group_ensure, sender=self)
 

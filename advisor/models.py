@@ -16,7 +16,7 @@ from django.utils import timezone
 from encrypted_fields.fields import EncryptedCharField
 from knox.models import AbstractAuthToken
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 MAX_MONEY = Decimal("999999999999.99")
 non_negative = MinValueValidator(Decimal("0"))
 
@@ -48,7 +48,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     """Logs in with an email address. Staff users are advisors; superusers are admins."""
 
     email = models.EmailField(unique=True, max_length=254)
@@ -189,9 +189,7 @@ class Client(models.Model):
 
     employment_status = models.CharField(max_length=20, choices=EmploymentStatus, blank=True)
     occupation_category = models.CharField(max_length=20, choices=OccupationCategory, blank=True)
-    annual_income = models.DecimalField(
-        **MONEY, null=True, blank=True, validators=[non_negative]
-    )
+    annual_income = models.DecimalField(**MONEY, null=True, blank=True, validators=[non_negative])
     net_worth = models.DecimalField(
         **MONEY,
         null=True,
@@ -217,7 +215,10 @@ class Client(models.Model):
 
     kyc_completed_at = models.DateTimeField(null=True, blank=True)
     kyc_review_due = models.DateField(
-        "KYC review date", null=True, blank=True, help_text="When the KYC data must be re-confirmed."
+        "KYC review date",
+        null=True,
+        blank=True,
+        help_text="When the KYC data must be re-confirmed.",
     )
     kyc_review_overdue = models.BooleanField(default=False)
 
@@ -377,7 +378,7 @@ class Goal(models.Model):
 class DeviceToken(AbstractAuthToken):
     """A mobile device's API token (django-rest-knox): expires, revocable one by one or all."""
 
-    device_name = models.CharField(max_length=100, blank=True)
+    device_name: "models.CharField[str, str]" = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ("-created",)

@@ -17,7 +17,7 @@ from rest_framework.views import exception_handler
 class ApplicationError(Exception):
     """A domain error a client can act on; rendered as 400 unless a subclass says otherwise."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"
 
     def __init__(
@@ -50,9 +50,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
-        response.data = error_body(
-            "Invalid input.", "invalid", {"fields": _plain(fields)}
-        )
+        response.data = error_body("Invalid input.", "invalid", {"fields": _plain(fields)})
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         response.data = error_body(
@@ -90,7 +88,9 @@ def json_server_error(request: HttpRequest) -> HttpResponse:
     return server_error(request)
 
 
-def axes_lockout_response(request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def axes_lockout_response(
+    request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """django-axes lockout: a clear message with the cool-off, JSON for the API."""
     from django.conf import settings
 

@@ -33,7 +33,7 @@ def _broker_ok() -> bool | None:
     from config.celery import app
 
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
     except Exception:  # kombu raises many transport-specific errors
@@ -48,6 +48,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
     ready = all(value is not False for value in checks.values())
     body = {
         "status": "ready" if ready else "unavailable",
-        "checks": {k: ("ok" if v else "skipped" if v is None else "down") for k, v in checks.items()},
+        "checks": {
+            k: ("ok" if v else "skipped" if v is None else "down") for k, v in checks.items()
+        },
     }
     return JsonResponse(body, status=200 if ready else 503)

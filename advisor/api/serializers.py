@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from ..models import MAX_MONEY, Client, Goal, QuestionnaireResponse, RiskAssessment, User
 
-MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
+MONEY_FIELD: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
 
 
 class InputSerializer(serializers.Serializer):
@@ -93,16 +93,13 @@ class CsrfOutputSerializer(serializers.Serializer):
 # --- Client profile -------------------------------------------------------------------------
 
 
-def _validate_birth_date(value: date | None) -> date | None:
-    if value is None:
-        return value
+def _validate_birth_date(value: date) -> None:
     today = timezone.localdate()
     age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
     if age < 18:
         raise serializers.ValidationError("Clients must be at least 18 years old.")
     if age > 120:
         raise serializers.ValidationError("Enter a real date of birth.")
-    return value
 
 
 class ClientUpdateInputSerializer(InputSerializer):
@@ -190,7 +187,7 @@ class ClientOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Client
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "email",
             "first_name",
@@ -246,14 +243,14 @@ class AdvisorClientOutputSerializer(ClientOutputSerializer):
 
 class ChoiceOutputSerializer(serializers.Serializer):
     value = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class QuestionOutputSerializer(serializers.Serializer):
     key = serializers.CharField()
     text = serializers.CharField()
     dimension = serializers.ChoiceField(["willingness", "capacity"])
-    help_text = serializers.CharField()
+    help_text = serializers.CharField()  # type: ignore[assignment]
     choices = ChoiceOutputSerializer(many=True)
 
 
@@ -396,4 +393,3 @@ class ApiErrorSerializer(serializers.Serializer):
     extra = serializers.DictField(
         help_text="`fields` holds per-field errors for validation failures."
     )
-

@@ -1,6 +1,6 @@
 """Thin views: parse, call one service or selector, serialize."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.middleware.csrf import get_token
 from django_filters import rest_framework as filters
@@ -15,8 +15,15 @@ from rest_framework.views import APIView
 
 from .. import risk, selectors, services
 from ..exceptions import QuestionnaireInvalid, RiskProfileMissing
-from ..models import Client, DeviceToken, Goal
+from ..models import Client, DeviceToken, Goal, User
 from . import serializers as s
+
+
+class AuthedRequest(Request):
+    """A request past IsAuthenticated: its user is a real User."""
+
+    user: User
+
 
 ERRORS = {
     400: OpenApiResponse(s.ApiErrorSerializer, description="Invalid input, with field errors."),
@@ -55,7 +62,9 @@ class RegisterApi(APIView):
     throttle_scope = "auth"
 
     @extend_schema(
-        tags=["auth"], request=s.RegisterInputSerializer, responses={201: s.UserOutputSerializer, **ERRORS}
+        tags=["auth"],
+        request=s.RegisterInputSerializer,
+        responses={201: s.UserOutputSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         payload = s.RegisterInputSerializer(data=request.data)
@@ -91,14 +100,14 @@ class LogoutApi(APIView):
     def post(self, request: Request) -> Response:
         """End the session; with a token, revoke that device's token."""
         if isinstance(request.auth, DeviceToken):
-            services.device_token_revoke(user=request.user, current=request.auth)
+            services.device_token_revoke(user=cast(User, request.user), current=request.auth)
         services.session_logout(request=request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):
     @extend_schema(tags=["auth"], responses={200: s.UserOutputSerializer, **ERRORS})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         """The logged-in user."""
         return Response(s.UserOutputSerializer(request.user).data)
 
@@ -119,7 +128,12 @@ class TokenCreateApi(APIView):
         payload = s.TokenCreateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         token, raw = services.device_token_issue(request=request._request, **payload.validated_data)
-        body = {"token": raw, "token_key": token.token_key, "expiry": token.expiry, "user": token.user}
+        body = {
+            "token": raw,
+            "token_key": token.token_key,
+            "expiry": token.expiry,
+            "user": token.user,
+        }
         return Response(s.TokenOutputSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
@@ -129,7 +143,7 @@ class TokenRevokeApi(APIView):
         request=s.TokenRevokeInputSerializer,
         responses={200: s.RevokedOutputSerializer, **ERRORS},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         """Revoke a token: `all` for every device, `token_key` for one, else the calling one."""
         payload = s.TokenRevokeInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -161,7 +175,7 @@ class TokenListApi(ListAPIView):
 
 class TokenDetailApi(APIView):
     @extend_schema(tags=["auth"], responses={204: None, **ERRORS})
-    def delete(self, request: Request, token_key: str) -> Response:
+    def delete(self, request: AuthedRequest, token_key: str) -> Response:
         """Revoke one device's token."""
         if not services.device_token_revoke(user=request.user, token_key=token_key):
             return Response(
@@ -176,7 +190,7 @@ class TokenDetailApi(APIView):
 
 class ClientMeApi(APIView):
     @extend_schema(tags=["clients"], responses={200: s.ClientOutputSerializer, **ERRORS})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         """My profile and KYC data (the tax id masked)."""
         client = selectors.client_of_user(request.user)
         return Response(s.ClientOutputSerializer(client).data)
@@ -186,7 +200,7 @@ class ClientMeApi(APIView):
         request=s.ClientUpdateInputSerializer,
         responses={200: s.ClientOutputSerializer, **ERRORS},
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthedRequest) -> Response:
         """Update my profile; completing every KYC field sets the next KYC review date."""
         client = selectors.client_of_user(request.user)
         payload = s.ClientUpdateInputSerializer(data=request.data, partial=True)
@@ -204,7 +218,7 @@ class QuestionnaireApi(APIView):
         parameters=[OpenApiParameter("version", str, description="Defaults to the current one.")],
         responses={200: s.QuestionSetOutputSerializer, **ERRORS},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         """The risk questionnaire: the current version, or the one asked for."""
         version = request.query_params.get("version")
         try:
@@ -220,7 +234,7 @@ class QuestionnaireResponseListApi(APIView):
     @extend_schema(
         tags=["risk"], responses={200: s.QuestionnaireResponseOutputSerializer(many=True), **ERRORS}
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         """My questionnaire submissions, newest first."""
         client = selectors.client_of_user(request.user)
         responses = selectors.questionnaire_response_list(client=client)[:50]
@@ -231,7 +245,7 @@ class QuestionnaireResponseListApi(APIView):
         request=s.QuestionnaireResponseInputSerializer,
         responses={201: s.QuestionnaireResponseOutputSerializer, **ERRORS},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         """Submit answers; they are validated against the version and scored at once."""
         client = selectors.client_of_user(request.user)
         payload = s.QuestionnaireResponseInputSerializer(data=request.data)
@@ -244,7 +258,7 @@ class QuestionnaireResponseListApi(APIView):
 
 class RiskProfileApi(APIView):
     @extend_schema(tags=["risk"], responses={200: s.RiskProfileOutputSerializer, **ERRORS})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         """My risk profile: willingness, capacity, the level and why, flags, second opinions."""
         client = selectors.client_of_user(request.user)
         profile = selectors.risk_profile_get(client=client)
@@ -270,7 +284,7 @@ class GoalListApi(ListAPIView):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return Goal.objects.none()
-        return selectors.goal_list(client=selectors.client_of_user(self.request.user))
+        return selectors.goal_list(client=selectors.client_of_user(cast(User, self.request.user)))
 
     @extend_schema(tags=["goals"])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -278,9 +292,11 @@ class GoalListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        tags=["goals"], request=s.GoalInputSerializer, responses={201: s.GoalOutputSerializer, **ERRORS}
+        tags=["goals"],
+        request=s.GoalInputSerializer,
+        responses={201: s.GoalOutputSerializer, **ERRORS},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         """Create a goal."""
         client = selectors.client_of_user(request.user)
         payload = s.GoalInputSerializer(data=request.data)
@@ -291,16 +307,18 @@ class GoalListApi(ListAPIView):
 
 class GoalDetailApi(APIView):
     @extend_schema(tags=["goals"], responses={200: s.GoalOutputSerializer, **ERRORS})
-    def get(self, request: Request, goal_id: int) -> Response:
+    def get(self, request: AuthedRequest, goal_id: int) -> Response:
         client = selectors.client_of_user(request.user)
-        return Response(s.GoalOutputSerializer(selectors.goal_get(client=client, goal_id=goal_id)).data)
+        return Response(
+            s.GoalOutputSerializer(selectors.goal_get(client=client, goal_id=goal_id)).data
+        )
 
     @extend_schema(
         tags=["goals"],
         request=s.GoalInputSerializer(partial=True),
         responses={200: s.GoalOutputSerializer, **ERRORS},
     )
-    def patch(self, request: Request, goal_id: int) -> Response:
+    def patch(self, request: AuthedRequest, goal_id: int) -> Response:
         client = selectors.client_of_user(request.user)
         goal = selectors.goal_get(client=client, goal_id=goal_id)
         payload = s.GoalInputSerializer(data=request.data, partial=True)
@@ -309,7 +327,7 @@ class GoalDetailApi(APIView):
         return Response(s.GoalOutputSerializer(goal).data)
 
     @extend_schema(tags=["goals"], responses={204: None, **ERRORS})
-    def delete(self, request: Request, goal_id: int) -> Response:
+    def delete(self, request: AuthedRequest, goal_id: int) -> Response:
         client = selectors.client_of_user(request.user)
         services.goal_delete(goal=selectors.goal_get(client=client, goal_id=goal_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -347,7 +365,7 @@ class AdvisorClientListApi(ListAPIView):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return Client.objects.none()
-        return selectors.client_list_with_risk(self.request.user)
+        return selectors.client_list_with_risk(cast(User, self.request.user))
 
     @extend_schema(tags=["advisor"])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -359,7 +377,7 @@ class AdvisorClientDetailApi(APIView):
     permission_classes = (IsAdvisor,)
 
     @extend_schema(tags=["advisor"], responses={200: s.AdvisorClientOutputSerializer, **ERRORS})
-    def get(self, request: Request, client_id: int) -> Response:
+    def get(self, request: AuthedRequest, client_id: int) -> Response:
         client = selectors.client_get(user=request.user, client_id=client_id)
         return Response(s.AdvisorClientOutputSerializer(client).data)
 
@@ -368,7 +386,7 @@ class AdvisorClientGoalListApi(APIView):
     permission_classes = (IsAdvisor,)
 
     @extend_schema(tags=["advisor"], responses={200: s.GoalOutputSerializer(many=True), **ERRORS})
-    def get(self, request: Request, client_id: int) -> Response:
+    def get(self, request: AuthedRequest, client_id: int) -> Response:
         client = selectors.client_get(user=request.user, client_id=client_id)
         return Response(s.GoalOutputSerializer(selectors.goal_list(client=client), many=True).data)
 
@@ -377,7 +395,7 @@ class AdvisorClientRiskProfileApi(APIView):
     permission_classes = (IsAdvisor,)
 
     @extend_schema(tags=["advisor"], responses={200: s.RiskProfileOutputSerializer, **ERRORS})
-    def get(self, request: Request, client_id: int) -> Response:
+    def get(self, request: AuthedRequest, client_id: int) -> Response:
         client = selectors.client_get(user=request.user, client_id=client_id)
         profile = selectors.risk_profile_get(client=client)
         if profile is None:
@@ -392,7 +410,7 @@ class AdvisorClientQuestionnaireResponseListApi(APIView):
         tags=["advisor"],
         responses={200: s.QuestionnaireResponseOutputSerializer(many=True), **ERRORS},
     )
-    def get(self, request: Request, client_id: int) -> Response:
+    def get(self, request: AuthedRequest, client_id: int) -> Response:
         client = selectors.client_get(user=request.user, client_id=client_id)
         responses = selectors.questionnaire_response_list(client=client)[:50]
         return Response(s.QuestionnaireResponseOutputSerializer(responses, many=True).data)

@@ -1,4 +1,4 @@
-"""`make run`: debug on, embedded SQLite and in-process tasks unless the environment says otherwise."""
+"""`make run`: debug on; SQLite and in-process tasks unless the environment says otherwise."""
 
 from .base import *  # noqa: F403
 from .base import env

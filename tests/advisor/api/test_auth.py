@@ -20,7 +20,11 @@ def _token(api: APIClient, email: str, password: str, device: str = "phone") -> 
 def test_a_visitor_registers_and_gets_an_empty_client_profile(api_client):
     response = api_client.post(
         "/api/v1/auth/register/",
-        {"email": "New.Person@Example.test", "password": "correct horse battery", "first_name": "N"},
+        {
+            "email": "New.Person@Example.test",
+            "password": "correct horse battery",
+            "first_name": "N",
+        },
     )
 
     assert response.status_code == 201, response.content
@@ -76,7 +80,9 @@ def test_registration_rejects_unknown_fields_and_huge_strings(api_client):
 def test_session_login_needs_the_csrf_token(client_user, password):
     browser = APIClient(enforce_csrf_checks=True)
 
-    refused = browser.post("/api/v1/auth/login/", {"email": client_user.email, "password": password})
+    refused = browser.post(
+        "/api/v1/auth/login/", {"email": client_user.email, "password": password}
+    )
     csrf = browser.get("/api/v1/auth/csrf/").json()["csrf_token"]
     accepted = browser.post(
         "/api/v1/auth/login/",
@@ -121,7 +127,9 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(
     locked = api_client.post(
         "/api/v1/auth/login/", {"email": client_user.email, "password": password}
     )
-    token = api_client.post("/api/v1/auth/token/", {"email": client_user.email, "password": password})
+    token = api_client.post(
+        "/api/v1/auth/token/", {"email": client_user.email, "password": password}
+    )
 
     assert locked.status_code == 429
     assert locked.json()["code"] == "locked_out"
@@ -202,7 +210,9 @@ def test_an_expired_token_is_refused(api_client, client_user, password):
     assert set(response.json()) == {"message", "code", "extra"}
 
 
-def test_a_user_cannot_revoke_another_users_device(api_client, client_user, other_client_user, password):
+def test_a_user_cannot_revoke_another_users_device(
+    api_client, client_user, other_client_user, password
+):
     victim = _token(api_client, other_client_user.email, password)
     api = APIClient()
     api.force_authenticate(client_user)

@@ -1,0 +1,100 @@
+"""Every object route of the API, found from the OpenAPI schema, is checked with an intruder.
+
+A route with a path parameter must answer the owner and 404 to another client (or another
+advisor's book): never someone else's data, never a 500. A new route whose parameter this
+file cannot build an object for fails the test until a builder is added below.
+"""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+
+from advisor import risk, services
+from advisor.models import Client, DeviceToken, User
+
+from .factories import AdvisorFactory, ClientFactory, GoalFactory
+
+pytestmark = pytest.mark.django_db
+
+PARAM = re.compile(r"{(\w+)}")
+
+
+def _object_routes() -> list[tuple[str, str]]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    routes = []
+    for path, operations in schema["paths"].items():
+        if not PARAM.search(path):
+            continue
+        for method in operations:
+            if method in {"get", "post", "put", "patch", "delete"}:
+                routes.append((path, method))
+    return sorted(routes)
+
+
+OBJECT_ROUTES = _object_routes()
+
+
+class World:
+    """An owner with objects, and intruders who must not reach them."""
+
+    def __init__(self) -> None:
+        self.advisor = AdvisorFactory()
+        self.other_advisor = AdvisorFactory()
+        self.owner: Client = ClientFactory(advisor=self.advisor)
+        self.intruder: Client = ClientFactory(advisor=self.other_advisor)
+        ClientFactory(advisor=self.other_advisor)  # the other advisor's book is not empty
+        # The owner has data behind every route, so a leak would be a 200, not a lucky 404.
+        question_set = risk.question_set_get()
+        answers = {q.key: q.choices[0].value for q in question_set.questions}
+        for client in (self.owner, self.intruder):
+            services.questionnaire_submit(
+                client=client, version=question_set.version, answers=answers
+            )
+
+    def build(self, param: str) -> str:
+        builders: dict[str, Callable[[], object]] = {
+            "goal_id": lambda: GoalFactory(client=self.owner).pk,
+            "client_id": lambda: self.owner.pk,
+            "token_key": lambda: DeviceToken.objects.create(user=self.owner.user)[0].token_key,
+        }
+        if param not in builders:
+            pytest.fail(f"No builder for path parameter {param!r}: add one to World.build.")
+        return str(builders[param]())
+
+    def owner_user(self, path: str) -> User:
+        return self.advisor if path.startswith("/api/v1/advisor/") else self.owner.user
+
+    def intruders(self, path: str) -> list[User]:
+        if path.startswith("/api/v1/advisor/"):
+            return [self.other_advisor, self.intruder.user]
+        return [self.intruder.user, self.other_advisor]
+
+
+def _as(user: User) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def test_the_schema_has_object_routes_to_check():
+    assert len(OBJECT_ROUTES) >= 6
+
+
+@pytest.mark.parametrize(("path", "method"), OBJECT_ROUTES)
+def test_an_object_route_answers_its_owner_and_404s_everyone_else(path, method):
+    world = World()
+    url = PARAM.sub(lambda match: world.build(match.group(1)), path)
+
+    for intruder in world.intruders(path):
+        response = getattr(_as(intruder), method)(url, {}, format="json")
+        assert response.status_code in (403, 404), (path, method, intruder, response.content)
+        if intruder.is_staff or not path.startswith("/api/v1/advisor/"):
+            # Same kind of user, other book: the object simply does not exist for them.
+            assert response.status_code == 404, (path, method, response.content)
+        assert set(response.json()) == {"message", "code", "extra"}
+
+    owner = getattr(_as(world.owner_user(path)), method)(url, {}, format="json")
+    assert owner.status_code < 300, (path, method, owner.content)
