@@ -53,8 +53,8 @@ beat: install ## Celery beat, the periodic-job scheduler (needs CELERY_BROKER_UR
 test: install-dev ## Install what the tests need and run the whole suite
 	$(PY) -m pytest -q
 
-test-full: install-dev ## The suite including slow model-training tests
-	$(PY) -m pytest -q -m ''
+test-full: install-dev ## The suite with slow tests and a deeper API fuzz run
+	SCHEMATHESIS_COVERAGE=1 SCHEMATHESIS_MAX_EXAMPLES=100 $(PY) -m pytest -q -m ''
 
 lint: install-dev ## ruff check, ruff format --check, mypy
 	$(VENV)/bin/ruff check .

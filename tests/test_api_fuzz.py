@@ -1,6 +1,7 @@
 """Property-based run over the OpenAPI schema (schemathesis): no input yields a 5xx.
 
-Bounded for CI by SCHEMATHESIS_MAX_EXAMPLES (examples per operation). Calls go through the
+Bounded for CI by SCHEMATHESIS_MAX_EXAMPLES (examples per operation); SCHEMATHESIS_COVERAGE=1
+adds schemathesis' coverage phase. Calls go through the
 WSGI app in-process, authenticated as a client that has a profile, answers and a goal.
 """
 
@@ -8,10 +9,13 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 
 from advisor import risk, services
 from advisor.models import DeviceToken
@@ -19,9 +23,26 @@ from advisor.models import DeviceToken
 from .factories import ClientFactory, GoalFactory
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20"))
+# The coverage phase (boundary values for every field) is thorough but builds its examples at
+# collection time, ~90 s on CI's two cores: on in `make test-full`, off in `make test`.
+COVERAGE = os.environ.get("SCHEMATHESIS_COVERAGE") == "1"
 
-schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
+schema = schemathesis.openapi.from_dict(
+    SchemaGenerator().get_schema(request=None, public=True),
+    config=SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": COVERAGE}}}),
+)
 application = get_wsgi_application()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Like Django's test client: the real WSGI handler would close the connection that holds
+    the test's transaction at the end of each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
