@@ -4,6 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import health
 
+admin.site.site_header = "Meridian advisor workspace"
+admin.site.site_title = "Meridian"
+admin.site.index_title = "Your book of clients"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -325,15 +325,18 @@ class RiskProfileOutputSerializer(serializers.Serializer):
 
     def get_explanation(self, profile: Any) -> str:
         a = profile.assessment
-        limiting = (
-            "your capacity to bear losses"
-            if (a.capacity_score or 0) < (a.willingness_score or 0)
-            else "your willingness to take risk"
-        )
+        willing = a.details.get("willingness_level")
+        able = a.details.get("capacity_level")
+        if willing is None or able is None or willing == able:
+            limiting = "both point to the same level"
+        elif able < willing:
+            limiting = "your capacity to bear losses is the lower, so it sets the level"
+        else:
+            limiting = "your willingness to take risk is the lower, so it sets the level"
         return (
             f"Your willingness to take risk scores {a.willingness_score}/100 and your capacity "
-            f"to bear losses {a.capacity_score}/100. Your risk level, {a.risk_level} of 10, is set "
-            f"by the lower of the two, here {limiting}."
+            f"to bear losses {a.capacity_score}/100. Your risk level is {a.risk_level} of 10: "
+            f"the lower of the two decides, and {limiting}."
         )
 
 

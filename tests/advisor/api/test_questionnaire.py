@@ -62,6 +62,7 @@ def test_the_lower_of_willingness_and_capacity_caps_the_level(
     assert profile["willingness_score"] == 100
     assert profile["inconsistent"] is True
     assert "willingness_exceeds_capacity" in {f["code"] for f in profile["flags"]}
+    assert "capacity to bear losses is the lower" in profile["explanation"]
 
 
 def test_the_risk_profile_is_a_404_before_any_answers(client_api):
