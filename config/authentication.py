@@ -1,6 +1,11 @@
+import re
 from typing import Any
 
+import knox.auth
 from django.http import HttpRequest
+from rest_framework import exceptions
+
+HEX_TOKEN = re.compile(rb"[0-9a-f]{16,128}")
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
@@ -8,3 +13,16 @@ def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> s
     credentials = credentials or {}
     value = credentials.get("email") or credentials.get("username")
     return value.strip().lower() if isinstance(value, str) else None
+
+
+class TokenAuthentication(knox.auth.TokenAuthentication):
+    """knox's token auth, refusing malformed tokens before they reach the database.
+
+    knox tokens are hex strings; anything else (a NUL byte, say, which PostgreSQL rejects in
+    text with an error) is simply an invalid token.
+    """
+
+    def authenticate_credentials(self, token: bytes) -> Any:
+        if not HEX_TOKEN.fullmatch(token):
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return super().authenticate_credentials(token)

@@ -111,3 +111,12 @@ def test_the_openapi_schema_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
 
     assert "/api/v1/risk-profile/" in target.read_text()
+
+
+@pytest.mark.parametrize("cookie", ["\x00" * 32, "a" * 5000, "../../etc/passwd", "é" * 32])
+def test_a_malformed_session_cookie_is_treated_as_no_session(client, cookie):
+    client.cookies["sessionid"] = cookie
+
+    response = client.get("/api/v1/auth/me/")
+
+    assert response.status_code == 401

@@ -226,3 +226,13 @@ def test_anonymous_calls_get_401_in_the_error_shape(api_client):
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("token", ["\x00" * 64, "zz" * 32, "a" * 500])
+def test_a_malformed_token_is_a_401_not_an_error(api_client, token):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+
+    response = api_client.get("/api/v1/auth/me/")
+
+    assert response.status_code == 401
+    assert response.json()["message"] == "Invalid token."
