@@ -3,6 +3,7 @@ from typing import Any
 
 import knox.auth
 from django.http import HttpRequest
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 
 HEX_TOKEN = re.compile(rb"[0-9a-f]{16,128}")
@@ -26,3 +27,18 @@ class TokenAuthentication(knox.auth.TokenAuthentication):
         if not HEX_TOKEN.fullmatch(token):
             raise exceptions.AuthenticationFailed("Invalid token.")
         return super().authenticate_credentials(token)
+
+
+class DeviceTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the device token in the OpenAPI schema as `Authorization: Token <token>`."""
+
+    target_class = "config.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'A device token from POST /api/v1/auth/token/, as "Token <token>".',
+        }
