@@ -1,6 +1,21 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views
+
+
+class TokenKeyConverter:
+    """A device token's public prefix: hex only, so nothing odd reaches the database."""
+
+    regex = "[0-9a-f]{8,32}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(TokenKeyConverter, "token_key")
 
 urlpatterns = [
     path("auth/csrf/", views.CsrfApi.as_view(), name="auth-csrf"),
@@ -11,7 +26,11 @@ urlpatterns = [
     path("auth/token/", views.TokenCreateApi.as_view(), name="auth-token"),
     path("auth/token/revoke/", views.TokenRevokeApi.as_view(), name="auth-token-revoke"),
     path("auth/tokens/", views.TokenListApi.as_view(), name="auth-tokens"),
-    path("auth/tokens/<str:token_key>/", views.TokenDetailApi.as_view(), name="auth-token-detail"),
+    path(
+        "auth/tokens/<token_key:token_key>/",
+        views.TokenDetailApi.as_view(),
+        name="auth-token-detail",
+    ),
     path("clients/me/", views.ClientMeApi.as_view(), name="client-me"),
     path("questionnaire/", views.QuestionnaireApi.as_view(), name="questionnaire"),
     path(

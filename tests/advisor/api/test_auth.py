@@ -236,3 +236,7 @@ def test_a_malformed_token_is_a_401_not_an_error(api_client, token):
 
     assert response.status_code == 401
     assert response.json()["message"] == "Invalid token."
+
+
+def test_a_malformed_token_key_in_the_path_is_a_404(client_api):
+    assert client_api.delete("/api/v1/auth/tokens/%00abc%C3%97defgh/").status_code == 404
