@@ -98,3 +98,11 @@ def test_a_goal_whose_date_has_passed_can_still_be_renamed(client_api, client_us
     response = client_api.patch(f"/api/v1/goals/{goal.pk}/", {"name": "Done", "status": "achieved"})
 
     assert response.status_code == 200, response.content
+
+
+def test_a_huge_body_is_refused_with_413_in_the_error_shape(client_api):
+    response = client_api.post("/api/v1/goals/", _goal(name="x" * (2 * 1024 * 1024)))
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert not Goal.objects.exists()
