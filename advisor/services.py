@@ -336,6 +336,10 @@ ADVISOR_PERMISSIONS = (
     ("advisor", "goal", ("view", "change")),
     ("advisor", "questionnaireresponse", ("view",)),
     ("advisor", "riskassessment", ("view",)),
+    ("portfolios", "account", ("view",)),
+    ("portfolios", "transaction", ("view",)),
+    ("portfolios", "modelportfolioset", ("view", "change")),
+    ("portfolios", "asset", ("view",)),
 )
 
 

@@ -20,6 +20,10 @@ app.conf.beat_schedule = {
         "task": "advisor.kyc_reviews_flag_due",
         "schedule": crontab(hour=5, minute=0),
     },
+    "portfolios.idempotency_keys_purge": {
+        "task": "portfolios.idempotency_keys_purge",
+        "schedule": crontab(hour=4, minute=45),
+    },
     "advisor.auth_tokens_purge_expired": {
         "task": "advisor.auth_tokens_purge_expired",
         "schedule": crontab(hour=4, minute=30),

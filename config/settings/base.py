@@ -228,3 +228,9 @@ LOGGING = {
         "axes": {"level": "ERROR"},
     },
 }
+
+# --- Portfolios -----------------------------------------------------------------------------
+PORTFOLIO_MIN_TRADE = env("PORTFOLIO_MIN_TRADE", default="1.00")  # smallest order, in dollars
+# Demo default: a freshly built model-portfolio set is approved at once. Production: False, and
+# an advisor or admin approves each candidate in the admin.
+MODEL_PORTFOLIOS_AUTO_APPROVE = env.bool("MODEL_PORTFOLIOS_AUTO_APPROVE", default=True)

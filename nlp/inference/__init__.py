@@ -1,0 +1,1 @@
+"""Predictors and numerical models; the only place (with nlp/training) that imports torch."""

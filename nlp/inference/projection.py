@@ -1,0 +1,280 @@
+"""Monte Carlo projection of a goal's portfolio value, in torch (CUDA or CPU) and in NumPy.
+
+Model, per path: each month the funds' simple returns are drawn from N(monthly_mean, monthly_cov),
+the portfolio (rebalanced monthly to `weights`) earns r_t = w . R_t clipped at -0.95, and
+V_{t+1} = (V_t + c) * (1 + r_t), i.e. the contribution c is paid in at the start of each month.
+
+With C_t = prod_{j<t} (1 + r_j) (C_0 = 1) and D_t = sum_{k<t} 1 / C_k, the recursion has the closed
+form V_t = C_t * (V_0 + c * D_t). Being linear in c, it gives each path's minimum contribution
+that reaches the target, and so the contribution that reaches it with 80% probability exactly.
+
+Precision: fund draws are float32 (torch's float32 normal sampler is ~4x faster than its float64
+one on CPU and halves GPU memory traffic; a z-score's 6e-8 rounding is invisible in the
+statistics); means, growth, contributions and statistics are float64 on every device.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from nlp.inference.device import device_resolve
+
+MAX_MONTHS = 1200
+MAX_PATHS = 100_000  # peak memory ~ 3 x paths x months x 8 bytes (2.9 GB at the limits)
+RETURN_FLOOR = -0.95  # a month can lose at most 95%, so values stay positive
+TARGET_PROBABILITY_NUM, TARGET_PROBABILITY_DEN = 4, 5  # 80%, as integers to count paths exactly
+CONTRIBUTION_CAP_FACTOR = 10.0  # required contribution is capped at 10x target/months (nominal)
+PERCENTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
+# Draw fund returns in slices of paths so memory stays ~64 MB whatever paths x months x funds is.
+DRAW_CHUNK_ELEMENTS = 1 << 24
+WEIGHTS_SUM_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class ProjectionInput:
+    initial_value: float  # today's portfolio value for the goal
+    monthly_contribution: float
+    months: int  # 1..1200
+    target_amount: float  # in today's money
+    weights: tuple[float, ...]  # portfolio weights, sum 1
+    monthly_mean: tuple[float, ...]  # per fund, simple returns
+    monthly_cov: tuple[tuple[float, ...], ...]
+    annual_inflation: float = 0.025
+    paths: int = 10_000
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ProjectionResult:
+    months: int
+    # "p10", "p50", "p90": value at each month 0..months in today's money; length months + 1.
+    percentiles: dict[str, list[float]]
+    probability: float  # share of paths whose final real value >= target_amount
+    # Smallest monthly contribution (total, not extra) reaching the target with >= 80% probability
+    # on the same draws, rounded up to the cent; 0 when the initial value alone suffices.
+    required_monthly_contribution: float
+    expected_final_value: float  # mean final value in today's money
+    device: str  # "cpu", "cuda:0"
+    paths: int
+    # True when 80% needs more than the cap; required_monthly_contribution is then the cap.
+    required_contribution_capped: bool = False
+
+
+def _validate(inp: ProjectionInput) -> None:
+    """Raise ValueError, naming the field, for any input the model cannot project."""
+    if isinstance(inp.months, bool) or not isinstance(inp.months, int):
+        raise ValueError(f"months must be an integer, got {inp.months!r}.")
+    if not 1 <= inp.months <= MAX_MONTHS:
+        raise ValueError(f"months must be between 1 and {MAX_MONTHS}, got {inp.months}.")
+    if isinstance(inp.paths, bool) or not isinstance(inp.paths, int):
+        raise ValueError(f"paths must be an integer, got {inp.paths!r}.")
+    if not 1 <= inp.paths <= MAX_PATHS:
+        raise ValueError(f"paths must be between 1 and {MAX_PATHS}, got {inp.paths}.")
+    if isinstance(inp.seed, bool) or not isinstance(inp.seed, int) or not 0 <= inp.seed < 2**63:
+        raise ValueError(f"seed must be an integer in [0, 2**63), got {inp.seed!r}.")
+    amounts = {
+        "initial_value": inp.initial_value,
+        "monthly_contribution": inp.monthly_contribution,
+        "target_amount": inp.target_amount,
+    }
+    for name, value in amounts.items():
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite amount >= 0, got {value!r}.")
+    if not math.isfinite(inp.annual_inflation) or inp.annual_inflation <= -1:
+        raise ValueError(f"annual_inflation must be finite and > -1, got {inp.annual_inflation!r}.")
+    n = len(inp.weights)
+    if n == 0:
+        raise ValueError("weights must name at least one fund.")
+    if len(inp.monthly_mean) != n:
+        raise ValueError(f"monthly_mean has {len(inp.monthly_mean)} funds but weights has {n}.")
+    if len(inp.monthly_cov) != n or any(len(row) != n for row in inp.monthly_cov):
+        raise ValueError(f"monthly_cov must be {n}x{n} to match the {n} weights.")
+    numbers = [*inp.weights, *inp.monthly_mean, *(x for row in inp.monthly_cov for x in row)]
+    if not all(math.isfinite(x) for x in numbers):
+        raise ValueError("weights, monthly_mean and monthly_cov must all be finite numbers.")
+    if abs(math.fsum(inp.weights) - 1.0) > WEIGHTS_SUM_TOLERANCE:
+        raise ValueError(
+            f"weights must sum to 1 (within {WEIGHTS_SUM_TOLERANCE}), "
+            f"got {math.fsum(inp.weights)!r}."
+        )
+
+
+def _portfolio_loadings(inp: ProjectionInput) -> tuple[float, np.ndarray]:
+    """Return the portfolio's mean monthly return w.mu and the loadings v = L^T w with LL^T = cov.
+
+    w . (mu + L z) = w.mu + v . z, so the portfolio return needs only v, not every fund's return.
+    """
+    weights = np.asarray(inp.weights, dtype=np.float64)
+    cov = np.asarray(inp.monthly_cov, dtype=np.float64)
+    scale = float(np.abs(cov).max())
+    if float(np.abs(cov - cov.T).max()) > 1e-9 * scale:
+        raise ValueError("monthly_cov must be symmetric.")
+    try:
+        factor = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        # Singular but valid (a riskless fund, zero volatility, perfectly correlated funds): the
+        # eigen factor is exact there, where Cholesky jitter would add volatility that isn't there.
+        eigenvalues, eigenvectors = np.linalg.eigh(cov)
+        if eigenvalues.min() < -1e-9 * max(scale, float(np.abs(eigenvalues).max())):
+            raise ValueError("monthly_cov must be positive semi-definite.") from None
+        factor = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
+    mean = float(np.dot(weights, np.asarray(inp.monthly_mean, dtype=np.float64)))
+    return mean, factor.T @ weights
+
+
+def _required_rank(paths: int) -> int:
+    """1-based rank of the per-path need that makes >= 80% of paths reach the target."""
+    return -(-paths * TARGET_PROBABILITY_NUM // TARGET_PROBABILITY_DEN)
+
+
+def _result(
+    *,
+    inp: ProjectionInput,
+    nominal_percentiles: np.ndarray,
+    deflator: np.ndarray,
+    probability: float,
+    need: float,
+    expected_final_value: float,
+    device: str,
+) -> ProjectionResult:
+    """Assemble the result both implementations share: deflate, cap and round the contribution."""
+    real = nominal_percentiles / deflator  # quantiles commute with a positive per-month scale
+    # Nominal cap: inflation raises what must be saved, so the cap grows with it.
+    cap = CONTRIBUTION_CAP_FACTOR * inp.target_amount * float(deflator[-1]) / inp.months
+    capped = need > cap
+    # Rounded up to the cent so the path on the 80% boundary still reaches the target when this
+    # contribution is fed back in, despite float rounding in the closed form.
+    required = cap if capped else math.ceil(need * 100.0) / 100.0
+    return ProjectionResult(
+        months=inp.months,
+        percentiles={name: real[i].tolist() for i, name in enumerate(PERCENTILES)},
+        probability=probability,
+        required_monthly_contribution=required,
+        expected_final_value=expected_final_value,
+        device=device,
+        paths=inp.paths,
+        required_contribution_capped=capped,
+    )
+
+
+def _row_quantiles(x: torch.Tensor, qs: tuple[float, ...]) -> torch.Tensor:
+    """Linear-interpolated quantiles of each row (NumPy's default method), shape (len(qs), rows).
+
+    Two topk selections per quantile instead of torch.quantile's full sort: 2-3x faster on CPU.
+    """
+    n = x.shape[1]
+    out = []
+    for q in qs:
+        position = q * (n - 1)
+        lo = min(int(position), n - 1)
+        hi = min(lo + 1, n - 1)
+        if hi + 1 <= n - lo:  # the smaller side is cheaper to select
+            part = torch.topk(x, hi + 1, dim=1, largest=False, sorted=False).values
+            pair = torch.topk(part, hi - lo + 1, dim=1, largest=True, sorted=True).values
+            x_lo, x_hi = pair[:, -1], pair[:, 0]
+        else:
+            part = torch.topk(x, n - lo, dim=1, largest=True, sorted=False).values
+            pair = torch.topk(part, hi - lo + 1, dim=1, largest=False, sorted=True).values
+            x_lo, x_hi = pair[:, 0], pair[:, -1]
+        out.append(x_lo + (x_hi - x_lo) * (position - lo))
+    return torch.stack(out)
+
+
+@torch.inference_mode()
+def project(inp: ProjectionInput, *, device: torch.device | None = None) -> ProjectionResult:
+    """Project a goal's value over `inp.paths` simulated markets on `device` (default: auto).
+
+    Deterministic for a given seed and device; CPU and CUDA draw different (equally valid) paths.
+    """
+    _validate(inp)
+    device = device if device is not None else device_resolve("auto")
+    months, paths = inp.months, inp.paths
+    mean, loadings = _portfolio_loadings(inp)
+    n_funds = loadings.shape[0]
+    f64 = torch.float64
+
+    generator = torch.Generator(device=device)
+    generator.manual_seed(inp.seed)
+    v = torch.as_tensor(loadings, dtype=torch.float32, device=device)
+    # Growth factors laid out (months, paths): cumulative products/sums then run down contiguous
+    # columns and each month's quantiles over a contiguous row, both ~4x faster than the transpose.
+    growth = torch.empty((months, paths), dtype=f64, device=device)
+    chunk = max(1, DRAW_CHUNK_ELEMENTS // (months * n_funds))
+    for start in range(0, paths, chunk):
+        stop = min(paths, start + chunk)
+        z = torch.randn(
+            (stop - start, months, n_funds), generator=generator, dtype=torch.float32, device=device
+        )
+        growth[:, start:stop].copy_((z @ v).T)
+    growth.add_(mean).clamp_(min=RETURN_FLOOR).add_(1.0)
+
+    cumulative = torch.cumprod(growth, dim=0)  # C_1..C_T
+    del growth
+    # values[t] holds D_t first (values[0] unused), then becomes V_t = C_t * (V_0 + c * D_t).
+    values = torch.empty((months + 1, paths), dtype=f64, device=device)
+    values[1].fill_(1.0)
+    if months > 1:
+        torch.cumsum(cumulative[:-1].reciprocal(), dim=0, out=values[2:])
+        values[2:].add_(1.0)
+    final_growth = cumulative[-1].clone()
+    final_per_contribution = final_growth * values[-1]  # b in V_T = a + b * c
+    values[1:].mul_(inp.monthly_contribution).add_(inp.initial_value).mul_(cumulative)
+    values[0].fill_(inp.initial_value)
+    del cumulative
+
+    deflator = (1.0 + inp.annual_inflation) ** (np.arange(months + 1, dtype=np.float64) / 12.0)
+    nominal_target = inp.target_amount * float(deflator[-1])
+    final_real = values[-1] / float(deflator[-1])
+    probability = (final_real >= inp.target_amount).to(f64).mean().item()
+    need = (nominal_target - inp.initial_value * final_growth) / final_per_contribution
+    need_at_rank = torch.kthvalue(need.clamp_(min=0.0), _required_rank(paths)).values.item()
+    nominal_percentiles = _row_quantiles(values, tuple(PERCENTILES.values()))
+    return _result(
+        inp=inp,
+        nominal_percentiles=nominal_percentiles.cpu().numpy(),
+        deflator=deflator,
+        probability=probability,
+        need=need_at_rank,
+        expected_final_value=final_real.mean().item(),
+        device=str(values.device),
+    )
+
+
+def project_reference_numpy(inp: ProjectionInput) -> ProjectionResult:
+    """The same model in plain vectorised NumPy (float64, its own RNG), to check and time torch."""
+    _validate(inp)
+    months, paths = inp.months, inp.paths
+    mean, loadings = _portfolio_loadings(inp)
+    rng = np.random.default_rng(inp.seed)
+    z = rng.standard_normal((paths, months, loadings.shape[0]))
+    growth = 1.0 + np.maximum(mean + z @ loadings, RETURN_FLOOR)  # (paths, months)
+    cumulative = np.cumprod(growth, axis=1)
+    sum_inverse = np.cumsum(1.0 / cumulative[:, :-1], axis=1)
+    contributions_factor = np.concatenate(
+        [np.zeros((paths, 1)), np.ones((paths, 1)), 1.0 + sum_inverse], axis=1
+    )  # D_t for t = 0..months
+    cumulative = np.concatenate([np.ones((paths, 1)), cumulative], axis=1)
+    values = cumulative * (inp.initial_value + inp.monthly_contribution * contributions_factor)
+
+    deflator = (1.0 + inp.annual_inflation) ** (np.arange(months + 1, dtype=np.float64) / 12.0)
+    final_real = values[:, -1] / deflator[-1]
+    final_per_contribution = cumulative[:, -1] * contributions_factor[:, -1]
+    need = np.maximum(
+        (inp.target_amount * deflator[-1] - inp.initial_value * cumulative[:, -1])
+        / final_per_contribution,
+        0.0,
+    )
+    rank = _required_rank(paths) - 1
+    return _result(
+        inp=inp,
+        nominal_percentiles=np.quantile(values, list(PERCENTILES.values()), axis=0),
+        deflator=deflator,
+        probability=float(np.mean(final_real >= inp.target_amount)),
+        need=float(np.partition(need, rank)[rank]),
+        expected_final_value=float(final_real.mean()),
+        device="cpu",
+    )

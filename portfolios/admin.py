@@ -1,0 +1,89 @@
+"""Portfolio pages of the advisor workspace: model portfolio approval, accounts of the book."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from . import services
+from .models import Account, Asset, ModelPortfolio, ModelPortfolioSet, Transaction
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = ("ticker", "name", "asset_class", "expense_ratio", "active")
+    list_filter = ("asset_class", "active")
+
+
+class ModelPortfolioInline(admin.TabularInline):
+    model = ModelPortfolio
+    extra = 0
+    can_delete = False
+    readonly_fields = ("level", "weights", "expected_return", "volatility")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ModelPortfolioSet)
+class ModelPortfolioSetAdmin(admin.ModelAdmin):
+    list_display = ("version", "status", "assumptions", "created_at", "decided_by", "decided_at")
+    list_filter = ("status",)
+    readonly_fields = ("version", "assumptions", "status", "decided_by", "decided_at")
+    inlines = (ModelPortfolioInline,)
+    actions = ("approve", "reject")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # sets come from the allocation task
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
+        for portfolio_set in queryset:
+            try:
+                services.model_portfolio_set_decide(
+                    portfolio_set=portfolio_set,
+                    approve=approve,
+                    actor=request.user,  # type: ignore[arg-type]
+                )
+            except ValidationError as exc:
+                self.message_user(request, f"v{portfolio_set.version}: {exc}", messages.ERROR)
+            else:
+                verb = "approved" if approve else "rejected"
+                self.message_user(request, f"Model portfolios v{portfolio_set.version} {verb}.")
+
+    @admin.action(description="Approve the selected candidate (retires the current set)")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Reject the selected candidate")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._decide(request, queryset, approve=False)
+
+
+class TransactionInline(admin.TabularInline):
+    model = Transaction
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "amount", "market_date", "description")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ("id", "client", "goal", "cash", "opened_at")
+    readonly_fields = ("client", "goal", "currency", "cash", "opened_at")
+    inlines = (TransactionInline,)
+    search_fields = ("client__first_name", "client__last_name", "client__user__email")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(client__advisor=request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # money moves only through deposits and withdrawals

@@ -1,0 +1,21 @@
+from rest_framework import status
+
+from config.errors import ApplicationError
+
+
+class MarketDataMissing(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "market_data_missing"
+
+
+class InsufficientFunds(ApplicationError):
+    default_code = "insufficient_funds"
+
+
+class IdempotencyKeyReused(ApplicationError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+
+
+class IdempotencyKeyMissing(ApplicationError):
+    default_code = "idempotency_key_missing"

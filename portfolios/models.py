@@ -1,0 +1,257 @@
+"""Assets and prices, market assumptions, model portfolios, accounts and the ledger.
+
+Data and invariants only; workflows live in the services modules. Every balance is derived from
+ledger entries; the materialised balances (Account.cash, Position.quantity) are kept in step
+in the same transaction and guarded by check constraints, so nothing can go negative.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from advisor.models import Client, Goal
+
+MONEY: dict[str, Any] = {"max_digits": 16, "decimal_places": 2}
+QUANTITY: dict[str, Any] = {"max_digits": 20, "decimal_places": 8}
+PRICE: dict[str, Any] = {"max_digits": 16, "decimal_places": 4}
+
+
+class Asset(models.Model):
+    class AssetClass(models.TextChoices):
+        US_EQUITY = "us_equity", "US equity"
+        INTL_DEVELOPED_EQUITY = "intl_developed_equity", "Developed markets equity"
+        EMERGING_EQUITY = "emerging_equity", "Emerging markets equity"
+        US_AGGREGATE_BONDS = "us_aggregate_bonds", "US aggregate bonds"
+        TREASURIES = "treasuries", "US Treasuries"
+        TIPS = "tips", "Inflation-protected bonds (TIPS)"
+        CORPORATE_BONDS = "corporate_bonds", "Investment-grade corporate bonds"
+        REAL_ESTATE = "real_estate", "Real estate (REITs)"
+        GOLD = "gold", "Gold"
+        CASH = "cash", "Cash (T-bills)"
+
+    ticker = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=120)
+    asset_class = models.CharField(max_length=30, choices=AssetClass)
+    expense_ratio = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal("0"))
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("ticker",)
+
+    def __str__(self) -> str:
+        return self.ticker
+
+
+class Price(models.Model):
+    """Daily adjusted close (distributions reinvested): trades fill at it, returns use it."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="prices")
+    date = models.DateField(db_index=True)
+    close = models.DecimalField(**PRICE)
+
+    class Meta:
+        ordering = ("asset", "date")
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "date"], name="price_one_per_asset_day"),
+            models.CheckConstraint(condition=Q(close__gt=0), name="price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} {self.date} {self.close}"
+
+
+class MarketAssumptions(models.Model):
+    """Expected returns and covariance estimated from prices up to `prices_through`."""
+
+    version = models.PositiveIntegerField(unique=True)
+    prices_through = models.DateField()
+    method = models.CharField(max_length=60)
+    data = models.JSONField(help_text="tickers, expected_returns, covariance, window")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-version",)
+        verbose_name_plural = "market assumptions"
+
+    def __str__(self) -> str:
+        return f"Assumptions v{self.version} (prices to {self.prices_through})"
+
+
+class ModelPortfolioSet(models.Model):
+    """Ten model portfolios from one set of assumptions; used only once approved."""
+
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        RETIRED = "retired", "Retired"
+
+    version = models.PositiveIntegerField(unique=True)
+    assumptions = models.ForeignKey(MarketAssumptions, on_delete=models.PROTECT)
+    status = models.CharField(max_length=10, choices=Status, default=Status.CANDIDATE)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-version",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="approved"),
+                name="modelportfolioset_one_approved",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Model portfolios v{self.version} ({self.status})"
+
+
+class ModelPortfolio(models.Model):
+    portfolio_set = models.ForeignKey(
+        ModelPortfolioSet, on_delete=models.CASCADE, related_name="portfolios"
+    )
+    level = models.PositiveSmallIntegerField()
+    weights = models.JSONField(help_text="{ticker: weight as a decimal string}, summing to 1")
+    expected_return = models.FloatField(help_text="annualised, from the assumptions")
+    volatility = models.FloatField(help_text="annualised, from the assumptions")
+
+    class Meta:
+        ordering = ("portfolio_set", "level")
+        constraints = [
+            models.UniqueConstraint(fields=["portfolio_set", "level"], name="modelportfolio_level"),
+            models.CheckConstraint(
+                condition=Q(level__gte=1) & Q(level__lte=10), name="modelportfolio_level_1_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Level {self.level} (v{self.portfolio_set_id})"
+
+
+class Account(models.Model):
+    """One investment account per goal, Betterment-style: each goal's money is invested to
+    that goal's own target, and its value and performance are simply the account's."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="accounts")
+    goal = models.OneToOneField(Goal, on_delete=models.PROTECT, related_name="account")
+    currency = models.CharField(max_length=3, default="USD")
+    cash = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [
+            models.CheckConstraint(condition=Q(cash__gte=0), name="account_cash_non_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"Account {self.pk} ({self.goal})"
+
+
+class Position(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="positions")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT)
+    quantity = models.DecimalField(**QUANTITY, default=Decimal("0"))
+
+    class Meta:
+        ordering = ("account", "asset")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "asset"], name="position_one_per_asset"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0), name="position_quantity_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.asset_id}"
+
+
+class Transaction(models.Model):
+    """One money movement or trade batch; its entries are the ledger."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        WITHDRAWAL = "withdrawal", "Withdrawal"
+        TRADE = "trade", "Trades"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(max_length=12, choices=Kind)
+    amount = models.DecimalField(**MONEY, help_text="cash in (+) or out (−) of the account")
+    market_date = models.DateField()
+    description = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
+
+
+class Entry(models.Model):
+    """A ledger line: cash (asset null) or units of an asset, signed."""
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, null=True, blank=True)
+    quantity = models.DecimalField(**QUANTITY, help_text="units, or currency for cash")
+    price = models.DecimalField(**PRICE, null=True, blank=True)
+
+    class Meta:
+        ordering = ("id",)
+        indexes = [models.Index(fields=["account", "asset"])]
+        verbose_name_plural = "entries"
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.asset_id or 'cash'}"
+
+
+class Lot(models.Model):
+    """A purchase of units at a cost; sales consume lots first-in first-out."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lots")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT)
+    opened_by = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="lots")
+    acquired_on = models.DateField()
+    quantity = models.DecimalField(**QUANTITY)
+    remaining = models.DecimalField(**QUANTITY)
+    unit_cost = models.DecimalField(**PRICE)
+    realised_gain = models.DecimalField(**MONEY, default=Decimal("0.00"))
+
+    class Meta:
+        ordering = ("acquired_on", "id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0) & Q(remaining__lte=models.F("quantity")),
+                name="lot_remaining_within_quantity",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.remaining}/{self.quantity} {self.asset_id} @ {self.unit_cost}"
+
+
+class IdempotencyKey(models.Model):
+    """Stripe-style idempotency: the first response to a key is replayed for the same body."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=40, help_text="the operation, e.g. deposit")
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotencykey_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -1,0 +1,466 @@
+"""Accounts and the ledger: deposits, withdrawals and trades, with cash-flow rebalancing."""
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from advisor.models import Goal, User
+from advisor.selectors import risk_profile_get
+
+from . import targets
+from .broker import CENT, Broker, Fill, PaperBroker, units_for_value
+from .exceptions import IdempotencyKeyReused, InsufficientFunds
+from .market import closes_on, market_date_get
+from .models import (
+    Account,
+    Asset,
+    Entry,
+    IdempotencyKey,
+    Lot,
+    ModelPortfolio,
+    ModelPortfolioSet,
+    Position,
+    Transaction,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_AMOUNT = Decimal("10000000.00")
+
+
+def money(value: Decimal) -> Decimal:
+    """The one rounding rule for currency amounts: cents, banker's rounding."""
+    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def min_trade() -> Decimal:
+    return Decimal(str(settings.PORTFOLIO_MIN_TRADE))
+
+
+# --- Accounts and targets -------------------------------------------------------------------
+
+
+def account_open(*, goal: Goal) -> Account:
+    """The goal's investment account, opened on first use."""
+    account, _ = Account.objects.get_or_create(
+        goal=goal, defaults={"client": goal.client, "currency": goal.currency}
+    )
+    return account
+
+
+def goal_level(*, goal: Goal, today: date | None = None) -> int | None:
+    """The goal's risk level: the client's level adjusted by goal type and glide path."""
+    profile = risk_profile_get(client=goal.client)
+    if profile is None:
+        return None
+    today = today or timezone.localdate()
+    years = max((goal.target_date - today).days / 365.25, 0.0)
+    return targets.glide_level(
+        risk_level=profile.assessment.risk_level, goal_type=goal.goal_type, years_to_goal=years
+    )
+
+
+def target_weights(*, account: Account) -> dict[str, Decimal] | None:
+    """Ticker → target weight from the approved model portfolio at the goal's level."""
+    level = goal_level(goal=account.goal)
+    if level is None:
+        return None
+    portfolio = ModelPortfolio.objects.filter(
+        portfolio_set__status=ModelPortfolioSet.Status.APPROVED, level=level
+    ).first()
+    if portfolio is None:
+        return None
+    return {ticker: Decimal(str(weight)) for ticker, weight in portfolio.weights.items()}
+
+
+@dataclass(frozen=True)
+class Holding:
+    asset: Asset
+    quantity: Decimal
+    price: Decimal
+
+    @property
+    def value(self) -> Decimal:
+        # Valued as a sale would pay: rounded down, so the total is always withdrawable.
+        return (self.quantity * self.price).quantize(CENT, rounding=ROUND_DOWN)
+
+
+@dataclass(frozen=True)
+class Valuation:
+    day: date
+    cash: Decimal
+    holdings: tuple[Holding, ...]
+
+    @property
+    def invested(self) -> Decimal:
+        return sum((h.value for h in self.holdings), Decimal("0.00"))
+
+    @property
+    def total(self) -> Decimal:
+        return self.cash + self.invested
+
+    def weights(self) -> dict[str, Decimal]:
+        total = self.total
+        if total <= 0:
+            return {}
+        return {h.asset.ticker: h.value / total for h in self.holdings if h.quantity > 0}
+
+
+def account_value(*, account: Account, day: date | None = None) -> Valuation:
+    day = day or market_date_get()
+    positions = list(account.positions.select_related("asset").filter(quantity__gt=0))
+    closes = closes_on(day=day, assets=[p.asset for p in positions])
+    holdings = tuple(
+        Holding(asset=p.asset, quantity=p.quantity, price=closes[p.asset_id]) for p in positions
+    )
+    # Cash read afresh: the caller's instance may predate a deposit made through another one.
+    cash = Account.objects.filter(pk=account.pk).values_list("cash", flat=True).get()
+    return Valuation(day=day, cash=cash, holdings=holdings)
+
+
+# --- Ledger ---------------------------------------------------------------------------------
+
+
+def _ledger_cash(*, txn: Transaction, account: Account, amount: Decimal) -> None:
+    Entry.objects.create(transaction=txn, account=account, quantity=amount)
+    account.cash += amount
+    account.full_clean(exclude=["client", "goal"])
+    account.save(update_fields=["cash"])
+
+
+def _ledger_fill(*, txn: Transaction, account: Account, fill: Fill) -> None:
+    """Record a fill: units and cash entries, the position, and its lots (FIFO on sales)."""
+    Entry.objects.create(
+        transaction=txn, account=account, asset=fill.asset, quantity=fill.quantity, price=fill.price
+    )
+    position, _ = Position.objects.select_for_update().get_or_create(
+        account=account, asset=fill.asset
+    )
+    position.quantity += fill.quantity
+    position.save(update_fields=["quantity"])
+    if fill.quantity > 0:
+        Lot.objects.create(
+            account=account,
+            asset=fill.asset,
+            opened_by=txn,
+            acquired_on=txn.market_date,
+            quantity=fill.quantity,
+            remaining=fill.quantity,
+            unit_cost=fill.price,
+        )
+    else:
+        _lots_consume(account=account, fill=fill)
+    _ledger_cash(txn=txn, account=account, amount=fill.cash)
+
+
+def _lots_consume(*, account: Account, fill: Fill) -> None:
+    to_sell = -fill.quantity
+    lots = Lot.objects.select_for_update().filter(
+        account=account, asset=fill.asset, remaining__gt=0
+    )
+    for lot in lots.order_by("acquired_on", "id"):
+        if to_sell <= 0:
+            break
+        taken = min(lot.remaining, to_sell)
+        lot.remaining -= taken
+        lot.realised_gain += money(taken * (fill.price - lot.unit_cost))
+        lot.save(update_fields=["remaining", "realised_gain"])
+        to_sell -= taken
+
+
+# --- Cash-flow rebalancing ------------------------------------------------------------------
+
+
+def _buys(valuation: Valuation, targets: dict[str, Decimal], cash: Decimal) -> dict[str, Decimal]:
+    """Spend `cash` on the funds furthest below target first, then pro rata to target."""
+    total = valuation.total
+    current = {h.asset.ticker: h.value for h in valuation.holdings}
+    shortfall = {
+        t: max(w * total - current.get(t, Decimal(0)), Decimal(0)) for t, w in targets.items()
+    }
+    need = sum(shortfall.values(), Decimal(0))
+    if need >= cash:
+        raw = {t: cash * s / need for t, s in shortfall.items()} if need else {}
+    else:
+        raw = {t: s + (cash - need) * targets[t] for t, s in shortfall.items()}
+    return _cents_within(raw, cash)
+
+
+def _cents_within(raw: dict[str, Decimal], budget: Decimal) -> dict[str, Decimal]:
+    amounts = {t: v.quantize(CENT, rounding=ROUND_DOWN) for t, v in raw.items()}
+    return {t: v for t, v in amounts.items() if v >= min_trade() and v <= budget}
+
+
+def _sells(
+    valuation: Valuation, targets: dict[str, Decimal], raise_: Decimal
+) -> dict[str, Decimal]:
+    """Value to sell per fund to raise cash: most-overweight funds first (after the outflow)."""
+    after = valuation.total - raise_ - valuation.cash
+    current = {h.asset.ticker: h.value for h in valuation.holdings}
+    excess = {
+        t: max(v - targets.get(t, Decimal(0)) * max(after, Decimal(0)), Decimal(0))
+        for t, v in current.items()
+    }
+    spare = sum(excess.values(), Decimal(0))
+    if spare >= raise_ and spare > 0:
+        return {t: raise_ * e / spare for t, e in excess.items() if e > 0}
+    invested = sum(current.values(), Decimal(0))
+    return {t: raise_ * v / invested for t, v in current.items()} if invested else {}
+
+
+def _invest(*, txn: Transaction, account: Account, broker: Broker) -> list[Fill]:
+    targets = target_weights(account=account)
+    if not targets or account.cash < min_trade():
+        return []
+    valuation = account_value(account=account, day=txn.market_date)
+    assets = {a.ticker: a for a in Asset.objects.filter(ticker__in=targets)}
+    fills = []
+    for ticker, amount in sorted(_buys(valuation, targets, account.cash).items()):
+        fill = broker.buy(asset=assets[ticker], amount=amount, day=txn.market_date)
+        _ledger_fill(txn=txn, account=account, fill=fill)
+        fills.append(fill)
+    return fills
+
+
+def _raise_cash(
+    *, txn: Transaction, account: Account, amount: Decimal, broker: Broker
+) -> list[Fill]:
+    """Sell holdings so that cash covers `amount`; everything if it takes everything."""
+    valuation = account_value(account=account, day=txn.market_date)
+    if amount > valuation.total:
+        raise InsufficientFunds(
+            f"You can withdraw at most {valuation.total} {account.currency} from this account.",
+            extra={
+                "fields": {"amount": [f"At most {valuation.total}."]},
+                "available": str(valuation.total),
+            },
+        )
+    holdings = {h.asset.ticker: h for h in valuation.holdings}
+    fills = []
+    if amount == valuation.total:
+        plan = {t: h.quantity for t, h in holdings.items()}
+    else:
+        targets = target_weights(account=account) or {}
+        need = amount - account.cash
+        plan = {
+            t: min(
+                units_for_value(value * Decimal("1.0001") + CENT, holdings[t].price),
+                holdings[t].quantity,
+            )
+            for t, value in _sells(valuation, targets, need).items()
+        }
+    for ticker, quantity in sorted(plan.items()):
+        if quantity <= 0:
+            continue
+        fill = broker.sell(asset=holdings[ticker].asset, quantity=quantity, day=txn.market_date)
+        _ledger_fill(txn=txn, account=account, fill=fill)
+        fills.append(fill)
+    return fills
+
+
+# --- Deposits and withdrawals ---------------------------------------------------------------
+
+
+@dataclass
+class CashFlowResult:
+    transaction: Transaction
+    fills: list[Fill] = field(default_factory=list)
+    message: str = ""
+
+
+def _amount_check(amount: Decimal) -> Decimal:
+    if amount <= 0 or amount > MAX_AMOUNT or amount != money(amount):
+        raise ValidationError(
+            {"amount": ["Enter a positive amount in whole cents, at most 10,000,000."]}
+        )
+    return amount
+
+
+@transaction.atomic
+def deposit_make(
+    *, account: Account, amount: Decimal, broker: Broker | None = None
+) -> CashFlowResult:
+    """Add cash and invest it at today's close, buying the most underweight funds first."""
+    _amount_check(amount)
+    broker = broker or PaperBroker()
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    txn = Transaction.objects.create(
+        account=account,
+        kind=Transaction.Kind.DEPOSIT,
+        amount=amount,
+        market_date=market_date_get(),
+        description=f"Deposit of {amount} {account.currency}",
+    )
+    _ledger_cash(txn=txn, account=account, amount=amount)
+    fills = _invest(txn=txn, account=account, broker=broker)
+    if fills:
+        message = f"Deposited {amount} and invested it in {len(fills)} funds at the close."
+    else:
+        message = (
+            f"Deposited {amount}. It stays in cash until your risk profile and an approved "
+            "model portfolio let us invest it."
+        )
+    logger.info("deposit", extra={"account_id": account.pk, "transaction_id": txn.pk})
+    return CashFlowResult(transaction=txn, fills=fills, message=message)
+
+
+@transaction.atomic
+def withdrawal_make(
+    *, account: Account, amount: Decimal, broker: Broker | None = None
+) -> CashFlowResult:
+    """Pay out cash, selling the most overweight funds first if cash does not cover it."""
+    _amount_check(amount)
+    broker = broker or PaperBroker()
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    txn = Transaction.objects.create(
+        account=account,
+        kind=Transaction.Kind.WITHDRAWAL,
+        amount=-amount,
+        market_date=market_date_get(),
+        description=f"Withdrawal of {amount} {account.currency}",
+    )
+    fills: list[Fill] = []
+    if amount > account.cash:
+        fills = _raise_cash(txn=txn, account=account, amount=amount, broker=broker)
+    if amount > account.cash:  # rounding left it a few cents short: never overdraw
+        raise InsufficientFunds(
+            "This withdrawal would overdraw the account.",
+            extra={"fields": {"amount": ["Slightly less, please: prices moved."]}},
+        )
+    _ledger_cash(txn=txn, account=account, amount=-amount)
+    sold = ", ".join(f"{-f.quantity} {f.asset.ticker}" for f in fills)
+    message = f"Withdrew {amount}." + (f" Sold {sold} at the close to raise it." if fills else "")
+    logger.info("withdrawal", extra={"account_id": account.pk, "transaction_id": txn.pk})
+    return CashFlowResult(transaction=txn, fills=fills, message=message)
+
+
+# --- Idempotency ----------------------------------------------------------------------------
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+def request_fingerprint(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@transaction.atomic
+def idempotent(
+    *,
+    user: User,
+    key: str,
+    scope: str,
+    payload: Any,
+    operation: Callable[[], tuple[int, Any]],
+) -> tuple[int, Any, bool]:
+    """Run `operation` once per (user, key): the same key and body replays the first response;
+    the same key with another body is refused. Returns (status, body, replayed)."""
+    fingerprint = request_fingerprint({"scope": scope, "payload": payload})
+    # Concurrent requests with one key queue on this row's lock (or its unique index) until the
+    # first commits; they then see its stored response.
+    record, created = IdempotencyKey.objects.select_for_update().get_or_create(
+        user=user, key=key, defaults={"scope": scope, "request_hash": fingerprint}
+    )
+    if not created and record.created_at < timezone.now() - IDEMPOTENCY_TTL:
+        record.delete()
+        record = IdempotencyKey.objects.create(
+            user=user, key=key, scope=scope, request_hash=fingerprint
+        )
+        created = True
+    if not created:
+        if record.request_hash != fingerprint:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used with a different request.",
+                extra={"key": key},
+            )
+        return record.response_status or 200, record.response_body, True
+    status, body = operation()
+    record.response_status, record.response_body = status, body
+    record.save(update_fields=["response_status", "response_body"])
+    return status, body, False
+
+
+def idempotency_keys_purge() -> int:
+    """Delete keys past their 24 h life. Idempotent."""
+    cutoff = timezone.now() - IDEMPOTENCY_TTL * 2
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- Market assumptions and model portfolios ------------------------------------------------
+
+
+@transaction.atomic
+def allocation_refresh(*, approve: bool | None = None) -> ModelPortfolioSet | None:
+    """Re-estimate market assumptions and build ten model portfolios when prices moved on.
+
+    Idempotent: nothing new is written while the latest assumptions already cover the market
+    date. The new set is a candidate unless MODEL_PORTFOLIOS_AUTO_APPROVE (or `approve`)."""
+    import pandas as pd  # the ml worker's imports: keep them out of web processes
+
+    from . import allocation
+    from .models import MarketAssumptions, Price
+
+    day = market_date_get()
+    latest = MarketAssumptions.objects.first()
+    if latest is not None and latest.prices_through >= day:
+        return None
+    rows = Price.objects.filter(asset__active=True).values_list("date", "asset__ticker", "close")
+    frame = pd.DataFrame.from_records(list(rows), columns=["date", "ticker", "close"])
+    prices = frame.pivot(index="date", columns="ticker", values="close").astype(float)
+    prices.index = pd.to_datetime(prices.index)
+    tickers = [t for t in allocation.UNIVERSE if t in prices.columns]
+    estimate = allocation.assumptions_estimate(prices[tickers].sort_index())
+    assumptions = MarketAssumptions.objects.create(
+        version=(latest.version + 1) if latest else 1,
+        prices_through=day,
+        method=estimate.method,
+        data=estimate.as_dict(),
+    )
+    previous = ModelPortfolioSet.objects.order_by("-version").first()
+    portfolio_set = ModelPortfolioSet.objects.create(
+        version=(previous.version + 1) if previous else 1, assumptions=assumptions
+    )
+    for portfolio in allocation.model_portfolios_build(estimate):
+        ModelPortfolio.objects.create(
+            portfolio_set=portfolio_set,
+            level=portfolio.level,
+            weights={t: format(w, ".6f") for t, w in portfolio.weights.items() if w > 0},
+            expected_return=portfolio.expected_return,
+            volatility=portfolio.volatility,
+        )
+    auto = settings.MODEL_PORTFOLIOS_AUTO_APPROVE if approve is None else approve
+    if auto:
+        model_portfolio_set_decide(portfolio_set=portfolio_set, approve=True, actor=None)
+    logger.info("model portfolios built", extra={"version": portfolio_set.version})
+    return portfolio_set
+
+
+@transaction.atomic
+def model_portfolio_set_decide(
+    *, portfolio_set: ModelPortfolioSet, approve: bool, actor: User | None
+) -> ModelPortfolioSet:
+    """Approve (retiring the approved one) or reject a candidate set; audited."""
+    portfolio_set = ModelPortfolioSet.objects.select_for_update().get(pk=portfolio_set.pk)
+    if portfolio_set.status != ModelPortfolioSet.Status.CANDIDATE:
+        raise ValidationError({"status": ["Only a candidate can be approved or rejected."]})
+    if approve:
+        ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED).update(
+            status=ModelPortfolioSet.Status.RETIRED
+        )
+    portfolio_set.status = (
+        ModelPortfolioSet.Status.APPROVED if approve else ModelPortfolioSet.Status.REJECTED
+    )
+    portfolio_set.decided_by = actor
+    portfolio_set.decided_at = timezone.now()
+    portfolio_set.save(update_fields=["status", "decided_by", "decided_at"])
+    return portfolio_set
