@@ -30,8 +30,10 @@ install-dev: $(VENV)/.dev ## …and the development/test requirements
 migrate: install ## Apply database migrations
 	$(PY) manage.py migrate --noinput
 
-seed: migrate ## Load the demo advisor, clients, answers and goals (idempotent)
+seed: migrate ## Load market data, the demo advisor, clients, goals and funded accounts (idempotent)
+	$(PY) manage.py load_market_data --no-progress
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_portfolios
 
 run: seed ## Set up everything and serve the app with demo data on http://127.0.0.1:8000
 	$(PY) manage.py collectstatic --noinput -v0

@@ -20,6 +20,14 @@ app.conf.beat_schedule = {
         "task": "advisor.kyc_reviews_flag_due",
         "schedule": crontab(hour=5, minute=0),
     },
+    "portfolios.recurring_deposits_run": {
+        "task": "portfolios.recurring_deposits_run",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "portfolios.rebalance_proposals_refresh": {
+        "task": "portfolios.rebalance_proposals_refresh",
+        "schedule": crontab(hour=22, minute=30),  # after the US close, once prices are in
+    },
     "portfolios.idempotency_keys_purge": {
         "task": "portfolios.idempotency_keys_purge",
         "schedule": crontab(hour=4, minute=45),

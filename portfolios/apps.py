@@ -11,3 +11,5 @@ class PortfoliosConfig(AppConfig):
 
         auditlog.register(models.ModelPortfolioSet)
         auditlog.register(models.Transaction)
+        auditlog.register(models.RebalanceProposal)
+        auditlog.register(models.RecurringDeposit)

@@ -255,3 +255,98 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class RebalanceProposal(models.Model):
+    """Trades that bring an account back to target, proposed when drift passes the threshold."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending approval"
+        EXECUTED = "executed", "Executed"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Superseded"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="rebalances")
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    market_date = models.DateField()
+    drift = models.DecimalField(max_digits=6, decimal_places=4)
+    threshold = models.DecimalField(max_digits=6, decimal_places=4)
+    reason = models.TextField()
+    trades = models.JSONField(help_text="[{ticker, side, value}] at the proposal's prices")
+    before_weights = models.JSONField()
+    after_weights = models.JSONField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    executed_transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status="pending"),
+                name="rebalanceproposal_one_pending_per_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Rebalance {self.pk} of account {self.account_id} ({self.status})"
+
+
+class RecurringDeposit(models.Model):
+    """A monthly deposit into an account, run by Celery beat on `day_of_month`."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="recurring")
+    amount = models.DecimalField(**MONEY)
+    day_of_month = models.PositiveSmallIntegerField(help_text="1–28, so every month has it")
+    next_run = models.DateField()
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="recurring_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(day_of_month__gte=1) & Q(day_of_month__lte=28),
+                name="recurring_day_1_28",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} monthly on day {self.day_of_month}"
+
+
+class GoalProjection(models.Model):
+    """A Monte Carlo projection of a goal for one set of inputs (what-ifs included).
+
+    Keyed by the inputs' hash, so a repeated question is answered from the table and a rerun
+    of the task writes nothing new."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="projections")
+    inputs_hash = models.CharField(max_length=64)
+    inputs = models.JSONField()
+    status = models.CharField(max_length=8, choices=Status, default=Status.PENDING)
+    result = models.JSONField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "inputs_hash"], name="goalprojection_inputs")
+        ]
+
+    def __str__(self) -> str:
+        return f"Projection of goal {self.goal_id} ({self.status})"

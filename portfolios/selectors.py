@@ -1,16 +1,29 @@
 """Reads for the portfolio API, scoped to what the asking client may see."""
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.http import Http404
 
-from advisor.models import Client
+from advisor.models import Client, User
 
-from . import services
-from .market import market_date_get
-from .models import Account, Asset, ModelPortfolio, ModelPortfolioSet, Price, Transaction
+from . import history, services
+from .market import closes_on, market_date_get
+from .models import (
+    Account,
+    Asset,
+    GoalProjection,
+    Lot,
+    ModelPortfolio,
+    ModelPortfolioSet,
+    Price,
+    RebalanceProposal,
+    RecurringDeposit,
+    Transaction,
+)
+from .performance import DailyPoint, PeriodReturn, period_returns
 from .targets import drift as class_drift
 
 
@@ -112,4 +125,155 @@ def account_summary(*, account: Account) -> AccountSummary:
         level=services.goal_level(goal=account.goal),
         drift=round(drift, 4) if drift is not None else None,
         holdings=tuple(rows),
+    )
+
+
+def rebalance_list(*, account: Account) -> QuerySet[RebalanceProposal]:
+    return RebalanceProposal.objects.filter(account=account)
+
+
+def rebalances_for_staff(*, user: User) -> QuerySet[RebalanceProposal]:
+    """Proposals in the advisor's book (admins: all)."""
+    proposals = RebalanceProposal.objects.select_related("account__client", "account__goal")
+    if user.is_superuser:
+        return proposals
+    return proposals.filter(account__client__advisor=user)
+
+
+def rebalance_get_for_staff(*, user: User, rebalance_id: int) -> RebalanceProposal:
+    try:
+        return rebalances_for_staff(user=user).get(pk=rebalance_id)
+    except RebalanceProposal.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def recurring_list(*, account: Account) -> QuerySet[RecurringDeposit]:
+    return RecurringDeposit.objects.filter(account=account, active=True)
+
+
+def recurring_get(*, account: Account, recurring_id: int) -> RecurringDeposit:
+    try:
+        return recurring_list(account=account).get(pk=recurring_id)
+    except RecurringDeposit.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@dataclass(frozen=True)
+class Performance:
+    account_id: int
+    periods: list[PeriodReturn]
+    realised_gain: Decimal
+    unrealised_gain: Decimal
+    history: list[DailyPoint]
+
+
+def account_gains(*, account: Account) -> tuple[Decimal, Decimal]:
+    """Realised gains from closed lots and unrealised gains on open ones, at the market date."""
+    lots = list(Lot.objects.filter(account=account))
+    realised = sum((lot.realised_gain for lot in lots), Decimal("0.00"))
+    closes = closes_on(day=market_date_get(), assets={lot.asset for lot in lots if lot.remaining})
+    unrealised = sum(
+        (
+            services.money(lot.remaining * (closes[lot.asset_id] - lot.unit_cost))
+            for lot in lots
+            if lot.remaining
+        ),
+        Decimal("0.00"),
+    )
+    return realised, unrealised
+
+
+def account_performance(*, account: Account) -> Performance:
+    periods, points = history.account_performance(account=account)
+    realised, unrealised = account_gains(account=account)
+    return Performance(account.pk, periods, realised, unrealised, points)
+
+
+@dataclass(frozen=True)
+class GoalSummary:
+    id: int
+    name: str
+    goal_type: str
+    target_amount: Decimal
+    target_date: object
+    account_id: int
+    value: Decimal
+    probability: float | None
+
+
+@dataclass(frozen=True)
+class PortfolioSummary:
+    market_date: object
+    total_value: Decimal
+    cash: Decimal
+    risk_level: int | None
+    pending_rebalances: int
+    accounts: list[AccountSummary]
+    goals: list[GoalSummary]
+    performance: list[PeriodReturn]
+
+
+def _combined(histories: list[list[DailyPoint]]) -> list[DailyPoint]:
+    values: dict[date, Decimal] = {}
+    flows: dict[date, Decimal] = {}
+    for points in histories:
+        for point in points:
+            values[point.day] = values.get(point.day, Decimal(0)) + point.value
+            flows[point.day] = flows.get(point.day, Decimal(0)) + point.flow
+    return [DailyPoint(day=d, value=values[d], flow=flows[d]) for d in sorted(values)]
+
+
+def portfolio_summary(*, client: Client) -> PortfolioSummary:
+    """What the dashboard shows, in one call: value, accounts, goals, performance, rebalances."""
+    from advisor.selectors import risk_profile_get
+
+    for goal in client.goals.exclude(status="closed"):
+        services.account_open(goal=goal)
+    accounts = list(account_list(client=client))
+    summaries = [account_summary(account=a) for a in accounts]
+    histories = [history.account_history(account=a) for a in accounts]
+    combined = _combined(histories)
+    levels = (
+        history.benchmark_levels(start=combined[0].day, end=combined[-1].day)
+        if len(combined) > 1
+        else None
+    )
+    goals = []
+    for summary in summaries:
+        goal = summary.account.goal
+        projection = (
+            GoalProjection.objects.filter(
+                goal=goal,
+                status=GoalProjection.Status.READY,
+                inputs__monthly_contribution=float(goal.monthly_contribution),
+            )
+            .order_by("-computed_at")
+            .first()
+        )
+        goals.append(
+            GoalSummary(
+                id=goal.pk,
+                name=goal.name,
+                goal_type=goal.goal_type,
+                target_amount=goal.target_amount,
+                target_date=goal.target_date,
+                account_id=summary.account.pk,
+                value=summary.value,
+                probability=projection.result["probability"]
+                if projection and projection.result
+                else None,
+            )
+        )
+    profile = risk_profile_get(client=client)
+    return PortfolioSummary(
+        market_date=market_date_get(),
+        total_value=sum((s.value for s in summaries), Decimal("0.00")),
+        cash=sum((s.cash for s in summaries), Decimal("0.00")),
+        risk_level=profile.assessment.risk_level if profile else None,
+        pending_rebalances=RebalanceProposal.objects.filter(
+            account__in=accounts, status=RebalanceProposal.Status.PENDING
+        ).count(),
+        accounts=summaries,
+        goals=goals,
+        performance=period_returns(combined, benchmark_levels=levels) if len(combined) > 1 else [],
     )

@@ -30,6 +30,8 @@ from .models import (
     ModelPortfolio,
     ModelPortfolioSet,
     Position,
+    RebalanceProposal,
+    RecurringDeposit,
     Transaction,
 )
 
@@ -288,9 +290,11 @@ def _amount_check(amount: Decimal) -> Decimal:
 
 @transaction.atomic
 def deposit_make(
-    *, account: Account, amount: Decimal, broker: Broker | None = None
+    *, account: Account, amount: Decimal, broker: Broker | None = None, day: date | None = None
 ) -> CashFlowResult:
-    """Add cash and invest it at today's close, buying the most underweight funds first."""
+    """Add cash and invest it at the close, buying the most underweight funds first.
+
+    `day` (default: the market date) lets demo data and backfills replay history."""
     _amount_check(amount)
     broker = broker or PaperBroker()
     account = Account.objects.select_for_update().get(pk=account.pk)
@@ -298,7 +302,7 @@ def deposit_make(
         account=account,
         kind=Transaction.Kind.DEPOSIT,
         amount=amount,
-        market_date=market_date_get(),
+        market_date=day or market_date_get(),
         description=f"Deposit of {amount} {account.currency}",
     )
     _ledger_cash(txn=txn, account=account, amount=amount)
@@ -316,7 +320,7 @@ def deposit_make(
 
 @transaction.atomic
 def withdrawal_make(
-    *, account: Account, amount: Decimal, broker: Broker | None = None
+    *, account: Account, amount: Decimal, broker: Broker | None = None, day: date | None = None
 ) -> CashFlowResult:
     """Pay out cash, selling the most overweight funds first if cash does not cover it."""
     _amount_check(amount)
@@ -326,7 +330,7 @@ def withdrawal_make(
         account=account,
         kind=Transaction.Kind.WITHDRAWAL,
         amount=-amount,
-        market_date=market_date_get(),
+        market_date=day or market_date_get(),
         description=f"Withdrawal of {amount} {account.currency}",
     )
     fills: list[Fill] = []
@@ -464,3 +468,211 @@ def model_portfolio_set_decide(
     portfolio_set.decided_at = timezone.now()
     portfolio_set.save(update_fields=["status", "decided_by", "decided_at"])
     return portfolio_set
+
+
+# --- Rebalancing ----------------------------------------------------------------------------
+
+
+def drift_threshold() -> Decimal:
+    return Decimal(str(settings.REBALANCE_DRIFT_THRESHOLD))
+
+
+def _rebalance_plan(
+    valuation: Valuation, goal_targets: dict[str, Decimal]
+) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """Trades (value per fund) that restore the targets, and the weights they lead to."""
+    total = valuation.total
+    current = {h.asset.ticker: h.value for h in valuation.holdings}
+    trades, after = [], {}
+    for ticker in sorted(set(goal_targets) | set(current)):
+        want = money(goal_targets.get(ticker, Decimal(0)) * total)
+        have = current.get(ticker, Decimal("0.00"))
+        gap = want - have
+        if abs(gap) >= min_trade():
+            trades.append(
+                {"ticker": ticker, "side": "buy" if gap > 0 else "sell", "value": str(abs(gap))}
+            )
+            have = want
+        if total > 0 and have > 0:
+            after[ticker] = format(have / total, ".4f")
+    return trades, after
+
+
+def _class_drift(weights: dict[str, Decimal], goal_targets: dict[str, Decimal]) -> Decimal:
+    value = targets.drift(
+        {t: float(w) for t, w in weights.items()}, {t: float(w) for t, w in goal_targets.items()}
+    )
+    return Decimal(str(round(value, 4)))
+
+
+@transaction.atomic
+def rebalance_propose(*, account: Account) -> RebalanceProposal | None:
+    """Propose trades when drift (½·Σ|actual − target| by class) exceeds the threshold.
+
+    Idempotent per market date: a pending proposal is replaced only when prices moved on."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    goal_targets = target_weights(account=account)
+    valuation = account_value(account=account)
+    weights = valuation.weights()
+    if not goal_targets or not weights:
+        return None
+    drift = _class_drift(weights, goal_targets)
+    pending = account.rebalances.filter(status=RebalanceProposal.Status.PENDING).first()
+    if pending is not None and pending.market_date == valuation.day:
+        return pending
+    if drift <= drift_threshold():
+        if pending is not None:  # the market came back: nothing to do any more
+            pending.status = RebalanceProposal.Status.SUPERSEDED
+            pending.save(update_fields=["status"])
+        return None
+    if pending is not None:
+        pending.status = RebalanceProposal.Status.SUPERSEDED
+        pending.save(update_fields=["status"])
+    trades, after = _rebalance_plan(valuation, goal_targets)
+    by_class_now = targets.class_weights({t: float(w) for t, w in weights.items()})
+    by_class_target = targets.class_weights({t: float(w) for t, w in goal_targets.items()})
+    worst = max(by_class_now, key=lambda c: abs(by_class_now[c] - by_class_target[c]))
+    gap = by_class_now[worst] - by_class_target[worst]
+    direction = "over" if gap > 0 else "under"
+    proposal = RebalanceProposal.objects.create(
+        account=account,
+        market_date=valuation.day,
+        drift=drift,
+        threshold=drift_threshold(),
+        reason=(
+            f"Drift is {drift:.1%}, above the {drift_threshold():.0%} threshold; the largest "
+            f"gap is {worst.replace('_', ' ')}, {abs(gap):.1%} {direction} target."
+        ),
+        trades=trades,
+        before_weights={t: format(w, ".4f") for t, w in weights.items()},
+        after_weights=after,
+    )
+    logger.info("rebalance proposed", extra={"account_id": account.pk, "proposal_id": proposal.pk})
+    if settings.REBALANCE_AUTO_EXECUTE:
+        return rebalance_decide(proposal=proposal, approve=True, actor=None)
+    return proposal
+
+
+@transaction.atomic
+def rebalance_decide(
+    *, proposal: RebalanceProposal, approve: bool, actor: User | None, broker: Broker | None = None
+) -> RebalanceProposal:
+    """Approve (and execute at the close) or reject a pending proposal; audited."""
+    proposal = RebalanceProposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != RebalanceProposal.Status.PENDING:
+        raise ValidationError({"status": [f"This proposal is already {proposal.status}."]})
+    proposal.decided_by, proposal.decided_at = actor, timezone.now()
+    if not approve:
+        proposal.status = RebalanceProposal.Status.REJECTED
+        proposal.save(update_fields=["status", "decided_by", "decided_at"])
+        return proposal
+    broker = broker or PaperBroker()
+    account = Account.objects.select_for_update().get(pk=proposal.account_id)
+    txn = Transaction.objects.create(
+        account=account,
+        kind=Transaction.Kind.TRADE,
+        amount=Decimal("0.00"),
+        market_date=market_date_get(),
+        description=f"Rebalance (proposal {proposal.pk})",
+    )
+    # Re-planned at execution: prices may have moved since the proposal. Sales first, to fund
+    # the purchases; purchases then spend what the account holds.
+    goal_targets = target_weights(account=account) or {}
+    valuation = account_value(account=account, day=txn.market_date)
+    trades, _ = _rebalance_plan(valuation, goal_targets)
+    holdings = {h.asset.ticker: h for h in valuation.holdings}
+    for trade in (t for t in trades if t["side"] == "sell"):
+        holding = holdings[trade["ticker"]]
+        quantity = min(units_for_value(Decimal(trade["value"]), holding.price), holding.quantity)
+        fill = broker.sell(asset=holding.asset, quantity=quantity, day=txn.market_date)
+        _ledger_fill(txn=txn, account=account, fill=fill)
+    buys = {t["ticker"]: Decimal(t["value"]) for t in trades if t["side"] == "buy"}
+    wanted = sum(buys.values(), Decimal(0))
+    scale = min(Decimal(1), account.cash / wanted) if wanted else Decimal(0)
+    assets = {a.ticker: a for a in Asset.objects.filter(ticker__in=buys)}
+    for ticker, value in sorted(buys.items()):
+        amount = (value * scale).quantize(CENT, rounding=ROUND_DOWN)
+        if amount >= min_trade() and amount <= account.cash:
+            fill = broker.buy(asset=assets[ticker], amount=amount, day=txn.market_date)
+            _ledger_fill(txn=txn, account=account, fill=fill)
+    proposal.status = RebalanceProposal.Status.EXECUTED
+    proposal.executed_transaction = txn
+    proposal.save(update_fields=["status", "decided_by", "decided_at", "executed_transaction"])
+    logger.info("rebalance executed", extra={"proposal_id": proposal.pk, "transaction_id": txn.pk})
+    return proposal
+
+
+def rebalance_proposals_refresh() -> int:
+    """Daily: propose a rebalance for every drifted account. Returns proposals pending."""
+    for account_id in Account.objects.values_list("pk", flat=True):
+        rebalance_propose(account=Account(pk=account_id))
+    return RebalanceProposal.objects.filter(status=RebalanceProposal.Status.PENDING).count()
+
+
+# --- Recurring deposits ---------------------------------------------------------------------
+
+
+def _next_month_day(after: date, day_of_month: int) -> date:
+    candidate = after.replace(day=day_of_month)
+    if candidate > after:
+        return candidate
+    year, month = (after.year + 1, 1) if after.month == 12 else (after.year, after.month + 1)
+    return date(year, month, day_of_month)
+
+
+@transaction.atomic
+def recurring_deposit_create(
+    *, account: Account, amount: Decimal, day_of_month: int
+) -> RecurringDeposit:
+    _amount_check(amount)
+    if not 1 <= day_of_month <= 28:
+        raise ValidationError(
+            {"day_of_month": ["Choose a day from 1 to 28, so every month has it."]}
+        )
+    recurring = RecurringDeposit(
+        account=account,
+        amount=amount,
+        day_of_month=day_of_month,
+        next_run=_next_month_day(timezone.localdate() - timedelta(days=1), day_of_month),
+    )
+    recurring.full_clean()
+    recurring.save()
+    return recurring
+
+
+@transaction.atomic
+def recurring_deposit_cancel(*, recurring: RecurringDeposit) -> None:
+    recurring.active = False
+    recurring.save(update_fields=["active"])
+
+
+def recurring_deposits_run(*, today: date | None = None) -> int:
+    """Run every due recurring deposit once per scheduled date (keyed, so a rerun pays nothing)."""
+    today = today or timezone.localdate()
+    ran = 0
+    due = RecurringDeposit.objects.filter(active=True, next_run__lte=today).select_related(
+        "account__client__user"
+    )
+    for recurring in due:
+        with transaction.atomic():
+            locked = RecurringDeposit.objects.select_for_update().get(pk=recurring.pk)
+            if not locked.active or locked.next_run > today:
+                continue  # another worker ran it
+            scheduled = locked.next_run
+            account = recurring.account
+
+            def pay(account: Account = account, amount: Decimal = locked.amount) -> tuple[int, Any]:
+                result = deposit_make(account=account, amount=amount)
+                return 201, {"transaction": result.transaction.pk}
+
+            idempotent(
+                user=account.client.user,
+                key=f"recurring:{locked.pk}:{scheduled.isoformat()}",
+                scope="recurring-deposit",
+                payload={"amount": str(locked.amount)},
+                operation=pay,
+            )
+            locked.next_run = _next_month_day(scheduled, locked.day_of_month)
+            locked.save(update_fields=["next_run"])
+            ran += 1
+    return ran

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from . import services
+from . import projections, services
 
 
 @shared_task(
@@ -25,3 +25,41 @@ def allocation_refresh_task() -> int | None:
 def idempotency_keys_purge_task() -> int:
     """Daily: forget idempotency keys older than their 24 h life."""
     return services.idempotency_keys_purge()
+
+
+@shared_task(
+    name="portfolios.rebalance_proposals_refresh",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def rebalance_proposals_refresh_task() -> int:
+    """Daily: propose rebalances for drifted accounts. Safe to run twice (one per market date)."""
+    return services.rebalance_proposals_refresh()
+
+
+@shared_task(
+    name="portfolios.recurring_deposits_run",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def recurring_deposits_run_task() -> int:
+    """Daily: pay due recurring deposits; each scheduled date is paid once, whatever reruns."""
+    return services.recurring_deposits_run()
+
+
+@shared_task(
+    name="portfolios.projection_compute",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def projection_compute_task(*, projection_id: int) -> None:
+    """Monte Carlo for one goal projection (torch, ml queue). Safe to run twice."""
+    projections.projection_compute(projection_id=projection_id)

@@ -5,6 +5,7 @@ advisor's book): never someone else's data, never a 500. A new route whose param
 file cannot build an object for fails the test until a builder is added below.
 """
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -14,6 +15,7 @@ from rest_framework.test import APIClient
 
 from advisor import risk, services
 from advisor.models import Client, DeviceToken, User
+from portfolios.models import Account, RebalanceProposal, RecurringDeposit
 from portfolios.services import account_open
 
 from .factories import AdvisorFactory, ClientFactory, GoalFactory
@@ -58,12 +60,29 @@ class World:
                 client=client, version=question_set.version, answers=answers
             )
 
+    @functools.cached_property
+    def account(self) -> Account:
+        return account_open(goal=GoalFactory(client=self.owner))
+
     def build(self, param: str) -> str:
         builders: dict[str, Callable[[], object]] = {
             "goal_id": lambda: GoalFactory(client=self.owner).pk,
             "client_id": lambda: self.owner.pk,
             "token_key": lambda: DeviceToken.objects.create(user=self.owner.user)[0].token_key,
-            "account_id": lambda: account_open(goal=GoalFactory(client=self.owner)).pk,
+            "account_id": lambda: self.account.pk,
+            "recurring_id": lambda: RecurringDeposit.objects.create(
+                account=self.account, amount=10, day_of_month=1, next_run="2100-01-01"
+            ).pk,
+            "rebalance_id": lambda: RebalanceProposal.objects.create(
+                account=self.account,
+                market_date="2023-06-09",
+                drift="0.05",
+                threshold="0.03",
+                reason="test",
+                trades=[],
+                before_weights={},
+                after_weights={},
+            ).pk,
         }
         if param not in builders:
             pytest.fail(f"No builder for path parameter {param!r}: add one to World.build.")

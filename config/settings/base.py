@@ -166,6 +166,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "GoalStatusEnum": "advisor.models.Goal.Status",
+        "RebalanceStatusEnum": "portfolios.models.RebalanceProposal.Status",
+        "ProjectionStatusEnum": "portfolios.models.GoalProjection.Status",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -176,7 +181,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"nlp.*": {"queue": "ml"}, "portfolios.allocation_*": {"queue": "ml"}}
+CELERY_TASK_ROUTES = {
+    "nlp.*": {"queue": "ml"},
+    "portfolios.allocation_*": {"queue": "ml"},
+    "portfolios.projection_*": {"queue": "ml"},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a worker killed mid-task hands the task back
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -234,3 +243,12 @@ PORTFOLIO_MIN_TRADE = env("PORTFOLIO_MIN_TRADE", default="1.00")  # smallest ord
 # Demo default: a freshly built model-portfolio set is approved at once. Production: False, and
 # an advisor or admin approves each candidate in the admin.
 MODEL_PORTFOLIOS_AUTO_APPROVE = env.bool("MODEL_PORTFOLIOS_AUTO_APPROVE", default=True)
+# Drift (½·Σ|actual − target| over asset classes) above which the daily job proposes a rebalance.
+REBALANCE_DRIFT_THRESHOLD = env.float("REBALANCE_DRIFT_THRESHOLD", default=0.03)
+# False: an advisor approves each proposal. True: proposals execute at once (still audited).
+REBALANCE_AUTO_EXECUTE = env.bool("REBALANCE_AUTO_EXECUTE", default=False)
+# Goal projections: Monte Carlo paths and the inflation that turns results into today's money.
+PROJECTION_PATHS = env.int("PROJECTION_PATHS", default=10_000)
+PROJECTION_INFLATION = env.float("PROJECTION_INFLATION", default=0.025)
+# How long a web request waits for a projection from the ml worker before answering "pending".
+PROJECTION_WAIT_SECONDS = env.float("PROJECTION_WAIT_SECONDS", default=3.0)

@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -5,7 +6,7 @@ from rest_framework import serializers
 
 from advisor.api.serializers import InputSerializer
 
-from ..models import Asset, ModelPortfolio, Transaction
+from ..models import Asset, ModelPortfolio, RebalanceProposal, RecurringDeposit, Transaction
 
 MONEY_OUT: dict[str, Any] = {"max_digits": 16, "decimal_places": 2, "coerce_to_string": True}
 
@@ -85,3 +86,131 @@ class CashFlowOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
     transaction = TransactionOutputSerializer()
     account = AccountSummaryOutputSerializer()
+
+
+class RebalanceTradeOutputSerializer(serializers.Serializer):
+    ticker = serializers.CharField()
+    side = serializers.ChoiceField(["buy", "sell"])
+    value = serializers.CharField()
+
+
+class RebalanceOutputSerializer(serializers.ModelSerializer):
+    trades = RebalanceTradeOutputSerializer(many=True)
+    before_weights = serializers.DictField(child=serializers.CharField())
+    after_weights = serializers.DictField(child=serializers.CharField())
+    client_id = serializers.IntegerField(source="account.client_id")
+
+    class Meta:
+        model = RebalanceProposal
+        fields = (
+            "id",
+            "account",
+            "client_id",
+            "status",
+            "market_date",
+            "drift",
+            "threshold",
+            "reason",
+            "trades",
+            "before_weights",
+            "after_weights",
+            "decided_at",
+            "created_at",
+        )
+
+
+class RecurringDepositInputSerializer(InputSerializer):
+    amount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("1.00"), max_value=Decimal("1000000")
+    )
+    day_of_month = serializers.IntegerField(min_value=1, max_value=28)
+
+
+class RecurringDepositOutputSerializer(serializers.ModelSerializer):
+    amount = serializers.DecimalField(**MONEY_OUT)
+
+    class Meta:
+        model = RecurringDeposit
+        fields = ("id", "account", "amount", "day_of_month", "next_run", "active", "created_at")
+
+
+class ProjectionQuerySerializer(InputSerializer):
+    monthly_contribution = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("1000000"),
+        required=False,
+    )
+    target_date = serializers.DateField(required=False)
+
+    def validate_target_date(self, value: date) -> date:
+        from django.utils import timezone
+
+        if value <= timezone.localdate():
+            raise serializers.ValidationError("The target date must be in the future.")
+        if value.year > timezone.localdate().year + 100:
+            raise serializers.ValidationError("The target date must be within 100 years.")
+        return value
+
+
+class ProjectionOutputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(["pending", "ready", "failed"])
+    message = serializers.CharField(required=False)
+    goal_id = serializers.IntegerField()
+    probability = serializers.FloatField(required=False, allow_null=True)
+    required_monthly_contribution = serializers.FloatField(required=False, allow_null=True)
+    expected_final_value = serializers.FloatField(required=False, allow_null=True)
+    percentiles = serializers.DictField(
+        child=serializers.ListField(child=serializers.FloatField()), required=False
+    )
+    months = serializers.IntegerField(required=False)
+    target_amount = serializers.FloatField(required=False)
+    monthly_contribution = serializers.FloatField(required=False)
+    level = serializers.IntegerField(required=False)
+    computed_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class PeriodReturnOutputSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    twr = serializers.DecimalField(max_digits=12, decimal_places=6, allow_null=True)
+    mwr = serializers.DecimalField(max_digits=12, decimal_places=6, allow_null=True)
+    benchmark = serializers.DecimalField(max_digits=12, decimal_places=6, allow_null=True)
+
+
+class DailyValueOutputSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    value = serializers.DecimalField(**MONEY_OUT)
+    flow = serializers.DecimalField(**MONEY_OUT)
+
+
+class PerformanceOutputSerializer(serializers.Serializer):
+    account_id = serializers.IntegerField()
+    periods = PeriodReturnOutputSerializer(many=True)
+    realised_gain = serializers.DecimalField(**MONEY_OUT)
+    unrealised_gain = serializers.DecimalField(**MONEY_OUT)
+    history = DailyValueOutputSerializer(many=True)
+
+
+class GoalSummaryOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    goal_type = serializers.CharField()
+    target_amount = serializers.DecimalField(**MONEY_OUT)
+    target_date = serializers.DateField()
+    account_id = serializers.IntegerField()
+    value = serializers.DecimalField(**MONEY_OUT)
+    probability = serializers.FloatField(allow_null=True, help_text="from the last projection")
+
+
+class PortfolioSummaryOutputSerializer(serializers.Serializer):
+    market_date = serializers.DateField()
+    total_value = serializers.DecimalField(**MONEY_OUT)
+    cash = serializers.DecimalField(**MONEY_OUT)
+    risk_level = serializers.IntegerField(allow_null=True)
+    pending_rebalances = serializers.IntegerField()
+    accounts = AccountSummaryOutputSerializer(many=True)
+    goals = GoalSummaryOutputSerializer(many=True)
+    performance = PeriodReturnOutputSerializer(many=True, help_text="all accounts together")

@@ -21,4 +21,39 @@ urlpatterns = [
         views.WithdrawalApi.as_view(),
         name="account-withdrawals",
     ),
+    path("portfolio/summary/", views.PortfolioSummaryApi.as_view(), name="portfolio-summary"),
+    path(
+        "accounts/<int:account_id>/performance/",
+        views.AccountPerformanceApi.as_view(),
+        name="account-performance",
+    ),
+    path(
+        "accounts/<int:account_id>/rebalances/",
+        views.AccountRebalanceListApi.as_view(),
+        name="account-rebalances",
+    ),
+    path(
+        "accounts/<int:account_id>/recurring-deposits/",
+        views.RecurringDepositListApi.as_view(),
+        name="account-recurring-deposits",
+    ),
+    path(
+        "accounts/<int:account_id>/recurring-deposits/<int:recurring_id>/",
+        views.RecurringDepositDetailApi.as_view(),
+        name="account-recurring-deposit-detail",
+    ),
+    path(
+        "goals/<int:goal_id>/projection/", views.GoalProjectionApi.as_view(), name="goal-projection"
+    ),
+    path("advisor/rebalances/", views.AdvisorRebalanceListApi.as_view(), name="advisor-rebalances"),
+    path(
+        "advisor/rebalances/<int:rebalance_id>/approve/",
+        views.AdvisorRebalanceApproveApi.as_view(),
+        name="advisor-rebalance-approve",
+    ),
+    path(
+        "advisor/rebalances/<int:rebalance_id>/reject/",
+        views.AdvisorRebalanceRejectApi.as_view(),
+        name="advisor-rebalance-reject",
+    ),
 ]

@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from advisor import selectors as advisor_selectors
-from advisor.api.views import ERRORS, AuthedRequest
+from advisor.api.views import ERRORS, AuthedRequest, IsAdvisor
 
-from .. import selectors, services
+from .. import projections, selectors, services
 from ..exceptions import IdempotencyKeyMissing
 from . import serializers as s
 
@@ -174,3 +174,147 @@ class WithdrawalApi(_CashFlowApi):
     def post(self, request: AuthedRequest, account_id: int) -> Response:
         """Withdraw cash; if cash is short, the most overweight funds are sold first."""
         return super().post(request, account_id)
+
+
+# --- Rebalancing ----------------------------------------------------------------------------
+
+
+class AccountRebalanceListApi(APIView):
+    @extend_schema(tags=["rebalancing"], responses={200: s.RebalanceOutputSerializer(many=True)})
+    def get(self, request: AuthedRequest, account_id: int) -> Response:
+        """The account's rebalance proposals, newest first, with trades and the reason."""
+        proposals = selectors.rebalance_list(account=_account(request, account_id))[:50]
+        return Response(s.RebalanceOutputSerializer(proposals, many=True).data)
+
+
+class AdvisorRebalanceListApi(ListAPIView):
+    permission_classes = (IsAdvisor,)
+    serializer_class = s.RebalanceOutputSerializer
+    filterset_fields = ("status",)
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.RebalanceProposal.objects.none()
+        return selectors.rebalances_for_staff(user=self.request.user)  # type: ignore[arg-type]
+
+    @extend_schema(tags=["rebalancing"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Rebalance proposals in the advisor's book; `?status=pending` for the queue."""
+        return super().get(request, *args, **kwargs)
+
+
+class _AdvisorRebalanceDecideApi(APIView):
+    permission_classes = (IsAdvisor,)
+    approve = True
+
+    def post(self, request: AuthedRequest, rebalance_id: int) -> Response:
+        proposal = selectors.rebalance_get_for_staff(user=request.user, rebalance_id=rebalance_id)
+        proposal = services.rebalance_decide(
+            proposal=proposal, approve=self.approve, actor=request.user
+        )
+        return Response(s.RebalanceOutputSerializer(proposal).data)
+
+
+class AdvisorRebalanceApproveApi(_AdvisorRebalanceDecideApi):
+    approve = True
+
+    @extend_schema(
+        tags=["rebalancing"], request=None, responses={200: s.RebalanceOutputSerializer, **ERRORS}
+    )
+    def post(self, request: AuthedRequest, rebalance_id: int) -> Response:
+        """Approve a pending proposal: trades execute at the close, re-planned at its prices."""
+        return super().post(request, rebalance_id)
+
+
+class AdvisorRebalanceRejectApi(_AdvisorRebalanceDecideApi):
+    approve = False
+
+    @extend_schema(
+        tags=["rebalancing"], request=None, responses={200: s.RebalanceOutputSerializer, **ERRORS}
+    )
+    def post(self, request: AuthedRequest, rebalance_id: int) -> Response:
+        """Reject a pending proposal."""
+        return super().post(request, rebalance_id)
+
+
+# --- Recurring deposits ---------------------------------------------------------------------
+
+
+class RecurringDepositListApi(APIView):
+    @extend_schema(
+        tags=["accounts"], responses={200: s.RecurringDepositOutputSerializer(many=True)}
+    )
+    def get(self, request: AuthedRequest, account_id: int) -> Response:
+        """Active recurring deposits of the account."""
+        recurring = selectors.recurring_list(account=_account(request, account_id))
+        return Response(s.RecurringDepositOutputSerializer(recurring, many=True).data)
+
+    @extend_schema(
+        tags=["accounts"],
+        request=s.RecurringDepositInputSerializer,
+        responses={201: s.RecurringDepositOutputSerializer, **ERRORS},
+    )
+    def post(self, request: AuthedRequest, account_id: int) -> Response:
+        """Deposit an amount every month on a day from 1 to 28."""
+        account = _account(request, account_id)
+        payload = s.RecurringDepositInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        recurring = services.recurring_deposit_create(account=account, **payload.validated_data)
+        return Response(
+            s.RecurringDepositOutputSerializer(recurring).data, status=status.HTTP_201_CREATED
+        )
+
+
+class RecurringDepositDetailApi(APIView):
+    @extend_schema(tags=["accounts"], responses={204: None, **ERRORS})
+    def delete(self, request: AuthedRequest, account_id: int, recurring_id: int) -> Response:
+        """Stop a recurring deposit."""
+        account = _account(request, account_id)
+        recurring = selectors.recurring_get(account=account, recurring_id=recurring_id)
+        services.recurring_deposit_cancel(recurring=recurring)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Goal projections -----------------------------------------------------------------------
+
+
+class GoalProjectionApi(APIView):
+    @extend_schema(
+        tags=["goals"],
+        parameters=[
+            OpenApiParameter("monthly_contribution", str, description="what-if: monthly amount"),
+            OpenApiParameter("target_date", str, description="what-if: another target date"),
+        ],
+        responses={200: s.ProjectionOutputSerializer, 202: s.ProjectionOutputSerializer, **ERRORS},
+    )
+    def get(self, request: AuthedRequest, goal_id: int) -> Response:
+        """Monte Carlo projection: 10th/50th/90th percentile paths in today's money, the
+        probability of reaching the target, and the monthly amount for an 80% chance."""
+        client = advisor_selectors.client_of_user(request.user)
+        goal = advisor_selectors.goal_get(client=client, goal_id=goal_id)
+        query = s.ProjectionQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        body, code = projections.projection_answer(goal=goal, **query.validated_data)
+        return Response(s.ProjectionOutputSerializer(body).data, status=code)
+
+
+# --- Performance and the dashboard ----------------------------------------------------------
+
+
+class AccountPerformanceApi(APIView):
+    @extend_schema(tags=["accounts"], responses={200: s.PerformanceOutputSerializer, **ERRORS})
+    def get(self, request: AuthedRequest, account_id: int) -> Response:
+        """Time- and money-weighted returns for 1M, 3M, YTD, 1Y and since inception against a
+        60/40 benchmark, realised and unrealised gains, and the daily value history."""
+        performance = selectors.account_performance(account=_account(request, account_id))
+        return Response(s.PerformanceOutputSerializer(performance).data)
+
+
+class PortfolioSummaryApi(APIView):
+    @extend_schema(tags=["accounts"], responses={200: s.PortfolioSummaryOutputSerializer, **ERRORS})
+    def get(self, request: AuthedRequest) -> Response:
+        """The dashboard in one call: value, cash, accounts with drift, goals, performance."""
+        client = advisor_selectors.client_of_user(request.user)
+        return Response(
+            s.PortfolioSummaryOutputSerializer(selectors.portfolio_summary(client=client)).data
+        )

@@ -1,0 +1,82 @@
+"""An account's daily value history, rebuilt from its ledger and prices, and its performance."""
+
+from collections import defaultdict
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+
+from .broker import CENT
+from .models import Account, Entry, Price, Transaction
+from .performance import DailyPoint, PeriodReturn, benchmark_index, period_returns
+
+# The benchmark every account is compared with: a 60/40 of the universe (US stocks, US bonds).
+BENCHMARK_WEIGHTS = {"VTI": Decimal("0.60"), "AGG": Decimal("0.40")}
+
+
+def account_history(*, account: Account, end: date | None = None) -> list[DailyPoint]:
+    """Close-of-day value and external flow for every trading day since the first deposit."""
+    entries = list(
+        Entry.objects.filter(account=account)
+        .select_related("transaction", "asset")
+        .order_by("transaction__market_date", "id")
+    )
+    if not entries:
+        return []
+    start = entries[0].transaction.market_date
+    asset_ids = {e.asset_id for e in entries if e.asset_id}
+    prices: dict[date, dict[int, Decimal]] = defaultdict(dict)
+    days = Price.objects.filter(date__gte=start)
+    if end is not None:
+        days = days.filter(date__lte=end)
+    trading_days = sorted(set(days.values_list("date", flat=True)))
+    for day, asset_id, close in days.filter(asset_id__in=asset_ids).values_list(
+        "date", "asset_id", "close"
+    ):
+        prices[day][asset_id] = close
+    flows: dict[date, Decimal] = defaultdict(Decimal)
+    for txn in Transaction.objects.filter(account=account).exclude(kind=Transaction.Kind.TRADE):
+        flows[txn.market_date] += txn.amount
+
+    points: list[DailyPoint] = []
+    cash = Decimal("0.00")
+    units: defaultdict[int, Decimal] = defaultdict(Decimal)
+    last_price: dict[int, Decimal] = {}
+    index = 0
+    for day in trading_days:
+        while index < len(entries) and entries[index].transaction.market_date <= day:
+            entry = entries[index]
+            if entry.asset_id is None:
+                cash += entry.quantity
+            else:
+                units[entry.asset_id] += entry.quantity
+            index += 1
+        last_price.update(prices.get(day, {}))
+        invested = sum(
+            (
+                (q * last_price[a]).quantize(CENT, rounding=ROUND_DOWN)
+                for a, q in units.items()
+                if q
+            ),
+            Decimal("0.00"),
+        )
+        points.append(DailyPoint(day=day, value=cash + invested, flow=flows.get(day, Decimal(0))))
+    return points
+
+
+def benchmark_levels(*, start: date, end: date) -> dict[date, Decimal]:
+    rows = Price.objects.filter(
+        asset__ticker__in=BENCHMARK_WEIGHTS, date__gte=start, date__lte=end
+    ).values_list("asset__ticker", "date", "close")
+    series: dict[str, dict[date, Decimal]] = defaultdict(dict)
+    for ticker, day, close in rows:
+        series[ticker][day] = close
+    return benchmark_index(series, BENCHMARK_WEIGHTS, start=start, end=end)
+
+
+def account_performance(*, account: Account) -> tuple[list[PeriodReturn], list[DailyPoint]]:
+    """TWR, money-weighted return and the 60/40 benchmark for 1M, 3M, YTD, 1Y and since
+    inception, with the daily history they come from."""
+    points = account_history(account=account)
+    if len(points) < 2:
+        return [], points
+    levels = benchmark_levels(start=points[0].day, end=points[-1].day)
+    return period_returns(points, benchmark_levels=levels), points

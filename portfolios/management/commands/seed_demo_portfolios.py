@@ -1,0 +1,94 @@
+"""`manage.py seed_demo_portfolios`: two years of deposits for the demo clients' goals.
+
+Runs after `load_market_data` and `seed_demo`. Each demo goal's account gets its initial amount
+two years before the market date and its monthly contribution on the first trading day of each of
+the next twelve months, filled at those days' closes; then contributions pause. A year of markets
+without cash flows lets the portfolios drift, so the daily rebalancing job finds proposals for the
+advisor to approve. Markets alone drift these demo portfolios by 1–3%, under the 3% threshold, so
+the demo simulates the common trigger: Maya retook the risk questionnaire last month with more
+cautious answers, her targets moved, and her accounts now wait for a rebalance. Finally each goal
+is projected.
+Idempotent: an account that already has transactions is left alone.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from advisor import services as advisor_services
+from advisor.models import Client
+from portfolios import market, projections, services
+from portfolios.models import Price
+
+DEMO_DOMAIN = "@meridian.example"
+HISTORY_MONTHS = 24
+CONTRIBUTING_MONTHS = 12
+
+
+def _months_back(day: date, months: int) -> date:
+    month = day.month - months
+    year = day.year + (month - 1) // 12
+    return date(year, (month - 1) % 12 + 1, 1)
+
+
+class Command(BaseCommand):
+    help = "Fund the demo clients' goals with two years of history (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            market_date = market.market_date_get()
+        except Exception:  # MarketDataMissing: nothing to invest with
+            self.stdout.write("No market data: run `manage.py load_market_data` first.")
+            return
+        start = _months_back(market_date, HISTORY_MONTHS)
+        days = sorted(set(Price.objects.filter(date__gte=start).values_list("date", flat=True)))
+        firsts = sorted(
+            {
+                min(d for d in days if (d.year, d.month) == ym)
+                for ym in {(d.year, d.month) for d in days}
+            }
+        )
+        funded = 0
+        clients = Client.objects.filter(user__email__endswith=DEMO_DOMAIN).prefetch_related("goals")
+        for client in clients:
+            for goal in client.goals.all():
+                account = services.account_open(goal=goal)
+                if account.transactions.exists():
+                    continue
+                opening = goal.initial_amount or goal.monthly_contribution
+                if opening > 0:
+                    services.deposit_make(account=account, amount=opening, day=firsts[0])
+                for day in firsts[1 : CONTRIBUTING_MONTHS + 1]:
+                    if goal.monthly_contribution > Decimal(0):
+                        services.deposit_make(
+                            account=account, amount=goal.monthly_contribution, day=day
+                        )
+                funded += 1
+        if funded:
+            self._maya_retakes_the_questionnaire()
+        pending = services.rebalance_proposals_refresh()
+        projected = 0
+        for client in clients:
+            for goal in client.goals.all():
+                _, status = projections.projection_answer(goal=goal)
+                projected += status == 200
+        self.stdout.write(
+            f"Funded {funded} demo accounts since {firsts[0]}; {pending} rebalance proposals "
+            f"pending; {projected} goal projections ready."
+        )
+
+    def _maya_retakes_the_questionnaire(self) -> None:
+        maya = Client.objects.filter(user__email="maya" + DEMO_DOMAIN).first()
+        latest = maya.questionnaire_responses.first() if maya else None
+        if maya is None or latest is None:
+            return
+        calmer = {
+            **latest.answers,
+            "scf_willingness": "average",
+            "loss_reaction": "hold",
+            "portfolio_choice": "moderate",
+            "risk_attitude": "uncertainty",
+        }
+        advisor_services.questionnaire_submit(client=maya, version=latest.version, answers=calmer)
