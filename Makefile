@@ -8,7 +8,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml beat schema clean
+.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml beat schema clean bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -57,6 +57,11 @@ test: install-dev ## Install what the tests need and run the whole suite
 
 test-full: install-dev ## The suite with slow tests and a deeper API fuzz run
 	SCHEMATHESIS_COVERAGE=1 SCHEMATHESIS_MAX_EXAMPLES=100 $(PY) -m pytest -q -m ''
+
+bench: install ## Benchmarks: portfolio summary rps, Monte Carlo vs NumPy, model portfolios
+	$(PY) -m benchmarks.portfolio_summary
+	$(PY) -m benchmarks.projection
+	$(PY) -m benchmarks.model_portfolios
 
 lint: install-dev ## ruff check, ruff format --check, mypy
 	$(VENV)/bin/ruff check .

@@ -1,10 +1,11 @@
 """Reads for the portfolio API, scoped to what the asking client may see."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from advisor.models import Client, User
@@ -277,3 +278,40 @@ def portfolio_summary(*, client: Client) -> PortfolioSummary:
         goals=goals,
         performance=period_returns(combined, benchmark_levels=levels) if len(combined) > 1 else [],
     )
+
+
+SUMMARY_CACHE_SECONDS = 600
+
+
+def portfolio_fingerprint(*, client: Client) -> str:
+    """One query that changes whenever anything the summary shows can change: a transaction,
+    new prices, a goal or risk-profile edit, a projection, a rebalance decision."""
+    from advisor.models import Goal, RiskAssessment
+
+    def latest(queryset: QuerySet, field: str) -> Subquery:
+        return Subquery(queryset.order_by(f"-{field}").values(field)[:1])
+
+    row = (
+        Client.objects.filter(pk=client.pk)
+        .annotate(
+            txn=latest(Transaction.objects.filter(account__client=OuterRef("pk")), "id"),
+            day=latest(Price.objects.all(), "date"),
+            goal=latest(Goal.objects.filter(client=OuterRef("pk")), "updated_at"),
+            risk=latest(RiskAssessment.objects.filter(response__client=OuterRef("pk")), "id"),
+            projection=latest(
+                GoalProjection.objects.filter(goal__client=OuterRef("pk")), "computed_at"
+            ),
+            rebalance=latest(
+                RebalanceProposal.objects.filter(account__client=OuterRef("pk")), "decided_at"
+            ),
+            proposal=latest(RebalanceProposal.objects.filter(account__client=OuterRef("pk")), "id"),
+            portfolios=latest(
+                ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED), "id"
+            ),
+        )
+        .values_list(
+            "txn", "day", "goal", "risk", "projection", "rebalance", "proposal", "portfolios"
+        )
+        .get()
+    )
+    return hashlib.sha256("|".join(str(value) for value in row).encode()).hexdigest()

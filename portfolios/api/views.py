@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.cache import cache
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -315,6 +316,11 @@ class PortfolioSummaryApi(APIView):
     def get(self, request: AuthedRequest) -> Response:
         """The dashboard in one call: value, cash, accounts with drift, goals, performance."""
         client = advisor_selectors.client_of_user(request.user)
-        return Response(
-            s.PortfolioSummaryOutputSerializer(selectors.portfolio_summary(client=client)).data
-        )
+        # Cached under a fingerprint of everything it shows, so a hit is never stale.
+        key = f"portfolio-summary:{client.pk}:{selectors.portfolio_fingerprint(client=client)}"
+        body = cache.get(key)
+        if body is None:
+            summary = selectors.portfolio_summary(client=client)
+            body = s.PortfolioSummaryOutputSerializer(summary).data
+            cache.set(key, body, selectors.SUMMARY_CACHE_SECONDS)
+        return Response(body)

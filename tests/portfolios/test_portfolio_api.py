@@ -150,3 +150,20 @@ def test_the_portfolio_summary_answers_the_dashboard_in_one_call(owner_api, acco
     assert body["accounts"][0]["goal_id"] == account.goal_id
     assert body["risk_level"] == 10
     assert "pending_rebalances" in body
+
+
+def test_the_cached_summary_changes_as_soon_as_money_moves(owner_api, account):
+    def deposit(amount: str) -> None:
+        owner_api.post(
+            f"/api/v1/accounts/{account.pk}/deposits/",
+            {"amount": amount},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        )
+
+    deposit("1000.00")
+    before = Decimal(owner_api.get("/api/v1/portfolio/summary/").json()["total_value"])
+    deposit("500.00")
+    after = Decimal(owner_api.get("/api/v1/portfolio/summary/").json()["total_value"])
+
+    assert after - before > Decimal("499")
