@@ -35,11 +35,12 @@ from django.test import Client as HttpClient
 
 from advisor import risk
 from advisor import services as advisor_services
+from advisor.models import User
 from portfolios import market, services
 from portfolios.models import Price
 
 
-def setup() -> object:
+def setup() -> User:
     call_command("migrate", verbosity=0)
     call_command("load_market_data", "--no-progress", verbosity=0)
     user = advisor_services.user_register(email="bench@example.test", password="bench-pass-12345")
