@@ -340,6 +340,7 @@ ADVISOR_PERMISSIONS = (
     ("portfolios", "transaction", ("view",)),
     ("portfolios", "modelportfolioset", ("view", "change")),
     ("portfolios", "asset", ("view",)),
+    ("portfolios", "rebalanceproposal", ("view", "change")),
 )
 
 

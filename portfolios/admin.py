@@ -8,7 +8,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from . import services
-from .models import Account, Asset, ModelPortfolio, ModelPortfolioSet, Transaction
+from .models import (
+    Account,
+    Asset,
+    ModelPortfolio,
+    ModelPortfolioSet,
+    RebalanceProposal,
+    Transaction,
+)
 
 
 @admin.register(Asset)
@@ -87,3 +94,59 @@ class AccountAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # money moves only through deposits and withdrawals
+
+
+@admin.register(RebalanceProposal)
+class RebalanceProposalAdmin(admin.ModelAdmin):
+    list_display = ("id", "client", "account", "status", "drift", "market_date", "created_at")
+    list_filter = ("status",)
+    readonly_fields = (
+        "account",
+        "status",
+        "market_date",
+        "drift",
+        "threshold",
+        "reason",
+        "trades",
+        "before_weights",
+        "after_weights",
+        "decided_by",
+        "decided_at",
+        "executed_transaction",
+    )
+    actions = ("approve", "reject")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RebalanceProposal]:
+        queryset = super().get_queryset(request).select_related("account__client")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(account__client__advisor=request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # proposals come from the daily drift check
+
+    @admin.display(description="Client")
+    def client(self, proposal: RebalanceProposal) -> Any:
+        return proposal.account.client
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
+        for proposal in queryset:
+            try:
+                services.rebalance_decide(
+                    proposal=proposal,
+                    approve=approve,
+                    actor=request.user,  # type: ignore[arg-type]
+                )
+            except ValidationError as exc:
+                self.message_user(request, f"Proposal {proposal.pk}: {exc}", messages.ERROR)
+            else:
+                verb = "approved and executed" if approve else "rejected"
+                self.message_user(request, f"Proposal {proposal.pk} {verb}.")
+
+    @admin.action(description="Approve and execute the selected proposals at the close")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Reject the selected proposals")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._decide(request, queryset, approve=False)

@@ -65,3 +65,62 @@ def test_the_admin_lockout_message_is_clear(advisor, settings):
 
     assert response.status_code == 429
     assert b"locked for 15 minutes" in response.content
+
+
+def test_an_advisor_approves_a_rebalance_from_the_admin(advisor, bold_answers, tmp_path):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from portfolios import market
+    from portfolios import services as portfolio_services
+    from portfolios.models import RebalanceProposal
+
+    from ..factories import GoalFactory
+    from ..portfolios.conftest import BASE_PRICES, LEVEL_WEIGHTS, write_prices
+
+    # given: a client of the book whose portfolio drifted after a stock rally
+    client = ClientFactory(advisor=advisor)
+    services.questionnaire_submit(client=client, version=risk.CURRENT_VERSION, answers=bold_answers)
+    market.assets_sync()
+    day = timezone.localdate() - timedelta(days=10)
+    market.prices_load(path=write_prices(tmp_path / "a.csv", {day: BASE_PRICES}))
+    _approved_set_create(day, LEVEL_WEIGHTS)
+    goal = GoalFactory(client=client, target_date=timezone.localdate() + timedelta(days=9000))
+    account = portfolio_services.account_open(goal=goal)
+    portfolio_services.deposit_make(account=account, amount=Decimal("5000.00"))
+    rally = {**BASE_PRICES, "VTI": "330"}
+    market.prices_load(path=write_prices(tmp_path / "b.csv", {day + timedelta(days=1): rally}))
+    proposal = portfolio_services.rebalance_propose(account=account)
+    browser = _logged_in(advisor)
+
+    # when: the advisor selects it and runs the approve action
+    response = browser.post(
+        "/admin/portfolios/rebalanceproposal/",
+        {"action": "approve", "_selected_action": [proposal.pk]},
+        follow=True,
+    )
+
+    # then
+    assert b"approved and executed" in response.content
+    assert RebalanceProposal.objects.get(pk=proposal.pk).status == "executed"
+
+
+def _approved_set_create(day, level_weights):
+    from portfolios.models import MarketAssumptions, ModelPortfolio, ModelPortfolioSet
+
+    assumptions = MarketAssumptions.objects.create(
+        version=1, prices_through=day, method="test", data={}
+    )
+    portfolio_set = ModelPortfolioSet.objects.create(
+        version=1, assumptions=assumptions, status=ModelPortfolioSet.Status.APPROVED
+    )
+    for level, weights in level_weights.items():
+        ModelPortfolio.objects.create(
+            portfolio_set=portfolio_set,
+            level=level,
+            weights={t: str(w) for t, w in weights.items()},
+            expected_return=0.05,
+            volatility=0.1,
+        )
