@@ -1,11 +1,14 @@
 """Portfolio pages of the advisor workspace: model portfolio approval, accounts of the book."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+
+from advisor.models import User
 
 from . import services
 from .models import (
@@ -16,6 +19,23 @@ from .models import (
     RebalanceProposal,
     Transaction,
 )
+
+
+def _decide_each(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    decide: Callable[[Any], object],
+    outcome: str,
+) -> None:
+    """Run an approve/reject service on each selected row and say how each went."""
+    for row in queryset:
+        try:
+            decide(row)
+        except ValidationError as exc:  # e.g. already decided: say so, carry on with the rest
+            model_admin.message_user(request, f"{row}: {'; '.join(exc.messages)}", messages.ERROR)
+        else:
+            model_admin.message_user(request, f"{row}: {outcome}.")
 
 
 @admin.register(Asset)
@@ -46,18 +66,15 @@ class ModelPortfolioSetAdmin(admin.ModelAdmin):
         return False  # sets come from the allocation task
 
     def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
-        for portfolio_set in queryset:
-            try:
-                services.model_portfolio_set_decide(
-                    portfolio_set=portfolio_set,
-                    approve=approve,
-                    actor=request.user,  # type: ignore[arg-type]
-                )
-            except ValidationError as exc:
-                self.message_user(request, f"v{portfolio_set.version}: {exc}", messages.ERROR)
-            else:
-                verb = "approved" if approve else "rejected"
-                self.message_user(request, f"Model portfolios v{portfolio_set.version} {verb}.")
+        _decide_each(
+            self,
+            request,
+            queryset,
+            lambda portfolio_set: services.model_portfolio_set_decide(
+                portfolio_set=portfolio_set, approve=approve, actor=cast(User, request.user)
+            ),
+            "approved" if approve else "rejected",
+        )
 
     @admin.action(description="Approve the selected candidate (retires the current set)")
     def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
@@ -130,18 +147,15 @@ class RebalanceProposalAdmin(admin.ModelAdmin):
         return proposal.account.client
 
     def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
-        for proposal in queryset:
-            try:
-                services.rebalance_decide(
-                    proposal=proposal,
-                    approve=approve,
-                    actor=request.user,  # type: ignore[arg-type]
-                )
-            except ValidationError as exc:
-                self.message_user(request, f"Proposal {proposal.pk}: {exc}", messages.ERROR)
-            else:
-                verb = "approved and executed" if approve else "rejected"
-                self.message_user(request, f"Proposal {proposal.pk} {verb}.")
+        _decide_each(
+            self,
+            request,
+            queryset,
+            lambda proposal: services.rebalance_decide(
+                proposal=proposal, approve=approve, actor=cast(User, request.user)
+            ),
+            "approved and executed" if approve else "rejected",
+        )
 
     @admin.action(description="Approve and execute the selected proposals at the close")
     def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
