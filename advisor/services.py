@@ -341,6 +341,7 @@ ADVISOR_PERMISSIONS = (
     ("portfolios", "modelportfolioset", ("view", "change")),
     ("portfolios", "asset", ("view",)),
     ("portfolios", "rebalanceproposal", ("view", "change")),
+    ("nlp", "newsitem", ("view", "add")),
 )
 
 

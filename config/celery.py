@@ -20,6 +20,10 @@ app.conf.beat_schedule = {
         "task": "advisor.kyc_reviews_flag_due",
         "schedule": crontab(hour=5, minute=0),
     },
+    "nlp.news_poll_feeds": {
+        "task": "nlp.news_poll_feeds",
+        "schedule": crontab(minute="*/30"),
+    },
     "portfolios.recurring_deposits_run": {
         "task": "portfolios.recurring_deposits_run",
         "schedule": crontab(hour=6, minute=0),

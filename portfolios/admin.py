@@ -1,14 +1,13 @@
 """Portfolio pages of the advisor workspace: model portfolio approval, accounts of the book."""
 
-from collections.abc import Callable
 from typing import Any, cast
 
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from advisor.models import User
+from config.admin_actions import decide_each
 
 from . import services
 from .models import (
@@ -19,23 +18,6 @@ from .models import (
     RebalanceProposal,
     Transaction,
 )
-
-
-def _decide_each(
-    model_admin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet[Any],
-    decide: Callable[[Any], object],
-    outcome: str,
-) -> None:
-    """Run an approve/reject service on each selected row and say how each went."""
-    for row in queryset:
-        try:
-            decide(row)
-        except ValidationError as exc:  # e.g. already decided: say so, carry on with the rest
-            model_admin.message_user(request, f"{row}: {'; '.join(exc.messages)}", messages.ERROR)
-        else:
-            model_admin.message_user(request, f"{row}: {outcome}.")
 
 
 @admin.register(Asset)
@@ -66,7 +48,7 @@ class ModelPortfolioSetAdmin(admin.ModelAdmin):
         return False  # sets come from the allocation task
 
     def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
-        _decide_each(
+        decide_each(
             self,
             request,
             queryset,
@@ -147,7 +129,7 @@ class RebalanceProposalAdmin(admin.ModelAdmin):
         return proposal.account.client
 
     def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
-        _decide_each(
+        decide_each(
             self,
             request,
             queryset,

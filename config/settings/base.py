@@ -1,5 +1,6 @@
 """Settings shared by every environment; all environment variables are read here."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -204,6 +205,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env(
 # --- Models (nlp/) --------------------------------------------------------------------------
 NLP_MODEL_DIR = env("NLP_MODEL_DIR", default=str(BASE_DIR / "var" / "models"))
 NLP_DEVICE = env("NLP_DEVICE", default="auto")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never fetch weights from a hub at run time
 
 # --- I18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -255,3 +257,9 @@ PROJECTION_PATHS = env.int("PROJECTION_PATHS", default=10_000)
 PROJECTION_INFLATION = env.float("PROJECTION_INFLATION", default=0.025)
 # How long a web request waits for a projection from the ml worker before answering "pending".
 PROJECTION_WAIT_SECONDS = env.float("PROJECTION_WAIT_SECONDS", default=3.0)
+# A freshly trained model serves at once (demo default); False: an admin approves each version.
+NLP_AUTO_APPROVE_MODELS = env.bool("NLP_AUTO_APPROVE_MODELS", default=True)
+# RSS feeds polled by Celery beat in production (comma-separated URLs); empty: no polling.
+NEWS_RSS_FEEDS = env.list("NEWS_RSS_FEEDS", default=[])
+# A held fund's 7-day sentiment at or below this (−1…+1) alerts its clients' advisors.
+NEWS_ALERT_THRESHOLD = env.float("NEWS_ALERT_THRESHOLD", default=-0.4)

@@ -1,0 +1,105 @@
+"""Model approval and news upload in the advisor workspace."""
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from advisor.models import User
+from config.admin_actions import decide_each
+
+from . import news, registry
+from .models import ModelVersion, NewsItem, SentimentScore
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("name", "version", "status", "quick", "created_at", "decided_by")
+    list_filter = ("name", "status")
+    readonly_fields = (
+        "name",
+        "version",
+        "status",
+        "weights_path",
+        "weights_sha256",
+        "data_hash",
+        "metrics",
+        "quick",
+        "decided_by",
+        "decided_at",
+    )
+    actions = ("approve", "retire")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # versions come from `manage.py train_models`
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
+        decide_each(
+            self,
+            request,
+            queryset,
+            lambda version: registry.version_decide(
+                model_version=version, approve=approve, actor=cast(User, request.user)
+            ),
+            "approved: workers serve it from their next task" if approve else "retired",
+        )
+
+    @admin.action(description="Approve the selected candidate (retires the served version)")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Retire the selected candidate")
+    def retire(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._decide(request, queryset, approve=False)
+
+
+class NewsUploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV or JSON, in the format of nlp/data/news/demo_news.csv")
+
+
+class SentimentInline(admin.TabularInline):
+    model = SentimentScore
+    extra = 0
+    can_delete = False
+    readonly_fields = ("model_version", "label", "negative", "neutral", "positive", "scored_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(NewsItem)
+class NewsItemAdmin(admin.ModelAdmin):
+    list_display = ("headline", "source", "published_at")
+    search_fields = ("headline",)
+    list_filter = ("source",)
+    inlines = (SentimentInline,)
+    change_list_template = "admin/nlp/newsitem/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        upload = path(
+            "upload/", self.admin_site.admin_view(self.upload_view), name="nlp_newsitem_upload"
+        )
+        return [upload, *super().get_urls()]
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        """Import a CSV/JSON news file; every row is checked before anything is written."""
+        form = NewsUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                created, skipped = news.news_import(news.news_read(upload.name, upload.read()))
+            except news.NewsFileInvalid as exc:
+                for error in exc.errors[:20]:
+                    self.message_user(request, error, messages.ERROR)
+            else:
+                from .tasks import sentiment_score_pending_task
+
+                sentiment_score_pending_task.delay()
+                self.message_user(request, f"{created} items imported, {skipped} already there.")
+                return HttpResponseRedirect(reverse("admin:nlp_newsitem_changelist"))
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Upload news"}
+        return TemplateResponse(request, "admin/nlp/newsitem/upload.html", context)

@@ -1,0 +1,62 @@
+"""Load each approved model once per worker process (torch lives here, not in web processes)."""
+
+import functools
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from nlp import registry
+from nlp.models import ModelVersion
+
+from .device import cpu_threads_configure, device_resolve
+
+logger = logging.getLogger(__name__)
+
+
+class ModelUnavailable(LookupError):
+    """No approved version of a model, or its files are missing: predictions wait."""
+
+
+def _predictor_class(name: str) -> Any:
+    if name == "sentiment":
+        from .sentiment import SentimentPredictor
+
+        return SentimentPredictor
+    if name == "risk_profile":
+        from .risk_profile import RiskProfilePredictor
+
+        return RiskProfilePredictor
+    raise ModelUnavailable(f"Unknown model {name!r}.")
+
+
+@functools.cache
+def _load(name: str, version: int, path: str, sha256: str) -> Any:
+    folder = Path(path)
+    if registry.files_sha256(folder) != sha256:
+        raise ModelUnavailable(f"{name} v{version}: files do not match the registry's sha256.")
+    cpu_threads_configure()
+    started = time.perf_counter()
+    predictor = _predictor_class(name).load(folder, device_resolve(settings.NLP_DEVICE))
+    logger.info(
+        "model loaded",
+        extra={
+            "model": name,
+            "version": version,
+            "ms": round((time.perf_counter() - started) * 1000),
+        },
+    )
+    return predictor
+
+
+def get(name: str) -> tuple[ModelVersion, Any]:
+    """The approved version of `name` and its predictor, loaded once per process."""
+    version = registry.approved(name)
+    if version is None:
+        raise ModelUnavailable(f"No approved {name} model yet: run `manage.py train_models`.")
+    folder = registry.model_root() / version.weights_path
+    if not folder.is_dir():
+        raise ModelUnavailable(f"{version}: its files are missing from NLP_MODEL_DIR.")
+    return version, _load(name, version.version, str(folder), version.weights_sha256)

@@ -1,0 +1,34 @@
+"""Thin ml-queue tasks (route `nlp.*` → `ml`)."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import news, services
+
+
+@shared_task(
+    name="nlp.sentiment_score_pending",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def sentiment_score_pending_task() -> int:
+    """Score unscored news with the approved model. Safe to run twice."""
+    from .inference.registry import ModelUnavailable
+
+    try:
+        return services.sentiment_score_pending()
+    except ModelUnavailable:
+        return 0  # nothing to score with yet: the items wait, the API says "pending"
+
+
+@shared_task(name="nlp.news_poll_feeds", acks_late=True, soft_time_limit=300, time_limit=330)
+def news_poll_feeds_task() -> int:
+    """Beat: import new items from NEWS_RSS_FEEDS, then queue their scoring."""
+    created = news.feeds_poll()
+    if created:
+        sentiment_score_pending_task.delay()
+    return created
