@@ -3,10 +3,10 @@ from rest_framework import serializers
 
 class HeadlineOutputSerializer(serializers.Serializer):
     headline = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     url = serializers.CharField()
     published_at = serializers.DateTimeField()
-    label = serializers.CharField(allow_null=True)
+    label = serializers.CharField(allow_null=True)  # type: ignore[assignment]
 
 
 class AssetSentimentOutputSerializer(serializers.Serializer):
