@@ -30,10 +30,12 @@ install-dev: $(VENV)/.dev ## …and the development/test requirements
 migrate: install ## Apply database migrations
 	$(PY) manage.py migrate --noinput
 
-seed: migrate ## Load market data, the demo advisor, clients, goals and funded accounts (idempotent)
+seed: migrate ## Market data, demo people and funded accounts, models (trains what is missing), news
 	$(PY) manage.py load_market_data --no-progress
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_portfolios
+	$(PY) manage.py train_models --missing
+	$(PY) manage.py ingest_news
 
 run: seed ## Set up everything and serve the app with demo data on http://127.0.0.1:8000
 	$(PY) manage.py collectstatic --noinput -v0

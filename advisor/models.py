@@ -278,6 +278,8 @@ class RiskAssessment(models.Model):
     """
 
     RULES_METHOD = "rules-v1"
+    # The final level once the risk model has spoken: rules and model combined (nlp.services).
+    COMBINED_METHOD = "combined-v1"
 
     response = models.ForeignKey(
         QuestionnaireResponse, on_delete=models.CASCADE, related_name="assessments"

@@ -61,8 +61,8 @@ def questionnaire_response_list(*, client: Client) -> QuerySet[QuestionnaireResp
 
 @dataclass(frozen=True)
 class RiskProfile:
-    """A client's current risk profile: the latest response, its rules-based assessment
-    (authoritative) and any second opinions (e.g. the ML model's) beside it."""
+    """A client's current risk profile: the latest response, its final assessment (combined
+    with the risk model when it has run, else the rules') and the other opinions beside it."""
 
     response: QuestionnaireResponse
     assessment: RiskAssessment
@@ -74,6 +74,8 @@ def risk_profile_get(*, client: Client) -> RiskProfile | None:
     if response is None:
         return None
     assessments = list(response.assessments.all())
-    rules = next(a for a in assessments if a.method == RiskAssessment.RULES_METHOD)
-    others = tuple(a for a in assessments if a.method != RiskAssessment.RULES_METHOD)
-    return RiskProfile(response=response, assessment=rules, second_opinions=others)
+    # The combined assessment (rules + risk model) is final once the model has spoken.
+    by_method = {a.method: a for a in assessments}
+    final = by_method.get(RiskAssessment.COMBINED_METHOD) or by_method[RiskAssessment.RULES_METHOD]
+    others = tuple(a for a in assessments if a is not final)
+    return RiskProfile(response=response, assessment=final, second_opinions=others)

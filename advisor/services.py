@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from knox.settings import knox_settings
 
 from . import risk
@@ -251,11 +252,24 @@ def questionnaire_submit(
             risk_level=opinion.risk_level,
             details=opinion.details,
         )
+    if settings.RISK_SECOND_OPINION_TASK:
+        # The ml worker adds the risk model's opinion once this transaction has committed.
+        task = import_string(settings.RISK_SECOND_OPINION_TASK)
+        transaction.on_commit(lambda: _second_opinion_request(task, response.pk))
     logger.info(
         "questionnaire submitted",
         extra={"client_id": client.pk, "response_id": response.pk, "version": version},
     )
     return response
+
+
+def _second_opinion_request(task: Any, response_id: int) -> None:
+    try:
+        task.delay(response_id=response_id)
+    except Exception:  # a broker outage must not fail the submission: the rules stand alone
+        logger.warning(
+            "second opinion not queued", extra={"response_id": response_id}, exc_info=True
+        )
 
 
 def risk_assessment_record(

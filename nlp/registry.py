@@ -90,7 +90,29 @@ def version_decide(
     model_version.status = ModelVersion.Status.APPROVED if approve else ModelVersion.Status.RETIRED
     model_version.decided_by, model_version.decided_at = actor, timezone.now()
     model_version.save(update_fields=["status", "decided_by", "decided_at"])
+    if approve:
+        transaction.on_commit(lambda: _catch_up(model_version.name))
     return model_version
+
+
+def _catch_up(name: str) -> None:
+    """A newly served model reads what is waiting: unscored news, or every client's latest
+    questionnaire response for a risk opinion from the new version."""
+    from advisor.models import QuestionnaireResponse
+
+    from . import tasks
+
+    if name == "sentiment":
+        tasks.sentiment_score_pending_task.delay()
+    elif name == "risk_profile":
+        latest = QuestionnaireResponse.objects.order_by(
+            "client_id", "-submitted_at", "-id"
+        ).values_list("client_id", "id")
+        seen: set[int] = set()
+        for client_id, response_id in latest:
+            if client_id not in seen:
+                seen.add(client_id)
+                tasks.risk_profile_assess_task.delay(response_id=response_id)
 
 
 def approved(name: str) -> ModelVersion | None:

@@ -32,3 +32,23 @@ def news_poll_feeds_task() -> int:
     if created:
         sentiment_score_pending_task.delay()
     return created
+
+
+@shared_task(
+    name="nlp.risk_profile_assess",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def risk_profile_assess_task(*, response_id: int) -> str | None:
+    """The risk model's opinion and the combined level for one response. Safe to run twice."""
+    from .inference.registry import ModelUnavailable
+
+    try:
+        assessment = services.risk_profile_assess(response_id=response_id)
+    except ModelUnavailable:
+        return None  # no model yet: the rules' level stands, the API shows the model as pending
+    return assessment.method if assessment else None

@@ -263,3 +263,7 @@ NLP_AUTO_APPROVE_MODELS = env.bool("NLP_AUTO_APPROVE_MODELS", default=True)
 NEWS_RSS_FEEDS = env.list("NEWS_RSS_FEEDS", default=[])
 # A held fund's 7-day sentiment at or below this (−1…+1) alerts its clients' advisors.
 NEWS_ALERT_THRESHOLD = env.float("NEWS_ALERT_THRESHOLD", default=-0.4)
+# Task that adds the risk model's opinion to each questionnaire response ("" to switch off).
+RISK_SECOND_OPINION_TASK = env(
+    "RISK_SECOND_OPINION_TASK", default="nlp.tasks.risk_profile_assess_task"
+)
