@@ -66,11 +66,15 @@ _LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyper-parameters; the defaults are the full run, chosen on the tweets' valid split."""
+    """Hyper-parameters; the defaults are the full run, chosen on the tweets' valid split.
+
+    Valid macro-F1 (2 epochs): lr 5e-5 0.802, 8e-5 0.820, 1.2e-4 0.825; no class weights and no
+    label smoothing at 8e-5: 0.815.
+    """
 
     epochs: int = 2
     batch_size: int = 32
-    learning_rate: float = 8e-5
+    learning_rate: float = 1.2e-4
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     label_smoothing: float = 0.1

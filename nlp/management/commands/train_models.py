@@ -44,6 +44,7 @@ class Command(BaseCommand):
             version = registry.version_register(
                 name=name, trained_in=staging, result=result, quick=options["quick"]
             )
+            version.refresh_from_db()  # auto-approval may have changed its status
             self.stdout.write(
                 f"{version}: trained in {time.perf_counter() - started:.1f} s; "
                 + ", ".join(
