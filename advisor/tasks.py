@@ -3,7 +3,8 @@
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
+
+from config.celery import RETRY_TRANSIENT
 
 from . import services
 
@@ -12,10 +13,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     name="advisor.kyc_reviews_flag_due",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+    **RETRY_TRANSIENT,
 )
 def kyc_reviews_flag_due_task() -> int:
     """Daily: flag clients whose KYC review date has passed. Safe to run twice."""
@@ -26,10 +24,7 @@ def kyc_reviews_flag_due_task() -> int:
 
 @shared_task(
     name="advisor.auth_tokens_purge_expired",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+    **RETRY_TRANSIENT,
 )
 def auth_tokens_purge_expired_task() -> int:
     """Daily: delete expired device tokens. Safe to run twice."""

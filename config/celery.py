@@ -5,11 +5,22 @@ run needs no worker.
 """
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from django.db import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+# Every task: retry transient database errors with backoff, acknowledge only when done (a rerun
+# is safe because tasks are idempotent). `@shared_task(name=..., **RETRY_TRANSIENT)`.
+RETRY_TRANSIENT: dict[str, Any] = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 5,
+    "acks_late": True,
+}
 
 app = Celery("meridian", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")

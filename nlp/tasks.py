@@ -1,17 +1,15 @@
 """Thin ml-queue tasks (route `nlp.*` → `ml`)."""
 
 from celery import shared_task
-from django.db import OperationalError
+
+from config.celery import RETRY_TRANSIENT
 
 from . import news, services
 
 
 @shared_task(
     name="nlp.sentiment_score_pending",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+    **RETRY_TRANSIENT,
     soft_time_limit=600,
     time_limit=660,
 )
@@ -36,10 +34,7 @@ def news_poll_feeds_task() -> int:
 
 @shared_task(
     name="nlp.risk_profile_assess",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+    **RETRY_TRANSIENT,
     soft_time_limit=120,
     time_limit=150,
 )

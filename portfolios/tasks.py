@@ -1,17 +1,15 @@
 """Thin tasks: keyword ids in, one service call."""
 
 from celery import shared_task
-from django.db import OperationalError
+
+from config.celery import RETRY_TRANSIENT
 
 from . import projections, services
 
 
 @shared_task(
     name="portfolios.allocation_refresh",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+    **RETRY_TRANSIENT,
     soft_time_limit=600,
     time_limit=660,
 )
@@ -29,10 +27,7 @@ def idempotency_keys_purge_task() -> int:
 
 @shared_task(
     name="portfolios.rebalance_proposals_refresh",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+    **RETRY_TRANSIENT,
 )
 def rebalance_proposals_refresh_task() -> int:
     """Daily: propose rebalances for drifted accounts. Safe to run twice (one per market date)."""
@@ -41,10 +36,7 @@ def rebalance_proposals_refresh_task() -> int:
 
 @shared_task(
     name="portfolios.recurring_deposits_run",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+    **RETRY_TRANSIENT,
 )
 def recurring_deposits_run_task() -> int:
     """Daily: pay due recurring deposits; each scheduled date is paid once, whatever reruns."""
@@ -53,10 +45,7 @@ def recurring_deposits_run_task() -> int:
 
 @shared_task(
     name="portfolios.projection_compute",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+    **RETRY_TRANSIENT,
     soft_time_limit=120,
     time_limit=150,
 )
