@@ -35,6 +35,7 @@ seed: migrate ## Market data, demo people and funded accounts, models (trains wh
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_portfolios
 	$(PY) manage.py train_models --missing
+	$(PY) manage.py build_knowledge_index --missing
 	$(PY) manage.py ingest_news
 
 run: seed ## Set up everything and serve the app with demo data on http://127.0.0.1:8000
@@ -60,10 +61,12 @@ test: install-dev ## Install what the tests need and run the whole suite
 test-full: install-dev ## The suite with slow tests and a deeper API fuzz run
 	SCHEMATHESIS_COVERAGE=1 SCHEMATHESIS_MAX_EXAMPLES=100 $(PY) -m pytest -q -m ''
 
-bench: install ## Benchmarks: portfolio summary rps, Monte Carlo vs NumPy, model portfolios
+bench: install ## Benchmarks: summary rps, Monte Carlo, model portfolios, sentiment task, chat latency
 	$(PY) -m benchmarks.portfolio_summary
 	$(PY) -m benchmarks.projection
 	$(PY) -m benchmarks.model_portfolios
+	$(PY) -m benchmarks.sentiment_throughput
+	$(PY) -m benchmarks.chat_latency
 
 lint: install-dev ## ruff check, ruff format --check, mypy
 	$(VENV)/bin/ruff check .

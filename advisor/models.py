@@ -258,9 +258,23 @@ class QuestionnaireResponse(models.Model):
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="questionnaire_responses"
     )
+
+    class ModelOpinion(models.TextChoices):
+        """Where the risk model's second opinion on this response stands."""
+
+        PENDING = "pending", "Pending: queued for the ml worker"
+        DONE = "done", "Done"
+        INCOMPLETE_PROFILE = "incomplete_profile", "Skipped: the KYC profile lacks model inputs"
+        UNAVAILABLE = "unavailable", "Unavailable: no approved risk model yet"
+        FAILED = "failed", "Failed after retries"
+
     version = models.CharField(max_length=20)
     answers = models.JSONField(help_text="{question key: choice value}")
     submitted_at = models.DateTimeField(default=timezone.now)
+    model_opinion = models.CharField(
+        max_length=20, choices=ModelOpinion, default=ModelOpinion.PENDING
+    )
+    model_opinion_detail = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ("-submitted_at", "-id")
@@ -280,6 +294,8 @@ class RiskAssessment(models.Model):
     RULES_METHOD = "rules-v1"
     # The final level once the risk model has spoken: rules and model combined (nlp.services).
     COMBINED_METHOD = "combined-v1"
+    # An advisor's decision, with their reason: it beats both of the above (advisor.services).
+    OVERRIDE_METHOD = "advisor-override"
 
     response = models.ForeignKey(
         QuestionnaireResponse, on_delete=models.CASCADE, related_name="assessments"

@@ -1,8 +1,9 @@
 """Reads, always scoped to what the asking user may see."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.http import Http404
 
 from .models import Client, Goal, QuestionnaireResponse, RiskAssessment, User
@@ -26,11 +27,27 @@ def client_of_user(user: User) -> Client:
         raise Http404("This login has no client profile.") from exc
 
 
+# Which assessment of a response is final, first match wins: an advisor's override, else the
+# rules and risk model combined (once the model has spoken), else the rules alone.
+FINAL_METHODS = (
+    RiskAssessment.OVERRIDE_METHOD,
+    RiskAssessment.COMBINED_METHOD,
+    RiskAssessment.RULES_METHOD,
+)
+
+
 def client_list_with_risk(user: User) -> QuerySet[Client]:
-    """An advisor's book annotated with the latest rules-based risk level and flag."""
-    latest = RiskAssessment.objects.filter(
-        response__client=OuterRef("pk"), method=RiskAssessment.RULES_METHOD
-    ).order_by("-response__submitted_at", "-response_id")
+    """An advisor's book annotated with the level and inconsistency flag of each client's
+    current risk profile: the final assessment of the latest response, as risk_profile_get."""
+    precedence = Case(
+        *(When(method=method, then=Value(rank)) for rank, method in enumerate(FINAL_METHODS)),
+        output_field=IntegerField(),
+    )
+    latest = (
+        RiskAssessment.objects.filter(response__client=OuterRef("pk"), method__in=FINAL_METHODS)
+        .annotate(precedence=precedence)
+        .order_by("-response__submitted_at", "-response_id", "precedence")
+    )
     return clients_visible_to(user).annotate(
         risk_level=Subquery(latest.values("risk_level")[:1]),
         risk_inconsistent=Subquery(latest.values("inconsistent")[:1]),
@@ -61,21 +78,29 @@ def questionnaire_response_list(*, client: Client) -> QuerySet[QuestionnaireResp
 
 @dataclass(frozen=True)
 class RiskProfile:
-    """A client's current risk profile: the latest response, its final assessment (combined
-    with the risk model when it has run, else the rules') and the other opinions beside it."""
+    """A client's current risk profile: the latest response, its final assessment (an advisor's
+    override, else rules and risk model combined, else the rules') and the others beside it."""
 
     response: QuestionnaireResponse
     assessment: RiskAssessment
     second_opinions: tuple[RiskAssessment, ...]
 
 
+def final_assessment(assessments: Iterable[RiskAssessment]) -> RiskAssessment:
+    """The assessment in force among one response's assessments (see FINAL_METHODS)."""
+    by_method = {a.method: a for a in assessments}
+    for method in FINAL_METHODS:
+        if method in by_method:
+            return by_method[method]
+    raise RiskAssessment.DoesNotExist("The response has no final assessment.")
+
+
 def risk_profile_get(*, client: Client) -> RiskProfile | None:
     response = questionnaire_response_list(client=client).first()
     if response is None:
         return None
+    # An override on an older response no longer applies: only the latest response counts.
     assessments = list(response.assessments.all())
-    # The combined assessment (rules + risk model) is final once the model has spoken.
-    by_method = {a.method: a for a in assessments}
-    final = by_method.get(RiskAssessment.COMBINED_METHOD) or by_method[RiskAssessment.RULES_METHOD]
+    final = final_assessment(assessments)
     others = tuple(a for a in assessments if a is not final)
     return RiskProfile(response=response, assessment=final, second_opinions=others)

@@ -1,15 +1,17 @@
 """Writes for clients, auth, the risk questionnaire and goals."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from auditlog.context import auditlog_value, set_actor
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -17,7 +19,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from knox.settings import knox_settings
 
-from . import risk
+from . import risk, selectors
 from .exceptions import AccountLockedOut, AuthenticationFailed, QuestionnaireInvalid
 from .models import Client, DeviceToken, Goal, QuestionnaireResponse, RiskAssessment, User
 
@@ -232,7 +234,14 @@ def questionnaire_submit(
         ) from exc
 
     response = QuestionnaireResponse.objects.create(
-        client=client, version=question_set.version, answers=cleaned
+        client=client,
+        version=question_set.version,
+        answers=cleaned,
+        model_opinion=(
+            QuestionnaireResponse.ModelOpinion.PENDING
+            if settings.RISK_SECOND_OPINION_TASK
+            else QuestionnaireResponse.ModelOpinion.UNAVAILABLE
+        ),
     )
     score = risk.answers_score(question_set, cleaned)
     risk_assessment_record(
@@ -294,6 +303,87 @@ def risk_assessment_record(
     assessment.details = details or {}
     assessment.full_clean()
     assessment.save()
+    return assessment
+
+
+OVERRIDE_REASON_MAX_LENGTH = 1000
+
+
+@contextmanager
+def _audit_actor(actor: User) -> Iterator[None]:
+    """Attribute audit log entries to `actor`, also outside a request (shell, tasks).
+
+    auditlog's set_actor does not restore an enclosing context (the admin's middleware has one)
+    when it exits, so the enclosing one is put back here and keeps its actor and address."""
+    enclosing = auditlog_value.get(None)
+    try:
+        with set_actor(
+            actor,
+            remote_addr=enclosing.get("remote_addr") if enclosing else None,
+            remote_port=enclosing.get("remote_port") if enclosing else None,
+        ):
+            yield
+    finally:
+        if enclosing is not None:
+            auditlog_value.set(enclosing)
+
+
+@transaction.atomic
+def risk_level_override(*, client: Client, level: int, reason: str, actor: User) -> RiskAssessment:
+    """An advisor sets a client's risk level, giving a reason; it beats the rules and the risk
+    model (goal targets follow) until the client answers the questionnaire again. Audited."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only advisors can override a risk level.")
+    if not actor.is_superuser and client.advisor_id != actor.pk:
+        raise PermissionDenied("This client is not in your book.")
+    errors: dict[str, list[str]] = {}
+    if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 10:
+        errors["level"] = ["The risk level must be a whole number from 1 to 10."]
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        errors["reason"] = ["Give the reason for the override."]
+    elif len(reason) > OVERRIDE_REASON_MAX_LENGTH:
+        errors["reason"] = [f"Keep the reason under {OVERRIDE_REASON_MAX_LENGTH} characters."]
+    response = (
+        QuestionnaireResponse.objects.select_for_update()
+        .filter(client=client)
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+    if response is None:
+        errors["client"] = ["The client has not answered the risk questionnaire yet."]
+    if errors or response is None:
+        raise ValidationError(errors)
+    assessments = list(response.assessments.all())
+    previous = selectors.final_assessment(assessments)
+    # The scores and flags the advisor reviewed: the latest estimate without any override.
+    reviewed = selectors.final_assessment(
+        a for a in assessments if a.method != RiskAssessment.OVERRIDE_METHOD
+    )
+    with _audit_actor(actor):
+        assessment = risk_assessment_record(
+            response=response,
+            method=RiskAssessment.OVERRIDE_METHOD,
+            risk_level=level,
+            willingness_score=reviewed.willingness_score,
+            capacity_score=reviewed.capacity_score,
+            # The advisor has reviewed whatever looked inconsistent: the flags are settled.
+            inconsistent=False,
+            flags=[],
+            details={
+                "reason": reason,
+                "overridden_by": actor.email,
+                "previous_level": previous.risk_level,
+                "previous_method": previous.method,
+                "willingness_level": reviewed.details.get("willingness_level"),
+                "capacity_level": reviewed.details.get("capacity_level"),
+                "reviewed_flags": reviewed.flags,
+            },
+        )
+    logger.info(
+        "risk level overridden",
+        extra={"client_id": client.pk, "response_id": response.pk, "actor_id": actor.pk},
+    )
     return assessment
 
 

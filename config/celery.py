@@ -43,6 +43,10 @@ app.conf.beat_schedule = {
         "task": "portfolios.rebalance_proposals_refresh",
         "schedule": crontab(hour=22, minute=30),  # after the US close, once prices are in
     },
+    "portfolios.fees_bill": {
+        "task": "portfolios.fees_bill",
+        "schedule": crontab(hour=22, minute=45),  # after the close; bills only complete months
+    },
     "portfolios.idempotency_keys_purge": {
         "task": "portfolios.idempotency_keys_purge",
         "schedule": crontab(hour=4, minute=45),

@@ -13,7 +13,8 @@ from advisor.models import User
 from config.admin_actions import decide_each
 
 from . import news, registry
-from .models import ModelVersion, NewsItem, SentimentScore
+from .chat import services as chat_services
+from .models import Conversation, Escalation, Message, ModelVersion, NewsItem, SentimentScore
 
 
 @admin.register(ModelVersion)
@@ -103,3 +104,104 @@ class NewsItemAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(reverse("admin:nlp_newsitem_changelist"))
         context = {**self.admin_site.each_context(request), "form": form, "title": "Upload news"}
         return TemplateResponse(request, "admin/nlp/newsitem/upload.html", context)
+
+
+# --- Chat: conversations and escalations, scoped to the advisor's book ---------------------------
+
+
+class _BookScoped(admin.ModelAdmin):
+    client_path = "client__advisor"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{self.client_path: request.user})
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # every turn is kept
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fk_name = "conversation"
+    fields = ("created_at", "role", "text", "intent", "confidence", "sources", "fallback")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(_BookScoped):
+    list_display = ("id", "client", "created_at", "updated_at")
+    readonly_fields = ("client", "created_at", "updated_at")
+    inlines = (MessageInline,)
+    search_fields = ("client__first_name", "client__last_name", "client__user__email")
+
+
+@admin.register(Escalation)
+class EscalationAdmin(_BookScoped):
+    list_display = ("id", "client", "reason", "status", "created_at", "advisor", "resolved_by")
+    list_filter = ("status", "reason")
+    fields = (
+        "client",
+        "advisor",
+        "reason",
+        "status",
+        "conversation_transcript",
+        "resolution",
+        "resolved_by",
+        "resolved_at",
+        "created_at",
+    )
+    readonly_fields = (
+        "client",
+        "advisor",
+        "reason",
+        "status",
+        "conversation_transcript",
+        "resolved_by",
+        "resolved_at",
+        "created_at",
+    )
+    actions = ("resolve",)
+
+    @admin.display(description="Conversation")
+    def conversation_transcript(self, escalation: Escalation) -> str:
+        from django.utils.html import format_html_join
+
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong> ({}): {}</p>",
+            (
+                (m.get_role_display(), m.created_at.strftime("%Y-%m-%d %H:%M"), m.text)
+                for m in escalation.conversation.messages.all()
+            ),
+        )
+
+    def save_model(self, request: HttpRequest, obj: Escalation, form: Any, change: bool) -> None:
+        """Saving with a resolution note resolves it (audited, with who and when)."""
+        if obj.resolution and obj.status == Escalation.Status.OPEN:
+            chat_services.escalation_resolve(
+                escalation=obj, actor=cast(User, request.user), resolution=obj.resolution
+            )
+        else:
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description="Resolve the selected escalations")
+    def resolve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        decide_each(
+            self,
+            request,
+            queryset,
+            lambda e: chat_services.escalation_resolve(
+                escalation=e, actor=cast(User, request.user)
+            ),
+            "resolved",
+        )

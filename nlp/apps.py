@@ -11,3 +11,4 @@ class NlpConfig(AppConfig):
         from . import models
 
         auditlog.register(models.ModelVersion, exclude_fields=["metrics"])
+        auditlog.register(models.Escalation)

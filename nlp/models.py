@@ -90,3 +90,103 @@ class SentimentScore(models.Model):
     def score(self) -> float:
         """−1 (surely negative) … +1 (surely positive)."""
         return self.positive - self.negative
+
+
+# --- Chat assistant ----------------------------------------------------------------------------
+
+
+class Conversation(models.Model):
+    client = models.ForeignKey(
+        "advisor.Client", on_delete=models.CASCADE, related_name="conversations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-updated_at", "-id")
+
+    def __str__(self) -> str:
+        return f"Conversation {self.pk} of client {self.client_id}"
+
+
+class Message(models.Model):
+    """One turn. Every turn is kept: the client's text, the reply, how it was reached."""
+
+    class Role(models.TextChoices):
+        CLIENT = "client", "Client"
+        ASSISTANT = "assistant", "Assistant"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    role = models.CharField(max_length=10, choices=Role)
+    text = models.TextField()
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    intent = models.CharField(max_length=40, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sources = models.JSONField(default=list, blank=True, help_text="[{slug, title, excerpt}]")
+    compliance = models.JSONField(
+        default=list, blank=True, help_text="what the compliance check changed, if anything"
+    )
+    fallback = models.BooleanField(
+        default=False, help_text="a holding reply sent while the ml worker was slow or down"
+    )
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        constraints = [
+            # The worker answers each question once, however often the task runs.
+            models.UniqueConstraint(
+                fields=["reply_to"], condition=Q(fallback=False), name="message_one_answer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.text[:60]}"
+
+
+class Escalation(models.Model):
+    """A conversation handed to the client's advisor."""
+
+    class Reason(models.TextChoices):
+        REQUESTED = "requested", "The client asked for their advisor"
+        LOW_CONFIDENCE = "low_confidence", "The assistant was unsure twice in a row"
+        SECURITY_FOLLOW_UP = "security_follow_up", "Repeated questions about a security"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="escalations"
+    )
+    client = models.ForeignKey("advisor.Client", on_delete=models.CASCADE, related_name="+")
+    advisor = models.ForeignKey(
+        "advisor.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=Reason)
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
+    resolution = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        "advisor.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation"], condition=Q(status="open"), name="escalation_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Escalation {self.pk} ({self.status})"

@@ -20,7 +20,7 @@ from .models import ModelVersion
 
 logger = logging.getLogger(__name__)
 
-MODEL_NAMES = ("sentiment", "risk_profile")
+MODEL_NAMES = ("sentiment", "risk_profile", "chat_intent")
 
 
 class TrainResultLike(Protocol):

@@ -56,6 +56,7 @@ def sentiment_score_pending(*, limit: int = 512) -> int:
 
 MODEL_DISAGREEMENT_LEVELS = 3
 COMBINED_METHOD = RiskAssessment.COMBINED_METHOD
+Opinion = QuestionnaireResponse.ModelOpinion
 
 # Meridian's KYC answers in the SCF's codes (the model was trained on the SCF).
 EDUCATION_CODES = {
@@ -133,8 +134,12 @@ def risk_profile_assess(*, response_id: int) -> RiskAssessment | None:
 
     Final level = the mean of the model's level and the stated willingness level, capped by the
     capacity level; a 3-level disagreement between model and stated answers is flagged for the
-    advisor. Keyed by (response, method): a rerun rewrites the same rows."""
-    from .inference.registry import get
+    advisor. Keyed by (response, method): a rerun rewrites the same rows. The response's
+    `model_opinion` says where this stands; the rows and that status commit together, so a
+    worker killed midway leaves the response pending with nothing half-written.
+
+    Raises ModelUnavailable (after marking the response) when no approved model is served."""
+    from .inference.registry import ModelUnavailable, get
 
     response = QuestionnaireResponse.objects.select_related("client").get(pk=response_id)
     rules = response.assessments.get(method=RiskAssessment.RULES_METHOD)
@@ -142,21 +147,15 @@ def risk_profile_assess(*, response_id: int) -> RiskAssessment | None:
         features = risk_features(response=response)
     except FeaturesIncomplete as exc:
         logger.info("risk model skipped", extra={"response_id": response_id, "reason": str(exc)})
+        model_opinion_mark(response_id, Opinion.INCOMPLETE_PROFILE, str(exc))
         return None
-    version, predictor = get("risk_profile")
+    try:
+        version, predictor = get("risk_profile")
+    except ModelUnavailable as exc:
+        model_opinion_mark(response_id, Opinion.UNAVAILABLE, str(exc))
+        raise
     prediction = predictor.predict([features])[0]
     method = f"risk_profile@{version.version}"
-    advisor_services.risk_assessment_record(
-        response=response,
-        method=method,
-        risk_level=prediction.level,
-        details={
-            "tolerance": prediction.tolerance,
-            "baseline_tolerance": prediction.baseline_tolerance,
-            "attributions": prediction.attributions,
-            "model": version.label,
-        },
-    )
     willing = rules.details.get("willingness_level", rules.risk_level)
     able = rules.details.get("capacity_level", rules.risk_level)
     combined = min(able, max(1, round((prediction.level + willing) / 2)))
@@ -170,18 +169,38 @@ def risk_profile_assess(*, response_id: int) -> RiskAssessment | None:
                 f"({willing}): worth an advisor's review.",
             }
         )
-    return advisor_services.risk_assessment_record(
-        response=response,
-        method=COMBINED_METHOD,
-        risk_level=combined,
-        willingness_score=rules.willingness_score,
-        capacity_score=rules.capacity_score,
-        inconsistent=bool(flags),
-        flags=flags,
-        details={
-            **rules.details,
-            "model_level": prediction.level,
-            "model": version.label,
-            "rule": "min(capacity level, round((model level + willingness level) / 2))",
-        },
+    with transaction.atomic():
+        advisor_services.risk_assessment_record(
+            response=response,
+            method=method,
+            risk_level=prediction.level,
+            details={
+                "tolerance": prediction.tolerance,
+                "baseline_tolerance": prediction.baseline_tolerance,
+                "attributions": prediction.attributions,
+                "model": version.label,
+            },
+        )
+        assessment = advisor_services.risk_assessment_record(
+            response=response,
+            method=COMBINED_METHOD,
+            risk_level=combined,
+            willingness_score=rules.willingness_score,
+            capacity_score=rules.capacity_score,
+            inconsistent=bool(flags),
+            flags=flags,
+            details={
+                **rules.details,
+                "model_level": prediction.level,
+                "model": version.label,
+                "rule": "min(capacity level, round((model level + willingness level) / 2))",
+            },
+        )
+        model_opinion_mark(response_id, Opinion.DONE, version.label)
+    return assessment
+
+
+def model_opinion_mark(response_id: int, status: str, detail: str = "") -> None:
+    QuestionnaireResponse.objects.filter(pk=response_id).update(
+        model_opinion=status, model_opinion_detail=detail[:255]
     )

@@ -1,10 +1,14 @@
 """Thin ml-queue tasks (route `nlp.*` → `ml`)."""
 
-from celery import shared_task
+from celery import Task, shared_task
+from django.db import OperationalError
 
+from advisor.models import QuestionnaireResponse
 from config.celery import RETRY_TRANSIENT
 
 from . import news, services
+
+Opinion = QuestionnaireResponse.ModelOpinion
 
 
 @shared_task(
@@ -34,16 +38,35 @@ def news_poll_feeds_task() -> int:
 
 @shared_task(
     name="nlp.risk_profile_assess",
+    bind=True,
     **RETRY_TRANSIENT,
     soft_time_limit=120,
     time_limit=150,
 )
-def risk_profile_assess_task(*, response_id: int) -> str | None:
-    """The risk model's opinion and the combined level for one response. Safe to run twice."""
+def risk_profile_assess_task(self: Task, *, response_id: int) -> str | None:
+    """The risk model's opinion and the combined level for one response. Safe to run twice.
+
+    Transient database errors retry; anything else, or the last retry, marks the response
+    `failed` so the client and advisor see it rather than a forever-pending opinion."""
     from .inference.registry import ModelUnavailable
 
     try:
         assessment = services.risk_profile_assess(response_id=response_id)
     except ModelUnavailable:
-        return None  # no model yet: the rules' level stands, the API shows the model as pending
+        return None  # no model yet: the rules' level stands; approval catches up
+    except OperationalError:
+        if self.request.retries >= (self.max_retries or 0):
+            services.model_opinion_mark(response_id, Opinion.FAILED, "database unavailable")
+        raise
+    except Exception as exc:
+        services.model_opinion_mark(response_id, Opinion.FAILED, type(exc).__name__)
+        raise
     return assessment.method if assessment else None
+
+
+@shared_task(name="nlp.chat_answer", **RETRY_TRANSIENT, soft_time_limit=30, time_limit=40)
+def chat_answer_task(*, message_id: int) -> int:
+    """Answer one client question; returns the reply's id. Safe to run twice."""
+    from .chat import services as chat_services
+
+    return chat_services.answer(message_id=message_id)

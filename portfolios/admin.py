@@ -71,7 +71,7 @@ class TransactionInline(admin.TabularInline):
     model = Transaction
     extra = 0
     can_delete = False
-    fields = ("created_at", "kind", "amount", "market_date", "description")
+    fields = ("created_at", "kind", "amount", "market_date", "fee_period", "description")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -93,6 +93,35 @@ class AccountAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # money moves only through deposits and withdrawals
+
+
+@admin.register(Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    """The ledger's transactions, read-only; `?kind=fee` lists the advisory fees billed."""
+
+    list_display = ("id", "account", "kind", "amount", "market_date", "fee_period", "created_at")
+    list_filter = ("kind", "fee_period")
+    readonly_fields = (
+        "account",
+        "kind",
+        "amount",
+        "market_date",
+        "fee_period",
+        "description",
+        "created_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Transaction]:
+        queryset = super().get_queryset(request).select_related("account__goal")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(account__client__advisor=request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # money moves only through the services
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the ledger is append-only
 
 
 @admin.register(RebalanceProposal)

@@ -33,7 +33,10 @@ def account_history(*, account: Account, end: date | None = None) -> list[DailyP
     ):
         prices[day][asset_id] = close
     flows: dict[date, Decimal] = defaultdict(Decimal)
-    for txn in Transaction.objects.filter(account=account).exclude(kind=Transaction.Kind.TRADE):
+    # Only the client's own money in and out is external; a trade moves nothing in or out, and
+    # an advisory fee is a cost that lowers the return (returns are shown net of fees).
+    external = (Transaction.Kind.DEPOSIT, Transaction.Kind.WITHDRAWAL)
+    for txn in Transaction.objects.filter(account=account, kind__in=external):
         flows[txn.market_date] += txn.amount
 
     points: list[DailyPoint] = []

@@ -179,16 +179,34 @@ class Transaction(models.Model):
         DEPOSIT = "deposit", "Deposit"
         WITHDRAWAL = "withdrawal", "Withdrawal"
         TRADE = "trade", "Trades"
+        FEE = "fee", "Advisory fee"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="transactions")
     kind = models.CharField(max_length=12, choices=Kind)
     amount = models.DecimalField(**MONEY, help_text="cash in (+) or out (−) of the account")
     market_date = models.DateField()
+    fee_period = models.DateField(
+        null=True, blank=True, help_text="advisory fees only: the first day of the month billed"
+    )
     description = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
+        constraints = [
+            # One fee per account and month, whatever reruns or concurrent workers do.
+            models.UniqueConstraint(
+                fields=["account", "fee_period"],
+                condition=Q(kind="fee"),
+                name="transaction_one_fee_per_account_month",
+            ),
+            # A fee names its month and takes money out; nothing else names a month.
+            models.CheckConstraint(
+                condition=(Q(kind="fee") & Q(fee_period__isnull=False) & Q(amount__lt=0))
+                | (~Q(kind="fee") & Q(fee_period__isnull=True)),
+                name="transaction_fee_period_iff_fee",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"

@@ -5,6 +5,7 @@ can feed them a valuation history and store or render what they return.
 
 Conventions:
 - A `DailyPoint` holds the close value *after* that day's external flow (deposit +, withdrawal -).
+  Advisory fees are not external flows: they are costs, so returns are net of fees.
 - TWR treats a flow as arriving at the close of its day, after that day's market move — Meridian
   fills deposits and withdrawals at the close: r_t = (value_t - flow_t) / value_{t-1} - 1,
   chained over the window.

@@ -3,7 +3,8 @@
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
@@ -315,3 +316,118 @@ def portfolio_fingerprint(*, client: Client) -> str:
         .get()
     )
     return hashlib.sha256("|".join(str(value) for value in row).encode()).hexdigest()
+
+
+# --- Advisory fees --------------------------------------------------------------------------
+
+EXPENSE_RATIO_PLACES = Decimal("0.000001")
+FEE_BILLING_RULE = (
+    "Billed monthly: one twelfth of the annual rate on each account's value at the month's last "
+    "market close, taken from the account's cash (a little of the most overweight fund is sold "
+    "if cash is short). No trading commissions, no deposit or withdrawal fees, no minimum; "
+    "a fee under $0.01 is not billed."
+)
+FUND_EXPENSES_NOTE = (
+    "Fund expense ratios are paid inside the funds (reflected in their prices), not billed by "
+    "Meridian."
+)
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    annual_rate: Decimal
+    billing: str
+    fund_expenses: str
+
+
+@dataclass(frozen=True)
+class AccountFees:
+    account_id: int
+    goal_name: str
+    value: Decimal
+    paid_ytd: Decimal
+    paid_since_inception: Decimal
+    last_fee_month: date | None
+    last_fee_amount: Decimal | None
+    estimated_annual_fee: Decimal
+    fund_expense_ratio: Decimal | None
+    estimated_annual_fund_expenses: Decimal
+
+
+@dataclass(frozen=True)
+class FeesSummary:
+    market_date: date
+    year: int
+    schedule: FeeSchedule
+    value: Decimal
+    paid_ytd: Decimal
+    paid_since_inception: Decimal
+    estimated_annual_fee: Decimal
+    fund_expense_ratio: Decimal | None
+    estimated_annual_fund_expenses: Decimal
+    accounts: list[AccountFees]
+
+
+def _expense_ratio(cost: Decimal, invested: Decimal) -> Decimal | None:
+    if invested <= 0:
+        return None
+    return (cost / invested).quantize(EXPENSE_RATIO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def fees_summary(*, client: Client) -> FeesSummary:
+    """The client's advisory fees: the schedule, fees paid this year (of the market date) and
+    since inception per account and in total, the annual fee at today's value, and, for
+    information, the weighted expense ratio of the funds held (paid inside the funds)."""
+    day = market_date_get()
+    accounts = list(account_list(client=client))
+    fees = (
+        Transaction.objects.filter(account__in=accounts, kind=Transaction.Kind.FEE)
+        .order_by("fee_period")
+        .values_list("account_id", "amount", "fee_period")
+    )
+    paid: dict[int, list[tuple[Decimal, date]]] = {a.pk: [] for a in accounts}
+    for account_id, amount, period in fees:  # summed here: SQLite would add decimals as floats
+        # A fee always names its month (a check constraint).
+        paid[account_id].append((-amount, cast(date, period)))
+    rows = []
+    total_cost, total_invested = Decimal(0), Decimal(0)
+    for account in accounts:
+        valuation = services.account_value(account=account, day=day)
+        charges = paid[account.pk]
+        fund_cost = sum(
+            (h.value * h.asset.expense_ratio for h in valuation.holdings), Decimal("0.00")
+        )
+        total_cost += fund_cost
+        total_invested += valuation.invested
+        rows.append(
+            AccountFees(
+                account_id=account.pk,
+                goal_name=account.goal.name,
+                value=valuation.total,
+                paid_ytd=sum((f for f, p in charges if p.year == day.year), Decimal("0.00")),
+                paid_since_inception=sum((f for f, _ in charges), Decimal("0.00")),
+                last_fee_month=charges[-1][1] if charges else None,
+                last_fee_amount=charges[-1][0] if charges else None,
+                estimated_annual_fee=services.advisory_fee_annual_estimate(value=valuation.total),
+                fund_expense_ratio=_expense_ratio(fund_cost, valuation.invested),
+                estimated_annual_fund_expenses=services.money(fund_cost),
+            )
+        )
+    return FeesSummary(
+        market_date=day,
+        year=day.year,
+        schedule=FeeSchedule(
+            annual_rate=services.advisory_fee_annual(),
+            billing=FEE_BILLING_RULE,
+            fund_expenses=FUND_EXPENSES_NOTE,
+        ),
+        value=sum((r.value for r in rows), Decimal("0.00")),
+        paid_ytd=sum((r.paid_ytd for r in rows), Decimal("0.00")),
+        paid_since_inception=sum((r.paid_since_inception for r in rows), Decimal("0.00")),
+        estimated_annual_fee=sum((r.estimated_annual_fee for r in rows), Decimal("0.00")),
+        fund_expense_ratio=_expense_ratio(total_cost, total_invested),
+        estimated_annual_fund_expenses=sum(
+            (r.estimated_annual_fund_expenses for r in rows), Decimal("0.00")
+        ),
+        accounts=rows,
+    )

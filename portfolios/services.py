@@ -1,17 +1,21 @@
-"""Accounts and the ledger: deposits, withdrawals and trades, with cash-flow rebalancing."""
+"""Accounts and the ledger: deposits, withdrawals, advisory fees and trades, with cash-flow
+rebalancing."""
 
 import hashlib
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from advisor.models import Goal, User
@@ -30,6 +34,7 @@ from .models import (
     ModelPortfolio,
     ModelPortfolioSet,
     Position,
+    Price,
     RebalanceProposal,
     RecurringDeposit,
     Transaction,
@@ -235,9 +240,11 @@ def _invest(*, txn: Transaction, account: Account, broker: Broker) -> list[Fill]
 
 
 def _raise_cash(
-    *, txn: Transaction, account: Account, amount: Decimal, broker: Broker
+    *, txn: Transaction, account: Account, amount: Decimal, broker: Broker, one_fund: bool = False
 ) -> list[Fill]:
-    """Sell holdings so that cash covers `amount`; everything if it takes everything."""
+    """Sell holdings so that cash covers `amount`; everything if it takes everything.
+
+    `one_fund`: sell only the most overweight fund when it covers the shortfall (fees)."""
     valuation = account_value(account=account, day=txn.market_date)
     if amount > valuation.total:
         raise InsufficientFunds(
@@ -254,12 +261,18 @@ def _raise_cash(
     else:
         targets = target_weights(account=account) or {}
         need = amount - account.cash
+        sells = _sells(valuation, targets, need)
+        if one_fund and sells:
+            # A fee is a few dollars: one sale of the most overweight fund, not dust in each.
+            top = max(sorted(sells), key=lambda t: sells[t])
+            if holdings[top].value >= need * Decimal("1.0001") + CENT:
+                sells = {top: need}
         plan = {
             t: min(
                 units_for_value(value * Decimal("1.0001") + CENT, holdings[t].price),
                 holdings[t].quantity,
             )
-            for t, value in _sells(valuation, targets, need).items()
+            for t, value in sells.items()
         }
     for ticker, quantity in sorted(plan.items()):
         if quantity <= 0:
@@ -318,6 +331,24 @@ def deposit_make(
     return CashFlowResult(transaction=txn, fills=fills, message=message)
 
 
+def _cash_out(
+    *, txn: Transaction, account: Account, amount: Decimal, broker: Broker, one_fund: bool = False
+) -> list[Fill]:
+    """Take `amount` of cash out for `txn`, selling the most overweight funds if cash is short."""
+    fills: list[Fill] = []
+    if amount > account.cash:
+        fills = _raise_cash(
+            txn=txn, account=account, amount=amount, broker=broker, one_fund=one_fund
+        )
+    if amount > account.cash:  # rounding left it a few cents short: never overdraw
+        raise InsufficientFunds(
+            "This withdrawal would overdraw the account.",
+            extra={"fields": {"amount": ["Slightly less, please: prices moved."]}},
+        )
+    _ledger_cash(txn=txn, account=account, amount=-amount)
+    return fills
+
+
 @transaction.atomic
 def withdrawal_make(
     *, account: Account, amount: Decimal, broker: Broker | None = None, day: date | None = None
@@ -333,19 +364,137 @@ def withdrawal_make(
         market_date=day or market_date_get(),
         description=f"Withdrawal of {amount} {account.currency}",
     )
-    fills: list[Fill] = []
-    if amount > account.cash:
-        fills = _raise_cash(txn=txn, account=account, amount=amount, broker=broker)
-    if amount > account.cash:  # rounding left it a few cents short: never overdraw
-        raise InsufficientFunds(
-            "This withdrawal would overdraw the account.",
-            extra={"fields": {"amount": ["Slightly less, please: prices moved."]}},
-        )
-    _ledger_cash(txn=txn, account=account, amount=-amount)
+    fills = _cash_out(txn=txn, account=account, amount=amount, broker=broker)
     sold = ", ".join(f"{-f.quantity} {f.asset.ticker}" for f in fills)
     message = f"Withdrew {amount}." + (f" Sold {sold} at the close to raise it." if fills else "")
     logger.info("withdrawal", extra={"account_id": account.pk, "transaction_id": txn.pk})
     return CashFlowResult(transaction=txn, fills=fills, message=message)
+
+
+# --- Advisory fees --------------------------------------------------------------------------
+
+
+def advisory_fee_annual() -> Decimal:
+    return Decimal(str(settings.ADVISORY_FEE_ANNUAL))
+
+
+def advisory_fee_monthly(*, value: Decimal) -> Decimal:
+    """One month's fee on a value: a twelfth of the annual rate, to the cent, half up."""
+    return (value * advisory_fee_annual() / 12).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def advisory_fee_annual_estimate(*, value: Decimal) -> Decimal:
+    """A year of fees at this value (twelve monthly bills, before their rounding), to the cent."""
+    return (value * advisory_fee_annual()).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def fee_months_complete() -> dict[date, date]:
+    """Month (its first day) → its last market date, for every month with prices that is
+    complete: a later month has prices, so no close of it can still arrive."""
+    rows = (
+        Price.objects.order_by()  # no default ordering in the GROUP BY
+        .annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(last=Max("date"))
+        .values_list("month", "last")
+    )
+    months = dict(rows)
+    if not months:
+        return {}
+    latest = max(months)
+    return {month: last for month, last in months.items() if month < latest}
+
+
+def account_value_on(*, account: Account, day: date) -> Decimal:
+    """The account's value at `day`'s close, rebuilt from the ledger: a month is billed after it
+    ends, when today's holdings may already differ from those at its last close."""
+    cash = Decimal("0.00")
+    units: defaultdict[int, Decimal] = defaultdict(Decimal)
+    entries = Entry.objects.filter(account=account, transaction__market_date__lte=day)
+    for asset_id, quantity in entries.values_list("asset_id", "quantity"):
+        if asset_id is None:
+            cash += quantity
+        else:
+            units[asset_id] += quantity
+    held = {asset_id: quantity for asset_id, quantity in units.items() if quantity > 0}
+    closes = closes_on(day=day, assets=Asset.objects.filter(pk__in=held))
+    invested = sum(
+        ((q * closes[a]).quantize(CENT, rounding=ROUND_DOWN) for a, q in held.items()),
+        Decimal("0.00"),
+    )
+    return money(cash) + invested
+
+
+@transaction.atomic
+def fee_charge(
+    *, account: Account, period: date, day: date, broker: Broker | None = None
+) -> Transaction | None:
+    """Charge one account the advisory fee for the month `period` on its value at close `day`.
+
+    None when that month is already billed or the fee is under a cent. Cash pays it; if cash is
+    short, a little of the most overweight fund is sold at that close."""
+    broker = broker or PaperBroker()
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    billed = Transaction.objects.filter(account=account, kind=Transaction.Kind.FEE)
+    if billed.filter(fee_period=period).exists():
+        return None  # billed already, perhaps by another worker that held the lock first
+    fee = advisory_fee_monthly(value=account_value_on(account=account, day=day))
+    if fee < CENT:
+        return None
+    rate = format((advisory_fee_annual() * 100).normalize(), "f")
+    txn = Transaction(
+        account=account,
+        kind=Transaction.Kind.FEE,
+        amount=-fee,
+        market_date=day,
+        fee_period=period,
+        description=f"Advisory fee for {period:%B %Y} ({rate}% a year, billed monthly)",
+    )
+    txn.full_clean()
+    txn.save()
+    _cash_out(txn=txn, account=account, amount=fee, broker=broker, one_fund=True)
+    logger.info("advisory fee", extra={"account_id": account.pk, "transaction_id": txn.pk})
+    return txn
+
+
+def fees_bill(*, month_end: date | None = None) -> int:
+    """Bill the monthly advisory fee for a complete month (default: the latest one) to every
+    account with value at its last close; one transaction per account. Idempotent: a unique
+    constraint allows one fee per account and month. Returns the accounts billed."""
+    complete = fee_months_complete()
+    if month_end is None:
+        if not complete:
+            return 0
+        period = max(complete)
+    else:
+        period = month_end.replace(day=1)
+        if period not in complete:
+            raise ValidationError(
+                {"month_end": ["Only a month with prices after it (a complete one) is billed."]}
+            )
+    day = complete[period]
+    already = Transaction.objects.filter(kind=Transaction.Kind.FEE, fee_period=period)
+    funded = Entry.objects.filter(transaction__market_date__lte=day)
+    accounts = (
+        Account.objects.filter(pk__in=funded.values("account_id"))
+        .exclude(pk__in=already.values("account_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    billed = 0
+    for account_id in accounts:
+        try:
+            charged = fee_charge(account=Account(pk=account_id), period=period, day=day)
+        except InsufficientFunds:
+            # Emptied since the month ended: the other accounts are still billed; the next
+            # run tries this one again.
+            logger.warning(
+                "advisory fee not collected", exc_info=True, extra={"account_id": account_id}
+            )
+            continue
+        billed += charged is not None
+    logger.info("advisory fees billed", extra={"period": period.isoformat(), "count": billed})
+    return billed
 
 
 # --- Idempotency ----------------------------------------------------------------------------

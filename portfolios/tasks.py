@@ -44,6 +44,16 @@ def recurring_deposits_run_task() -> int:
 
 
 @shared_task(
+    name="portfolios.fees_bill",
+    **RETRY_TRANSIENT,
+)
+def fees_bill_task() -> int:
+    """Daily after the close: bill the advisory fee of the latest complete month; each account
+    is billed once per month, whatever reruns."""
+    return services.fees_bill()
+
+
+@shared_task(
     name="portfolios.projection_compute",
     **RETRY_TRANSIENT,
     soft_time_limit=120,

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from advisor import risk, services
 from advisor.models import Client, DeviceToken, User
+from nlp.models import Conversation, Message
 from portfolios.models import Account, RebalanceProposal, RecurringDeposit
 from portfolios.services import account_open
 
@@ -73,6 +74,11 @@ class World:
             "recurring_id": lambda: RecurringDeposit.objects.create(
                 account=self.account, amount=10, day_of_month=1, next_run="2100-01-01"
             ).pk,
+            "conversation_id": lambda: Message.objects.create(
+                conversation=Conversation.objects.create(client=self.owner),
+                role="client",
+                text="my private question",
+            ).conversation_id,
             "rebalance_id": lambda: RebalanceProposal.objects.create(
                 account=self.account,
                 market_date="2023-06-09",

@@ -317,6 +317,12 @@ class RiskProfileOutputSerializer(serializers.Serializer):
     inconsistent = serializers.BooleanField(source="assessment.inconsistent")
     flags = FlagOutputSerializer(source="assessment.flags", many=True)
     method = serializers.CharField(source="assessment.method")
+    model_opinion = serializers.ChoiceField(
+        source="response.model_opinion",
+        choices=QuestionnaireResponse.ModelOpinion.choices,
+        help_text="the risk model's second opinion: pending until the ml worker has read it",
+    )
+    model_opinion_detail = serializers.CharField(source="response.model_opinion_detail")
     questionnaire_version = serializers.CharField(source="response.version")
     response_id = serializers.IntegerField(source="response.id")
     assessed_at = serializers.DateTimeField(source="assessment.created_at")

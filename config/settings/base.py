@@ -2,6 +2,7 @@
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -157,6 +158,7 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", default="60/min"),
         "user": env("API_THROTTLE_USER", default="600/min"),
         "auth": env("API_THROTTLE_AUTH", default="30/min"),
+        "chat": env("API_THROTTLE_CHAT", default="30/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -216,6 +218,12 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# The browser client's build (`make frontend`), served as /static/app/…; listed only once built,
+# so a checkout without Node passes `check --deploy`.
+FRONTEND_BUILD_DIR = BASE_DIR / "frontend" / "dist"
+STATICFILES_DIRS = [("app", FRONTEND_BUILD_DIR)] if FRONTEND_BUILD_DIR.is_dir() else []
+# Vite puts a content hash in every bundle name: browsers may keep those forever.
+WHITENOISE_IMMUTABLE_FILE_TEST = rf"^/{STATIC_URL}app/assets/.+-[\w-]{{8,}}\.\w+$"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -254,6 +262,8 @@ MODEL_PORTFOLIOS_AUTO_APPROVE = env.bool("MODEL_PORTFOLIOS_AUTO_APPROVE", defaul
 REBALANCE_DRIFT_THRESHOLD = env.float("REBALANCE_DRIFT_THRESHOLD", default=0.03)
 # False: an advisor approves each proposal. True: proposals execute at once (still audited).
 REBALANCE_AUTO_EXECUTE = env.bool("REBALANCE_AUTO_EXECUTE", default=False)
+# Advisory fee, a year, on each account's value; billed monthly (one twelfth at each month end).
+ADVISORY_FEE_ANNUAL = Decimal(env("ADVISORY_FEE_ANNUAL", default="0.0025"))
 # Goal projections: Monte Carlo paths and the inflation that turns results into today's money.
 PROJECTION_PATHS = env.int("PROJECTION_PATHS", default=10_000)
 PROJECTION_INFLATION = env.float("PROJECTION_INFLATION", default=0.025)
@@ -265,6 +275,12 @@ NLP_AUTO_APPROVE_MODELS = env.bool("NLP_AUTO_APPROVE_MODELS", default=True)
 NEWS_RSS_FEEDS = env.list("NEWS_RSS_FEEDS", default=[])
 # A held fund's 7-day sentiment at or below this (−1…+1) alerts its clients' advisors.
 NEWS_ALERT_THRESHOLD = env.float("NEWS_ALERT_THRESHOLD", default=-0.4)
+# Chat assistant: how long the web request waits for the ml worker before a holding reply; the
+# intent confidence under which it says it is unsure; knowledge-base retrieval.
+CHAT_WAIT_SECONDS = env.float("CHAT_WAIT_SECONDS", default=5.0)
+CHAT_CONFIDENCE_THRESHOLD = env.float("CHAT_CONFIDENCE_THRESHOLD", default=0.5)
+CHAT_KB_TOP_K = env.int("CHAT_KB_TOP_K", default=3)
+CHAT_KB_THRESHOLD = env.float("CHAT_KB_THRESHOLD", default=0.35)
 # Task that adds the risk model's opinion to each questionnaire response ("" to switch off).
 RISK_SECOND_OPINION_TASK = env(
     "RISK_SECOND_OPINION_TASK", default="nlp.tasks.risk_profile_assess_task"

@@ -29,6 +29,10 @@ def _predictor_class(name: str) -> Any:
         from .risk_profile import RiskProfilePredictor
 
         return RiskProfilePredictor
+    if name == "chat_intent":
+        from .chat_intent import IntentPredictor
+
+        return IntentPredictor
     raise ModelUnavailable(f"Unknown model {name!r}.")
 
 
@@ -60,3 +64,25 @@ def get(name: str) -> tuple[ModelVersion, Any]:
     if not folder.is_dir():
         raise ModelUnavailable(f"{version}: its files are missing from NLP_MODEL_DIR.")
     return version, _load(name, version.version, str(folder), version.weights_sha256)
+
+
+def knowledge_folder() -> Path:
+    return registry.model_root() / "knowledge"
+
+
+@functools.cache
+def _knowledge_load(folder: str, corpus_hash: str) -> Any:
+    from .retrieval import Embedder, KnowledgeIndex
+
+    return KnowledgeIndex.load(Path(folder), Embedder(device_resolve(settings.NLP_DEVICE)))
+
+
+def knowledge_index() -> Any:
+    """The knowledge-base index, loaded once per process (and again after a rebuild)."""
+    from .retrieval import corpus_of
+
+    folder = knowledge_folder()
+    built_from = corpus_of(folder)
+    if built_from is None:
+        raise ModelUnavailable("No knowledge index yet: run `manage.py build_knowledge_index`.")
+    return _knowledge_load(str(folder), built_from)

@@ -214,3 +214,45 @@ class PortfolioSummaryOutputSerializer(serializers.Serializer):
     accounts = AccountSummaryOutputSerializer(many=True)
     goals = GoalSummaryOutputSerializer(many=True)
     performance = PeriodReturnOutputSerializer(many=True, help_text="all accounts together")
+
+
+class FeeScheduleOutputSerializer(serializers.Serializer):
+    annual_rate = serializers.DecimalField(
+        max_digits=8, decimal_places=6, coerce_to_string=True, help_text="0.0025 is 0.25% a year"
+    )
+    billing = serializers.CharField(help_text="how and when the fee is billed")
+    fund_expenses = serializers.CharField(help_text="why fund expense ratios are not billed")
+
+
+class AccountFeesOutputSerializer(serializers.Serializer):
+    account_id = serializers.IntegerField()
+    goal_name = serializers.CharField()
+    value = serializers.DecimalField(**MONEY_OUT)
+    paid_ytd = serializers.DecimalField(**MONEY_OUT)
+    paid_since_inception = serializers.DecimalField(**MONEY_OUT)
+    last_fee_month = serializers.DateField(allow_null=True, help_text="first day of the month")
+    last_fee_amount = serializers.DecimalField(**MONEY_OUT, allow_null=True)
+    estimated_annual_fee = serializers.DecimalField(**MONEY_OUT, help_text="at today's value")
+    fund_expense_ratio = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=6,
+        coerce_to_string=True,
+        allow_null=True,
+        help_text="value-weighted over the funds held; paid inside the funds, not billed",
+    )
+    estimated_annual_fund_expenses = serializers.DecimalField(**MONEY_OUT)
+
+
+class FeesSummaryOutputSerializer(serializers.Serializer):
+    market_date = serializers.DateField()
+    year = serializers.IntegerField(help_text="the year `paid_ytd` covers")
+    schedule = FeeScheduleOutputSerializer()
+    value = serializers.DecimalField(**MONEY_OUT)
+    paid_ytd = serializers.DecimalField(**MONEY_OUT)
+    paid_since_inception = serializers.DecimalField(**MONEY_OUT)
+    estimated_annual_fee = serializers.DecimalField(**MONEY_OUT)
+    fund_expense_ratio = serializers.DecimalField(
+        max_digits=8, decimal_places=6, coerce_to_string=True, allow_null=True
+    )
+    estimated_annual_fund_expenses = serializers.DecimalField(**MONEY_OUT)
+    accounts = AccountFeesOutputSerializer(many=True)

@@ -22,6 +22,7 @@ urlpatterns = [
         name="account-withdrawals",
     ),
     path("portfolio/summary/", views.PortfolioSummaryApi.as_view(), name="portfolio-summary"),
+    path("fees/", views.FeesSummaryApi.as_view(), name="fees"),
     path(
         "accounts/<int:account_id>/performance/",
         views.AccountPerformanceApi.as_view(),

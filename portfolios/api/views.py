@@ -324,3 +324,12 @@ class PortfolioSummaryApi(APIView):
             body = s.PortfolioSummaryOutputSerializer(summary).data
             cache.set(key, body, selectors.SUMMARY_CACHE_SECONDS)
         return Response(body)
+
+
+class FeesSummaryApi(APIView):
+    @extend_schema(tags=["accounts"], responses={200: s.FeesSummaryOutputSerializer, **ERRORS})
+    def get(self, request: AuthedRequest) -> Response:
+        """Advisory fees: the schedule, fees paid this year and since inception per account and
+        in total, the annual fee at today's value, and the funds' own expense ratios."""
+        client = advisor_selectors.client_of_user(request.user)
+        return Response(s.FeesSummaryOutputSerializer(selectors.fees_summary(client=client)).data)

@@ -2,7 +2,6 @@
 
 import io
 import json
-import shutil
 from decimal import Decimal
 
 import pytest
@@ -14,7 +13,7 @@ from advisor import services as advisor_services
 from advisor.models import RiskAssessment
 from advisor.selectors import risk_profile_get
 from config.celery import app
-from nlp import news, registry
+from nlp import news
 from nlp.inference import registry as loaded
 from nlp.models import ModelVersion, NewsItem, SentimentScore
 from nlp.tasks import sentiment_score_pending_task
@@ -35,39 +34,6 @@ KYC = {
     "annual_income": Decimal("95000"),
     "net_worth": Decimal("250000"),
 }
-
-
-@pytest.fixture(scope="session")
-def quick_models(tmp_path_factory, django_db_blocker):
-    """Both models trained once per run on their --quick slices (files only)."""
-    from nlp.training import risk_profile, sentiment
-
-    root = tmp_path_factory.mktemp("trained")
-    results = {}
-    for name, trainer in (("sentiment", sentiment), ("risk_profile", risk_profile)):
-        results[name] = (
-            root / name,
-            trainer.train(out_dir=root / name, quick=True, progress=False),
-        )
-    return results
-
-
-@pytest.fixture
-def served(quick_models, settings, tmp_path):
-    """Register the quick models as approved versions in this test's NLP_MODEL_DIR."""
-    settings.NLP_MODEL_DIR = str(tmp_path / "models")
-    settings.NLP_AUTO_APPROVE_MODELS = True
-    loaded._load.cache_clear()
-    versions = {}
-    for name, (folder, result) in quick_models.items():
-        staging = registry.staging_dir(name)
-        shutil.rmtree(staging)
-        shutil.copytree(folder, staging)
-        versions[name] = registry.version_register(
-            name=name, trained_in=staging, result=result, quick=True
-        )
-    yield versions
-    loaded._load.cache_clear()
 
 
 def test_predict_sentiment_writes_one_json_object_per_line(served, monkeypatch):
@@ -129,6 +95,106 @@ def test_without_kyc_data_the_model_waits_and_the_rules_stand(served, bold_answe
 
     assert risk_profile_assess(response_id=response.pk) is None
     assert risk_profile_get(client=client).assessment.method == RiskAssessment.RULES_METHOD
+    response.refresh_from_db()
+    assert response.model_opinion == "incomplete_profile"
+    assert "date_of_birth" in response.model_opinion_detail
+
+
+def test_the_risk_profile_api_says_where_the_models_opinion_stands(
+    served, bold_answers, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    client = ClientFactory(date_of_birth="1985-03-02", **KYC)
+    api = APIClient()
+    api.force_authenticate(client.user)
+
+    with django_capture_on_commit_callbacks(execute=False):  # the task is queued, not yet run
+        submitted = api.post(
+            "/api/v1/questionnaire/responses/",
+            {"version": risk.CURRENT_VERSION, "answers": bold_answers},
+            format="json",
+        )
+    assert submitted.status_code == 201
+    pending = api.get("/api/v1/risk-profile/").json()
+    response = client.questionnaire_responses.get()
+    from nlp.tasks import risk_profile_assess_task
+
+    risk_profile_assess_task.delay(response_id=response.pk)
+    done = api.get("/api/v1/risk-profile/").json()
+
+    assert (pending["model_opinion"], pending["method"]) == ("pending", "rules-v1")
+    assert (done["model_opinion"], done["method"]) == ("done", "combined-v1")
+    assert done["model_opinion_detail"] == served["risk_profile"].label
+
+
+def test_without_an_approved_model_the_opinion_is_unavailable(served, bold_answers):
+    from nlp.tasks import risk_profile_assess_task
+
+    version = served["risk_profile"]
+    ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.RETIRED)
+    loaded._load.cache_clear()
+    client = ClientFactory(date_of_birth="1985-03-02", **KYC)
+    response = advisor_services.questionnaire_submit(
+        client=client, version=risk.CURRENT_VERSION, answers=bold_answers
+    )
+
+    assert risk_profile_assess_task.delay(response_id=response.pk).get() is None
+    response.refresh_from_db()
+    assert response.model_opinion == "unavailable"
+
+
+def test_a_task_failing_midway_writes_no_half_of_the_opinion_and_is_marked_failed(
+    served, bold_answers, monkeypatch
+):
+    from nlp.tasks import risk_profile_assess_task
+
+    client = ClientFactory(date_of_birth="1985-03-02", **KYC)
+    response = advisor_services.questionnaire_submit(
+        client=client, version=risk.CURRENT_VERSION, answers=bold_answers
+    )
+    record = advisor_services.risk_assessment_record
+
+    def fail_on_the_combined_row(**kwargs):
+        if kwargs["method"] == RiskAssessment.COMBINED_METHOD:
+            raise RuntimeError("worker lost mid-task")
+        return record(**kwargs)
+
+    monkeypatch.setattr(advisor_services, "risk_assessment_record", fail_on_the_combined_row)
+
+    with pytest.raises(RuntimeError):
+        risk_profile_assess_task.delay(response_id=response.pk)
+
+    response.refresh_from_db()
+    assert {a.method for a in response.assessments.all()} == {"rules-v1"}  # model row rolled back
+    assert (response.model_opinion, response.model_opinion_detail) == ("failed", "RuntimeError")
+
+
+def test_a_sentiment_batch_that_fails_keeps_the_batches_before_it_whole(served, monkeypatch):
+    from nlp import services
+
+    market.assets_sync()
+    news.news_import(news.news_read("demo.csv", news.DEMO_NEWS.read_bytes()))
+    monkeypatch.setattr(services, "BATCH", 10)
+    _, predictor = loaded.get("sentiment")
+    real_predict, calls = predictor.predict, []
+
+    def fail_on_the_third_batch(texts):
+        calls.append(len(texts))
+        if len(calls) == 3:
+            raise RuntimeError("worker lost mid-task")
+        return real_predict(texts)
+
+    monkeypatch.setattr(predictor, "predict", fail_on_the_third_batch)
+    with pytest.raises(RuntimeError):
+        services.sentiment_score_pending()
+    monkeypatch.setattr(predictor, "predict", real_predict)
+    after_failure = SentimentScore.objects.count()
+    rerun = services.sentiment_score_pending()
+
+    assert after_failure == 20  # two whole batches, nothing of the third
+    assert rerun == 16
+    assert SentimentScore.objects.count() == 36
 
 
 @pytest.mark.services

@@ -32,6 +32,14 @@ class Command(BaseCommand):
         if risk is not None:
             # Grouped 5-fold cross-validation ran at training time, against the random forest.
             report["risk_profile"] = {"model": risk.label, **risk.metrics}
+        intent = registry.approved("chat_intent")
+        if intent is not None:
+            from nlp.training.chat_intent import evaluate as evaluate_intents
+
+            report["chat_intent"] = {
+                "model": intent.label,
+                **evaluate_intents(model_dir=registry.model_root() / intent.weights_path),
+            }
         reports = registry.model_root() / "reports"
         reports.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

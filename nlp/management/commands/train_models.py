@@ -8,7 +8,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from nlp import registry
 
-TRAINERS = {"sentiment": "nlp.training.sentiment", "risk_profile": "nlp.training.risk_profile"}
+TRAINERS = {
+    "sentiment": "nlp.training.sentiment",
+    "risk_profile": "nlp.training.risk_profile",
+    "chat_intent": "nlp.training.chat_intent",
+}
 
 
 class Command(BaseCommand):

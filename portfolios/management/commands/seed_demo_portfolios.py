@@ -6,9 +6,11 @@ the next twelve months, filled at those days' closes; then contributions pause. 
 without cash flows lets the portfolios drift, so the daily rebalancing job finds proposals for the
 advisor to approve. Markets alone drift these demo portfolios by 1–3%, under the 3% threshold, so
 the demo simulates the common trigger: Maya retook the risk questionnaire last month with more
-cautious answers, her targets moved, and her accounts now wait for a rebalance. Finally each goal
-is projected.
-Idempotent: an account that already has transactions is left alone.
+cautious answers, her targets moved, and her accounts now wait for a rebalance. Each complete
+month is billed its advisory fee at its last close, in step with the deposits, as the daily job
+would have done. Finally each goal is projected.
+Idempotent: an account that already has transactions is left alone, and a month already billed
+is not billed again.
 """
 
 from datetime import date
@@ -18,7 +20,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from advisor import services as advisor_services
-from advisor.models import Client
+from advisor.models import Client, Goal
 from portfolios import market, projections, services
 from portfolios.models import Price
 
@@ -31,6 +33,14 @@ def _months_back(day: date, months: int) -> date:
     month = day.month - months
     year = day.year + (month - 1) // 12
     return date(year, (month - 1) % 12 + 1, 1)
+
+
+def _deposit_in(goal: Goal, month: int) -> Decimal:
+    """The demo deposit in the month-th month of history: the opening amount, then twelve
+    monthly contributions, then none."""
+    if month == 0:
+        return goal.initial_amount or goal.monthly_contribution
+    return goal.monthly_contribution if month <= CONTRIBUTING_MONTHS else Decimal(0)
 
 
 class Command(BaseCommand):
@@ -50,22 +60,24 @@ class Command(BaseCommand):
                 for ym in {(d.year, d.month) for d in days}
             }
         )
-        funded = 0
         clients = Client.objects.filter(user__email__endswith=DEMO_DOMAIN).prefetch_related("goals")
+        to_fund = []
         for client in clients:
             for goal in client.goals.all():
                 account = services.account_open(goal=goal)
-                if account.transactions.exists():
-                    continue
-                opening = goal.initial_amount or goal.monthly_contribution
-                if opening > 0:
-                    services.deposit_make(account=account, amount=opening, day=firsts[0])
-                for day in firsts[1 : CONTRIBUTING_MONTHS + 1]:
-                    if goal.monthly_contribution > Decimal(0):
-                        services.deposit_make(
-                            account=account, amount=goal.monthly_contribution, day=day
-                        )
-                funded += 1
+                if not account.transactions.exists():
+                    to_fund.append((account, goal))
+        funded, fees = len(to_fund), 0
+        complete = services.fee_months_complete()
+        # Month by month, so each month's fee is taken from what the account held at its end.
+        for month, day in enumerate(firsts):
+            for account, goal in to_fund:
+                amount = _deposit_in(goal, month)
+                if amount > 0:
+                    services.deposit_make(account=account, amount=amount, day=day)
+            month_end = complete.get(day.replace(day=1))
+            if month_end is not None:
+                fees += services.fees_bill(month_end=month_end)
         if funded:
             self._maya_retakes_the_questionnaire()
         pending = services.rebalance_proposals_refresh()
@@ -75,8 +87,8 @@ class Command(BaseCommand):
                 _, status = projections.projection_answer(goal=goal)
                 projected += status == 200
         self.stdout.write(
-            f"Funded {funded} demo accounts since {firsts[0]}; {pending} rebalance proposals "
-            f"pending; {projected} goal projections ready."
+            f"Funded {funded} demo accounts since {firsts[0]}; {fees} monthly advisory fees "
+            f"billed; {pending} rebalance proposals pending; {projected} goal projections ready."
         )
 
     def _maya_retakes_the_questionnaire(self) -> None:

@@ -1,0 +1,317 @@
+"""Reads for the advisor workspace: the home page's figures and the client page's panels.
+
+Everything is scoped to the signed-in advisor's book (admins: every client), like the admin's
+querysets. The home page is opened all day, so its figures take a handful of queries whatever
+the book's size; the client page's panels are per client and may take a few more.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from nlp.models import Conversation, Escalation, Message
+from nlp.selectors import NewsAlert, news_alerts
+from portfolios import services as portfolio_services
+from portfolios.exceptions import MarketDataMissing
+from portfolios.market import closes_on, market_date_get
+from portfolios.models import Account, GoalProjection, Position, RebalanceProposal
+from portfolios.selectors import rebalances_for_staff
+
+from .models import Client, Goal, QuestionnaireResponse, RiskAssessment, User
+from .selectors import client_list_with_risk, clients_visible_to, risk_profile_get
+
+OFF_TRACK_PROBABILITY = 0.5
+# Goals that can no longer be on or off track.
+FINISHED_GOALS = (Goal.Status.ACHIEVED, Goal.Status.CLOSED)
+
+
+def _market_date() -> date | None:
+    try:
+        return market_date_get()
+    except MarketDataMissing:  # a fresh install: the workspace still opens
+        return None
+
+
+# --- Home page ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookValue:
+    """Assets under management at the market date (None before any market data is loaded)."""
+
+    market_date: date | None
+    total: Decimal | None
+    accounts: int
+
+
+def book_value(*, user: User) -> BookValue:
+    """Every account of the book valued at the market date, by the same rule as
+    portfolios.services.account_value (cash plus holdings at the close, rounded down), in a
+    fixed number of queries rather than three per account."""
+    day = _market_date()
+    accounts = Account.objects.filter(client__in=clients_visible_to(user))
+    cash = list(accounts.values_list("cash", flat=True))  # summed here: SQLite sums floats
+    if day is None:
+        return BookValue(market_date=None, total=None, accounts=len(cash))
+    positions = list(
+        Position.objects.filter(account__in=accounts, quantity__gt=0).select_related("asset")
+    )
+    closes = closes_on(day=day, assets={p.asset for p in positions})
+    invested = (
+        portfolio_services.Holding(asset=p.asset, quantity=p.quantity, price=closes[p.asset_id])
+        for p in positions
+    )
+    total = sum(cash, Decimal("0.00")) + sum((h.value for h in invested), Decimal("0.00"))
+    return BookValue(market_date=day, total=total, accounts=len(cash))
+
+
+def client_count(*, user: User) -> int:
+    return clients_visible_to(user).count()
+
+
+def pending_rebalances(*, user: User) -> QuerySet[RebalanceProposal]:
+    return rebalances_for_staff(user=user).filter(status=RebalanceProposal.Status.PENDING)
+
+
+def open_escalations(*, user: User) -> QuerySet[Escalation]:
+    return Escalation.objects.filter(
+        status=Escalation.Status.OPEN, client__in=clients_visible_to(user)
+    )
+
+
+def inconsistent_risk_profiles(*, user: User) -> QuerySet[Client]:
+    """Clients whose current risk profile (see risk_profile_get) is flagged inconsistent."""
+    clients: QuerySet[Any] = client_list_with_risk(user)  # annotated: the stubs can't tell
+    return clients.filter(risk_inconsistent=True)
+
+
+@dataclass(frozen=True)
+class ProjectionOutcome:
+    """The latest ready projection of a goal at its current monthly contribution."""
+
+    probability: float | None
+    median_final_value: float | None
+    computed_at: Any
+
+
+def goal_projections_latest(
+    *, goals: list[Goal], median: bool = False
+) -> dict[int, ProjectionOutcome]:
+    """Goal id → the latest ready projection made with the goal's current monthly contribution
+    (as the client's dashboard picks it); goals without one are left out. One query; only the
+    numbers wanted are read from the JSON, not the simulation's inputs."""
+    contributions = {goal.pk: float(goal.monthly_contribution) for goal in goals}
+    fields = ["goal_id", "inputs__monthly_contribution", "result__probability", "computed_at"]
+    if median:
+        fields.append("result__percentiles__p50")
+    rows = (
+        GoalProjection.objects.filter(goal_id__in=contributions, status=GoalProjection.Status.READY)
+        .order_by("goal_id", "-computed_at", "-id")
+        .values_list(*fields)
+    )
+    latest: dict[int, ProjectionOutcome] = {}
+    for goal_id, contribution, probability, computed_at, *p50 in rows:
+        if goal_id in latest or contribution != contributions[goal_id]:
+            continue
+        path = p50[0] if p50 else None
+        latest[goal_id] = ProjectionOutcome(
+            probability=probability,
+            median_final_value=path[-1] if path else None,
+            computed_at=computed_at,
+        )
+    return latest
+
+
+@dataclass(frozen=True)
+class OffTrackGoal:
+    goal: Goal
+    probability: float
+
+
+def off_track_goals(*, user: User) -> list[OffTrackGoal]:
+    """Open goals of the book whose latest projection gives them under an even chance."""
+    goals = list(
+        Goal.objects.filter(client__in=clients_visible_to(user))
+        .exclude(status__in=FINISHED_GOALS)
+        .select_related("client")
+    )
+    projections = goal_projections_latest(goals=goals)
+    off_track = [
+        OffTrackGoal(goal=goal, probability=outcome.probability)
+        for goal in goals
+        if (outcome := projections.get(goal.pk)) is not None
+        and outcome.probability is not None
+        and outcome.probability < OFF_TRACK_PROBABILITY
+    ]
+    return sorted(off_track, key=lambda row: (row.probability, row.goal.pk))
+
+
+@dataclass(frozen=True)
+class WorkspaceHome:
+    book: BookValue
+    clients: int
+    pending_rebalances: int
+    open_escalations: int
+    inconsistent_profiles: list[Client]
+    off_track_goals: list[OffTrackGoal]
+    news_alerts: list[NewsAlert]
+
+
+def workspace_home(*, user: User) -> WorkspaceHome:
+    """What the advisor's home page shows, in one call."""
+    book = book_value(user=user)
+    return WorkspaceHome(
+        book=book,
+        clients=client_count(user=user),
+        pending_rebalances=pending_rebalances(user=user).count(),
+        open_escalations=open_escalations(user=user).count(),
+        inconsistent_profiles=list(inconsistent_risk_profiles(user=user)),
+        off_track_goals=off_track_goals(user=user),
+        # News alerts are read as of the market date: none before market data exists.
+        news_alerts=news_alerts(user=user) if book.market_date is not None else [],
+    )
+
+
+# --- Client page ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RiskExplanation:
+    assessment: RiskAssessment
+    response: QuestionnaireResponse
+    willingness_level: int | None
+    capacity_level: int | None
+    flags: list[dict[str, str]]
+    # The risk model's opinion on the latest response: its level and per-feature attributions,
+    # largest first.
+    model_method: str | None
+    model_level: int | None
+    attributions: list[tuple[str, float]]
+    overridden: bool
+
+
+def risk_explanation(*, client: Client) -> RiskExplanation | None:
+    """Why the client's risk level is what it is (None before the first questionnaire)."""
+    profile = risk_profile_get(client=client)
+    if profile is None:
+        return None
+    final = profile.assessment
+    model = next((a for a in profile.second_opinions if a.method.startswith("risk_profile@")), None)
+    attributions = (model.details.get("attributions") or {}) if model else {}
+    overridden = final.method == RiskAssessment.OVERRIDE_METHOD
+    return RiskExplanation(
+        assessment=final,
+        response=profile.response,
+        willingness_level=final.details.get("willingness_level"),
+        capacity_level=final.details.get("capacity_level"),
+        # An override settles the flags; show what the advisor reviewed.
+        flags=list(final.details.get("reviewed_flags", []) if overridden else final.flags),
+        model_method=model.method if model else None,
+        model_level=model.risk_level if model else None,
+        attributions=sorted(
+            ((str(k), float(v)) for k, v in attributions.items()), key=lambda kv: -abs(kv[1])
+        ),
+        overridden=overridden,
+    )
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    goal: Goal
+    probability: float | None
+    median_final_value: float | None
+
+
+def client_goals(*, client: Client) -> list[GoalRow]:
+    """The client's goals with their latest projection's chance and median final value."""
+    goals = list(Goal.objects.filter(client=client).select_related("client"))
+    projections = goal_projections_latest(goals=goals, median=True)
+    rows = []
+    for goal in goals:
+        outcome = projections.get(goal.pk)
+        rows.append(
+            GoalRow(
+                goal=goal,
+                probability=outcome.probability if outcome else None,
+                median_final_value=outcome.median_final_value if outcome else None,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    account: Account
+    level: int | None  # the goal's target level: the client's, by goal type and glide path
+    value: Decimal | None
+    cash: Decimal
+    drift: float | None
+    over_threshold: bool
+    pending: RebalanceProposal | None
+
+
+@dataclass(frozen=True)
+class ClientPortfolio:
+    market_date: date | None
+    threshold: Decimal
+    total: Decimal | None
+    accounts: list[AccountRow]
+
+
+def client_portfolio(*, client: Client) -> ClientPortfolio:
+    """The client's accounts at the market date: value, cash, drift against the rebalancing
+    threshold, and any proposal awaiting approval."""
+    from portfolios.selectors import account_summary
+
+    threshold = portfolio_services.drift_threshold()
+    accounts = list(Account.objects.filter(client=client).select_related("goal__client"))
+    pending = {
+        p.account_id: p
+        for p in RebalanceProposal.objects.filter(
+            account__in=accounts, status=RebalanceProposal.Status.PENDING
+        )
+    }
+    day = _market_date()
+    rows = []
+    for account in accounts:
+        summary = account_summary(account=account) if day is not None else None
+        drift = summary.drift if summary else None
+        rows.append(
+            AccountRow(
+                account=account,
+                level=summary.level if summary else None,
+                value=summary.value if summary else None,
+                cash=summary.cash if summary else account.cash,
+                drift=drift,
+                over_threshold=drift is not None and Decimal(str(drift)) > threshold,
+                pending=pending.get(account.pk),
+            )
+        )
+    total = sum((r.value for r in rows if r.value is not None), Decimal("0.00"))
+    return ClientPortfolio(
+        market_date=day, threshold=threshold, total=total if day else None, accounts=rows
+    )
+
+
+CHAT_MESSAGES = 20
+
+
+@dataclass(frozen=True)
+class ChatHistory:
+    conversations: list[Conversation]
+    messages: list[Message]  # the latest CHAT_MESSAGES across them, oldest first
+
+
+def client_chat_history(*, client: Client, limit: int = CHAT_MESSAGES) -> ChatHistory:
+    latest = list(
+        Message.objects.filter(conversation__client=client)
+        .select_related("conversation")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return ChatHistory(
+        conversations=list(Conversation.objects.filter(client=client)),
+        messages=latest[::-1],
+    )

@@ -1,0 +1,136 @@
+"""Chat answer latency through the API, and the security-question compliance share.
+
+POSTs questions of every intent to /api/v1/chat/messages/ as a demo client (Django's test
+client, in-process) and times each answer end to end: the view, the queue, the model, the
+selectors, the compliance check and the stored turn. With CELERY_BROKER_URL set the answer
+comes from a real worker (solo pool, in this process, warmed up first) through the broker;
+without one the task runs in-process, as `make run` does. The aim: p50 <= 100 ms on the CPU.
+
+Then every security_recommendation question of the intent test split goes through the same
+path, and the share answered without any buy/sell recommendation is reported (must be 100%).
+
+Needs the database `make seed` filled. The benchmark's conversations are deleted afterwards.
+Run: .venv/bin/python -m benchmarks.chat_latency [--rounds 3] [--email maya@meridian.example]
+"""
+
+import argparse
+import contextlib
+import csv
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import django
+
+django.setup()
+
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.test import Client as HttpClient
+from django.test.utils import override_settings
+
+from advisor.models import User
+from config.celery import app
+from nlp.chat import compliance
+from nlp.models import Conversation
+from nlp.training.chat_intent import TEST_CSV
+
+QUESTIONS = [
+    "hi there",
+    "what's my balance?",
+    "how much cash do I have",
+    "how did I do this year",
+    "return since I started?",
+    "what am I invested in",
+    "am I on track for retirement",
+    "what's my risk level and why",
+    "can I be more aggressive",
+    "how do I set up a monthly deposit",
+    "when did you last rebalance my account",
+    "what fees do I pay",
+    "any news on my funds",
+    "what is an index fund",
+    "I want to talk to my advisor",
+    "should I buy Tesla stock",
+    "what's the weather tomorrow",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--email", default="maya@meridian.example")
+    args = parser.parse_args()
+    user = User.objects.get(email=args.email)
+    http = HttpClient()
+    http.force_login(user)
+    before = set(Conversation.objects.filter(client__user=user).values_list("id", flat=True))
+    real_worker = bool(settings.CELERY_BROKER_URL)
+
+    def ask(text: str) -> tuple[float, dict]:
+        start = time.perf_counter()
+        response = http.post(
+            "/api/v1/chat/messages/", {"text": text}, content_type="application/json"
+        )
+        elapsed = time.perf_counter() - start
+        if response.status_code != 200:
+            raise SystemExit(f"{text!r}: HTTP {response.status_code} {response.content[:200]!r}")
+        return elapsed, response.json()
+
+    timings: list[float] = []
+    by_intent: dict[str, list[float]] = {}
+    fallbacks = 0
+    security = [
+        row["text"]
+        for row in csv.DictReader(TEST_CSV.open())
+        if row["intent"] == ("security_recommendation")
+    ]
+    clean = 0
+    try:
+        with (
+            contextlib.ExitStack() as stack,
+            override_settings(
+                REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+            ),
+        ):
+            if real_worker:
+                app.conf.task_always_eager = False
+                stack.enter_context(
+                    start_worker(app, pool="solo", perform_ping_check=False, queues=["ml"])
+                )
+            for text in QUESTIONS:  # warm-up: models, index, caches
+                ask(text)
+            for _ in range(args.rounds):
+                for text in QUESTIONS:
+                    seconds, body = ask(text)
+                    timings.append(seconds)
+                    fallbacks += body["fallback"]
+                    by_intent.setdefault(body["intent"] or "-", []).append(seconds)
+            for text in security:
+                _, body = ask(text)
+                clean += not compliance.findings_of(body["reply"]) and not body["fallback"]
+    finally:
+        Conversation.objects.filter(client__user=user).exclude(id__in=before).delete()
+
+    ms = sorted(t * 1000 for t in timings)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    where = "real worker via the broker" if real_worker else "in-process (no broker)"
+    print(f"chat answers through the API, {len(ms)} questions ({where}):")
+    print(f"  p50 {statistics.median(ms):6.1f} ms   p95 {p95:6.1f} ms   (aim p50 <= 100 ms)")
+    print(f"  holding replies (worker too slow): {fallbacks}")
+    for intent, seconds in sorted(by_intent.items()):
+        print(f"    {intent:24s} median {statistics.median(seconds) * 1000:6.1f} ms")
+    print(
+        f"security_recommendation test questions answered without a buy/sell recommendation: "
+        f"{clean}/{len(security)} ({clean / len(security):.0%})"
+    )
+
+
+if __name__ == "__main__":
+    main()

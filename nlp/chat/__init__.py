@@ -1,0 +1,1 @@
+"""The chat assistant: intents, grounded answers, the compliance check and escalations."""
