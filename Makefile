@@ -8,10 +8,10 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml beat schema clean bench
+.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml beat schema clean bench frontend test-frontend e2e
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,37 @@ seed: migrate ## Market data, demo people and funded accounts, models (trains wh
 	$(PY) manage.py build_knowledge_index --missing
 	$(PY) manage.py ingest_news
 
-run: seed ## Set up everything and serve the app with demo data on http://127.0.0.1:8000
+FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json -type f 2>/dev/null)
+E2E_PORT ?= 8799
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+frontend: frontend/dist/index.html ## Build the browser client into frontend/dist/ (npm from the registry)
+
+test-frontend: frontend/node_modules/.package-lock.json ## The browser client's unit tests (Vitest)
+	cd frontend && npm test
+
+e2e: install frontend ## End to end in headless Chromium: fresh demo database, chat model, a server
+	command -v chromium >/dev/null || (apt-get install -y -q chromium >/dev/null)
+	mkdir -p var/e2e && rm -f var/e2e/db.sqlite3
+	export DATABASE_URL=sqlite:///$(CURDIR)/var/e2e/db.sqlite3 CELERY_BROKER_URL= \
+	       NLP_MODEL_DIR=$(CURDIR)/var/e2e/models ; \
+	$(PY) manage.py migrate --noinput -v0 && \
+	$(PY) manage.py load_market_data --no-progress && \
+	$(PY) manage.py seed_demo && $(PY) manage.py seed_demo_portfolios && \
+	$(PY) manage.py train_models chat_intent --no-progress && \
+	$(PY) manage.py build_knowledge_index && \
+	{ $(PY) manage.py runserver 127.0.0.1:$(E2E_PORT) --noreload >var/e2e/server.log 2>&1 & server=$$!; \
+	  trap 'kill $$server' EXIT; \
+	  for i in $$(seq 60); do curl -sf -o /dev/null http://127.0.0.1:$(E2E_PORT)/healthz && break; sleep 1; done; \
+	  cd frontend && BASE_URL=http://127.0.0.1:$(E2E_PORT) npm run e2e; }
+
+run: frontend seed ## Set up everything and serve the app with demo data on http://127.0.0.1:8000
 	$(PY) manage.py collectstatic --noinput -v0
 	@echo "Meridian on http://$(HOST):$(PORT)/ — demo logins are in README.md"
 	$(PY) manage.py runserver $(HOST):$(PORT)
@@ -55,8 +85,10 @@ worker-ml: install ## Celery worker for the ml queue: one task at a time (needs 
 beat: install ## Celery beat, the periodic-job scheduler (needs CELERY_BROKER_URL)
 	mkdir -p var && $(VENV)/bin/celery -A config beat --loglevel INFO
 
-test: install-dev ## Install what the tests need and run the whole suite
+test: install-dev ## The whole suite: pytest, the browser client's unit tests, end to end in Chromium
 	$(PY) -m pytest -q
+	$(MAKE) test-frontend
+	$(MAKE) e2e
 
 test-full: install-dev ## The suite with slow tests and a deeper API fuzz run
 	SCHEMATHESIS_COVERAGE=1 SCHEMATHESIS_MAX_EXAMPLES=100 $(PY) -m pytest -q -m ''
@@ -81,4 +113,4 @@ schema: install ## Write the OpenAPI schema to var/openapi.yaml (validated)
 	mkdir -p var && $(PY) manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
 
 clean: ## Remove the virtualenv, the SQLite database and generated files
-	rm -rf $(VENV) db.sqlite3 var
+	rm -rf $(VENV) db.sqlite3 var frontend/node_modules frontend/dist

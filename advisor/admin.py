@@ -144,7 +144,7 @@ def _table(headers: Iterable[str], rows: Iterable[Iterable[Any]], empty: str) ->
         ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
     )
     if not body:
-        return format_html('<p class="help">{}</p>', empty)
+        return format_html('<p class="quiet">{}</p>', empty)
     head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
@@ -338,7 +338,7 @@ class ClientAdmin(admin.ModelAdmin):
         explanation = workspace.risk_explanation(client=client)
         if explanation is None:
             return format_html(
-                '<p class="help">{}</p>', "The client has not answered the risk questionnaire."
+                '<p class="quiet">{}</p>', "The client has not answered the risk questionnaire."
             )
         a, response = explanation.assessment, explanation.response
         facts = [

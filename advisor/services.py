@@ -446,6 +446,9 @@ ADVISOR_PERMISSIONS = (
     ("portfolios", "asset", ("view",)),
     ("portfolios", "rebalanceproposal", ("view", "change")),
     ("nlp", "newsitem", ("view", "add")),
+    ("nlp", "conversation", ("view",)),
+    ("nlp", "message", ("view",)),
+    ("nlp", "escalation", ("view", "change")),
 )
 
 

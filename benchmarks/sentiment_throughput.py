@@ -99,7 +99,7 @@ def main() -> None:
     task: list[float] = []
     with contextlib.ExitStack() as stack:
         if real_worker:
-            app.conf.task_always_eager = False
+            app.conf.CELERY_TASK_ALWAYS_EAGER = False  # the Django-named key wins
             stack.enter_context(
                 start_worker(app, pool="solo", perform_ping_check=False, queues=["ml"])
             )

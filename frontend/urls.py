@@ -1,5 +1,9 @@
-from django.urls import path
+from django.urls import re_path
 
 from . import views
 
-urlpatterns = [path("", views.index, name="frontend-index")]
+# Everything the server itself owns is left out, so a typo there stays a 404 (JSON under /api/)
+# instead of an app page; every other path is a client-side route.
+SERVER_PATHS = r"(?:api|admin|static|media)(?:/|$)|(?:healthz|readyz)$"
+
+urlpatterns = [re_path(rf"^(?!{SERVER_PATHS})(?P<route>.*)$", views.app, name="frontend-index")]

@@ -1,7 +1,35 @@
+"""Serves the browser client: the built single-page app's index.html for every client route."""
+
+from pathlib import Path
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_safe
 
 
-def index(request: HttpRequest) -> HttpResponse:
-    """Placeholder until the single-page app lands (issue: browser client)."""
-    return render(request, "frontend/index.html")
+def _index_html() -> str | None:
+    # `npm run build` writes FRONTEND_BUILD_DIR; collectstatic copies it to STATIC_ROOT/app/,
+    # which may be all a production image keeps.
+    candidates = (
+        Path(settings.FRONTEND_BUILD_DIR) / "index.html",
+        Path(settings.STATIC_ROOT) / "app" / "index.html",
+    )
+    for path in candidates:
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return None
+
+
+@require_safe
+def app(request: HttpRequest, route: str = "") -> HttpResponse:
+    """The app shell; React Router picks the page from the URL in the browser."""
+    html = _index_html()
+    if html is None:
+        response = render(request, "frontend/build_missing.html")
+    else:
+        response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    # The shell names the hashed bundles of one build: revalidate it so a deploy shows at once.
+    patch_cache_control(response, no_cache=True)
+    return response

@@ -323,7 +323,8 @@ class RecurringDeposit(models.Model):
     amount = models.DecimalField(**MONEY)
     day_of_month = models.PositiveSmallIntegerField(help_text="1–28, so every month has it")
     next_run = models.DateField()
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, help_text="False while paused (or once cancelled)")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -150,7 +150,7 @@ def rebalance_get_for_staff(*, user: User, rebalance_id: int) -> RebalancePropos
 
 
 def recurring_list(*, account: Account) -> QuerySet[RecurringDeposit]:
-    return RecurringDeposit.objects.filter(account=account, active=True)
+    return RecurringDeposit.objects.filter(account=account, cancelled_at=None)
 
 
 def recurring_get(*, account: Account, recurring_id: int) -> RecurringDeposit:

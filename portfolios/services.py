@@ -792,16 +792,34 @@ def recurring_deposit_create(
 @transaction.atomic
 def recurring_deposit_cancel(*, recurring: RecurringDeposit) -> None:
     recurring.active = False
-    recurring.save(update_fields=["active"])
+    recurring.cancelled_at = timezone.now()
+    recurring.save(update_fields=["active", "cancelled_at"])
+
+
+@transaction.atomic
+def recurring_deposit_pause(*, recurring: RecurringDeposit, paused: bool) -> RecurringDeposit:
+    """Pause or resume. A resumed deposit pays from its next day of the month after today:
+    months missed while paused are not paid in arrears."""
+    recurring = RecurringDeposit.objects.select_for_update().get(pk=recurring.pk)
+    if recurring.cancelled_at is not None:
+        raise ValidationError({"active": ["This recurring deposit was cancelled."]})
+    recurring.active = not paused
+    if not paused:
+        recurring.next_run = max(
+            recurring.next_run,
+            _next_month_day(timezone.localdate() - timedelta(days=1), recurring.day_of_month),
+        )
+    recurring.save(update_fields=["active", "next_run"])
+    return recurring
 
 
 def recurring_deposits_run(*, today: date | None = None) -> int:
     """Run every due recurring deposit once per scheduled date (keyed, so a rerun pays nothing)."""
     today = today or timezone.localdate()
     ran = 0
-    due = RecurringDeposit.objects.filter(active=True, next_run__lte=today).select_related(
-        "account__client__user"
-    )
+    due = RecurringDeposit.objects.filter(
+        active=True, cancelled_at=None, next_run__lte=today
+    ).select_related("account__client__user")
     for recurring in due:
         with transaction.atomic():
             locked = RecurringDeposit.objects.select_for_update().get(pk=recurring.pk)

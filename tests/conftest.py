@@ -78,3 +78,16 @@ def client_of(db):
         return Client.objects.get(user=user)
 
     return _client_of
+
+
+@pytest.fixture
+def through_broker(settings):
+    """Tasks go through the configured broker instead of running in-process.
+
+    Celery reads `CELERY_TASK_ALWAYS_EAGER` from the Django settings before its own
+    `task_always_eager` key, so the setting (not `app.conf`) is what switches it."""
+    from config.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    assert app.conf.task_always_eager is False
+    return app

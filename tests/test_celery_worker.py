@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
+from celery.result import EagerResult
 from django.conf import settings
 from django.utils import timezone
 
@@ -27,14 +28,12 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def worker():
+def worker(through_broker):
     """A worker thread consuming the `default` queue of the configured broker."""
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
-            yield w
-    finally:
-        app.conf.task_always_eager = True
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=["default"]
+    ) as w:
+        yield w
 
 
 def test_a_real_worker_runs_the_kyc_review_task_once_and_a_rerun_changes_nothing(worker):
@@ -44,10 +43,12 @@ def test_a_real_worker_runs_the_kyc_review_task_once_and_a_rerun_changes_nothing
     current = ClientFactory(kyc_review_due=today + timedelta(days=365))
 
     # when: the beat job's task goes through the broker to the worker, twice
-    first = kyc_reviews_flag_due_task.delay().get(timeout=60)
+    sent = kyc_reviews_flag_due_task.delay()
+    first = sent.get(timeout=60)
     second = kyc_reviews_flag_due_task.delay().get(timeout=60)
 
     # then
+    assert not isinstance(sent, EagerResult)
     assert (first, second) == (1, 0)
     assert Client.objects.get(pk=overdue.pk).kyc_review_overdue is True
     assert Client.objects.get(pk=current.pk).kyc_review_overdue is False

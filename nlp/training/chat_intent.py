@@ -44,7 +44,7 @@ _INDEX = {intent: i for i, intent in enumerate(INTENTS)}
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 8
+    epochs: int = 6
     batch_size: int = 32
     learning_rate: float = 1e-4
     weight_decay: float = 0.01

@@ -126,6 +126,10 @@ class RecurringDepositInputSerializer(InputSerializer):
     day_of_month = serializers.IntegerField(min_value=1, max_value=28)
 
 
+class RecurringDepositPatchInputSerializer(InputSerializer):
+    active = serializers.BooleanField(help_text="false pauses the deposits, true resumes them")
+
+
 class RecurringDepositOutputSerializer(serializers.ModelSerializer):
     amount = serializers.DecimalField(**MONEY_OUT)
 

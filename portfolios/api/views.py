@@ -246,7 +246,7 @@ class RecurringDepositListApi(APIView):
         tags=["accounts"], responses={200: s.RecurringDepositOutputSerializer(many=True)}
     )
     def get(self, request: AuthedRequest, account_id: int) -> Response:
-        """Active recurring deposits of the account."""
+        """The account's recurring deposits, running or paused (cancelled ones are gone)."""
         recurring = selectors.recurring_list(account=_account(request, account_id))
         return Response(s.RecurringDepositOutputSerializer(recurring, many=True).data)
 
@@ -267,6 +267,22 @@ class RecurringDepositListApi(APIView):
 
 
 class RecurringDepositDetailApi(APIView):
+    @extend_schema(
+        tags=["accounts"],
+        request=s.RecurringDepositPatchInputSerializer,
+        responses={200: s.RecurringDepositOutputSerializer, **ERRORS},
+    )
+    def patch(self, request: AuthedRequest, account_id: int, recurring_id: int) -> Response:
+        """Pause (`{"active": false}`) or resume (`{"active": true}`) a recurring deposit."""
+        account = _account(request, account_id)
+        recurring = selectors.recurring_get(account=account, recurring_id=recurring_id)
+        payload = s.RecurringDepositPatchInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        recurring = services.recurring_deposit_pause(
+            recurring=recurring, paused=not payload.validated_data["active"]
+        )
+        return Response(s.RecurringDepositOutputSerializer(recurring).data)
+
     @extend_schema(tags=["accounts"], responses={204: None, **ERRORS})
     def delete(self, request: AuthedRequest, account_id: int, recurring_id: int) -> Response:
         """Stop a recurring deposit."""

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.result import EagerResult
 from django.core.management import call_command
 
 from advisor import risk
@@ -199,16 +200,14 @@ def test_a_sentiment_batch_that_fails_keeps_the_batches_before_it_whole(served, 
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_a_real_ml_worker_scores_news_end_to_end(served):
+def test_a_real_ml_worker_scores_news_end_to_end(served, through_broker):
     market.assets_sync()
     news.news_import(news.news_read("demo.csv", news.DEMO_NEWS.read_bytes()))
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, queues=["ml"]):
-            scored = sentiment_score_pending_task.delay().get(timeout=120)
-    finally:
-        app.conf.task_always_eager = True
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=["ml"]):
+        pending = sentiment_score_pending_task.delay()
+        scored = pending.get(timeout=120)
 
+    assert not isinstance(pending, EagerResult)  # the worker did it, through the broker
     assert scored == 36
     assert ModelVersion.objects.get(name="sentiment").status == "approved"
     assert SentimentScore.objects.count() == 36

@@ -135,6 +135,37 @@ def test_recurring_deposits_are_created_listed_and_stopped_over_the_api(owner_ap
     assert owner_api.get(url).json() == []
 
 
+def test_a_recurring_deposit_pauses_skips_its_dates_and_resumes(owner_api, account):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portfolios.models import RecurringDeposit, Transaction
+
+    url = f"/api/v1/accounts/{account.pk}/recurring-deposits/"
+    created = owner_api.post(url, {"amount": "200.00", "day_of_month": 15}, format="json").json()
+    detail = f"{url}{created['id']}/"
+
+    paused = owner_api.patch(detail, {"active": False}, format="json")
+    ran_while_paused = services.recurring_deposits_run(
+        today=timezone.localdate() + timedelta(days=40)
+    )
+    resumed = owner_api.patch(detail, {"active": True}, format="json")
+    garbage = owner_api.patch(detail, {"active": "maybe"}, format="json")
+    owner_api.delete(detail)
+    after_cancel = owner_api.patch(detail, {"active": True}, format="json")
+
+    assert paused.status_code == 200
+    assert paused.json()["active"] is False
+    assert ran_while_paused == 0
+    assert not Transaction.objects.filter(account=account).exists()
+    assert resumed.json()["active"] is True
+    assert resumed.json()["next_run"] > timezone.localdate().isoformat()
+    assert garbage.status_code == 400
+    assert after_cancel.status_code == 404  # cancelled is gone for good
+    assert RecurringDeposit.objects.get(pk=created["id"]).cancelled_at is not None
+
+
 def test_the_portfolio_summary_answers_the_dashboard_in_one_call(owner_api, account):
     owner_api.post(
         f"/api/v1/accounts/{account.pk}/deposits/",

@@ -1,0 +1,138 @@
+import { act, fireEvent, render, screen } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+
+import type { AccountSummary } from "../api/types";
+import { deferred, json, mockFetch } from "../test/fetchMock";
+import type { Call } from "../test/fetchMock";
+import { CashFlowForm } from "./CashFlowForm";
+
+const account: AccountSummary = {
+  id: 4,
+  goal_id: 3,
+  goal_name: "Sabbatical",
+  currency: "USD",
+  market_date: "2023-06-09",
+  value: "4902.38",
+  cash: "0.03",
+  invested: "4902.35",
+  level: 3,
+  drift: 0.2,
+  holdings: [],
+};
+
+function result(amount: string) {
+  return {
+    message: `Deposited ${amount} and invested it in 6 funds at the close.`,
+    transaction: { id: 1, kind: "deposit", amount, market_date: "2023-06-09", description: "", created_at: "", entries: [] },
+    account: { ...account, value: "5902.38" },
+  };
+}
+
+function depositCalls(calls: Call[]) {
+  return calls.filter((c) => c.method === "POST" && c.url.endsWith("/accounts/4/deposits/"));
+}
+
+describe("the deposit form", () => {
+  it("sends one request when the button is pressed twice", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    const pending = deferred<Response>();
+    const { calls } = mockFetch(() => pending.promise);
+    render(<CashFlowForm account={account} kind="deposit" />);
+
+    fireEvent.change(screen.getByLabelText("Amount to deposit"), { target: { value: "1,000" } });
+    const button = screen.getByRole("button", { name: "Deposit $1,000.00" });
+    fireEvent.click(button);
+    fireEvent.click(button);
+    fireEvent.submit(button.closest("form")!);
+
+    await screen.findByRole("button", { name: /Depositing/ });
+    expect(screen.getByRole("button", { name: /Depositing/ })).toHaveProperty("disabled", true);
+    expect(depositCalls(calls)).toHaveLength(1);
+    expect(depositCalls(calls)[0]?.body).toEqual({ amount: "1000.00" });
+    expect(depositCalls(calls)[0]?.headers["idempotency-key"]).toMatch(/^[0-9a-f-]{36}$/);
+
+    await act(async () => pending.resolve(json(result("1000.00"), 201)));
+    expect(await screen.findByRole("status")).toHaveProperty(
+      "textContent",
+      "Deposited 1000.00 and invested it in 6 funds at the close.",
+    );
+    expect(depositCalls(calls)).toHaveLength(1);
+  });
+
+  it("retries a failed deposit with the same Idempotency-Key, and uses a new one for the next", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    let attempt = 0;
+    const { calls } = mockFetch(() => {
+      attempt += 1;
+      if (attempt === 1) throw new TypeError("Failed to fetch"); // the answer got lost
+      return json(result("250.00"), 201);
+    });
+    render(<CashFlowForm account={account} kind="deposit" />);
+    const input = screen.getByLabelText("Amount to deposit");
+
+    fireEvent.change(input, { target: { value: "250" } });
+    fireEvent.click(screen.getByRole("button", { name: "Deposit $250.00" }));
+    expect(await screen.findByRole("alert")).toHaveProperty("textContent", expect.stringMatching(/couldn't reach/));
+
+    fireEvent.click(screen.getByRole("button", { name: "Deposit $250.00" }));
+    await screen.findByRole("status");
+
+    fireEvent.change(input, { target: { value: "250" } });
+    fireEvent.click(screen.getByRole("button", { name: "Deposit $250.00" }));
+    await vi.waitFor(() => expect(depositCalls(calls)).toHaveLength(3));
+    await screen.findByRole("status");
+
+    const keys = depositCalls(calls).map((c) => c.headers["idempotency-key"]);
+    expect(keys).toHaveLength(3);
+    expect(keys[1]).toBe(keys[0]); // the retry is the same payment
+    expect(keys[2]).not.toBe(keys[0]); // after success, a new payment
+  });
+
+  it("makes a new key when the amount changes after a failure", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    const { calls } = mockFetch(() =>
+      json({ message: "Not enough cash.", code: "insufficient_funds", extra: {} }, 400),
+    );
+    render(<CashFlowForm account={account} kind="withdrawal" />);
+    const input = screen.getByLabelText("Amount to withdraw");
+
+    fireEvent.change(input, { target: { value: "100" } });
+    fireEvent.click(screen.getByRole("button", { name: "Withdraw $100.00" }));
+    await screen.findByRole("alert");
+    fireEvent.change(input, { target: { value: "90" } });
+    fireEvent.click(screen.getByRole("button", { name: "Withdraw $90.00" }));
+    await screen.findByRole("button", { name: "Withdraw $90.00" });
+
+    const keys = calls.map((c) => c.headers["idempotency-key"]);
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).not.toBe(keys[0]);
+  });
+
+  it("checks the amount before asking the server", async () => {
+    const { calls } = mockFetch(() => json({}, 201));
+    render(<CashFlowForm account={account} kind="withdrawal" />);
+
+    fireEvent.change(screen.getByLabelText("Amount to withdraw"), { target: { value: "5000" } });
+    fireEvent.click(screen.getByRole("button", { name: "Withdraw $5,000.00" }));
+
+    expect(await screen.findByText("You can withdraw up to $4,902.38.")).toBeTruthy();
+    expect(screen.getByLabelText("Amount to withdraw").getAttribute("aria-invalid")).toBe("true");
+    expect(calls).toHaveLength(0);
+  });
+
+  it("shows the server's field errors next to the field", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    mockFetch(() =>
+      json({ message: "Invalid input.", code: "invalid", extra: { fields: { amount: ["Ensure this value is less than or equal to 10000000.00."] } } }, 400),
+    );
+    render(<CashFlowForm account={account} kind="deposit" />);
+
+    fireEvent.change(screen.getByLabelText("Amount to deposit"), { target: { value: "20000000" } });
+    fireEvent.click(screen.getByRole("button", { name: /Deposit \$20,000,000\.00/ }));
+
+    const message = await screen.findByText("Ensure this value is less than or equal to 10000000.00.");
+    const input = screen.getByLabelText("Amount to deposit");
+    expect(input.getAttribute("aria-describedby")).toContain(message.id);
+    expect(screen.getByRole("alert").textContent).toBe("Please correct the highlighted fields.");
+  });
+});

@@ -1,0 +1,284 @@
+import { useState } from "react";
+import type { FormEvent } from "react";
+
+import { ApiError } from "../api/client";
+import type { FieldErrors } from "../api/client";
+import { clients } from "../api/endpoints";
+import type { ClientProfile, ClientUpdate } from "../api/types";
+import {
+  EDUCATION_LEVEL,
+  EMPLOYMENT_STATUS,
+  INVESTMENT_EXPERIENCE,
+  LIQUIDITY_NEEDS,
+  MARITAL_STATUS,
+  OBJECTIVE,
+  OCCUPATION_CATEGORY,
+  TAX_FILING_STATUS,
+  TIME_HORIZON,
+} from "../lib/choices";
+import { asApiError } from "../lib/useAsync";
+import { ErrorAlert, MoneyField, SelectField, StatusMessage, SubmitButton, TextField } from "./ui";
+
+type Values = Record<
+  | "first_name"
+  | "last_name"
+  | "date_of_birth"
+  | "phone"
+  | "address_line1"
+  | "address_line2"
+  | "city"
+  | "region"
+  | "postal_code"
+  | "country"
+  | "tax_id"
+  | "employment_status"
+  | "occupation_category"
+  | "annual_income"
+  | "net_worth"
+  | "liquid_net_worth"
+  | "dependents"
+  | "marital_status"
+  | "education_level"
+  | "tax_filing_status"
+  | "investment_experience"
+  | "objective"
+  | "time_horizon"
+  | "liquidity_needs",
+  string
+>;
+
+type Field = keyof Values;
+
+const MONEY_FIELDS: Field[] = ["annual_income", "net_worth", "liquid_net_worth"];
+
+// What KYC needs (advisor/services.py KYC_REQUIRED_FIELDS) plus education, which the risk
+// model reads for its second opinion.
+const REQUIRED: Field[] = [
+  "first_name",
+  "last_name",
+  "date_of_birth",
+  "address_line1",
+  "city",
+  "postal_code",
+  "country",
+  "employment_status",
+  "annual_income",
+  "net_worth",
+  "liquid_net_worth",
+  "dependents",
+  "marital_status",
+  "education_level",
+  "investment_experience",
+  "objective",
+  "time_horizon",
+  "liquidity_needs",
+];
+
+function initialValues(profile: ClientProfile): Values {
+  const text = (v: string | number | null | undefined) => (v === null || v === undefined ? "" : String(v));
+  return {
+    first_name: profile.first_name,
+    last_name: profile.last_name,
+    date_of_birth: text(profile.date_of_birth),
+    phone: profile.phone,
+    address_line1: profile.address_line1,
+    address_line2: profile.address_line2,
+    city: profile.city,
+    region: profile.region,
+    postal_code: profile.postal_code,
+    country: profile.country || "US",
+    tax_id: "",
+    employment_status: profile.employment_status,
+    occupation_category: profile.occupation_category,
+    annual_income: text(profile.annual_income),
+    net_worth: text(profile.net_worth),
+    liquid_net_worth: text(profile.liquid_net_worth),
+    dependents: text(profile.dependents),
+    marital_status: profile.marital_status,
+    education_level: profile.education_level,
+    tax_filing_status: profile.tax_filing_status,
+    investment_experience: profile.investment_experience,
+    objective: profile.objective,
+    time_horizon: profile.time_horizon,
+    liquidity_needs: profile.liquidity_needs,
+  };
+}
+
+const MONEY = /^-?\d{1,12}(\.\d{1,2})?$/;
+
+/** Check locally what the server would refuse anyway, so errors show before a round trip. */
+function validate(values: Values, needTaxId: boolean): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const field of REQUIRED) {
+    if (!values[field].trim()) errors[field] = ["Required."];
+  }
+  if (needTaxId && !values.tax_id.trim()) errors.tax_id = ["Required."];
+  for (const field of MONEY_FIELDS) {
+    const v = values[field].replace(/[,\s$]/g, "");
+    if (v && !MONEY.test(v)) errors[field] = ["Enter an amount in dollars, e.g. 85000."];
+    if (v.startsWith("-") && field !== "net_worth") errors[field] = ["Cannot be negative."];
+  }
+  if (values.dependents && !/^\d{1,2}$/.test(values.dependents)) {
+    errors.dependents = ["Enter a whole number."];
+  }
+  if (values.country && !/^[A-Za-z]{2}$/.test(values.country.trim())) {
+    errors.country = ["Use a two-letter country code, e.g. US."];
+  }
+  return errors;
+}
+
+function toPayload(values: Values, profile: ClientProfile): ClientUpdate {
+  const before = initialValues(profile);
+  const payload: Record<string, unknown> = {};
+  for (const [field, raw] of Object.entries(values) as [Field, string][]) {
+    const value = raw.trim();
+    if (field === "tax_id") {
+      if (value) payload.tax_id = value;
+      continue;
+    }
+    if (value === before[field].trim()) continue;
+    if (MONEY_FIELDS.includes(field)) payload[field] = value ? value.replace(/[,\s$]/g, "") : null;
+    else if (field === "dependents") payload[field] = value ? Number(value) : null;
+    else if (field === "date_of_birth") payload[field] = value || null;
+    else if (field === "country") payload[field] = value.toUpperCase();
+    else payload[field] = value;
+  }
+  return payload as ClientUpdate;
+}
+
+export function KycForm({
+  profile,
+  onSaved,
+  submitLabel = "Save profile",
+}: {
+  profile: ClientProfile;
+  onSaved: (profile: ClientProfile) => void;
+  submitLabel?: string;
+}) {
+  const [values, setValues] = useState<Values>(() => initialValues(profile));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saved, setSaved] = useState(false);
+  const needTaxId = !profile.tax_id_masked;
+
+  const bind = (field: Field) => ({
+    name: field,
+    value: values[field],
+    onChange: (e: { target: { value: string } }) => {
+      setSaved(false);
+      setValues((v) => ({ ...v, [field]: e.target.value }));
+    },
+    errors: error?.fields[field],
+    required: REQUIRED.includes(field) || undefined,
+  });
+
+  async function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    setSaved(false);
+    const local = validate(values, needTaxId);
+    if (Object.keys(local).length) {
+      setError(new ApiError(400, "Please complete the highlighted fields.", "invalid", { fields: local }));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const updated = await clients.update(toPayload(values, profile));
+      setValues(initialValues(updated));
+      setSaved(true);
+      onSaved(updated);
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={onSubmit} noValidate className="form">
+      <ErrorAlert error={error} />
+      <fieldset>
+        <legend>About you</legend>
+        <div className="grid-2">
+          <TextField label="First name" autoComplete="given-name" {...bind("first_name")} />
+          <TextField label="Last name" autoComplete="family-name" {...bind("last_name")} />
+          <TextField label="Date of birth" type="date" autoComplete="bday" {...bind("date_of_birth")} />
+          <TextField
+            label="Phone (optional)"
+            type="tel"
+            autoComplete="tel"
+            placeholder="+14155550100"
+            hint="International format."
+            {...bind("phone")}
+          />
+          <SelectField label="Marital status" choices={MARITAL_STATUS} {...bind("marital_status")} />
+          <TextField
+            label="Dependents"
+            inputMode="numeric"
+            hint="People who rely on your income."
+            {...bind("dependents")}
+          />
+          <SelectField label="Education" choices={EDUCATION_LEVEL} {...bind("education_level")} />
+          <TextField
+            label="Tax ID (SSN or ITIN)"
+            autoComplete="off"
+            hint={
+              profile.tax_id_masked
+                ? `On file: ${profile.tax_id_masked}. Leave blank to keep it.`
+                : "Stored encrypted; we only ever show the last four characters."
+            }
+            {...bind("tax_id")}
+            required={needTaxId || undefined}
+          />
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Address</legend>
+        <div className="grid-2">
+          <TextField label="Street address" autoComplete="address-line1" className="span-2" {...bind("address_line1")} />
+          <TextField label="Apartment, suite (optional)" autoComplete="address-line2" className="span-2" {...bind("address_line2")} />
+          <TextField label="City" autoComplete="address-level2" {...bind("city")} />
+          <TextField label="State / region" autoComplete="address-level1" {...bind("region")} />
+          <TextField label="Postal code" autoComplete="postal-code" {...bind("postal_code")} />
+          <TextField
+            label="Country"
+            autoComplete="country"
+            maxLength={2}
+            hint="Two-letter code, e.g. US."
+            {...bind("country")}
+          />
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Work and finances</legend>
+        <div className="grid-2">
+          <SelectField label="Employment" choices={EMPLOYMENT_STATUS} {...bind("employment_status")} />
+          <SelectField label="Occupation (optional)" choices={OCCUPATION_CATEGORY} {...bind("occupation_category")} />
+          <MoneyField label="Annual income" {...bind("annual_income")} />
+          <MoneyField label="Net worth" hint="Everything you own minus what you owe; may be negative." {...bind("net_worth")} />
+          <MoneyField label="Liquid net worth" hint="Cash and investments you could sell within days." {...bind("liquid_net_worth")} />
+          <SelectField label="Tax filing status (optional)" choices={TAX_FILING_STATUS} {...bind("tax_filing_status")} />
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Investing</legend>
+        <div className="grid-2">
+          <SelectField label="Investment experience" choices={INVESTMENT_EXPERIENCE} {...bind("investment_experience")} />
+          <SelectField label="Main objective" choices={OBJECTIVE} {...bind("objective")} />
+          <SelectField label="Time horizon" choices={TIME_HORIZON} {...bind("time_horizon")} />
+          <SelectField label="Liquidity needs" choices={LIQUIDITY_NEEDS} {...bind("liquidity_needs")} />
+        </div>
+      </fieldset>
+
+      {saved ? <StatusMessage>Profile saved.</StatusMessage> : null}
+      <div className="form-actions">
+        <SubmitButton busy={busy} busyLabel="Saving…">
+          {submitLabel}
+        </SubmitButton>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,189 @@
+import { useEffect, useRef } from "react";
+
+import { ApiError } from "../api/client";
+import { risk } from "../api/endpoints";
+import type { RiskAssessment, RiskProfile } from "../api/types";
+import { riskLevelName } from "../lib/choices";
+import { formatDateTime, humanize } from "../lib/format";
+import { useAsync } from "../lib/useAsync";
+import { EmptyState, ErrorAlert, Loading } from "./ui";
+
+const POLL_MS = 3000;
+const MAX_POLLS = 20;
+
+function modelOpinion(profile: RiskProfile): RiskAssessment | undefined {
+  return profile.second_opinions.find((a) => a.method.startsWith("risk_profile"));
+}
+
+function ScoreBar({ label, score, level }: { label: string; score: number; level: number | null }) {
+  return (
+    <div className="scorebar">
+      <div className="scorebar-label">
+        <span>{label}</span>
+        <span>
+          {score}/100{level !== null ? ` · level ${level}` : ""}
+        </span>
+      </div>
+      <div className="meter" aria-hidden="true">
+        <div className="meter-fill" style={{ width: `${Math.max(0, Math.min(100, score))}%` }} />
+      </div>
+    </div>
+  );
+}
+
+function LevelScale({ level }: { level: number }) {
+  return (
+    <div className="level-scale" aria-hidden="true">
+      {Array.from({ length: 10 }, (_, i) => (
+        <span key={i} className={i < level ? "on" : ""} />
+      ))}
+    </div>
+  );
+}
+
+function Attributions({ attributions }: { attributions: Record<string, number> }) {
+  const items = Object.entries(attributions)
+    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+    .slice(0, 6);
+  if (!items.length) return null;
+  const max = Math.max(...items.map(([, v]) => Math.abs(v))) || 1;
+  return (
+    <div className="attributions">
+      <p className="small muted">What moved the model's estimate most:</p>
+      <ul>
+        {items.map(([feature, value]) => (
+          <li key={feature}>
+            <span className="attr-name">{humanize(feature)}</span>
+            <span className="attr-bar" aria-hidden="true">
+              <span
+                className={value >= 0 ? "attr-pos" : "attr-neg"}
+                style={{ width: `${(Math.abs(value) / max) * 100}%` }}
+              />
+            </span>
+            <span className="attr-dir">{value >= 0 ? "more risk" : "less risk"}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function ModelOpinionSection({ profile }: { profile: RiskProfile }) {
+  const opinion = modelOpinion(profile);
+  const state = profile.model_opinion ?? (opinion ? "done" : undefined);
+  if (state === "pending") {
+    return (
+      <div className="model-opinion" role="status">
+        <span className="spinner spinner-inline" aria-hidden="true" />
+        Model opinion pending: our risk model is reviewing your answers. This usually takes a few
+        seconds; your level above already stands.
+      </div>
+    );
+  }
+  if (state === "done" && opinion) {
+    return (
+      <div className="model-opinion">
+        <p>
+          <strong>Second opinion:</strong> our risk model, trained on household survey data, puts
+          you at level {opinion.risk_level}.
+          {profile.method.startsWith("combined")
+            ? " Your level combines it with your stated willingness, capped by your capacity."
+            : ""}
+        </p>
+        {opinion.details.attributions ? <Attributions attributions={opinion.details.attributions} /> : null}
+      </div>
+    );
+  }
+  if (state && state !== "done") {
+    // model_opinion_detail is written for advisors and operators; clients get plain words.
+    const why: Record<string, string> = {
+      incomplete_profile: "it needs your complete profile (income, net worth, education, family) to weigh in.",
+      unavailable: "it isn't available yet.",
+      failed: "it couldn't review your answers this time.",
+    };
+    return (
+      <p className="model-opinion muted small">
+        No second opinion from our risk model: {why[state] ?? "it hasn't reviewed your answers."} Your
+        level comes from your answers alone.
+      </p>
+    );
+  }
+  return null;
+}
+
+export function RiskProfileView({ profile }: { profile: RiskProfile }) {
+  return (
+    <div className="risk-profile">
+      <div className="risk-headline">
+        <div className="risk-level" aria-label={`Risk level ${profile.risk_level} of 10`}>
+          <span className="risk-level-number">{profile.risk_level}</span>
+          <span className="risk-level-of">/ 10</span>
+        </div>
+        <div>
+          <p className="risk-level-name">{riskLevelName(profile.risk_level)}</p>
+          <LevelScale level={profile.risk_level} />
+        </div>
+      </div>
+      <p>{profile.explanation}</p>
+      <div className="grid-2">
+        <ScoreBar label="Willingness to take risk" score={profile.willingness_score} level={profile.willingness_level} />
+        <ScoreBar label="Capacity to bear losses" score={profile.capacity_score} level={profile.capacity_level} />
+      </div>
+      {profile.flags.length ? (
+        <div className="alert alert-warning">
+          <p>
+            <strong>Your advisor will take a look</strong>: some answers point in different directions.
+          </p>
+          <ul>
+            {profile.flags.map((flag) => (
+              <li key={flag.code}>{flag.message}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      <ModelOpinionSection profile={profile} />
+      <p className="small muted">
+        Questionnaire {profile.questionnaire_version}, assessed {formatDateTime(profile.assessed_at)}.
+      </p>
+    </div>
+  );
+}
+
+/** Loads the risk profile and, while the model's opinion is pending, checks back politely. */
+export function RiskProfilePanel({ onMissing }: { onMissing?: () => void }) {
+  const polls = useRef(0);
+  const state = useAsync((signal) => risk.profile(signal), []);
+  const pending = state.data?.model_opinion === "pending";
+  const { setData, data } = state;
+
+  useEffect(() => {
+    if (!pending || polls.current >= MAX_POLLS) return;
+    const timer = window.setTimeout(async () => {
+      polls.current += 1;
+      try {
+        setData(await risk.profile());
+      } catch {
+        // Keep what we have; the next visit will show the opinion.
+      }
+    }, POLL_MS);
+    return () => window.clearTimeout(timer);
+  }, [pending, setData, data]);
+
+  if (state.loading && !state.data) return <Loading label="Loading your risk profile…" />;
+  if (state.error) {
+    if (state.error instanceof ApiError && state.error.status === 404) {
+      return (
+        <EmptyState title="No risk profile yet">
+          <p>Answer the risk questionnaire to get one.</p>
+          {onMissing ? (
+            <button type="button" className="btn btn-primary" onClick={onMissing}>
+              Take the questionnaire
+            </button>
+          ) : null}
+        </EmptyState>
+      );
+    }
+    return <ErrorAlert error={state.error} onRetry={state.reload} />;
+  }
+  return state.data ? <RiskProfileView profile={state.data} /> : null;
+}

@@ -1,0 +1,60 @@
+import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+
+import { formatDate, formatMoneyCompact, formatMonth } from "../../lib/format";
+import { ACCENT, AXIS, GRID } from "./colors";
+
+export interface ValuePoint {
+  day: string;
+  /** Chart-only number; labels come from `label`, formatted from the API's decimal string. */
+  value: number;
+  label: string;
+}
+
+export default function PerformanceChart({ points, summary }: { points: ValuePoint[]; summary: string }) {
+  const spanDays = points.length;
+  return (
+    <div className="chart" role="img" aria-label={summary}>
+      <ResponsiveContainer width="100%" height={260}>
+        <AreaChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+          <defs>
+            <linearGradient id="perf-fill" x1="0" y1="0" x2="0" y2="1">
+              <stop offset="0%" stopColor={ACCENT} stopOpacity={0.22} />
+              <stop offset="100%" stopColor={ACCENT} stopOpacity={0.02} />
+            </linearGradient>
+          </defs>
+          <CartesianGrid stroke={GRID} vertical={false} />
+          <XAxis
+            dataKey="day"
+            tickFormatter={(d: string) => (spanDays > 100 ? formatMonth(d) : formatDate(d).replace(/, \d{4}$/, ""))}
+            tick={{ fill: AXIS, fontSize: 12 }}
+            tickLine={false}
+            axisLine={{ stroke: GRID }}
+            minTickGap={32}
+          />
+          <YAxis
+            tickFormatter={(v: number) => formatMoneyCompact(v)}
+            tick={{ fill: AXIS, fontSize: 12 }}
+            tickLine={false}
+            axisLine={false}
+            width={64}
+            domain={["auto", "auto"]}
+          />
+          <Tooltip
+            formatter={(_v, _n, item) => [String((item.payload as ValuePoint).label), "Value"]}
+            labelFormatter={(d) => formatDate(String(d))}
+            contentStyle={{ borderRadius: 8, borderColor: GRID }}
+          />
+          <Area
+            type="monotone"
+            dataKey="value"
+            stroke={ACCENT}
+            strokeWidth={2}
+            fill="url(#perf-fill)"
+            isAnimationActive={false}
+          />
+        </AreaChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
