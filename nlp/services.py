@@ -29,18 +29,24 @@ def sentiment_score_pending(*, limit: int = 512) -> int:
         batch = pending[start : start + BATCH]
         began = time.perf_counter()
         predictions = predictor.predict([f"{i.headline}. {i.summary}".strip() for i in batch])
-        with transaction.atomic():
-            for item, prediction in zip(batch, predictions, strict=True):
-                SentimentScore.objects.update_or_create(
+        # One upsert per batch: a rerun, or a second worker, replaces rather than duplicates.
+        SentimentScore.objects.bulk_create(
+            [
+                SentimentScore(
                     news_item=item,
                     model_version=version,
-                    defaults={
-                        "label": prediction.label,
-                        "negative": prediction.scores["negative"],
-                        "neutral": prediction.scores["neutral"],
-                        "positive": prediction.scores["positive"],
-                    },
+                    label=prediction.label,
+                    negative=prediction.scores["negative"],
+                    neutral=prediction.scores["neutral"],
+                    positive=prediction.scores["positive"],
+                    scored_at=timezone.now(),
                 )
+                for item, prediction in zip(batch, predictions, strict=True)
+            ],
+            update_conflicts=True,
+            unique_fields=["news_item", "model_version"],
+            update_fields=["label", "negative", "neutral", "positive", "scored_at"],
+        )
         logger.info(
             "sentiment scored",
             extra={
