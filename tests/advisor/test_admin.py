@@ -124,3 +124,40 @@ def _approved_set_create(day, level_weights):
             expected_return=0.05,
             volatility=0.1,
         )
+
+
+def test_an_advisor_reads_an_escalated_chat_and_resolves_it_audited(advisor):
+    from auditlog.models import LogEntry
+
+    from nlp.chat import services as chat_services
+    from nlp.models import Conversation, Escalation, Message
+
+    client = ClientFactory(advisor=advisor)
+    conversation = Conversation.objects.create(client=client)
+    Message.objects.create(
+        conversation=conversation, role="client", text="<b>call me</b> about my house fund"
+    )
+    escalation = chat_services.escalation_open(conversation=conversation, reason="requested")
+    theirs = chat_services.escalation_open(
+        conversation=Conversation.objects.create(client=ClientFactory(advisor=AdvisorFactory())),
+        reason="requested",
+    )
+    browser = _logged_in(advisor)
+
+    listing = browser.get("/admin/nlp/escalation/").content.decode()
+    page = browser.get(f"/admin/nlp/escalation/{escalation.pk}/change/").content.decode()
+    other = browser.get(f"/admin/nlp/escalation/{theirs.pk}/change/")
+    response = browser.post(
+        "/admin/nlp/escalation/",
+        {"action": "resolve", "_selected_action": [escalation.pk]},
+        follow=True,
+    )
+
+    escalation.refresh_from_db()
+    assert f"/admin/nlp/escalation/{escalation.pk}/" in listing
+    assert f"/admin/nlp/escalation/{theirs.pk}/" not in listing
+    assert "&lt;b&gt;call me&lt;/b&gt;" in page  # the client's text is shown, never rendered
+    assert other.status_code in (302, 404)
+    assert b"resolved" in response.content
+    assert (escalation.status, escalation.resolved_by) == (Escalation.Status.RESOLVED, advisor)
+    assert LogEntry.objects.get_for_object(escalation).filter(actor=advisor).exists()
