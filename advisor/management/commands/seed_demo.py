@@ -90,7 +90,7 @@ DEMO_CLIENTS = (
             DemoGoal(
                 goal_type=Goal.GoalType.RETIREMENT,
                 name="Retire at 60",
-                target_amount=Decimal("2500000.00"),
+                target_amount=Decimal("900000.00"),
                 years_from_now=31,
                 priority=Goal.Priority.NEED,
                 initial_amount=Decimal("60000.00"),
@@ -108,7 +108,7 @@ DEMO_CLIENTS = (
             DemoGoal(
                 goal_type=Goal.GoalType.MAJOR_PURCHASE,
                 name="Sabbatical year abroad",
-                target_amount=Decimal("45000.00"),
+                target_amount=Decimal("30000.00"),
                 years_from_now=4,
                 priority=Goal.Priority.WISH,
                 monthly_contribution=Decimal("400.00"),
@@ -171,7 +171,7 @@ DEMO_CLIENTS = (
             DemoGoal(
                 goal_type=Goal.GoalType.EDUCATION,
                 name="College for the kids",
-                target_amount=Decimal("240000.00"),
+                target_amount=Decimal("140000.00"),
                 years_from_now=10,
                 priority=Goal.Priority.WANT,
                 initial_amount=Decimal("22000.00"),
@@ -180,7 +180,7 @@ DEMO_CLIENTS = (
             DemoGoal(
                 goal_type=Goal.GoalType.RETIREMENT,
                 name="Retirement",
-                target_amount=Decimal("1600000.00"),
+                target_amount=Decimal("650000.00"),
                 years_from_now=22,
                 priority=Goal.Priority.NEED,
                 initial_amount=Decimal("210000.00"),
@@ -242,7 +242,7 @@ DEMO_CLIENTS = (
             DemoGoal(
                 goal_type=Goal.GoalType.RETIREMENT,
                 name="Retirement income",
-                target_amount=Decimal("1200000.00"),
+                target_amount=Decimal("850000.00"),
                 years_from_now=2,
                 priority=Goal.Priority.NEED,
                 initial_amount=Decimal("850000.00"),
@@ -251,7 +251,7 @@ DEMO_CLIENTS = (
             DemoGoal(
                 goal_type=Goal.GoalType.EDUCATION,
                 name="Grandchildren's education gift",
-                target_amount=Decimal("50000.00"),
+                target_amount=Decimal("28000.00"),
                 years_from_now=8,
                 priority=Goal.Priority.WISH,
                 initial_amount=Decimal("5000.00"),
