@@ -3,7 +3,8 @@
 POSTs questions of every intent to /api/v1/chat/messages/ as a demo client (Django's test
 client, in-process) and times each answer end to end: the view, the queue, the model, the
 selectors, the compliance check and the stored turn. With CELERY_BROKER_URL set the answer
-comes from a real worker (solo pool, in this process, warmed up first) through the broker;
+comes from a real `ml` worker process (as `make worker-ml` starts it, warmed up first)
+through the broker;
 without one the task runs in-process, as `make run` does. The aim: p50 <= 100 ms on the CPU.
 
 Then every security_recommendation question of the intent test split goes through the same
@@ -18,8 +19,11 @@ import contextlib
 import csv
 import os
 import statistics
+import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -31,12 +35,10 @@ import django
 
 django.setup()
 
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.test import Client as HttpClient
 
 from advisor.models import User
-from config.celery import app
 from nlp.api.views import ChatMessageApi
 from nlp.chat import compliance
 from nlp.models import Conversation
@@ -61,6 +63,40 @@ QUESTIONS = [
     "should I buy Tesla stock",
     "what's the weather tomorrow",
 ]
+
+
+@contextlib.contextmanager
+def ml_worker() -> Iterator[None]:
+    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "ml",
+            "-c",
+            "1",
+            "--prefetch-multiplier",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+            "-n",
+            f"bench-{uuid.uuid4().hex[:8]}@%h",
+        ],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def main() -> None:
@@ -98,10 +134,12 @@ def main() -> None:
             # The per-user chat throttle would stop a benchmark, not a client.
             stack.enter_context(mock.patch.object(ChatMessageApi, "throttle_classes", ()))
             if real_worker:
-                app.conf.CELERY_TASK_ALWAYS_EAGER = False  # the Django-named key wins
-                stack.enter_context(
-                    start_worker(app, pool="solo", perform_ping_check=False, queues=["ml"])
-                )
+                # A worker process as `make worker-ml` runs it, so it shares no GIL with us.
+                stack.enter_context(ml_worker())
+            deadline = time.monotonic() + 120
+            while ask("hi")[1]["fallback"]:  # until the worker is up and has loaded the model
+                if time.monotonic() > deadline:
+                    raise SystemExit("no ml worker answered within 120 s")
             for text in QUESTIONS:  # warm-up: models, index, caches
                 ask(text)
             for _ in range(args.rounds):
