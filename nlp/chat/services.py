@@ -13,7 +13,7 @@ import unicodedata
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from advisor.models import Client, User
@@ -29,6 +29,10 @@ MAX_TEXT = 1000
 FALLBACK = (
     "I'm taking longer than usual to answer. Your question is saved and my answer will appear "
     "in this conversation shortly. If it's urgent, ask to talk to your advisor."
+)
+COMPOSER_FAILED = (
+    "Sorry, I couldn't work that out just now. Please try again in a moment, or ask to talk to "
+    "your advisor."
 )
 NOT_READY = (
     "The assistant isn't available right now (its model hasn't been approved yet). Your "
@@ -86,8 +90,10 @@ def question_post(*, client: Client, text: str, conversation_id: int | None = No
         )
     try:
         pending = chat_answer_task.delay(message_id=question.pk)
-        reply_id = pending.get(timeout=settings.CHAT_WAIT_SECONDS)
-        return Message.objects.get(pk=reply_id)
+        reply_id = pending.get(timeout=settings.CHAT_WAIT_SECONDS, propagate=False)
+        if isinstance(reply_id, int):
+            return Message.objects.get(pk=reply_id)
+        logger.error("chat answer failed", extra={"message_id": question.pk})
     except (CeleryTimeout, BrokerDown, OSError) as exc:
         logger.warning(
             "chat answer not ready in time",
@@ -156,7 +162,13 @@ def answer(*, message_id: int) -> int:
             previous_intents=tuple(i for i, c in earlier if (c or 0) >= threshold),
             search=_search,
         )
-        reply = answers.COMPOSERS[intent](context)
+        try:
+            reply = answers.COMPOSERS[intent](context)
+        except OperationalError:
+            raise  # the database is away: the task retries
+        except Exception:  # a bug must not leave the client without an answer
+            logger.exception("chat composer failed", extra={"intent": intent})
+            reply = answers.Answer(COMPOSER_FAILED)
         checked_intent = intent
     checked = reply_check(reply.text, intent=checked_intent)
     if checked.findings and checked.findings != ["disclaimer_added"]:

@@ -402,3 +402,17 @@ def test_with_the_worker_down_the_client_gets_a_holding_reply_and_the_answer_fol
             time.sleep(0.2)
     answered = conversation.messages.get(role="assistant", fallback=False)
     assert answered.reply_to.text == "hi"
+
+
+def test_a_failing_answer_is_recorded_and_the_client_still_gets_a_reply(
+    chat_api, funded, monkeypatch
+):
+    def broken(ctx):
+        raise ZeroDivisionError("a bug in a composer")
+
+    monkeypatch.setattr(answers, "COMPOSERS", dict.fromkeys(INTENTS, broken))
+
+    body = chat_api.post("/api/v1/chat/messages/", {"text": "balance?"}, format="json").json()
+
+    assert body["reply"].startswith(chat_services.COMPOSER_FAILED)
+    assert Message.objects.filter(pk=body["message_id"], role="assistant").exists()
