@@ -1,36 +1,13 @@
 """`manage.py chat_intent`: one question per line on stdin, one JSON object per line out."""
 
-import json
-import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-BATCH = 64
+from .predict_sentiment import Command as PredictCommand
 
 
-class Command(BaseCommand):
+class Command(PredictCommand):
     help = 'Read questions (one per line) from stdin; write {"intent", "confidence"} JSON lines.'
+    model = "chat_intent"
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--batch-size", type=int, default=BATCH)
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        from nlp.inference.registry import ModelUnavailable, get
-
-        try:
-            _, predictor = get("chat_intent")
-        except ModelUnavailable as exc:
-            raise CommandError(str(exc)) from exc
-        batch: list[str] = []
-        for line in sys.stdin:
-            batch.append(line.rstrip("\n"))
-            if len(batch) >= options["batch_size"]:
-                self._write(predictor, batch)
-                batch = []
-        if batch:
-            self._write(predictor, batch)
-
-    def _write(self, predictor: Any, texts: list[str]) -> None:
-        for p in predictor.predict(texts):
-            self.stdout.write(json.dumps({"intent": p.label, "confidence": p.scores[p.label]}))
+    def line(self, prediction: Any) -> dict[str, Any]:
+        return {"intent": prediction.label, "confidence": prediction.scores[prediction.label]}

@@ -11,6 +11,7 @@ BATCH = 64
 
 class Command(BaseCommand):
     help = 'Read texts (one per line) from stdin; write {"label", "scores"} JSON lines.'
+    model = "sentiment"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=BATCH)
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         from nlp.inference.registry import ModelUnavailable, get
 
         try:
-            _, predictor = get("sentiment")
+            _, predictor = get(self.model)
         except ModelUnavailable as exc:
             raise CommandError(str(exc)) from exc
         batch: list[str] = []
@@ -33,4 +34,7 @@ class Command(BaseCommand):
 
     def _write(self, predictor: Any, texts: list[str]) -> None:
         for prediction in predictor.predict(texts):
-            self.stdout.write(json.dumps({"label": prediction.label, "scores": prediction.scores}))
+            self.stdout.write(json.dumps(self.line(prediction)))
+
+    def line(self, prediction: Any) -> dict[str, Any]:
+        return {"label": prediction.label, "scores": prediction.scores}
