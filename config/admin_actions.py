@@ -1,4 +1,5 @@
-"""Shared admin helpers."""
+"""Shared admin helpers: run a decision on each selected row, and the one approve/reject action
+pair of everything that follows `config.lifecycle`."""
 
 from collections.abc import Callable
 from typing import Any
@@ -24,3 +25,31 @@ def decide_each(
             model_admin.message_user(request, f"{row}: {'; '.join(exc.messages)}", messages.ERROR)
         else:
             model_admin.message_user(request, f"{row}: {outcome}.")
+
+
+class LifecycleAdmin(admin.ModelAdmin):
+    """Approve or reject selected candidates through the model's decide service."""
+
+    actions = ("approve", "reject")
+    approved_outcome = "approved"
+    rejected_outcome = "rejected"
+
+    def lifecycle_decide(self, row: Any, *, approve: bool, actor: Any) -> object:
+        raise NotImplementedError  # the app's service: e.g. model_portfolio_set_decide
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
+        decide_each(
+            self,
+            request,
+            queryset,
+            lambda row: self.lifecycle_decide(row, approve=approve, actor=request.user),
+            self.approved_outcome if approve else self.rejected_outcome,
+        )
+
+    @admin.action(description="Approve the selected candidate (retires the one in use)")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Reject the selected candidate")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._decide(request, queryset, approve=False)

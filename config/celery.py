@@ -4,12 +4,14 @@ With no CELERY_BROKER_URL the settings make every task run eagerly in-process, s
 run needs no worker.
 """
 
+import logging
 import os
 from typing import Any
 
 from celery import Celery
+from celery.result import AsyncResult
 from celery.schedules import crontab
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -22,9 +24,33 @@ RETRY_TRANSIENT: dict[str, Any] = {
     "acks_late": True,
 }
 
+logger = logging.getLogger(__name__)
+
 app = Celery("meridian", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def enqueue(name: str, **kwargs: Any) -> AsyncResult:
+    """Queue the task registered as `name` with keyword ids.
+
+    By name, so a lower floor (portfolios, advisor) can hand work to the ml worker without
+    importing it; through the registered task, so the eager mode of a local run still applies."""
+    return app.signature(name, kwargs=kwargs).apply_async()
+
+
+def enqueue_on_commit(name: str, **kwargs: Any) -> None:
+    """Queue `name` once the current transaction commits. A broker outage is logged, not raised:
+    the committed work stands, and the beat jobs or a later request catch up."""
+
+    def send() -> None:
+        try:
+            enqueue(name, **kwargs)
+        except Exception:  # noqa: BLE001 - the commit is done; a lost message must not 500 it
+            logger.warning("task not queued", extra={"task": name}, exc_info=True)
+
+    transaction.on_commit(send)
+
 
 app.conf.beat_schedule = {
     "advisor.kyc_reviews_flag_due": {

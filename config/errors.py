@@ -29,6 +29,16 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
+class NotFound(ApplicationError):
+    """A selector found no such object for this user; rendered as the API's 404."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "not_found"
+
+    def __init__(self, message: str = "Not found.", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+
+
 def error_body(message: str, code: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"message": message, "code": code, "extra": extra or {}}
 

@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from advisor.models import User
-from config.admin_actions import decide_each
+from config.admin_actions import LifecycleAdmin, decide_each
 
 from . import news, registry
 from .chat import services as chat_services
@@ -18,7 +18,7 @@ from .models import Conversation, Escalation, Message, ModelVersion, NewsItem, S
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(LifecycleAdmin):
     list_display = ("name", "version", "status", "quick", "created_at", "decided_by")
     list_filter = ("name", "status")
     readonly_fields = (
@@ -33,29 +33,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "decided_by",
         "decided_at",
     )
-    actions = ("approve", "retire")
+    approved_outcome = "approved: workers serve it from their next task"
+    rejected_outcome = "retired"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # versions come from `manage.py train_models`
 
-    def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
-        decide_each(
-            self,
-            request,
-            queryset,
-            lambda version: registry.version_decide(
-                model_version=version, approve=approve, actor=cast(User, request.user)
-            ),
-            "approved: workers serve it from their next task" if approve else "retired",
-        )
-
-    @admin.action(description="Approve the selected candidate (retires the served version)")
-    def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        self._decide(request, queryset, approve=True)
-
-    @admin.action(description="Retire the selected candidate")
-    def retire(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        self._decide(request, queryset, approve=False)
+    def lifecycle_decide(self, row: Any, *, approve: bool, actor: Any) -> object:
+        return registry.version_decide(model_version=row, approve=approve, actor=actor)
 
 
 class NewsUploadForm(forms.Form):

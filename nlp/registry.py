@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from advisor.models import User
+from config.lifecycle import lifecycle_decide
 
 from .models import ModelVersion
 
@@ -75,21 +74,17 @@ def version_register(
     return model_version
 
 
-@transaction.atomic
 def version_decide(
     *, model_version: ModelVersion, approve: bool, actor: User | None
 ) -> ModelVersion:
     """Approve a candidate (retiring the served one) or retire it; audited."""
-    model_version = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
-    if model_version.status != ModelVersion.Status.CANDIDATE:
-        raise ValidationError({"status": [f"{model_version} is not a candidate."]})
-    if approve:
-        ModelVersion.objects.filter(
-            name=model_version.name, status=ModelVersion.Status.APPROVED
-        ).update(status=ModelVersion.Status.RETIRED)
-    model_version.status = ModelVersion.Status.APPROVED if approve else ModelVersion.Status.RETIRED
-    model_version.decided_by, model_version.decided_at = actor, timezone.now()
-    model_version.save(update_fields=["status", "decided_by", "decided_at"])
+    model_version = lifecycle_decide(
+        row=model_version,
+        approve=approve,
+        actor=actor,
+        rejected_status=ModelVersion.Status.RETIRED,
+        peers=ModelVersion.objects.filter(name=model_version.name),
+    )
     if approve:
         transaction.on_commit(lambda: _catch_up(model_version.name))
     return model_version

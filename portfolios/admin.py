@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from advisor.models import User
-from config.admin_actions import decide_each
+from config.admin_actions import LifecycleAdmin, decide_each
 
 from . import services
 from .models import (
@@ -37,34 +37,17 @@ class ModelPortfolioInline(admin.TabularInline):
 
 
 @admin.register(ModelPortfolioSet)
-class ModelPortfolioSetAdmin(admin.ModelAdmin):
+class ModelPortfolioSetAdmin(LifecycleAdmin):
     list_display = ("version", "status", "assumptions", "created_at", "decided_by", "decided_at")
     list_filter = ("status",)
     readonly_fields = ("version", "assumptions", "status", "decided_by", "decided_at")
     inlines = (ModelPortfolioInline,)
-    actions = ("approve", "reject")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # sets come from the allocation task
 
-    def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
-        decide_each(
-            self,
-            request,
-            queryset,
-            lambda portfolio_set: services.model_portfolio_set_decide(
-                portfolio_set=portfolio_set, approve=approve, actor=cast(User, request.user)
-            ),
-            "approved" if approve else "rejected",
-        )
-
-    @admin.action(description="Approve the selected candidate (retires the current set)")
-    def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        self._decide(request, queryset, approve=True)
-
-    @admin.action(description="Reject the selected candidate")
-    def reject(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        self._decide(request, queryset, approve=False)
+    def lifecycle_decide(self, row: Any, *, approve: bool, actor: Any) -> object:
+        return services.model_portfolio_set_decide(portfolio_set=row, approve=approve, actor=actor)
 
 
 class TransactionInline(admin.TabularInline):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from advisor.models import Goal, User
 from advisor.selectors import risk_profile_get
+from config.lifecycle import lifecycle_decide
 
 from . import targets
 from .broker import CENT, Broker, Fill, PaperBroker, units_for_value
@@ -598,25 +599,17 @@ def allocation_refresh(*, approve: bool | None = None) -> ModelPortfolioSet | No
     return portfolio_set
 
 
-@transaction.atomic
 def model_portfolio_set_decide(
     *, portfolio_set: ModelPortfolioSet, approve: bool, actor: User | None
 ) -> ModelPortfolioSet:
     """Approve (retiring the approved one) or reject a candidate set; audited."""
-    portfolio_set = ModelPortfolioSet.objects.select_for_update().get(pk=portfolio_set.pk)
-    if portfolio_set.status != ModelPortfolioSet.Status.CANDIDATE:
-        raise ValidationError({"status": ["Only a candidate can be approved or rejected."]})
-    if approve:
-        ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED).update(
-            status=ModelPortfolioSet.Status.RETIRED
-        )
-    portfolio_set.status = (
-        ModelPortfolioSet.Status.APPROVED if approve else ModelPortfolioSet.Status.REJECTED
+    return lifecycle_decide(
+        row=portfolio_set,
+        approve=approve,
+        actor=actor,
+        rejected_status=ModelPortfolioSet.Status.REJECTED,
+        peers=ModelPortfolioSet.objects.all(),
     )
-    portfolio_set.decided_by = actor
-    portfolio_set.decided_at = timezone.now()
-    portfolio_set.save(update_fields=["status", "decided_by", "decided_at"])
-    return portfolio_set
 
 
 # --- Rebalancing ----------------------------------------------------------------------------

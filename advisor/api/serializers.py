@@ -8,22 +8,11 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import InputSerializer
+
 from ..models import MAX_MONEY, Client, Goal, QuestionnaireResponse, RiskAssessment, User
 
 MONEY_FIELD: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
-
-
-class InputSerializer(serializers.Serializer):
-    """Rejects fields it does not know, so a typo is a 400 rather than silently ignored."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = set(data) - set(self.fields)
-            if unknown:
-                raise serializers.ValidationError(
-                    {field: ["Unknown field."] for field in sorted(unknown)[:20]}
-                )
-        return super().to_internal_value(data)
 
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -392,13 +381,3 @@ class GoalOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         )
-
-
-class ApiErrorSerializer(serializers.Serializer):
-    """The one error shape of the API."""
-
-    message = serializers.CharField()
-    code = serializers.CharField()
-    extra = serializers.DictField(
-        help_text="`fields` holds per-field errors for validation failures."
-    )

@@ -4,7 +4,7 @@ from typing import Any, cast
 
 from django.middleware.csrf import get_token
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import ListAPIView
@@ -13,30 +13,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from config.api import ERRORS, ApiErrorSerializer, AuthedRequest, IsAdvisor
+
 from .. import risk, selectors, services
 from ..exceptions import QuestionnaireInvalid, RiskProfileMissing
 from ..models import Client, DeviceToken, Goal, User
 from . import serializers as s
-
-
-class AuthedRequest(Request):
-    """A request past IsAuthenticated: its user is a real User."""
-
-    user: User
-
-
-ERRORS = {
-    400: OpenApiResponse(s.ApiErrorSerializer, description="Invalid input, with field errors."),
-    401: OpenApiResponse(s.ApiErrorSerializer, description="Not logged in."),
-    404: OpenApiResponse(s.ApiErrorSerializer, description="No such object for this user."),
-}
-
-
-class IsAdvisor(permissions.BasePermission):
-    """Staff users: advisors (their book) and admins (everyone)."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
 def _enforce_csrf(request: Request) -> None:
@@ -82,7 +64,7 @@ class LoginApi(APIView):
     @extend_schema(
         tags=["auth"],
         request=s.LoginInputSerializer,
-        responses={200: s.UserOutputSerializer, 429: s.ApiErrorSerializer, **ERRORS},
+        responses={200: s.UserOutputSerializer, 429: ApiErrorSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         """Browser login: starts a session. Send the CSRF token (GET /auth/csrf/) as X-CSRFToken."""
@@ -121,7 +103,7 @@ class TokenCreateApi(APIView):
     @extend_schema(
         tags=["auth"],
         request=s.TokenCreateInputSerializer,
-        responses={201: s.TokenOutputSerializer, 429: s.ApiErrorSerializer, **ERRORS},
+        responses={201: s.TokenOutputSerializer, 429: ApiErrorSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         """Mobile login: a token for this device, expiring after AUTH_TOKEN_TTL_DAYS."""

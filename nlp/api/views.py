@@ -8,7 +8,7 @@ from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from advisor import selectors as advisor_selectors
-from advisor.api.views import ERRORS, AuthedRequest, IsAdvisor
+from config.api import ERRORS, AuthedRequest, IsAdvisor
 
 from .. import selectors
 from ..chat import services as chat_services

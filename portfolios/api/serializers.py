@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from advisor.api.serializers import InputSerializer
+from config.api import InputSerializer
 
 from ..models import Asset, ModelPortfolio, RebalanceProposal, RecurringDeposit, Transaction
 

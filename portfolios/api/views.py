@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from advisor import selectors as advisor_selectors
-from advisor.api.views import ERRORS, AuthedRequest, IsAdvisor
+from config.api import ERRORS, AuthedRequest, IsAdvisor
 
 from .. import projections, selectors, services
 from ..exceptions import IdempotencyKeyMissing
