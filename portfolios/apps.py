@@ -1,4 +1,7 @@
+"""The portfolios app: its audit-logged models and its receivers of goal changes."""
+
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class PortfoliosConfig(AppConfig):
@@ -7,9 +10,14 @@ class PortfoliosConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from . import models
+        from advisor.models import Goal
+        from advisor.signals import goal_deleting
+
+        from . import models, receivers
 
         auditlog.register(models.ModelPortfolioSet)
         auditlog.register(models.Transaction)
         auditlog.register(models.RebalanceProposal)
         auditlog.register(models.RecurringDeposit)
+        post_save.connect(receivers.goal_account_open, sender=Goal, dispatch_uid="goal_account")
+        goal_deleting.connect(receivers.goal_account_discard, dispatch_uid="goal_account_discard")

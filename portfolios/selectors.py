@@ -7,11 +7,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
 
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.http import Http404
 
-from advisor.models import Client, User
+from advisor.models import Client, Goal, RiskAssessment, User
+from advisor.selectors import risk_profile_get
+from config.errors import NotFound
 
-from . import history, services
+from . import history
 from .market import closes_on, market_date_get
 from .models import (
     Account,
@@ -27,6 +28,14 @@ from .models import (
 )
 from .performance import DailyPoint, PeriodReturn, period_returns
 from .targets import drift as class_drift
+from .valuation import (
+    account_value,
+    advisory_fee_annual,
+    advisory_fee_annual_estimate,
+    goal_level,
+    money,
+    target_weights,
+)
 
 
 def account_list(*, client: Client) -> QuerySet[Account]:
@@ -37,7 +46,7 @@ def account_get(*, client: Client, account_id: int) -> Account:
     try:
         return account_list(client=client).get(pk=account_id)
     except Account.DoesNotExist as exc:
-        raise Http404 from exc
+        raise NotFound from exc
 
 
 def transaction_list(*, account: Account) -> QuerySet[Transaction]:
@@ -52,7 +61,7 @@ def asset_get(*, ticker: str) -> Asset:
     try:
         return asset_list().get(ticker=ticker.upper())
     except Asset.DoesNotExist as exc:
-        raise Http404 from exc
+        raise NotFound from exc
 
 
 def price_list(*, asset: Asset) -> QuerySet[Price]:
@@ -91,8 +100,8 @@ class AccountSummary:
 
 def account_summary(*, account: Account) -> AccountSummary:
     """Value, cash, holdings with actual and target weights, and drift by asset class."""
-    valuation = services.account_value(account=account, day=market_date_get())
-    targets = services.target_weights(account=account) or {}
+    valuation = account_value(account=account, day=market_date_get())
+    targets = target_weights(account=account) or {}
     weights = valuation.weights()
     by_ticker = {h.asset.ticker: h for h in valuation.holdings}
     assets = {a.ticker: a for a in Asset.objects.filter(ticker__in=set(targets) | set(by_ticker))}
@@ -124,7 +133,7 @@ def account_summary(*, account: Account) -> AccountSummary:
         value=valuation.total,
         cash=valuation.cash,
         invested=valuation.invested,
-        level=services.goal_level(goal=account.goal),
+        level=goal_level(goal=account.goal),
         drift=round(drift, 4) if drift is not None else None,
         holdings=tuple(rows),
     )
@@ -146,7 +155,7 @@ def rebalance_get_for_staff(*, user: User, rebalance_id: int) -> RebalancePropos
     try:
         return rebalances_for_staff(user=user).get(pk=rebalance_id)
     except RebalanceProposal.DoesNotExist as exc:
-        raise Http404 from exc
+        raise NotFound from exc
 
 
 def recurring_list(*, account: Account) -> QuerySet[RecurringDeposit]:
@@ -157,7 +166,7 @@ def recurring_get(*, account: Account, recurring_id: int) -> RecurringDeposit:
     try:
         return recurring_list(account=account).get(pk=recurring_id)
     except RecurringDeposit.DoesNotExist as exc:
-        raise Http404 from exc
+        raise NotFound from exc
 
 
 @dataclass(frozen=True)
@@ -176,7 +185,7 @@ def account_gains(*, account: Account) -> tuple[Decimal, Decimal]:
     closes = closes_on(day=market_date_get(), assets={lot.asset for lot in lots if lot.remaining})
     unrealised = sum(
         (
-            services.money(lot.remaining * (closes[lot.asset_id] - lot.unit_cost))
+            money(lot.remaining * (closes[lot.asset_id] - lot.unit_cost))
             for lot in lots
             if lot.remaining
         ),
@@ -227,10 +236,6 @@ def _combined(histories: list[list[DailyPoint]]) -> list[DailyPoint]:
 
 def portfolio_summary(*, client: Client) -> PortfolioSummary:
     """What the dashboard shows, in one call: value, accounts, goals, performance, rebalances."""
-    from advisor.selectors import risk_profile_get
-
-    for goal in client.goals.exclude(status="closed"):
-        services.account_open(goal=goal)
     accounts = list(account_list(client=client))
     summaries = [account_summary(account=a) for a in accounts]
     histories = [history.account_history(account=a) for a in accounts]
@@ -287,7 +292,6 @@ SUMMARY_CACHE_SECONDS = 600
 def portfolio_fingerprint(*, client: Client) -> str:
     """One query that changes whenever anything the summary shows can change: a transaction,
     new prices, a goal or risk-profile edit, a projection, a rebalance decision."""
-    from advisor.models import Goal, RiskAssessment
 
     def latest(queryset: QuerySet, field: str) -> Subquery:
         return Subquery(queryset.order_by(f"-{field}").values(field)[:1])
@@ -392,7 +396,7 @@ def fees_summary(*, client: Client) -> FeesSummary:
     rows = []
     total_cost, total_invested = Decimal(0), Decimal(0)
     for account in accounts:
-        valuation = services.account_value(account=account, day=day)
+        valuation = account_value(account=account, day=day)
         charges = paid[account.pk]
         fund_cost = sum(
             (h.value * h.asset.expense_ratio for h in valuation.holdings), Decimal("0.00")
@@ -408,16 +412,16 @@ def fees_summary(*, client: Client) -> FeesSummary:
                 paid_since_inception=sum((f for f, _ in charges), Decimal("0.00")),
                 last_fee_month=charges[-1][1] if charges else None,
                 last_fee_amount=charges[-1][0] if charges else None,
-                estimated_annual_fee=services.advisory_fee_annual_estimate(value=valuation.total),
+                estimated_annual_fee=advisory_fee_annual_estimate(value=valuation.total),
                 fund_expense_ratio=_expense_ratio(fund_cost, valuation.invested),
-                estimated_annual_fund_expenses=services.money(fund_cost),
+                estimated_annual_fund_expenses=money(fund_cost),
             )
         )
     return FeesSummary(
         market_date=day,
         year=day.year,
         schedule=FeeSchedule(
-            annual_rate=services.advisory_fee_annual(),
+            annual_rate=advisory_fee_annual(),
             billing=FEE_BILLING_RULE,
             fund_expenses=FUND_EXPENSES_NOTE,
         ),

@@ -16,6 +16,7 @@ from config.api import ERRORS, AuthedRequest, IsAdvisor
 from .. import projections, selectors, services
 from ..exceptions import IdempotencyKeyMissing
 from . import serializers as s
+from .idempotency import idempotent
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -77,8 +78,6 @@ class AccountListApi(APIView):
     def get(self, request: AuthedRequest) -> Response:
         """My accounts (one per goal), valued at the market date."""
         client = advisor_selectors.client_of_user(request.user)
-        for goal in client.goals.exclude(status="closed"):
-            services.account_open(goal=goal)
         summaries = [
             selectors.account_summary(account=a) for a in selectors.account_list(client=client)
         ]
@@ -134,7 +133,7 @@ class _CashFlowApi(APIView):
             }
             return status.HTTP_201_CREATED, s.CashFlowOutputSerializer(body).data
 
-        code, body, replayed = services.idempotent(
+        code, body, replayed = idempotent(
             user=request.user,
             key=key,
             scope=f"{self.scope}:{account.pk}",

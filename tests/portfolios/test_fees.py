@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
-from portfolios import market, selectors, services
+from portfolios import market, selectors, services, valuation
 from portfolios.models import Entry, Transaction
 from portfolios.tasks import fees_bill_task
 
@@ -54,7 +54,7 @@ def fees(account) -> list[Transaction]:
     ],
 )
 def test_a_months_fee_is_a_twelfth_of_a_quarter_percent_to_the_cent_half_up(value, fee):
-    assert services.advisory_fee_monthly(value=Decimal(value)) == Decimal(fee)
+    assert valuation.advisory_fee_monthly(value=Decimal(value)) == Decimal(fee)
 
 
 def test_an_account_worth_12000_at_the_months_last_close_pays_2_50(cash_account, tmp_path):
@@ -138,8 +138,8 @@ def test_cash_short_sells_a_little_of_the_most_overweight_fund(account, tmp_path
     # fund and T-bills overweight too
     services.deposit_make(account=account, amount=Decimal("10000.00"))
     complete_june(tmp_path, {**BASE_PRICES, "AGG": str(Decimal(BASE_PRICES["AGG"]) / 2)})
-    value = services.account_value(account=account, day=JUNE_END).total
-    expected = services.advisory_fee_monthly(value=value)
+    value = valuation.account_value(account=account, day=JUNE_END).total
+    expected = valuation.advisory_fee_monthly(value=value)
     account.refresh_from_db()
     assert account.cash < expected
 
@@ -202,7 +202,7 @@ def test_an_invested_accounts_return_is_lower_with_the_fee_than_without(
     complete_june(tmp_path, {t: str(Decimal(p) * Decimal("1.02")) for t, p in BASE_PRICES.items()})
     services.withdrawal_make(account=account, amount=Decimal("1000.00"))  # still a flow
     without_fee = _itd_twr(account)
-    june_value = services.account_value_on(account=account, day=JUNE_END)
+    june_value = valuation.account_value_on(account=account, day=JUNE_END)
 
     services.fees_bill()
 
@@ -264,13 +264,13 @@ def test_the_summary_shows_the_funds_weighted_expense_ratio_as_information(accou
 
     summary = selectors.fees_summary(client=account.client)
 
-    holdings = services.account_value(account=account).holdings
+    holdings = valuation.account_value(account=account).holdings
     cost = sum(h.value * h.asset.expense_ratio for h in holdings)
     invested = sum(h.value for h in holdings)
     [row] = summary.accounts
     assert row.fund_expense_ratio == (cost / invested).quantize(Decimal("0.000001"))
     assert Decimal("0.0003") < row.fund_expense_ratio < Decimal("0.0014")
-    assert row.estimated_annual_fund_expenses == services.money(cost)
+    assert row.estimated_annual_fund_expenses == valuation.money(cost)
     assert summary.paid_since_inception == 0
     assert "not billed" in summary.schedule.fund_expenses
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portfolios import market, services
+from portfolios import market, services, valuation
 from portfolios.exceptions import InsufficientFunds
 from portfolios.models import Account, Entry, Lot, Position, Transaction
 
@@ -35,13 +35,13 @@ def assert_ledger_consistent(account: Account) -> None:
 def test_a_deposit_is_invested_to_the_goals_target_at_the_close(account):
     result = services.deposit_make(account=account, amount=Decimal("10000.00"))
 
-    weights = services.account_value(account=account).weights()
-    target = LEVEL_WEIGHTS[services.goal_level(goal=account.goal)]
+    weights = valuation.account_value(account=account).weights()
+    target = LEVEL_WEIGHTS[valuation.goal_level(goal=account.goal)]
     assert result.transaction.kind == Transaction.Kind.DEPOSIT
     assert {f.asset.ticker for f in result.fills} == set(target)
     for ticker, weight in target.items():
         assert abs(weights[ticker] - weight) < Decimal("0.001")
-    assert Decimal("9999.90") <= services.account_value(account=account).total <= Decimal("10000")
+    assert Decimal("9999.90") <= valuation.account_value(account=account).total <= Decimal("10000")
     assert_ledger_consistent(account)
 
 
@@ -96,13 +96,13 @@ def test_a_withdrawal_beyond_cash_sells_holdings_and_says_what_it_sold(account):
 
     assert result.fills
     assert "Sold" in result.message
-    assert services.account_value(account=account).total >= Decimal("7490.00")
+    assert valuation.account_value(account=account).total >= Decimal("7490.00")
     assert_ledger_consistent(account)
 
 
 def test_withdrawing_everything_sells_everything_and_leaves_zero(account):
     services.deposit_make(account=account, amount=Decimal("777.77"))
-    total = services.account_value(account=account).total
+    total = valuation.account_value(account=account).total
 
     services.withdrawal_make(account=account, amount=total)
 
@@ -138,7 +138,7 @@ def test_sales_consume_lots_first_in_first_out_and_realise_gains(account, tmp_pa
         path=write_prices(tmp_path / "p2.csv", {market_data + timedelta(days=3): later})
     )
 
-    total = services.account_value(account=account).total
+    total = valuation.account_value(account=account).total
     services.withdrawal_make(account=account, amount=total)
 
     gains = _sum(Lot.objects.filter(account=account), "realised_gain")

@@ -5,7 +5,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 
-from portfolios import market, services
+from portfolios import market, services, valuation
 from portfolios.models import RebalanceProposal, RecurringDeposit, Transaction
 
 from ..factories import AdvisorFactory
@@ -58,10 +58,10 @@ def test_an_approved_proposal_trades_back_to_target_and_is_audited(drifted):
     services.rebalance_decide(proposal=proposal, approve=True, actor=advisor)
 
     proposal.refresh_from_db()
-    weights = services.account_value(account=drifted).weights()
+    weights = valuation.account_value(account=drifted).weights()
     assert proposal.status == RebalanceProposal.Status.EXECUTED
     assert proposal.executed_transaction.kind == Transaction.Kind.TRADE
-    assert services._class_drift(weights, services.target_weights(account=drifted)) < Decimal(
+    assert valuation.class_drift(weights, valuation.target_weights(account=drifted)) < Decimal(
         "0.005"
     )
     decision = LogEntry.objects.get_for_object(proposal).first().changes_dict

@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand
 
 from advisor import services as advisor_services
 from advisor.models import Client, Goal
-from portfolios import market, projections, services
+from portfolios import market, projections, services, valuation
 from portfolios.models import Price
 
 DEMO_DOMAIN = "@meridian.example"
@@ -68,7 +68,7 @@ class Command(BaseCommand):
                 if not account.transactions.exists():
                     to_fund.append((account, goal))
         funded, fees = len(to_fund), 0
-        complete = services.fee_months_complete()
+        complete = valuation.fee_months_complete()
         # Month by month, so each month's fee is taken from what the account held at its end.
         for month, day in enumerate(firsts):
             for account, goal in to_fund:

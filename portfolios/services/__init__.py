@@ -1,0 +1,35 @@
+"""Writes of the portfolio domain, one module per subdomain: the ledger, cash flows (deposits and
+withdrawals), advisory fees, rebalancing, recurring deposits and model portfolios.
+
+The public services are re-exported here, so callers say `services.deposit_make(...)`; reads live
+in `portfolios.selectors` and `portfolios.valuation`."""
+
+from .cash_flows import CashFlowResult, deposit_make, withdrawal_make
+from .fees import fee_charge, fees_bill
+from .ledger import account_open
+from .model_portfolios import allocation_refresh, model_portfolio_set_decide
+from .rebalancing import rebalance_decide, rebalance_proposals_refresh, rebalance_propose
+from .recurring import (
+    recurring_deposit_cancel,
+    recurring_deposit_create,
+    recurring_deposit_pause,
+    recurring_deposits_run,
+)
+
+__all__ = [
+    "CashFlowResult",
+    "account_open",
+    "allocation_refresh",
+    "deposit_make",
+    "fee_charge",
+    "fees_bill",
+    "model_portfolio_set_decide",
+    "rebalance_decide",
+    "rebalance_propose",
+    "rebalance_proposals_refresh",
+    "recurring_deposit_cancel",
+    "recurring_deposit_create",
+    "recurring_deposit_pause",
+    "recurring_deposits_run",
+    "withdrawal_make",
+]

@@ -1,0 +1,201 @@
+"""Deposits and withdrawals, invested and raised with cash-flow rebalancing: new cash buys the
+most underweight funds first, a withdrawal sells the most overweight funds first."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ..broker import CENT, Broker, Fill, PaperBroker, units_for_value
+from ..exceptions import InsufficientFunds
+from ..market import market_date_get
+from ..models import Account, Asset, Transaction
+from ..valuation import Valuation, account_value, min_trade, money, target_weights
+from .ledger import ledger_cash, ledger_fill
+
+logger = logging.getLogger(__name__)
+
+MAX_AMOUNT = Decimal("10000000.00")
+
+
+def _buys(valuation: Valuation, targets: dict[str, Decimal], cash: Decimal) -> dict[str, Decimal]:
+    """Spend `cash` on the funds furthest below target first, then pro rata to target."""
+    total = valuation.total
+    current = {h.asset.ticker: h.value for h in valuation.holdings}
+    shortfall = {
+        t: max(w * total - current.get(t, Decimal(0)), Decimal(0)) for t, w in targets.items()
+    }
+    need = sum(shortfall.values(), Decimal(0))
+    if need >= cash:
+        raw = {t: cash * s / need for t, s in shortfall.items()} if need else {}
+    else:
+        raw = {t: s + (cash - need) * targets[t] for t, s in shortfall.items()}
+    return _cents_within(raw, cash)
+
+
+def _cents_within(raw: dict[str, Decimal], budget: Decimal) -> dict[str, Decimal]:
+    amounts = {t: v.quantize(CENT, rounding=ROUND_DOWN) for t, v in raw.items()}
+    return {t: v for t, v in amounts.items() if v >= min_trade() and v <= budget}
+
+
+def _sells(
+    valuation: Valuation, targets: dict[str, Decimal], raise_: Decimal
+) -> dict[str, Decimal]:
+    """Value to sell per fund to raise cash: most-overweight funds first (after the outflow)."""
+    after = valuation.total - raise_ - valuation.cash
+    current = {h.asset.ticker: h.value for h in valuation.holdings}
+    excess = {
+        t: max(v - targets.get(t, Decimal(0)) * max(after, Decimal(0)), Decimal(0))
+        for t, v in current.items()
+    }
+    spare = sum(excess.values(), Decimal(0))
+    if spare >= raise_ and spare > 0:
+        return {t: raise_ * e / spare for t, e in excess.items() if e > 0}
+    invested = sum(current.values(), Decimal(0))
+    return {t: raise_ * v / invested for t, v in current.items()} if invested else {}
+
+
+def _invest(*, txn: Transaction, account: Account, broker: Broker) -> list[Fill]:
+    targets = target_weights(account=account)
+    if not targets or account.cash < min_trade():
+        return []
+    valuation = account_value(account=account, day=txn.market_date)
+    assets = {a.ticker: a for a in Asset.objects.filter(ticker__in=targets)}
+    fills = []
+    for ticker, amount in sorted(_buys(valuation, targets, account.cash).items()):
+        fill = broker.buy(asset=assets[ticker], amount=amount, day=txn.market_date)
+        ledger_fill(txn=txn, account=account, fill=fill)
+        fills.append(fill)
+    return fills
+
+
+def raise_cash(
+    *, txn: Transaction, account: Account, amount: Decimal, broker: Broker, one_fund: bool = False
+) -> list[Fill]:
+    """Sell holdings so that cash covers `amount`; everything if it takes everything.
+
+    `one_fund`: sell only the most overweight fund when it covers the shortfall (fees)."""
+    valuation = account_value(account=account, day=txn.market_date)
+    if amount > valuation.total:
+        raise InsufficientFunds(
+            f"You can withdraw at most {valuation.total} {account.currency} from this account.",
+            extra={
+                "fields": {"amount": [f"At most {valuation.total}."]},
+                "available": str(valuation.total),
+            },
+        )
+    holdings = {h.asset.ticker: h for h in valuation.holdings}
+    fills = []
+    if amount == valuation.total:
+        plan = {t: h.quantity for t, h in holdings.items()}
+    else:
+        targets = target_weights(account=account) or {}
+        need = amount - account.cash
+        sells = _sells(valuation, targets, need)
+        if one_fund and sells:
+            # A fee is a few dollars: one sale of the most overweight fund, not dust in each.
+            top = max(sorted(sells), key=lambda t: sells[t])
+            if holdings[top].value >= need * Decimal("1.0001") + CENT:
+                sells = {top: need}
+        plan = {
+            t: min(
+                units_for_value(value * Decimal("1.0001") + CENT, holdings[t].price),
+                holdings[t].quantity,
+            )
+            for t, value in sells.items()
+        }
+    for ticker, quantity in sorted(plan.items()):
+        if quantity <= 0:
+            continue
+        fill = broker.sell(asset=holdings[ticker].asset, quantity=quantity, day=txn.market_date)
+        ledger_fill(txn=txn, account=account, fill=fill)
+        fills.append(fill)
+    return fills
+
+
+@dataclass
+class CashFlowResult:
+    transaction: Transaction
+    fills: list[Fill] = field(default_factory=list)
+    message: str = ""
+
+
+def amount_check(amount: Decimal) -> Decimal:
+    if amount <= 0 or amount > MAX_AMOUNT or amount != money(amount):
+        raise ValidationError(
+            {"amount": ["Enter a positive amount in whole cents, at most 10,000,000."]}
+        )
+    return amount
+
+
+@transaction.atomic
+def deposit_make(
+    *, account: Account, amount: Decimal, broker: Broker | None = None, day: date | None = None
+) -> CashFlowResult:
+    """Add cash and invest it at the close, buying the most underweight funds first.
+
+    `day` (default: the market date) lets demo data and backfills replay history."""
+    amount_check(amount)
+    broker = broker or PaperBroker()
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    txn = Transaction.objects.create(
+        account=account,
+        kind=Transaction.Kind.DEPOSIT,
+        amount=amount,
+        market_date=day or market_date_get(),
+        description=f"Deposit of {amount} {account.currency}",
+    )
+    ledger_cash(txn=txn, account=account, amount=amount)
+    fills = _invest(txn=txn, account=account, broker=broker)
+    if fills:
+        message = f"Deposited {amount} and invested it in {len(fills)} funds at the close."
+    else:
+        message = (
+            f"Deposited {amount}. It stays in cash until your risk profile and an approved "
+            "model portfolio let us invest it."
+        )
+    logger.info("deposit", extra={"account_id": account.pk, "transaction_id": txn.pk})
+    return CashFlowResult(transaction=txn, fills=fills, message=message)
+
+
+def cash_out(
+    *, txn: Transaction, account: Account, amount: Decimal, broker: Broker, one_fund: bool = False
+) -> list[Fill]:
+    """Take `amount` of cash out for `txn`, selling the most overweight funds if cash is short."""
+    fills: list[Fill] = []
+    if amount > account.cash:
+        fills = raise_cash(
+            txn=txn, account=account, amount=amount, broker=broker, one_fund=one_fund
+        )
+    if amount > account.cash:  # rounding left it a few cents short: never overdraw
+        raise InsufficientFunds(
+            "This withdrawal would overdraw the account.",
+            extra={"fields": {"amount": ["Slightly less, please: prices moved."]}},
+        )
+    ledger_cash(txn=txn, account=account, amount=-amount)
+    return fills
+
+
+@transaction.atomic
+def withdrawal_make(
+    *, account: Account, amount: Decimal, broker: Broker | None = None, day: date | None = None
+) -> CashFlowResult:
+    """Pay out cash, selling the most overweight funds first if cash does not cover it."""
+    amount_check(amount)
+    broker = broker or PaperBroker()
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    txn = Transaction.objects.create(
+        account=account,
+        kind=Transaction.Kind.WITHDRAWAL,
+        amount=-amount,
+        market_date=day or market_date_get(),
+        description=f"Withdrawal of {amount} {account.currency}",
+    )
+    fills = cash_out(txn=txn, account=account, amount=amount, broker=broker)
+    sold = ", ".join(f"{-f.quantity} {f.asset.ticker}" for f in fills)
+    message = f"Withdrew {amount}." + (f" Sold {sold} at the close to raise it." if fills else "")
+    logger.info("withdrawal", extra={"account_id": account.pk, "transaction_id": txn.pk})
+    return CashFlowResult(transaction=txn, fills=fills, message=message)

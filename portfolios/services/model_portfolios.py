@@ -1,0 +1,73 @@
+"""Market assumptions and the ten model portfolios built on them, and their approval."""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from advisor.models import User
+from config.lifecycle import lifecycle_decide
+
+from ..market import market_date_get
+from ..models import ModelPortfolio, ModelPortfolioSet
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def allocation_refresh(*, approve: bool | None = None) -> ModelPortfolioSet | None:
+    """Re-estimate market assumptions and build ten model portfolios when prices moved on.
+
+    Idempotent: nothing new is written while the latest assumptions already cover the market
+    date. The new set is a candidate unless MODEL_PORTFOLIOS_AUTO_APPROVE (or `approve`)."""
+    import pandas as pd  # the ml worker's imports: keep them out of web processes
+
+    from .. import allocation  # pandas and skfolio: the ml worker's imports
+    from ..models import MarketAssumptions, Price
+
+    day = market_date_get()
+    latest = MarketAssumptions.objects.first()
+    if latest is not None and latest.prices_through >= day:
+        return None
+    rows = Price.objects.filter(asset__active=True).values_list("date", "asset__ticker", "close")
+    frame = pd.DataFrame.from_records(list(rows), columns=["date", "ticker", "close"])
+    prices = frame.pivot(index="date", columns="ticker", values="close").astype(float)
+    prices.index = pd.to_datetime(prices.index)
+    tickers = [t for t in allocation.UNIVERSE if t in prices.columns]
+    estimate = allocation.assumptions_estimate(prices[tickers].sort_index())
+    assumptions = MarketAssumptions.objects.create(
+        version=(latest.version + 1) if latest else 1,
+        prices_through=day,
+        method=estimate.method,
+        data=estimate.as_dict(),
+    )
+    previous = ModelPortfolioSet.objects.order_by("-version").first()
+    portfolio_set = ModelPortfolioSet.objects.create(
+        version=(previous.version + 1) if previous else 1, assumptions=assumptions
+    )
+    for portfolio in allocation.model_portfolios_build(estimate):
+        ModelPortfolio.objects.create(
+            portfolio_set=portfolio_set,
+            level=portfolio.level,
+            weights={t: format(w, ".6f") for t, w in portfolio.weights.items() if w > 0},
+            expected_return=portfolio.expected_return,
+            volatility=portfolio.volatility,
+        )
+    auto = settings.MODEL_PORTFOLIOS_AUTO_APPROVE if approve is None else approve
+    if auto:
+        model_portfolio_set_decide(portfolio_set=portfolio_set, approve=True, actor=None)
+    logger.info("model portfolios built", extra={"version": portfolio_set.version})
+    return portfolio_set
+
+
+def model_portfolio_set_decide(
+    *, portfolio_set: ModelPortfolioSet, approve: bool, actor: User | None
+) -> ModelPortfolioSet:
+    """Approve (retiring the approved one) or reject a candidate set; audited."""
+    return lifecycle_decide(
+        row=portfolio_set,
+        approve=approve,
+        actor=actor,
+        rejected_status=ModelPortfolioSet.Status.REJECTED,
+        peers=ModelPortfolioSet.objects.all(),
+    )

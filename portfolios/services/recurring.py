@@ -1,0 +1,86 @@
+"""Recurring deposits: monthly on a chosen day, paused, resumed or cancelled by the client,
+paid by beat once per scheduled date."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Account, RecurringDeposit
+from .cash_flows import amount_check, deposit_make
+
+
+def _next_month_day(after: date, day_of_month: int) -> date:
+    candidate = after.replace(day=day_of_month)
+    if candidate > after:
+        return candidate
+    year, month = (after.year + 1, 1) if after.month == 12 else (after.year, after.month + 1)
+    return date(year, month, day_of_month)
+
+
+@transaction.atomic
+def recurring_deposit_create(
+    *, account: Account, amount: Decimal, day_of_month: int
+) -> RecurringDeposit:
+    amount_check(amount)
+    if not 1 <= day_of_month <= 28:
+        raise ValidationError(
+            {"day_of_month": ["Choose a day from 1 to 28, so every month has it."]}
+        )
+    recurring = RecurringDeposit(
+        account=account,
+        amount=amount,
+        day_of_month=day_of_month,
+        next_run=_next_month_day(timezone.localdate() - timedelta(days=1), day_of_month),
+    )
+    recurring.full_clean()
+    recurring.save()
+    return recurring
+
+
+@transaction.atomic
+def recurring_deposit_cancel(*, recurring: RecurringDeposit) -> None:
+    recurring.active = False
+    recurring.cancelled_at = timezone.now()
+    recurring.save(update_fields=["active", "cancelled_at"])
+
+
+@transaction.atomic
+def recurring_deposit_pause(*, recurring: RecurringDeposit, paused: bool) -> RecurringDeposit:
+    """Pause or resume. A resumed deposit pays from its next day of the month after today:
+    months missed while paused are not paid in arrears."""
+    recurring = RecurringDeposit.objects.select_for_update().get(pk=recurring.pk)
+    if recurring.cancelled_at is not None:
+        raise ValidationError({"active": ["This recurring deposit was cancelled."]})
+    recurring.active = not paused
+    if not paused:
+        recurring.next_run = max(
+            recurring.next_run,
+            _next_month_day(timezone.localdate() - timedelta(days=1), recurring.day_of_month),
+        )
+    recurring.save(update_fields=["active", "next_run"])
+    return recurring
+
+
+def recurring_deposits_run(*, today: date | None = None) -> int:
+    """Run every due recurring deposit once per scheduled date (a rerun pays nothing)."""
+    today = today or timezone.localdate()
+    ran = 0
+    due = RecurringDeposit.objects.filter(
+        active=True, cancelled_at=None, next_run__lte=today
+    ).select_related("account")
+    for recurring in due:
+        with transaction.atomic():
+            locked = RecurringDeposit.objects.select_for_update().get(pk=recurring.pk)
+            if not locked.active or locked.next_run > today:
+                continue  # another worker ran it
+            scheduled = locked.next_run
+            # The deposit and the move to the next date commit together, under the lock: a rerun
+            # (or a second worker) finds the date already advanced and pays nothing.
+            deposit_make(account=recurring.account, amount=locked.amount)
+            locked.next_run = _next_month_day(scheduled, locked.day_of_month)
+            locked.save(update_fields=["next_run"])
+            ran += 1
+    return ran
