@@ -1,3 +1,5 @@
+"""The advisor app: its audit-logged models."""
+
 from django.apps import AppConfig
 
 

@@ -3,6 +3,7 @@
 Data and invariants only; workflows live in services.py.
 """
 
+from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -19,6 +20,11 @@ from knox.models import AbstractAuthToken
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 MAX_MONEY = Decimal("999999999999.99")
 non_negative = MinValueValidator(Decimal("0"))
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years of age on `day` for someone born on `born` (the birthday counts)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 class UserManager(BaseUserManager["User"]):
@@ -292,10 +298,12 @@ class RiskAssessment(models.Model):
     """
 
     RULES_METHOD = "rules-v1"
-    # The final level once the risk model has spoken: rules and model combined (nlp.services).
+    # The final level once the risk model has spoken: rules and model combined (advisor.risk).
     COMBINED_METHOD = "combined-v1"
     # An advisor's decision, with their reason: it beats both of the above (advisor.services).
     OVERRIDE_METHOD = "advisor-override"
+    # The risk model's own opinion, one method per model version: "risk_profile@3".
+    MODEL_METHOD_PREFIX = "risk_profile@"
 
     response = models.ForeignKey(
         QuestionnaireResponse, on_delete=models.CASCADE, related_name="assessments"
@@ -334,6 +342,14 @@ class RiskAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"Risk level {self.risk_level} ({self.method})"
+
+    @classmethod
+    def model_method(cls, version: int) -> str:
+        return f"{cls.MODEL_METHOD_PREFIX}{version}"
+
+    @property
+    def is_model_opinion(self) -> bool:
+        return self.method.startswith(self.MODEL_METHOD_PREFIX)
 
 
 class Goal(models.Model):

@@ -1,4 +1,5 @@
-"""The versioned risk questionnaire and its deterministic scoring.
+"""The versioned risk questionnaire, its deterministic scoring, and the rule that combines
+the risk model's level with it.
 
 Pure Python on purpose: the web layer, workers and the ML training code all import it, and a
 published version must score the same answers the same way forever. Never edit a published
@@ -467,4 +468,41 @@ def answers_score(question_set: QuestionSet, answers: dict[str, str]) -> RiskSco
         risk_level=min(willingness_level, capacity_level),
         inconsistent=bool(flags),
         flags=flags,
+    )
+
+
+# --- Combining the risk model's opinion with the questionnaire ------------------------------
+
+# A model this many levels from the client's stated willingness needs an advisor's look.
+MODEL_DISAGREEMENT_LEVELS = 3
+COMBINED_RULE = "min(capacity level, round((model level + willingness level) / 2))"
+
+
+@dataclass(frozen=True)
+class CombinedLevel:
+    """The final level from the questionnaire's levels and the risk model's level."""
+
+    risk_level: int
+    flags: tuple[InconsistencyFlag, ...]  # the model's own, added to the rules' flags
+
+
+def model_opinion_combine(
+    *, model_level: int, willingness_level: int, capacity_level: int
+) -> CombinedLevel:
+    """The mean of the model's level and the stated willingness level, capped by the capacity
+    level; flagged when model and stated answers are MODEL_DISAGREEMENT_LEVELS apart."""
+    flags = []
+    gap = abs(model_level - willingness_level)
+    if gap >= MODEL_DISAGREEMENT_LEVELS:
+        flags.append(
+            InconsistencyFlag(
+                code="model_vs_stated",
+                message=f"The risk model puts this client at level {model_level}, "
+                f"{gap} levels from their stated willingness "
+                f"({willingness_level}): worth an advisor's review.",
+            )
+        )
+    return CombinedLevel(
+        risk_level=min(capacity_level, max(1, round((model_level + willingness_level) / 2))),
+        flags=tuple(flags),
     )

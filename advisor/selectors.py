@@ -4,7 +4,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
-from django.http import Http404
+
+from config.errors import NotFound
 
 from .models import Client, Goal, QuestionnaireResponse, RiskAssessment, User
 
@@ -24,7 +25,7 @@ def client_of_user(user: User) -> Client:
     try:
         return Client.objects.select_related("user").get(user=user)
     except Client.DoesNotExist as exc:
-        raise Http404("This login has no client profile.") from exc
+        raise NotFound from exc  # this login has no client profile (staff)
 
 
 # Which assessment of a response is final, first match wins: an advisor's override, else the
@@ -58,7 +59,7 @@ def client_get(*, user: User, client_id: int) -> Client:
     try:
         return client_list_with_risk(user).get(pk=client_id)
     except Client.DoesNotExist as exc:
-        raise Http404 from exc
+        raise NotFound from exc
 
 
 def goal_list(*, client: Client) -> QuerySet[Goal]:
@@ -69,7 +70,7 @@ def goal_get(*, client: Client, goal_id: int) -> Goal:
     try:
         return Goal.objects.get(client=client, pk=goal_id)
     except Goal.DoesNotExist as exc:
-        raise Http404 from exc
+        raise NotFound from exc
 
 
 def questionnaire_response_list(*, client: Client) -> QuerySet[QuestionnaireResponse]:
@@ -84,6 +85,11 @@ class RiskProfile:
     response: QuestionnaireResponse
     assessment: RiskAssessment
     second_opinions: tuple[RiskAssessment, ...]
+
+    @property
+    def model_opinion(self) -> RiskAssessment | None:
+        """The risk model's own opinion on this response, if it has given one."""
+        return next((a for a in self.second_opinions if a.is_model_opinion), None)
 
 
 def final_assessment(assessments: Iterable[RiskAssessment]) -> RiskAssessment:

@@ -16,12 +16,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from knox.settings import knox_settings
+
+from config.celery import enqueue_on_commit
 
 from . import risk, selectors
 from .exceptions import AccountLockedOut, AuthenticationFailed, QuestionnaireInvalid
 from .models import Client, DeviceToken, Goal, QuestionnaireResponse, RiskAssessment, User
+from .signals import goal_deleting
 
 logger = logging.getLogger(__name__)
 
@@ -262,23 +264,14 @@ def questionnaire_submit(
             details=opinion.details,
         )
     if settings.RISK_SECOND_OPINION_TASK:
-        # The ml worker adds the risk model's opinion once this transaction has committed.
-        task = import_string(settings.RISK_SECOND_OPINION_TASK)
-        transaction.on_commit(lambda: _second_opinion_request(task, response.pk))
+        # The ml worker adds the risk model's opinion once this transaction has committed; a
+        # broker outage must not fail the submission: the rules stand alone until it catches up.
+        enqueue_on_commit(settings.RISK_SECOND_OPINION_TASK, response_id=response.pk)
     logger.info(
         "questionnaire submitted",
         extra={"client_id": client.pk, "response_id": response.pk, "version": version},
     )
     return response
-
-
-def _second_opinion_request(task: Any, response_id: int) -> None:
-    try:
-        task.delay(response_id=response_id)
-    except Exception:  # a broker outage must not fail the submission: the rules stand alone
-        logger.warning(
-            "second opinion not queued", extra={"response_id": response_id}, exc_info=True
-        )
 
 
 def risk_assessment_record(
@@ -304,6 +297,60 @@ def risk_assessment_record(
     assessment.full_clean()
     assessment.save()
     return assessment
+
+
+@transaction.atomic
+def risk_model_opinion_record(
+    *,
+    response: QuestionnaireResponse,
+    method: str,
+    model: str,
+    model_level: int,
+    details: dict[str, Any],
+) -> RiskAssessment:
+    """Store the risk model's opinion (`method`, by the version labelled `model`) and the level
+    combined with the rules' assessment (risk.model_opinion_combine), and mark the opinion done.
+
+    All or nothing, so a worker killed midway leaves the response pending with nothing
+    half-written. Keyed by (response, method): a rerun rewrites the same rows."""
+    rules = response.assessments.get(method=RiskAssessment.RULES_METHOD)
+    willing = rules.details.get("willingness_level", rules.risk_level)
+    able = rules.details.get("capacity_level", rules.risk_level)
+    combined = risk.model_opinion_combine(
+        model_level=model_level, willingness_level=willing, capacity_level=able
+    )
+    flags = [*rules.flags, *({"code": f.code, "message": f.message} for f in combined.flags)]
+    risk_assessment_record(
+        response=response, method=method, risk_level=model_level, details=details
+    )
+    assessment = risk_assessment_record(
+        response=response,
+        method=RiskAssessment.COMBINED_METHOD,
+        risk_level=combined.risk_level,
+        willingness_score=rules.willingness_score,
+        capacity_score=rules.capacity_score,
+        inconsistent=bool(flags),
+        flags=flags,
+        details={
+            **rules.details,
+            "model_level": model_level,
+            "model": model,
+            "rule": risk.COMBINED_RULE,
+        },
+    )
+    model_opinion_mark(
+        response_id=response.pk,
+        status=QuestionnaireResponse.ModelOpinion.DONE,
+        detail=model,
+    )
+    return assessment
+
+
+def model_opinion_mark(*, response_id: int, status: str, detail: str = "") -> None:
+    """Say where the risk model's opinion on a response stands (shown to client and advisor)."""
+    QuestionnaireResponse.objects.filter(pk=response_id).update(
+        model_opinion=status, model_opinion_detail=detail[:255]
+    )
 
 
 OVERRIDE_REASON_MAX_LENGTH = 1000
@@ -429,6 +476,8 @@ def goal_update(*, goal: Goal, data: dict[str, Any]) -> Goal:
 
 @transaction.atomic
 def goal_delete(*, goal: Goal) -> None:
+    """Delete a goal; its account goes with it only if no money ever moved in it."""
+    goal_deleting.send(sender=Goal, goal=goal)
     goal.delete()
 
 

@@ -1,3 +1,5 @@
+"""Meridian's project package: settings, the Celery app, URLs and the kit every app builds on."""
+
 from .celery import app as celery_app
 
 __all__ = ("celery_app",)

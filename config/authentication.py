@@ -1,3 +1,5 @@
+"""Token authentication for the mobile app: knox device tokens, refused early when malformed."""
+
 import re
 from typing import Any
 

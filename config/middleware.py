@@ -1,3 +1,5 @@
+"""Middleware: the audit trail's actor, resolved lazily so token-authenticated calls record it."""
+
 from typing import Any
 
 from auditlog.middleware import AuditlogMiddleware

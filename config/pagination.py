@@ -1,3 +1,5 @@
+"""The API's one pagination style: numbered pages of 25."""
+
 from rest_framework import pagination
 
 

@@ -1,3 +1,5 @@
+"""The API's JSON parser: refuses oversized and malformed bodies before they are read."""
+
 from typing import Any
 
 from django.conf import settings

@@ -1,16 +1,16 @@
+"""The URL map, the composition root: the admin (advisor workspace), the API of each app, the
+schema, the probes and, last, the browser client."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import health
 
-admin.site.site_header = "Meridian advisor workspace"
-admin.site.site_title = "Meridian"
-admin.site.index_title = "Your book of clients"
-
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # admin.site is workspace.sites.WorkspaceAdminSite, set by WorkspaceAdminConfig.
     path("admin/", admin.site.urls),
     path("api/v1/", include("advisor.api.urls")),
     path("api/v1/", include("portfolios.api.urls")),

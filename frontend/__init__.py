@@ -1,0 +1,1 @@
+"""Serves the browser client's build (frontend/dist) on every client route."""

@@ -1,3 +1,5 @@
+"""The frontend app: no models, only the views that serve the client's build."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""Client routes: everything the server does not own serves the browser client's index.html."""
+
 from django.urls import re_path
 
 from . import views

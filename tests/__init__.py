@@ -1,0 +1,1 @@
+"""Meridian's test suite; it mirrors the apps."""

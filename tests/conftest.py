@@ -1,3 +1,5 @@
+"""Fixtures shared by every test: API clients, users, the broker switch."""
+
 import os
 
 import pytest

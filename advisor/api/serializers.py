@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from config.api import InputSerializer
 
-from ..models import MAX_MONEY, Client, Goal, QuestionnaireResponse, RiskAssessment, User
+from ..models import MAX_MONEY, Client, Goal, QuestionnaireResponse, RiskAssessment, User, age_on
 
 MONEY_FIELD: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
 
@@ -83,8 +83,7 @@ class CsrfOutputSerializer(serializers.Serializer):
 
 
 def _validate_birth_date(value: date) -> None:
-    today = timezone.localdate()
-    age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
+    age = age_on(value, timezone.localdate())
     if age < 18:
         raise serializers.ValidationError("Clients must be at least 18 years old.")
     if age > 120:

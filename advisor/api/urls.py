@@ -1,3 +1,5 @@
+"""Routes of the advisor app's API."""
+
 from django.urls import path, register_converter
 
 from . import views

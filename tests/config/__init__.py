@@ -1,0 +1,1 @@
+"""Tests of the project kit: operations and architecture."""

@@ -1,3 +1,5 @@
+"""Operations: probes, settings for production, logging, limits."""
+
 import os
 import secrets
 import subprocess

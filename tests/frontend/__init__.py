@@ -1,0 +1,1 @@
+"""Tests of the views that serve the browser client."""

@@ -1,3 +1,5 @@
+"""Fixtures for the portfolio tests: a small price history, funded accounts."""
+
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path

@@ -1,3 +1,5 @@
+"""Account performance through the selectors and the API."""
+
 from datetime import timedelta
 from decimal import Decimal
 

@@ -1,3 +1,5 @@
+"""Deposits and withdrawals through the API: validation, idempotency keys, overdrafts."""
+
 import threading
 import uuid
 from decimal import Decimal

@@ -1,3 +1,5 @@
+"""The ledger: deposits invest to target, withdrawals sell, lots, balances, no overdraft."""
+
 from decimal import Decimal
 
 import pytest

@@ -1,3 +1,5 @@
+"""Market data loading, model portfolios built on it."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -10,6 +12,7 @@ from portfolios.models import MarketAssumptions, ModelPortfolioSet, Price
 from .conftest import BASE_PRICES, write_prices
 
 pytestmark = pytest.mark.django_db
+
 
 def test_the_shipped_prices_load_build_assumptions_and_ten_approved_model_portfolios():
     call_command("load_market_data", "--no-progress")

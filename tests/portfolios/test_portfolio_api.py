@@ -1,3 +1,5 @@
+"""The portfolio API: assets, accounts, summary, projections."""
+
 import uuid
 from decimal import Decimal
 

@@ -1,3 +1,5 @@
+"""Rebalancing proposals, approval and execution, recurring deposits."""
+
 from datetime import date, timedelta
 from decimal import Decimal
 

@@ -1,0 +1,1 @@
+"""`seed_demo`, `rotate_field_encryption`."""

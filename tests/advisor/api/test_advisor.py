@@ -1,3 +1,5 @@
+"""The advisor API: an advisor's book, scoped, with risk levels and goals."""
+
 import pytest
 
 from advisor import risk, services

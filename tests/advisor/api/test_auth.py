@@ -1,3 +1,5 @@
+"""Every login path: sessions with CSRF, device tokens, lockout, logout."""
+
 from datetime import timedelta
 
 import pytest

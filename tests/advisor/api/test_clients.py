@@ -1,3 +1,5 @@
+"""The client profile API: KYC fields, validation, the masked tax id."""
+
 from decimal import Decimal
 
 import pytest

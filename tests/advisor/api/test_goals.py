@@ -1,3 +1,5 @@
+"""The goals API: create, list, update, delete, and their validation."""
+
 from datetime import timedelta
 
 import pytest

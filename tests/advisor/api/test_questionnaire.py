@@ -1,3 +1,5 @@
+"""The risk questionnaire API: questions, submission, the risk profile."""
+
 import pytest
 
 from advisor import risk, services

@@ -12,16 +12,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from advisor.models import Client, Goal, QuestionnaireResponse, RiskAssessment, User
+from advisor.selectors import client_list_with_risk, clients_visible_to, risk_profile_get
 from nlp.models import Conversation, Escalation, Message
 from nlp.selectors import NewsAlert, news_alerts
-from portfolios import services as portfolio_services
 from portfolios.exceptions import MarketDataMissing
 from portfolios.market import closes_on, market_date_get
 from portfolios.models import Account, GoalProjection, Position, RebalanceProposal
 from portfolios.selectors import rebalances_for_staff
-
-from .models import Client, Goal, QuestionnaireResponse, RiskAssessment, User
-from .selectors import client_list_with_risk, clients_visible_to, risk_profile_get
+from portfolios.valuation import Holding, drift_threshold
 
 OFF_TRACK_PROBABILITY = 0.5
 # Goals that can no longer be on or off track.
@@ -49,7 +48,7 @@ class BookValue:
 
 def book_value(*, user: User) -> BookValue:
     """Every account of the book valued at the market date, by the same rule as
-    portfolios.services.account_value (cash plus holdings at the close, rounded down), in a
+    portfolios.valuation.account_value (cash plus holdings at the close, rounded down), in a
     fixed number of queries rather than three per account."""
     day = _market_date()
     accounts = Account.objects.filter(client__in=clients_visible_to(user))
@@ -61,8 +60,7 @@ def book_value(*, user: User) -> BookValue:
     )
     closes = closes_on(day=day, assets={p.asset for p in positions})
     invested = (
-        portfolio_services.Holding(asset=p.asset, quantity=p.quantity, price=closes[p.asset_id])
-        for p in positions
+        Holding(asset=p.asset, quantity=p.quantity, price=closes[p.asset_id]) for p in positions
     )
     total = sum(cash, Decimal("0.00")) + sum((h.value for h in invested), Decimal("0.00"))
     return BookValue(market_date=day, total=total, accounts=len(cash))
@@ -199,7 +197,7 @@ def risk_explanation(*, client: Client) -> RiskExplanation | None:
     if profile is None:
         return None
     final = profile.assessment
-    model = next((a for a in profile.second_opinions if a.method.startswith("risk_profile@")), None)
+    model = profile.model_opinion
     attributions = (model.details.get("attributions") or {}) if model else {}
     overridden = final.method == RiskAssessment.OVERRIDE_METHOD
     return RiskExplanation(
@@ -266,7 +264,7 @@ def client_portfolio(*, client: Client) -> ClientPortfolio:
     threshold, and any proposal awaiting approval."""
     from portfolios.selectors import account_summary
 
-    threshold = portfolio_services.drift_threshold()
+    threshold = drift_threshold()
     accounts = list(Account.objects.filter(client=client).select_related("goal__client"))
     pending = {
         p.account_id: p

@@ -10,11 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client as BrowserClient
 from django.utils import timezone
 
-from advisor import risk, selectors, services, workspace
+from advisor import risk, selectors, services
 from advisor.models import Client, Goal, RiskAssessment, User
 from nlp.models import Conversation, Escalation, Message
 from portfolios import services as portfolio_services
+from portfolios import valuation
 from portfolios.models import GoalProjection, RebalanceProposal
+from workspace import selectors as workspace
 
 from ..factories import AdvisorFactory, ClientFactory, GoalFactory
 from ..portfolios import conftest as portfolio_fixtures
@@ -124,7 +126,7 @@ def test_the_home_page_counts_only_the_advisors_own_book(advisor, two_books):
     assert [c.pk for c in home.inconsistent_profiles] == [mine["client"].pk]
     assert [row.goal.pk for row in home.off_track_goals] == [mine["goal"].pk]
     assert home.off_track_goals[0].probability == pytest.approx(0.3)
-    expected = portfolio_services.account_value(account=mine["account"]).total
+    expected = valuation.account_value(account=mine["account"]).total
     assert home.book.total == expected
     assert home.book.accounts == 1
 
@@ -138,7 +140,7 @@ def test_an_admin_sees_every_book_on_the_home_page(admin_user, two_books):
     assert len(home.inconsistent_profiles) == 2
     assert len(home.off_track_goals) == 2
     assert home.book.total == sum(
-        portfolio_services.account_value(account=book["account"]).total
+        valuation.account_value(account=book["account"]).total
         for book in (two_books["mine"], two_books["theirs"])
     )
 
@@ -159,7 +161,7 @@ def test_assets_under_management_take_a_few_queries_whatever_the_book_size(
     with django_assert_max_num_queries(5):
         value = workspace.book_value(user=advisor)
 
-    assert value.total == sum(portfolio_services.account_value(account=a).total for a in accounts)
+    assert value.total == sum(valuation.account_value(account=a).total for a in accounts)
     assert value.market_date == approved_set.assumptions.prices_through
 
 
@@ -396,11 +398,11 @@ def test_goal_targets_follow_the_override(advisor, assessed_client):
         goal_type=Goal.GoalType.GENERAL_WEALTH,
         target_date=timezone.localdate() + timedelta(days=30 * 365),
     )
-    assert portfolio_services.goal_level(goal=goal) == 10
+    assert valuation.goal_level(goal=goal) == 10
 
     services.risk_level_override(client=assessed_client, level=3, reason="Met", actor=advisor)
 
-    assert portfolio_services.goal_level(goal=goal) == 3
+    assert valuation.goal_level(goal=goal) == 3
 
 
 def test_the_override_is_in_the_audit_log_with_its_actor(advisor, assessed_client):

@@ -1,0 +1,474 @@
+"""The Client page of the advisor workspace: the client's profile, risk, goals, portfolio and chat
+in read-only panels, and the risk-level override. It composes advisor, portfolios and nlp, so it
+lives here rather than in advisor.admin (which keeps the admins of advisor's other models)."""
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, cast
+
+from auditlog.models import LogEntry
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from advisor import selectors, services
+from advisor.admin import GoalInline, InconsistentFilter, RiskLevelFilter
+from advisor.models import Client, Goal, QuestionnaireResponse, RiskAssessment, User, age_on
+
+from . import selectors as workspace
+
+# --- Client page panels: read-only, every value escaped (client text is never HTML) ---------
+
+
+def _money(value: Decimal | float | None, currency: str = "USD") -> str:
+    if value is None:
+        return "—"
+    amount = f"{Decimal(str(value)):,.2f}"
+    return f"${amount}" if currency == "USD" else f"{amount} {currency}"
+
+
+def _percent(value: float | Decimal | None) -> str:
+    return "—" if value is None else f"{float(value):.0%}"
+
+
+def _or_dash(value: Any) -> Any:
+    return "—" if value in (None, "") else value
+
+
+def _table(headers: Iterable[str], rows: Iterable[Iterable[Any]], empty: str) -> SafeString:
+    """An admin-styled table; cells are escaped unless already marked safe (our own links)."""
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
+    )
+    if not body:
+        return format_html('<p class="quiet">{}</p>', empty)
+    head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+def _facts(pairs: Iterable[tuple[str, Any]]) -> SafeString:
+    return format_html_join(
+        "", "<div><strong>{}:</strong> {}</div>", ((label, value) for label, value in pairs)
+    )
+
+
+def _link(url_name: str, pk: Any, text: Any) -> SafeString:
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), text)
+
+
+class RiskOverrideForm(forms.Form):
+    level = forms.IntegerField(
+        min_value=1, max_value=10, help_text="1 (most conservative) to 10 (most aggressive)."
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=services.OVERRIDE_REASON_MAX_LENGTH,
+        help_text="Why the questionnaire's level does not fit this client; kept in the audit "
+        "trail.",
+    )
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "email",
+        "advisor",
+        "risk_level_display",
+        "flags_display",
+        "kyc_review_due",
+    )
+    list_filter = (RiskLevelFilter, InconsistentFilter, "kyc_review_overdue", "advisor")
+    search_fields = ("first_name", "last_name", "user__email")
+    inlines = (GoalInline,)
+    readonly_fields = (
+        "tax_id_masked",
+        "kyc_completed_at",
+        "created_at",
+        "updated_at",
+        "history",
+        "profile_panel",
+        "risk_panel",
+        "goals_panel",
+        "portfolio_panel",
+        "chat_panel",
+    )
+    exclude = ("tax_id",)  # never shown in full, not even to advisors
+    fieldsets = (
+        (None, {"fields": ("user", "advisor")}),
+        (
+            "Identity and contact",
+            {
+                "fields": (
+                    ("first_name", "last_name"),
+                    "date_of_birth",
+                    "address_line1",
+                    "address_line2",
+                    ("city", "region", "postal_code", "country"),
+                    "phone",
+                    "tax_id_masked",
+                )
+            },
+        ),
+        (
+            "Suitability",
+            {
+                "fields": (
+                    ("employment_status", "occupation_category"),
+                    ("annual_income", "net_worth", "liquid_net_worth"),
+                    ("dependents", "marital_status", "education_level"),
+                    "tax_filing_status",
+                    "investment_experience",
+                    ("objective", "time_horizon", "liquidity_needs"),
+                )
+            },
+        ),
+        ("KYC", {"fields": ("kyc_completed_at", "kyc_review_due", "kyc_review_overdue")}),
+        ("Audit trail", {"fields": ("history",)}),
+    )
+    raw_id_fields = ("user",)
+    # Shown above the editable fields on an existing client's page.
+    workspace_fieldsets = (
+        ("Profile and KYC", {"fields": ("profile_panel",)}),
+        ("Risk profile", {"fields": ("risk_panel",)}),
+        ("Goals and projections", {"fields": ("goals_panel",)}),
+        ("Portfolio", {"fields": ("portfolio_panel",)}),
+        ("Chat history", {"fields": ("chat_panel",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
+        return selectors.client_list_with_risk(request.user)  # type: ignore[arg-type]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = tuple(super().get_fieldsets(request, obj))
+        if obj is None or obj.pk is None:
+            return fieldsets
+        return fieldsets[:1] + self.workspace_fieldsets + fieldsets[1:]
+
+    def get_urls(self) -> list[URLPattern]:
+        override = path(
+            "<path:object_id>/risk-override/",
+            self.admin_site.admin_view(self.risk_override_view),
+            name="advisor_client_risk_override",
+        )
+        return [override, *super().get_urls()]
+
+    def risk_override_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Set the client's risk level by hand, with a reason (advisor.services)."""
+        client = self.get_object(request, object_id)  # scoped to the book: others 404
+        if client is None:
+            raise Http404("No such client in your book.")
+        if not self.has_change_permission(request, client):
+            raise PermissionDenied
+        profile = selectors.risk_profile_get(client=client)
+        form = RiskOverrideForm(
+            request.POST or None,
+            initial={"level": profile.assessment.risk_level if profile else None},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.risk_level_override(
+                    client=client,
+                    level=form.cleaned_data["level"],
+                    reason=form.cleaned_data["reason"],
+                    actor=cast(User, request.user),
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                self.message_user(
+                    request,
+                    f"Risk level set to {form.cleaned_data['level']}. Goal targets follow it; "
+                    "the daily drift check proposes any trades for your approval.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:advisor_client_change", args=[client.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Override risk level",
+            "subtitle": str(client),
+            "opts": self.opts,
+            "original": client,
+            "profile": profile,
+            "form": form,
+            "has_view_permission": self.has_view_permission(request, client),
+        }
+        return TemplateResponse(request, "admin/advisor/client/risk_override.html", context)
+
+    @admin.display(description="Summary")
+    def profile_panel(self, client: Client) -> str:
+        born = client.date_of_birth
+        age = age_on(born, timezone.localdate()) if born else None
+        if client.kyc_completed_at is None:
+            kyc = "incomplete"
+        elif client.kyc_review_overdue:
+            kyc = f"review overdue (due {client.kyc_review_due})"
+        else:
+            kyc = f"complete {client.kyc_completed_at:%Y-%m-%d}, review due {client.kyc_review_due}"
+        return _facts(
+            (
+                ("Email", client.user.email),
+                ("Age", _or_dash(age)),
+                ("Employment", _or_dash(client.get_employment_status_display())),
+                ("Annual income", _money(client.annual_income)),
+                ("Net worth", _money(client.net_worth)),
+                ("Liquid net worth", _money(client.liquid_net_worth)),
+                ("Dependents", _or_dash(client.dependents)),
+                ("Experience", _or_dash(client.get_investment_experience_display())),
+                ("Objective", _or_dash(client.get_objective_display())),
+                ("Time horizon", _or_dash(client.get_time_horizon_display())),
+                ("Liquidity needs", _or_dash(client.get_liquidity_needs_display())),
+                ("KYC", kyc),
+            )
+        )
+
+    @admin.display(description="Risk level and why")
+    def risk_panel(self, client: Client) -> str:
+        explanation = workspace.risk_explanation(client=client)
+        if explanation is None:
+            return format_html(
+                '<p class="quiet">{}</p>', "The client has not answered the risk questionnaire."
+            )
+        a, response = explanation.assessment, explanation.response
+        facts = [
+            ("Risk level", f"{a.risk_level} of 10 ({a.method})"),
+            (
+                "Willingness",
+                f"{_or_dash(a.willingness_score)}/100, level "
+                f"{_or_dash(explanation.willingness_level)}",
+            ),
+            (
+                "Capacity",
+                f"{_or_dash(a.capacity_score)}/100, level {_or_dash(explanation.capacity_level)}",
+            ),
+            (
+                "Questionnaire",
+                f"version {response.version}, submitted {response.submitted_at:%Y-%m-%d %H:%M}",
+            ),
+            (
+                "Risk model's opinion",
+                f"{response.get_model_opinion_display()}"
+                + (f" ({response.model_opinion_detail})" if response.model_opinion_detail else ""),
+            ),
+        ]
+        if explanation.model_level is not None:
+            facts.append(("Model level", f"{explanation.model_level} ({explanation.model_method})"))
+        if explanation.overridden:
+            facts += [
+                ("Overridden by", _or_dash(a.details.get("overridden_by"))),
+                (
+                    "Level before the override",
+                    f"{_or_dash(a.details.get('previous_level'))} "
+                    f"({_or_dash(a.details.get('previous_method'))})",
+                ),
+                ("Reason", _or_dash(a.details.get("reason"))),
+            ]
+        flags = _table(
+            ("Flag", "Why"),
+            ((f.get("code", ""), f.get("message", "")) for f in explanation.flags),
+            "No inconsistencies flagged.",
+        )
+        attributions = _table(
+            ("Feature", "Effect on the model's level"),
+            (
+                (feature, f"{'raises' if weight > 0 else 'lowers'} it ({weight:+.3f})")
+                for feature, weight in explanation.attributions
+            ),
+            "No attributions: the risk model has not scored this response.",
+        )
+        override = format_html(
+            '<p><a class="button" href="{}">Override risk level</a></p>',
+            reverse("admin:advisor_client_risk_override", args=[client.pk]),
+        )
+        return format_html(
+            "{}<h4>{}</h4>{}<h4>{}</h4>{}{}",
+            _facts(facts),
+            "Flags reviewed by the override" if explanation.overridden else "Flags",
+            flags,
+            "What drives the risk model's level",
+            attributions,
+            override,
+        )
+
+    @admin.display(description="Goals")
+    def goals_panel(self, client: Client) -> str:
+        return _table(
+            (
+                "Goal",
+                "Type",
+                "Target",
+                "By",
+                "Monthly",
+                "Status",
+                "Chance of reaching it",
+                "Median final value",
+            ),
+            (
+                (
+                    _link("admin:advisor_goal_change", row.goal.pk, row.goal.name),
+                    row.goal.get_goal_type_display(),
+                    _money(row.goal.target_amount, row.goal.currency),
+                    row.goal.target_date,
+                    _money(row.goal.monthly_contribution, row.goal.currency),
+                    row.goal.get_status_display(),
+                    _percent(row.probability),
+                    _money(row.median_final_value, row.goal.currency),
+                )
+                for row in workspace.client_goals(client=client)
+            ),
+            "No goals yet.",
+        )
+
+    @admin.display(description="Accounts")
+    def portfolio_panel(self, client: Client) -> str:
+        portfolio = workspace.client_portfolio(client=client)
+        rows = (
+            (
+                _link("admin:portfolios_account_change", row.account.pk, row.account),
+                _or_dash(row.level),
+                _money(row.value, row.account.currency),
+                _money(row.cash, row.account.currency),
+                format_html(
+                    "{}{}",
+                    "—" if row.drift is None else f"{row.drift:.1%}",
+                    " (over the threshold)" if row.over_threshold else "",
+                ),
+                _link(
+                    "admin:portfolios_rebalanceproposal_change",
+                    row.pending.pk,
+                    f"Proposal {row.pending.pk} awaiting approval",
+                )
+                if row.pending
+                else "—",
+            )
+            for row in portfolio.accounts
+        )
+        table = _table(
+            ("Account", "Target level", "Value", "Cash", "Drift", "Rebalance"),
+            rows,
+            "No accounts yet.",
+        )
+        return format_html(
+            "{}{}",
+            _facts(
+                (
+                    ("Total value", _money(portfolio.total)),
+                    ("Market date", _or_dash(portfolio.market_date)),
+                    ("Rebalancing threshold", f"{portfolio.threshold:.1%} drift"),
+                )
+            ),
+            table,
+        )
+
+    @admin.display(description="Latest messages")
+    def chat_panel(self, client: Client) -> str:
+        history = workspace.client_chat_history(client=client)
+        conversations = format_html_join(
+            ", ",
+            "{}",
+            (
+                (_link("admin:nlp_conversation_change", c.pk, f"Conversation {c.pk}"),)
+                for c in history.conversations
+            ),
+        )
+        messages_table = _table(
+            ("When", "Who", "Message", "Conversation"),
+            (
+                (
+                    m.created_at.strftime("%Y-%m-%d %H:%M"),
+                    m.get_role_display(),
+                    m.text,  # the client's own words: escaped like every other cell
+                    _link("admin:nlp_conversation_change", m.conversation_id, m.conversation_id),
+                )
+                for m in history.messages
+            ),
+            "No chat messages.",
+        )
+        return format_html(
+            "<p>{} {}</p>{}",
+            "Conversations:",
+            conversations or "none",
+            messages_table,
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ("advisor", "user")  # only admins move clients between books
+        return fields
+
+    @admin.display(description="Email", ordering="user__email")
+    def email(self, client: Client) -> str:
+        return client.user.email
+
+    @admin.display(description="Risk level", ordering="risk_level")
+    def risk_level_display(self, client: Client) -> Any:
+        return getattr(client, "risk_level", None) or "—"
+
+    @admin.display(description="Flags")
+    def flags_display(self, client: Client) -> str:
+        flags = []
+        if getattr(client, "risk_inconsistent", False):
+            flags.append("inconsistent risk answers")
+        if client.kyc_review_overdue:
+            flags.append("KYC review overdue")
+        if client.kyc_completed_at is None:
+            flags.append("KYC incomplete")
+        return ", ".join(flags) or "—"
+
+    @admin.display(description="Changes (newest first)")
+    def history(self, client: Client) -> str:
+        if client.pk is None:
+            return "—"
+        entries = LogEntry.objects.filter(
+            Q(content_type=ContentType.objects.get_for_model(Client), object_pk=str(client.pk))
+            | Q(
+                content_type=ContentType.objects.get_for_model(Goal),
+                object_pk__in=[str(pk) for pk in client.goals.values_list("pk", flat=True)],
+            )
+            | Q(
+                content_type=ContentType.objects.get_for_model(QuestionnaireResponse),
+                object_pk__in=[
+                    str(pk) for pk in client.questionnaire_responses.values_list("pk", flat=True)
+                ],
+            )
+            | Q(  # risk levels, an advisor's overrides included
+                content_type=ContentType.objects.get_for_model(RiskAssessment),
+                object_pk__in=[
+                    str(pk)
+                    for pk in RiskAssessment.objects.filter(response__client=client).values_list(
+                        "pk", flat=True
+                    )
+                ],
+            )
+        ).select_related("actor", "content_type")[:50]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td></tr>",
+            (
+                (
+                    entry.timestamp.strftime("%Y-%m-%d %H:%M"),
+                    entry.actor or "system",
+                    entry.get_action_display(),
+                    entry.content_type.model,
+                    ", ".join(sorted((entry.changes_dict or {}).keys())) or "—",
+                )
+                for entry in entries
+            ),
+        )
+        return format_html(
+            "<table><tr><th>When</th><th>Who</th><th>What</th><th>Fields</th></tr>{}</table>", rows
+        )
