@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 # OMP_WAIT_POLICY=PASSIVE to train politely beside other work.
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml beat schema clean bench frontend test-frontend e2e
+.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml beat schema clean bench frontend test-frontend e2e api-types check-api-types
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -103,10 +103,11 @@ bench: install ## Benchmarks: summary rps, Monte Carlo, model portfolios, sentim
 	$(PY) -m benchmarks.sentiment_throughput
 	$(PY) -m benchmarks.chat_latency
 
-lint: install-dev ## ruff check, ruff format --check, mypy
+lint: install-dev ## ruff check, ruff format --check, mypy, check-api-types
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(MAKE) check-api-types
 
 fmt: install-dev ## Format and autofix
 	$(VENV)/bin/ruff format .
@@ -114,6 +115,24 @@ fmt: install-dev ## Format and autofix
 
 schema: install ## Write the OpenAPI schema to var/openapi.yaml (validated)
 	mkdir -p var && $(PY) manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+
+# The browser client's types, generated from the schema and committed (frontend/scripts/api-types.mjs).
+# The schema is built as production serves it, whatever the local environment says: PostgreSQL
+# (its integer ranges differ from SQLite's and show in the schema; nothing connects to it).
+API_TYPES := schema.d.ts choices.gen.ts
+API_SCHEMA_JSON := DJANGO_SETTINGS_MODULE=config.settings.local DATABASE_URL=postgres://schema@localhost/schema \
+	$(PY) manage.py spectacular --validate --fail-on-warn --format openapi-json
+
+api-types: install frontend/node_modules/.package-lock.json ## Regenerate frontend/src/api/{schema.d.ts,choices.gen.ts} from the schema
+	mkdir -p var && $(API_SCHEMA_JSON) --file var/openapi.json
+	node frontend/scripts/api-types.mjs var/openapi.json frontend/src/api
+
+check-api-types: install frontend/node_modules/.package-lock.json ## Fail if the committed API types differ from what the schema produces
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(API_SCHEMA_JSON) --file "$$tmp/openapi.json" && \
+	node frontend/scripts/api-types.mjs "$$tmp/openapi.json" "$$tmp" && \
+	for f in $(API_TYPES); do diff -u "frontend/src/api/$$f" "$$tmp/$$f" || { \
+	  echo "frontend/src/api/$$f is out of date: run make api-types and commit it." >&2; exit 1; }; done
 
 clean: ## Remove the virtualenv, the SQLite database and generated files
 	rm -rf $(VENV) db.sqlite3 var frontend/node_modules frontend/dist

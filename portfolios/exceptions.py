@@ -1,3 +1,5 @@
+"""Errors the portfolio services raise; each renders in the API's one error shape."""
+
 from rest_framework import status
 
 from config.errors import ApplicationError

@@ -4,19 +4,27 @@ Carlo itself runs in the ml worker (nlp.inference.projection, torch)."""
 import hashlib
 import json
 import logging
-from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerDown
 
 from advisor.models import Goal
+from config.celery import enqueue
 
-from . import services
-from .models import GoalProjection, MarketAssumptions, ModelPortfolio, ModelPortfolioSet
+from .models import (
+    Account,
+    GoalProjection,
+    MarketAssumptions,
+    ModelPortfolio,
+    ModelPortfolioSet,
+)
+from .valuation import account_value, goal_level
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +44,7 @@ def projection_inputs(
     target_date: date | None = None,
 ) -> dict[str, Any]:
     """Everything the simulation needs, as JSON-ready numbers (what-ifs override the goal's)."""
-    level = services.goal_level(goal=goal)
+    level = goal_level(goal=goal)
     if level is None:
         raise ProjectionUnavailable("Complete the risk questionnaire to see projections.")
     portfolio = ModelPortfolio.objects.filter(
@@ -48,8 +56,8 @@ def projection_inputs(
     tickers = [t for t, w in portfolio.weights.items() if Decimal(w) > 0]
     index = {t: i for i, t in enumerate(assumptions.data["tickers"])}
     mu, cov = assumptions.data["expected_returns"], assumptions.data["covariance"]
-    account = services.account_open(goal=goal)
-    value = services.account_value(account=account).total
+    account = Account.objects.filter(goal=goal).first()
+    value = account_value(account=account).total if account else Decimal("0.00")
     today = timezone.localdate()
     return {
         "initial_value": float(value or goal.initial_amount),
@@ -81,54 +89,22 @@ def projection_request(*, goal: Goal, inputs: dict[str, Any]) -> tuple[GoalProje
     )
 
 
-def projection_compute(*, projection_id: int) -> None:
-    """Run the Monte Carlo for a pending projection and store it. Safe to run twice."""
-    from nlp.inference.device import cpu_threads_configure, device_resolve
-    from nlp.inference.projection import ProjectionInput, project
-
-    projection = GoalProjection.objects.get(pk=projection_id)
-    if projection.status == GoalProjection.Status.READY:
-        return
-    fields = {
-        k: v for k, v in projection.inputs.items() if k not in ("level", "assumptions_version")
-    }
-    fields["weights"] = tuple(fields["weights"])
-    fields["monthly_mean"] = tuple(fields["monthly_mean"])
-    fields["monthly_cov"] = tuple(tuple(row) for row in fields["monthly_cov"])
-    try:
-        cpu_threads_configure()
-        result = project(ProjectionInput(**fields), device=device_resolve(settings.NLP_DEVICE))
-    except ValueError as exc:  # bad inputs will not improve on a retry: record it
-        GoalProjection.objects.filter(pk=projection_id).update(
-            status=GoalProjection.Status.FAILED, error=str(exc)[:255]
-        )
-        logger.warning("projection failed", extra={"projection_id": projection_id})
-        return
-    GoalProjection.objects.filter(pk=projection_id).update(
-        status=GoalProjection.Status.READY, result=asdict(result), computed_at=timezone.now()
-    )
-
-
 def projection_answer(
     *, goal: Goal, monthly_contribution: Decimal | None = None, target_date: date | None = None
-) -> tuple[dict[str, Any], int]:
-    """What the API says: the stored projection, a fresh one if the worker answers within
-    PROJECTION_WAIT_SECONDS, or `pending` (202) — never an error when the worker is slow or down."""
-    from celery.exceptions import TimeoutError as CeleryTimeout
-    from kombu.exceptions import OperationalError as BrokerDown
-
-    from .tasks import projection_compute_task
-
+) -> dict[str, Any]:
+    """The goal's projection: the stored one, a fresh one if the worker answers within
+    PROJECTION_WAIT_SECONDS, or `status: pending` — never an error when the worker is slow or
+    down. The Monte Carlo itself is the ml worker's (`nlp.projection_compute`, queued by name)."""
     try:
         inputs = projection_inputs(
             goal=goal, monthly_contribution=monthly_contribution, target_date=target_date
         )
     except ProjectionUnavailable as exc:
-        return {"status": "pending", "goal_id": goal.pk, "message": str(exc)}, 202
+        return {"status": "pending", "goal_id": goal.pk, "message": str(exc)}
     projection, _ = projection_request(goal=goal, inputs=inputs)
     if projection.status == GoalProjection.Status.PENDING:
         try:
-            pending = projection_compute_task.delay(projection_id=projection.pk)
+            pending = enqueue("nlp.projection_compute", projection_id=projection.pk)
             if not settings.CELERY_TASK_ALWAYS_EAGER:
                 pending.get(timeout=settings.PROJECTION_WAIT_SECONDS, propagate=False)
         except (CeleryTimeout, BrokerDown):
@@ -151,7 +127,7 @@ def projection_answer(
             "expected_final_value": result["expected_final_value"],
             "percentiles": result["percentiles"],
             "computed_at": projection.computed_at,
-        }, 200
+        }
     if projection.status == GoalProjection.Status.FAILED:
-        return {**base, "status": "failed", "message": projection.error}, 200
-    return {**base, "status": "pending", "message": "Computing; ask again in a few seconds."}, 202
+        return {**base, "status": "failed", "message": projection.error}
+    return {**base, "status": "pending", "message": "Computing; ask again in a few seconds."}

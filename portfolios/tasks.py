@@ -4,7 +4,8 @@ from celery import shared_task
 
 from config.celery import RETRY_TRANSIENT
 
-from . import projections, services
+from . import services
+from .api import idempotency
 
 
 @shared_task(
@@ -22,7 +23,7 @@ def allocation_refresh_task() -> int | None:
 @shared_task(name="portfolios.idempotency_keys_purge", acks_late=True)
 def idempotency_keys_purge_task() -> int:
     """Daily: forget idempotency keys older than their 24 h life."""
-    return services.idempotency_keys_purge()
+    return idempotency.idempotency_keys_purge()
 
 
 @shared_task(
@@ -51,14 +52,3 @@ def fees_bill_task() -> int:
     """Daily after the close: bill the advisory fee of the latest complete month; each account
     is billed once per month, whatever reruns."""
     return services.fees_bill()
-
-
-@shared_task(
-    name="portfolios.projection_compute",
-    **RETRY_TRANSIENT,
-    soft_time_limit=120,
-    time_limit=150,
-)
-def projection_compute_task(*, projection_id: int) -> None:
-    """Monte Carlo for one goal projection (torch, ml queue). Safe to run twice."""
-    projections.projection_compute(projection_id=projection_id)

@@ -1,3 +1,5 @@
+"""Input serializers parse and validate; output serializers shape responses. No logic here."""
+
 from datetime import date
 from decimal import Decimal
 from typing import Any

@@ -310,7 +310,9 @@ class GoalProjectionApi(APIView):
         goal = advisor_selectors.goal_get(client=client, goal_id=goal_id)
         query = s.ProjectionQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        body, code = projections.projection_answer(goal=goal, **query.validated_data)
+        body = projections.projection_answer(goal=goal, **query.validated_data)
+        # Accepted while the worker computes it; the client asks again.
+        code = status.HTTP_202_ACCEPTED if body["status"] == "pending" else status.HTTP_200_OK
         return Response(s.ProjectionOutputSerializer(body).data, status=code)
 
 

@@ -2,35 +2,43 @@
 import { del, get, patch, post, request } from "./client";
 import type {
   AccountSummary,
+  CashFlowInput,
   CashFlowResult,
   ChatConversation,
-  ChatConversationSummary,
+  ChatConversationList,
+  ChatQuestion,
   ChatReply,
   ClientProfile,
   ClientUpdate,
   DeviceToken,
   Goal,
   GoalInput,
+  GoalList,
+  GoalPatch,
   HoldingsNews,
-  Paginated,
+  LoginInput,
   Performance,
   PortfolioSummary,
   Projection,
+  ProjectionQuery,
+  QuestionnaireAnswers,
   QuestionnaireResponse,
   QuestionSet,
   RebalanceProposal,
   RecurringDeposit,
+  RecurringDepositInput,
+  RecurringDepositPatch,
+  RegisterInput,
   RiskProfile,
-  Transaction,
+  TransactionList,
   User,
 } from "./types";
 
 export const auth = {
   me: (signal?: AbortSignal) => get<User>("auth/me/", { signal, anonymous: true }),
   login: (email: string, password: string) =>
-    post<User>("auth/login/", { email, password }, { anonymous: true }),
-  register: (body: { email: string; password: string; first_name: string; last_name: string }) =>
-    post<User>("auth/register/", body, { anonymous: true }),
+    post<User>("auth/login/", { email, password } satisfies LoginInput, { anonymous: true }),
+  register: (body: RegisterInput) => post<User>("auth/register/", body, { anonymous: true }),
   logout: () => post<null>("auth/logout/", undefined, { anonymous: true }),
   tokens: (signal?: AbortSignal) => get<DeviceToken[]>("auth/tokens/", { signal }),
   revokeToken: (tokenKey: string) => del(`auth/tokens/${encodeURIComponent(tokenKey)}/`),
@@ -43,8 +51,11 @@ export const clients = {
 
 export const risk = {
   questionnaire: (signal?: AbortSignal) => get<QuestionSet>("questionnaire/", { signal }),
-  submit: (version: string, answers: Record<string, string>) =>
-    post<QuestionnaireResponse>("questionnaire/responses/", { version, answers }),
+  submit: (version: string, answers: QuestionnaireAnswers["answers"]) =>
+    post<QuestionnaireResponse>("questionnaire/responses/", {
+      version,
+      answers,
+    } satisfies QuestionnaireAnswers),
   responses: (signal?: AbortSignal) =>
     get<QuestionnaireResponse[]>("questionnaire/responses/", { signal }),
   profile: (signal?: AbortSignal) => get<RiskProfile>("risk-profile/", { signal }),
@@ -52,15 +63,15 @@ export const risk = {
 
 export const goals = {
   list: (signal?: AbortSignal) =>
-    get<Paginated<Goal>>("goals/", { signal, query: { page_size: 100, ordering: "target_date" } }),
+    get<GoalList>("goals/", { signal, query: { page_size: 100, ordering: "target_date" } }),
   get: (id: number, signal?: AbortSignal) => get<Goal>(`goals/${id}/`, { signal }),
   create: (body: GoalInput) => post<Goal>("goals/", body),
-  update: (id: number, body: Partial<GoalInput>) => patch<Goal>(`goals/${id}/`, body),
+  update: (id: number, body: GoalPatch) => patch<Goal>(`goals/${id}/`, body),
   remove: (id: number) => del(`goals/${id}/`),
   /** 200 ready/failed, or 202 pending: call again shortly. */
   projection: async (
     id: number,
-    whatIf: { monthly_contribution?: string; target_date?: string } = {},
+    whatIf: ProjectionQuery = {},
     signal?: AbortSignal,
   ) => (await request<Projection>(`goals/${id}/projection/`, { query: whatIf, signal })).data,
 };
@@ -73,20 +84,26 @@ export const portfolio = {
   rebalances: (accountId: number, signal?: AbortSignal) =>
     get<RebalanceProposal[]>(`accounts/${accountId}/rebalances/`, { signal }),
   transactions: (accountId: number, page = 1, signal?: AbortSignal) =>
-    get<Paginated<Transaction>>(`accounts/${accountId}/transactions/`, {
+    get<TransactionList>(`accounts/${accountId}/transactions/`, {
       signal,
       query: { page },
     }),
   deposit: (accountId: number, amount: string, idempotencyKey: string) =>
-    post<CashFlowResult>(`accounts/${accountId}/deposits/`, { amount }, { idempotencyKey }),
+    post<CashFlowResult>(`accounts/${accountId}/deposits/`, { amount } satisfies CashFlowInput, {
+      idempotencyKey,
+    }),
   withdraw: (accountId: number, amount: string, idempotencyKey: string) =>
-    post<CashFlowResult>(`accounts/${accountId}/withdrawals/`, { amount }, { idempotencyKey }),
+    post<CashFlowResult>(`accounts/${accountId}/withdrawals/`, { amount } satisfies CashFlowInput, {
+      idempotencyKey,
+    }),
   recurring: (accountId: number, signal?: AbortSignal) =>
     get<RecurringDeposit[]>(`accounts/${accountId}/recurring-deposits/`, { signal }),
-  recurringCreate: (accountId: number, body: { amount: string; day_of_month: number }) =>
+  recurringCreate: (accountId: number, body: RecurringDepositInput) =>
     post<RecurringDeposit>(`accounts/${accountId}/recurring-deposits/`, body),
   recurringSetActive: (accountId: number, id: number, active: boolean) =>
-    patch<RecurringDeposit>(`accounts/${accountId}/recurring-deposits/${id}/`, { active }),
+    patch<RecurringDeposit>(`accounts/${accountId}/recurring-deposits/${id}/`, {
+      active,
+    } satisfies RecurringDepositPatch),
   recurringCancel: (accountId: number, id: number) =>
     del(`accounts/${accountId}/recurring-deposits/${id}/`),
 };
@@ -97,9 +114,9 @@ export const news = {
 
 export const chat = {
   send: (conversation: number | null, text: string) =>
-    post<ChatReply>("chat/messages/", { conversation, text }),
+    post<ChatReply>("chat/messages/", { conversation, text } satisfies ChatQuestion),
   conversations: (signal?: AbortSignal) =>
-    get<Paginated<ChatConversationSummary>>("chat/conversations/", { signal }),
+    get<ChatConversationList>("chat/conversations/", { signal }),
   conversation: (id: number, signal?: AbortSignal) =>
     get<ChatConversation>(`chat/conversations/${id}/`, { signal }),
 };

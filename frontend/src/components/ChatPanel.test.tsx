@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
+import type { ChatReply } from "../api/types";
 import { json, mockFetch } from "../test/fetchMock";
 import { ChatPanel } from "./ChatPanel";
 
@@ -22,12 +23,14 @@ describe("the chat panel", () => {
     const { calls } = mockFetch(() =>
       json({
         conversation: 12,
+        message_id: 40,
         reply: `Your balance is $1,000.00. ${HOSTILE}`,
         intent: "balance",
         confidence: 0.93,
         sources: [{ slug: "fees", title: "<i>How fees work</i>", excerpt: "We charge 0.25% a year." }],
+        fallback: false,
         escalation: null,
-      }),
+      } satisfies ChatReply),
     );
     const { container } = render(<ChatPanel />);
     open();
@@ -51,12 +54,23 @@ describe("the chat panel", () => {
       const first = (call.body as { conversation: number | null }).conversation === null;
       return json({
         conversation: 5,
+        message_id: first ? 41 : 43,
         reply: first ? "Hello." : "I've asked your advisor.",
         intent: first ? "greeting" : "human",
         confidence: 0.9,
         sources: [],
-        escalation: first ? null : { id: 3, status: "open", created_at: "2026-01-01T00:00:00Z" },
-      });
+        fallback: false,
+        escalation: first
+          ? null
+          : {
+              id: 3,
+              conversation: 5,
+              status: "open",
+              reason: "requested",
+              created_at: "2026-01-01T00:00:00Z",
+              resolved_at: null,
+            },
+      } satisfies ChatReply);
     });
     render(<ChatPanel />);
     open();

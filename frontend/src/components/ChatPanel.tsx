@@ -89,7 +89,7 @@ export function ChatPanel({ defaultOpen = false }: { defaultOpen?: boolean }) {
       setLines(
         data.messages.map((m) => ({
           key: `m${m.id}`,
-          role: m.role,
+          role: m.role === "client" ? "client" : "assistant",
           text: m.text,
           sources: m.sources ?? [],
         })),
@@ -173,7 +173,7 @@ export function ChatPanel({ defaultOpen = false }: { defaultOpen?: boolean }) {
       setLines((prev) => [
         ...prev,
         {
-          key: reply.message_id ? `m${reply.message_id}` : `reply-${Date.now()}`,
+          key: `m${reply.message_id}`,
           role: "assistant",
           text: reply.reply,
           sources: reply.sources ?? [],

@@ -30,6 +30,10 @@ const SUGGESTED_NAMES: Record<string, string> = {
   general_wealth: "Long-term wealth",
 };
 
+// The model's defaults; the schema marks priority and status optional in GoalOutput too.
+const DEFAULT_PRIORITY: GoalPriority = "want";
+const DEFAULT_STATUS: GoalStatus = "active";
+
 function fromGoal(goal?: Goal): Values {
   if (!goal) {
     return {
@@ -39,8 +43,8 @@ function fromGoal(goal?: Goal): Values {
       target_date: addYearsIso(todayIso(), 10),
       initial_amount: "",
       monthly_contribution: "",
-      priority: "want",
-      status: "active",
+      priority: DEFAULT_PRIORITY,
+      status: DEFAULT_STATUS,
     };
   }
   return {
@@ -50,8 +54,8 @@ function fromGoal(goal?: Goal): Values {
     target_date: goal.target_date,
     initial_amount: goal.initial_amount,
     monthly_contribution: goal.monthly_contribution,
-    priority: goal.priority,
-    status: goal.status,
+    priority: goal.priority ?? DEFAULT_PRIORITY,
+    status: goal.status ?? DEFAULT_STATUS,
   };
 }
 

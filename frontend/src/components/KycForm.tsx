@@ -75,32 +75,33 @@ const REQUIRED: Field[] = [
 ];
 
 function initialValues(profile: ClientProfile): Values {
+  // The schema marks blank and defaulted model fields optional: absent reads as empty.
   const text = (v: string | number | null | undefined) => (v === null || v === undefined ? "" : String(v));
   return {
-    first_name: profile.first_name,
-    last_name: profile.last_name,
+    first_name: text(profile.first_name),
+    last_name: text(profile.last_name),
     date_of_birth: text(profile.date_of_birth),
-    phone: profile.phone,
-    address_line1: profile.address_line1,
-    address_line2: profile.address_line2,
-    city: profile.city,
-    region: profile.region,
-    postal_code: profile.postal_code,
+    phone: text(profile.phone),
+    address_line1: text(profile.address_line1),
+    address_line2: text(profile.address_line2),
+    city: text(profile.city),
+    region: text(profile.region),
+    postal_code: text(profile.postal_code),
     country: profile.country || "US",
     tax_id: "",
-    employment_status: profile.employment_status,
-    occupation_category: profile.occupation_category,
+    employment_status: text(profile.employment_status),
+    occupation_category: text(profile.occupation_category),
     annual_income: text(profile.annual_income),
     net_worth: text(profile.net_worth),
     liquid_net_worth: text(profile.liquid_net_worth),
     dependents: text(profile.dependents),
-    marital_status: profile.marital_status,
-    education_level: profile.education_level,
-    tax_filing_status: profile.tax_filing_status,
-    investment_experience: profile.investment_experience,
-    objective: profile.objective,
-    time_horizon: profile.time_horizon,
-    liquidity_needs: profile.liquidity_needs,
+    marital_status: text(profile.marital_status),
+    education_level: text(profile.education_level),
+    tax_filing_status: text(profile.tax_filing_status),
+    investment_experience: text(profile.investment_experience),
+    objective: text(profile.objective),
+    time_horizon: text(profile.time_horizon),
+    liquidity_needs: text(profile.liquidity_needs),
   };
 }
 

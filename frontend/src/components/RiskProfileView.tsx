@@ -15,6 +15,13 @@ function modelOpinion(profile: RiskProfile): RiskAssessment | undefined {
   return profile.second_opinions.find((a) => a.method.startsWith("risk_profile"));
 }
 
+/** `details` is free-form JSON in the schema; a model's attributions are {feature: weight}. */
+function attributionsOf(details: RiskAssessment["details"]): Record<string, number> {
+  const value = details.attributions;
+  if (!value || typeof value !== "object" || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === "number"));
+}
+
 function ScoreBar({ label, score, level }: { label: string; score: number; level: number | null }) {
   return (
     <div className="scorebar">
@@ -70,7 +77,7 @@ function Attributions({ attributions }: { attributions: Record<string, number> }
 
 function ModelOpinionSection({ profile }: { profile: RiskProfile }) {
   const opinion = modelOpinion(profile);
-  const state = profile.model_opinion ?? (opinion ? "done" : undefined);
+  const state = profile.model_opinion;
   if (state === "pending") {
     return (
       <div className="model-opinion" role="status">
@@ -90,11 +97,11 @@ function ModelOpinionSection({ profile }: { profile: RiskProfile }) {
             ? " Your level combines it with your stated willingness, capped by your capacity."
             : ""}
         </p>
-        {opinion.details.attributions ? <Attributions attributions={opinion.details.attributions} /> : null}
+        <Attributions attributions={attributionsOf(opinion.details)} />
       </div>
     );
   }
-  if (state && state !== "done") {
+  if (state !== "done") {
     // model_opinion_detail is written for advisors and operators; clients get plain words.
     const why: Record<string, string> = {
       incomplete_profile: "it needs your complete profile (income, net worth, education, family) to weigh in.",

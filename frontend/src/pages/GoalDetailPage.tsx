@@ -73,12 +73,12 @@ function addMonths(start: Date, months: number): Date {
 }
 
 function fanPoints(projection: Projection): FanPoint[] {
-  const p = projection.percentiles;
-  if (!p) return [];
+  // A map of bands in the schema; a ready projection has p10, p50 and p90.
+  const { p10 = [], p50 = [], p90 = [] } = projection.percentiles ?? {};
   const start = projection.computed_at ? new Date(projection.computed_at) : new Date();
-  return p.p50.map((median, month) => {
-    const low = p.p10[month] ?? median;
-    const high = p.p90[month] ?? median;
+  return p50.map((median, month) => {
+    const low = p10[month] ?? median;
+    const high = p90[month] ?? median;
     return { month, label: formatMonth(addMonths(start, month)), p10: low, p50: median, p90: high, band: [low, high] };
   });
 }

@@ -7,7 +7,8 @@ import { portfolio } from "../api/endpoints";
 import type { AccountSummary, RecurringDeposit, Transaction } from "../api/types";
 import { CashFlowForm } from "../components/CashFlowForm";
 import { Card, EmptyState, ErrorAlert, Loading, MoneyField, PageHeader, StatusMessage, SubmitButton } from "../components/ui";
-import { formatDate, formatMoney, humanize, normaliseAmount } from "../lib/format";
+import { label, TRANSACTION_KINDS } from "../lib/choices";
+import { formatDate, formatMoney, normaliseAmount } from "../lib/format";
 import { asApiError, useAsync } from "../lib/useAsync";
 import { useTitle } from "../lib/useTitle";
 
@@ -241,17 +242,21 @@ function TransactionsCard({ account }: { account: AccountSummary }) {
               </tr>
             </thead>
             <tbody>
-              {rows.map((t) => (
-                <tr key={t.id}>
-                  <td className="nowrap">{formatDate(t.market_date)}</td>
-                  <td>{humanize(t.kind)}</td>
-                  <td className="hide-narrow">{t.description}</td>
-                  <td className={`num ${t.kind === "withdrawal" ? "neg" : ""}`}>
-                    {t.kind === "withdrawal" ? "−" : ""}
-                    {formatMoney(t.amount.replace(/^-/, ""), account.currency)}
-                  </td>
-                </tr>
-              ))}
+              {rows.map((t) => {
+                // Cash out of the account is negative: withdrawals and advisory fees.
+                const out = t.amount.startsWith("-");
+                return (
+                  <tr key={t.id}>
+                    <td className="nowrap">{formatDate(t.market_date)}</td>
+                    <td>{label(TRANSACTION_KINDS, t.kind)}</td>
+                    <td className="hide-narrow">{t.description}</td>
+                    <td className={`num ${out ? "neg" : ""}`}>
+                      {out ? "−" : ""}
+                      {formatMoney(t.amount.replace(/^-/, ""), account.currency)}
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>

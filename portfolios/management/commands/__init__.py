@@ -1,0 +1,1 @@
+"""`load_market_data`, `seed_demo_portfolios`."""

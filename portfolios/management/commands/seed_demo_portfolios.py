@@ -84,8 +84,8 @@ class Command(BaseCommand):
         projected = 0
         for client in clients:
             for goal in client.goals.all():
-                _, status = projections.projection_answer(goal=goal)
-                projected += status == 200
+                status = projections.projection_answer(goal=goal)["status"]
+                projected += status == "ready"
         self.stdout.write(
             f"Funded {funded} demo accounts since {firsts[0]}; {fees} monthly advisory fees "
             f"billed; {pending} rebalance proposals pending; {projected} goal projections ready."
