@@ -34,7 +34,8 @@ from django.utils import timezone
 
 from config.celery import app
 from nlp import services
-from nlp.inference.registry import ModelUnavailable, get
+from nlp.exceptions import ModelUnavailable
+from nlp.inference.registry import get
 from nlp.models import NewsItem
 from nlp.tasks import sentiment_score_pending_task
 

@@ -36,6 +36,10 @@ def enqueue(name: str, **kwargs: Any) -> AsyncResult:
 
     By name, so a lower floor (portfolios, advisor) can hand work to the ml worker without
     importing it; through the registered task, so the eager mode of a local run still applies."""
+    if name not in app.tasks:
+        # A web process has imported no tasks module yet: autodiscover them, or an eager run
+        # would fall through to send_task and wait on a broker that a local run does not have.
+        app.loader.import_default_modules()
     return app.signature(name, kwargs=kwargs).apply_async()
 
 

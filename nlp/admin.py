@@ -12,8 +12,9 @@ from django.urls import URLPattern, path, reverse
 from advisor.models import User
 from config.admin_actions import LifecycleAdmin, decide_each
 
-from . import news, registry
+from . import news, services
 from .chat import services as chat_services
+from .exceptions import NewsFileInvalid
 from .models import Conversation, Escalation, Message, ModelVersion, NewsItem, SentimentScore
 
 
@@ -40,7 +41,7 @@ class ModelVersionAdmin(LifecycleAdmin):
         return False  # versions come from `manage.py train_models`
 
     def lifecycle_decide(self, row: Any, *, approve: bool, actor: Any) -> object:
-        return registry.version_decide(model_version=row, approve=approve, actor=actor)
+        return services.version_decide(model_version=row, approve=approve, actor=actor)
 
 
 class NewsUploadForm(forms.Form):
@@ -78,7 +79,7 @@ class NewsItemAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             try:
                 created, skipped = news.news_import(news.news_read(upload.name, upload.read()))
-            except news.NewsFileInvalid as exc:
+            except NewsFileInvalid as exc:
                 for error in exc.errors[:20]:
                     self.message_user(request, error, messages.ERROR)
             else:

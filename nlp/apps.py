@@ -1,3 +1,5 @@
+"""The nlp app: its audit-logged models."""
+
 from django.apps import AppConfig
 
 

@@ -25,20 +25,13 @@ from django.utils.dateparse import parse_datetime
 from portfolios.models import Asset
 
 from . import registry
+from .exceptions import NewsFileInvalid
 from .models import NewsItem, SentimentScore
 
 logger = logging.getLogger(__name__)
 
 DEMO_NEWS = Path(__file__).resolve().parent / "data" / "news" / "demo_news.csv"
 MAX_ITEMS = 5000
-
-
-class NewsFileInvalid(ValueError):
-    """A news file or feed that cannot be imported; `errors` names each bad row."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors[:10]))
-        self.errors = errors
 
 
 # Words that tie a headline without tickers to an asset class (feeds rarely carry tickers).

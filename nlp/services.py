@@ -1,27 +1,117 @@
-"""Run predictors and hand their results to the rest of Meridian (ml worker side)."""
+"""Writes of the models side: register and approve model versions; run predictors (on the ml
+worker) and hand their results to the rest of Meridian.
+
+Predictors load through `nlp.inference.registry`, imported inside each run so that web
+processes, which import this module for the registry writes, never load torch."""
 
 import logging
+import shutil
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from advisor import services as advisor_services
-from advisor.models import QuestionnaireResponse, RiskAssessment
+from advisor.models import QuestionnaireResponse, RiskAssessment, User, age_on
+from config.celery import enqueue
+from config.lifecycle import lifecycle_decide
 
-from .models import NewsItem, SentimentScore
+from .exceptions import FeaturesIncomplete, ModelUnavailable
+from .models import ModelVersion, NewsItem, SentimentScore
+from .registry import files_sha256, model_root
 
 logger = logging.getLogger(__name__)
 
 BATCH = 64
 
 
+# --- Model versions ---------------------------------------------------------------------------
+
+
+class TrainResultLike(Protocol):
+    metrics: dict[str, float]
+    data_hash: str
+    files: list[str]
+
+
+def staging_dir(name: str) -> Path:
+    """An empty folder for `name`'s trainer to write a new model into."""
+    path = model_root() / name / "staging"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+@transaction.atomic
+def version_register(
+    *, name: str, trained_in: Path, result: TrainResultLike, quick: bool
+) -> ModelVersion:
+    """Move a freshly trained model into its version folder and record it as a candidate;
+    approve it at once when NLP_AUTO_APPROVE_MODELS says so (the demo default)."""
+    latest = ModelVersion.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0
+    version = latest + 1
+    target = model_root() / name / f"v{version}"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.move(str(trained_in), str(target))
+    model_version = ModelVersion.objects.create(
+        name=name,
+        version=version,
+        weights_path=str(target.relative_to(model_root())),
+        weights_sha256=files_sha256(target),
+        data_hash=result.data_hash,
+        metrics=result.metrics,
+        quick=quick,
+    )
+    logger.info("model registered", extra={"model": name, "version": version})
+    if settings.NLP_AUTO_APPROVE_MODELS:
+        version_decide(model_version=model_version, approve=True, actor=None)
+    return model_version
+
+
+def version_decide(
+    *, model_version: ModelVersion, approve: bool, actor: User | None
+) -> ModelVersion:
+    """Approve a candidate (retiring the served one) or retire it; audited."""
+    model_version = lifecycle_decide(
+        row=model_version,
+        approve=approve,
+        actor=actor,
+        rejected_status=ModelVersion.Status.RETIRED,
+        peers=ModelVersion.objects.filter(name=model_version.name),
+    )
+    if approve:
+        transaction.on_commit(lambda: _catch_up(model_version.name))
+    return model_version
+
+
+def _catch_up(name: str) -> None:
+    """A newly served model reads what is waiting: unscored news, or every client's latest
+    questionnaire response for a risk opinion from the new version."""
+    if name == "sentiment":
+        enqueue("nlp.sentiment_score_pending")
+    elif name == "risk_profile":
+        latest = QuestionnaireResponse.objects.order_by(
+            "client_id", "-submitted_at", "-id"
+        ).values_list("client_id", "id")
+        seen: set[int] = set()
+        for client_id, response_id in latest:
+            if client_id not in seen:
+                seen.add(client_id)
+                enqueue("nlp.risk_profile_assess", response_id=response_id)
+
+
+# --- News sentiment ---------------------------------------------------------------------------
+
+
 def sentiment_score_pending(*, limit: int = 512) -> int:
     """Score news items the approved sentiment model has not read yet, in batches.
 
     Keyed by (item, model version): a rerun, or a second worker, writes nothing twice."""
-    from .inference.registry import get
+    from .inference.registry import get  # torch: loaded in the ml worker only
 
     version, predictor = get("sentiment")
     pending = list(NewsItem.objects.exclude(scores__model_version=version).order_by("id")[:limit])
@@ -60,8 +150,6 @@ def sentiment_score_pending(*, limit: int = 512) -> int:
 
 # --- Risk profile: the model's second opinion -----------------------------------------------
 
-MODEL_DISAGREEMENT_LEVELS = 3
-COMBINED_METHOD = RiskAssessment.COMBINED_METHOD
 Opinion = QuestionnaireResponse.ModelOpinion
 
 # Meridian's KYC answers in the SCF's codes (the model was trained on the SCF).
@@ -86,10 +174,6 @@ WILLINGNESS_CODES = {"substantial": 1, "above_average": 2, "average": 3, "none":
 WORKING = {"employed", "self_employed"}
 
 
-class FeaturesIncomplete(ValueError):
-    """The profile lacks what the model needs; the message names the fields."""
-
-
 def risk_features(*, response: Any) -> Any:
     """The model's inputs from a client's KYC profile and questionnaire answers.
 
@@ -111,9 +195,7 @@ def risk_features(*, response: Any) -> Any:
     missing = [f for f in needed if getattr(client, f) in (None, "")]
     if missing:
         raise FeaturesIncomplete(f"missing {', '.join(missing)}")
-    today = timezone.localdate()
-    born = client.date_of_birth
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    age = age_on(client.date_of_birth, timezone.localdate())
     married = client.marital_status == "married"
     working = client.employment_status in WORKING
     occupation = OCCUPATION_CODES[client.employment_status]
@@ -136,77 +218,39 @@ def risk_features(*, response: Any) -> Any:
 
 
 def risk_profile_assess(*, response_id: int) -> RiskAssessment | None:
-    """Add the model's opinion and the combined final level beside the rules' assessment.
+    """Run the risk model on a response and hand its level to advisor, which stores it and the
+    combined final level beside the rules' assessment (advisor.services.risk_model_opinion_record).
 
-    Final level = the mean of the model's level and the stated willingness level, capped by the
-    capacity level; a 3-level disagreement between model and stated answers is flagged for the
-    advisor. Keyed by (response, method): a rerun rewrites the same rows. The response's
-    `model_opinion` says where this stands; the rows and that status commit together, so a
-    worker killed midway leaves the response pending with nothing half-written.
-
+    A rerun rewrites the same rows. The response's `model_opinion` says where this stands.
     Raises ModelUnavailable (after marking the response) when no approved model is served."""
-    from .inference.registry import ModelUnavailable, get
+    from .inference.registry import get  # torch: loaded in the ml worker only
 
     response = QuestionnaireResponse.objects.select_related("client").get(pk=response_id)
-    rules = response.assessments.get(method=RiskAssessment.RULES_METHOD)
     try:
         features = risk_features(response=response)
     except FeaturesIncomplete as exc:
         logger.info("risk model skipped", extra={"response_id": response_id, "reason": str(exc)})
-        model_opinion_mark(response_id, Opinion.INCOMPLETE_PROFILE, str(exc))
+        advisor_services.model_opinion_mark(
+            response_id=response_id, status=Opinion.INCOMPLETE_PROFILE, detail=str(exc)
+        )
         return None
     try:
         version, predictor = get("risk_profile")
     except ModelUnavailable as exc:
-        model_opinion_mark(response_id, Opinion.UNAVAILABLE, str(exc))
+        advisor_services.model_opinion_mark(
+            response_id=response_id, status=Opinion.UNAVAILABLE, detail=str(exc)
+        )
         raise
     prediction = predictor.predict([features])[0]
-    method = f"risk_profile@{version.version}"
-    willing = rules.details.get("willingness_level", rules.risk_level)
-    able = rules.details.get("capacity_level", rules.risk_level)
-    combined = min(able, max(1, round((prediction.level + willing) / 2)))
-    flags = list(rules.flags)
-    if abs(prediction.level - willing) >= MODEL_DISAGREEMENT_LEVELS:
-        flags.append(
-            {
-                "code": "model_vs_stated",
-                "message": f"The risk model puts this client at level {prediction.level}, "
-                f"{abs(prediction.level - willing)} levels from their stated willingness "
-                f"({willing}): worth an advisor's review.",
-            }
-        )
-    with transaction.atomic():
-        advisor_services.risk_assessment_record(
-            response=response,
-            method=method,
-            risk_level=prediction.level,
-            details={
-                "tolerance": prediction.tolerance,
-                "baseline_tolerance": prediction.baseline_tolerance,
-                "attributions": prediction.attributions,
-                "model": version.label,
-            },
-        )
-        assessment = advisor_services.risk_assessment_record(
-            response=response,
-            method=COMBINED_METHOD,
-            risk_level=combined,
-            willingness_score=rules.willingness_score,
-            capacity_score=rules.capacity_score,
-            inconsistent=bool(flags),
-            flags=flags,
-            details={
-                **rules.details,
-                "model_level": prediction.level,
-                "model": version.label,
-                "rule": "min(capacity level, round((model level + willingness level) / 2))",
-            },
-        )
-        model_opinion_mark(response_id, Opinion.DONE, version.label)
-    return assessment
-
-
-def model_opinion_mark(response_id: int, status: str, detail: str = "") -> None:
-    QuestionnaireResponse.objects.filter(pk=response_id).update(
-        model_opinion=status, model_opinion_detail=detail[:255]
+    return advisor_services.risk_model_opinion_record(
+        response=response,
+        method=RiskAssessment.model_method(version.version),
+        model=version.label,
+        model_level=prediction.level,
+        details={
+            "tolerance": prediction.tolerance,
+            "baseline_tolerance": prediction.baseline_tolerance,
+            "attributions": prediction.attributions,
+            "model": version.label,
+        },
     )

@@ -1,12 +1,15 @@
-"""Thin ml-queue tasks (route `nlp.*` → `ml`)."""
+"""Thin ml-queue tasks (route `nlp.*` → `ml`): keyword ids in, one service call."""
 
 from celery import Task, shared_task
 from django.db import OperationalError
 
+from advisor import services as advisor_services
 from advisor.models import QuestionnaireResponse
 from config.celery import RETRY_TRANSIENT
 
-from . import news, services
+from . import news, projections, services
+from .chat import services as chat_services
+from .exceptions import ModelUnavailable
 
 Opinion = QuestionnaireResponse.ModelOpinion
 
@@ -19,8 +22,6 @@ Opinion = QuestionnaireResponse.ModelOpinion
 )
 def sentiment_score_pending_task() -> int:
     """Score unscored news with the approved model. Safe to run twice."""
-    from .inference.registry import ModelUnavailable
-
     try:
         return services.sentiment_score_pending()
     except ModelUnavailable:
@@ -48,18 +49,20 @@ def risk_profile_assess_task(self: Task, *, response_id: int) -> str | None:
 
     Transient database errors retry; anything else, or the last retry, marks the response
     `failed` so the client and advisor see it rather than a forever-pending opinion."""
-    from .inference.registry import ModelUnavailable
-
     try:
         assessment = services.risk_profile_assess(response_id=response_id)
     except ModelUnavailable:
         return None  # no model yet: the rules' level stands; approval catches up
     except OperationalError:
         if self.request.retries >= (self.max_retries or 0):
-            services.model_opinion_mark(response_id, Opinion.FAILED, "database unavailable")
+            advisor_services.model_opinion_mark(
+                response_id=response_id, status=Opinion.FAILED, detail="database unavailable"
+            )
         raise
     except Exception as exc:
-        services.model_opinion_mark(response_id, Opinion.FAILED, type(exc).__name__)
+        advisor_services.model_opinion_mark(
+            response_id=response_id, status=Opinion.FAILED, detail=type(exc).__name__
+        )
         raise
     return assessment.method if assessment else None
 
@@ -67,6 +70,28 @@ def risk_profile_assess_task(self: Task, *, response_id: int) -> str | None:
 @shared_task(name="nlp.chat_answer", **RETRY_TRANSIENT, soft_time_limit=30, time_limit=40)
 def chat_answer_task(*, message_id: int) -> int:
     """Answer one client question; returns the reply's id. Safe to run twice."""
-    from .chat import services as chat_services
-
     return chat_services.answer(message_id=message_id)
+
+
+@shared_task(
+    name="nlp.projection_compute",
+    **RETRY_TRANSIENT,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def projection_compute_task(*, projection_id: int) -> None:
+    """Monte Carlo for one goal projection (torch). Safe to run twice."""
+    projections.projection_compute(projection_id=projection_id)
+
+
+@shared_task(
+    name="portfolios.projection_compute",
+    **RETRY_TRANSIENT,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def projection_compute_old_name_task(*, projection_id: int) -> None:
+    """`nlp.projection_compute` under its old name, for one release: web processes of the
+    previous release, and messages they left on the ml queue, still use it. Delete this alias
+    and its route in CELERY_TASK_ROUTES in the next release."""
+    projections.projection_compute(projection_id=projection_id)

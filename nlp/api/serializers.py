@@ -1,3 +1,5 @@
+"""Input serializers parse and validate; output serializers shape responses. No logic here."""
+
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field

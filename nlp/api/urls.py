@@ -1,3 +1,5 @@
+"""Routes of the nlp app's API."""
+
 from django.urls import path
 
 from . import views

@@ -1,3 +1,5 @@
+"""Thin views over the nlp selectors and chat services."""
+
 from typing import Any
 
 from drf_spectacular.utils import extend_schema

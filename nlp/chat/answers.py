@@ -17,10 +17,13 @@ from django.core.cache import cache
 
 from advisor.models import Client
 from advisor.selectors import risk_profile_get
+from portfolios import projections
 from portfolios import selectors as portfolio_selectors
-from portfolios import services as portfolio_services
 from portfolios.models import GoalProjection, RebalanceProposal, RecurringDeposit
+from portfolios.valuation import drift_threshold
 
+from ..projections import projection_compute
+from ..selectors import holdings_news
 from . import knowledge
 
 UNSURE = (
@@ -255,15 +258,13 @@ def holdings(ctx: Context) -> Answer:
 
 def _projection(goal: Any) -> dict[str, Any] | None:
     """The stored projection for the goal as it stands, computed here if it is missing."""
-    from portfolios import projections
-
     try:
         inputs = projections.projection_inputs(goal=goal)
     except projections.ProjectionUnavailable:
         return None
     projection, _ = projections.projection_request(goal=goal, inputs=inputs)
     if projection.status == GoalProjection.Status.PENDING:
-        projections.projection_compute(projection_id=projection.pk)  # we are the ml worker
+        projection_compute(projection_id=projection.pk)  # we are the ml worker
         projection.refresh_from_db()
     return projection.result if projection.status == GoalProjection.Status.READY else None
 
@@ -305,7 +306,7 @@ def risk_profile(ctx: Context) -> Answer:
         f"aggressive). Your willingness to take risk scores {a.willingness_score}/100 and your "
         f"capacity to bear losses {a.capacity_score}/100; capacity caps the level."
     )
-    model = next((o for o in profile.second_opinions if o.method.startswith("risk_profile@")), None)
+    model = profile.model_opinion
     if model is not None and model.details.get("attributions"):
         top = sorted(model.details["attributions"].items(), key=lambda kv: -abs(kv[1]))[:3]
         reasons = ", ".join(
@@ -401,7 +402,7 @@ def rebalancing(ctx: Context) -> Answer:
         if s.drift is not None
     ]
     if drifts:
-        threshold = portfolio_services.drift_threshold()
+        threshold = drift_threshold()
         parts.append(
             f" Drift today (largest gap between an asset class and its target): "
             f"{', '.join(drifts)}. Meridian checks every day after the close and proposes a "
@@ -439,8 +440,6 @@ def fees(ctx: Context) -> Answer:
 
 
 def market_sentiment(ctx: Context) -> Answer:
-    from nlp.selectors import holdings_news
-
     news = holdings_news(client=ctx.client)
     scored = [a for a in news.assets if a.score is not None and a.count]
     if not scored:

@@ -12,13 +12,16 @@ import logging
 import unicodedata
 from typing import Any
 
+from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerDown
 
 from advisor.models import Client, User
-from config.errors import ApplicationError
+from config.celery import enqueue
 
+from ..exceptions import ChatInvalid, ConversationNotFound, ModelUnavailable
 from ..models import Conversation, Escalation, Message
 from . import answers
 from .compliance import reply_check
@@ -40,14 +43,6 @@ NOT_READY = (
 )
 
 
-class ChatInvalid(ApplicationError):
-    pass
-
-
-class ConversationNotFound(ApplicationError):
-    status_code = 404
-
-
 def text_clean(text: str) -> str:
     """Trimmed text without control characters; stored and shown as text, never run."""
     kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
@@ -63,11 +58,6 @@ def conversation_get(*, client: Client, conversation_id: int) -> Conversation:
 
 def question_post(*, client: Client, text: str, conversation_id: int | None = None) -> Message:
     """Record the client's question, get the assistant's reply (or a holding reply)."""
-    from celery.exceptions import TimeoutError as CeleryTimeout
-    from kombu.exceptions import OperationalError as BrokerDown
-
-    from ..tasks import chat_answer_task
-
     text = text_clean(text)
     if not text:
         raise ChatInvalid(
@@ -89,7 +79,7 @@ def question_post(*, client: Client, text: str, conversation_id: int | None = No
             conversation=conversation, role=Message.Role.CLIENT, text=text
         )
     try:
-        pending = chat_answer_task.delay(message_id=question.pk)
+        pending = enqueue("nlp.chat_answer", message_id=question.pk)
         reply_id = pending.get(timeout=settings.CHAT_WAIT_SECONDS, propagate=False)
         if isinstance(reply_id, int):
             return Message.objects.get(pk=reply_id)
@@ -112,7 +102,7 @@ def question_post(*, client: Client, text: str, conversation_id: int | None = No
 
 
 def _search(text: str) -> list[Any]:
-    from nlp.inference.registry import ModelUnavailable, knowledge_index
+    from ..inference.registry import knowledge_index  # torch: the ml worker only
 
     try:
         index = knowledge_index()
@@ -124,7 +114,7 @@ def _search(text: str) -> list[Any]:
 
 def answer(*, message_id: int) -> int:
     """Classify, compose a grounded answer, check it, record it; returns the reply's id."""
-    from nlp.inference.registry import ModelUnavailable, get
+    from ..inference.registry import get  # torch: the ml worker only
 
     question = Message.objects.select_related("conversation__client__advisor").get(
         pk=message_id, role=Message.Role.CLIENT

@@ -9,15 +9,12 @@ from typing import Any
 from django.conf import settings
 
 from nlp import registry
+from nlp.exceptions import ModelUnavailable
 from nlp.models import ModelVersion
 
 from .device import cpu_threads_configure, device_resolve
 
 logger = logging.getLogger(__name__)
-
-
-class ModelUnavailable(LookupError):
-    """No approved version of a model, or its files are missing: predictions wait."""
 
 
 def _predictor_class(name: str) -> Any:

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from nlp import registry
+from nlp import services
 from nlp.inference import registry as loaded
 
 from ..portfolios.conftest import (  # noqa: F401 - shared fixtures
@@ -43,10 +43,10 @@ def served(quick_models, settings, tmp_path):
     loaded._load.cache_clear()
     versions = {}
     for name, (folder, result) in quick_models.items():
-        staging = registry.staging_dir(name)
+        staging = services.staging_dir(name)
         shutil.rmtree(staging)
         shutil.copytree(folder, staging)
-        versions[name] = registry.version_register(
+        versions[name] = services.version_register(
             name=name, trained_in=staging, result=result, quick=True
         )
     yield versions

@@ -17,7 +17,7 @@ from nlp.chat import answers, compliance, knowledge
 from nlp.chat import services as chat_services
 from nlp.chat.intents import INTENTS
 from nlp.models import Conversation, Escalation, Message
-from portfolios import market, services
+from portfolios import market, services, valuation
 from portfolios.models import MarketAssumptions
 
 from ..factories import ClientFactory, GoalFactory, UserFactory
@@ -104,7 +104,7 @@ def test_an_unrelated_question_retrieves_nothing(kb_index):
 
 def test_balance_is_the_clients_own_total_with_the_market_date(funded):
     reply = answers.account_balance(ctx(funded, "how much do I have?"))
-    value = services.account_value(account=funded.accounts.get())
+    value = valuation.account_value(account=funded.accounts.get())
     assert f"${value.total:,}" in reply.text
     assert market.market_date_get().strftime("%B") in reply.text
 

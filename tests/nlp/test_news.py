@@ -1,3 +1,5 @@
+"""News: import, deduplication, tagging, sentiment per holding and advisor alerts."""
+
 import json
 from datetime import date
 from decimal import Decimal
@@ -6,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from nlp import news
+from nlp.exceptions import NewsFileInvalid
 from nlp.models import ModelVersion, NewsItem, SentimentScore
 from portfolios import market, services
 
@@ -69,7 +72,7 @@ def test_the_demo_news_file_imports_once(universe):
 def test_a_bad_row_is_named_and_nothing_is_written(universe, row, message):
     good = {"headline": "Fine", "published_at": "2023-06-01T00:00:00Z"}
 
-    with pytest.raises(news.NewsFileInvalid, match=message):
+    with pytest.raises(NewsFileInvalid, match=message):
         news.news_import([good, row])
 
     assert not NewsItem.objects.exists()
@@ -79,9 +82,9 @@ def test_json_uploads_and_junk_are_told_apart(universe):
     rows = [{"headline": "Gold rallies", "published_at": "2023-06-01T10:00:00Z"}]
 
     assert news.news_read("a.json", json.dumps(rows).encode()) == rows
-    with pytest.raises(news.NewsFileInvalid):
+    with pytest.raises(NewsFileInvalid):
         news.news_read("a.json", b"{not json")
-    with pytest.raises(news.NewsFileInvalid):
+    with pytest.raises(NewsFileInvalid):
         news.news_read("a.exe", b"MZ")
 
 
@@ -99,7 +102,7 @@ def test_an_rss_feed_is_parsed_and_tagged_by_keywords(universe):
 
 
 def test_a_feed_with_a_dtd_is_refused():
-    with pytest.raises(news.NewsFileInvalid):
+    with pytest.raises(NewsFileInvalid):
         news.rss_parse(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><rss/>')
 
 

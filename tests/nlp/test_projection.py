@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+from config.celery import app
 from nlp.inference.device import device_resolve
 from nlp.inference.projection import (
     ProjectionInput,
@@ -15,6 +16,9 @@ from nlp.inference.projection import (
     project,
     project_reference_numpy,
 )
+from portfolios.models import GoalProjection
+
+from ..factories import GoalFactory
 
 CPU = torch.device("cpu")
 
@@ -204,3 +208,36 @@ def test_cuda_statistics_match_the_cpu():
     again = project(THREE_FUNDS, device=device_resolve("cuda"))
     assert again.probability == on_cuda.probability
     assert again.percentiles["p50"] == pytest.approx(on_cuda.percentiles["p50"], rel=1e-9)
+
+
+# --- The task: nlp.projection_compute, and its old name for one release --------------------------
+
+
+def pending_projection() -> GoalProjection:
+    inputs = {
+        **dataclasses.asdict(dataclasses.replace(THREE_FUNDS, paths=50, months=24)),
+        "level": 6,
+        "assumptions_version": 1,
+    }
+    return GoalProjection.objects.create(goal=GoalFactory(), inputs_hash="h" * 64, inputs=inputs)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["nlp.projection_compute", "portfolios.projection_compute"])
+def test_a_projection_message_runs_under_the_new_name_and_the_old_one(name):
+    # given: a message queued under either name, the old one by a web process of the last release
+    projection = pending_projection()
+
+    # when
+    app.signature(name, kwargs={"projection_id": projection.pk}).apply().get()
+
+    # then
+    projection.refresh_from_db()
+    assert projection.status == GoalProjection.Status.READY
+    assert len(projection.result["percentiles"]["p50"]) == 25
+    assert projection.computed_at is not None
+
+
+@pytest.mark.parametrize("name", ["nlp.projection_compute", "portfolios.projection_compute"])
+def test_both_projection_task_names_are_routed_to_the_ml_queue(name):
+    assert app.amqp.router.route({}, name)["queue"].name == "ml"

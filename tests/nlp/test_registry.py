@@ -1,8 +1,11 @@
+"""The model registry: versions, approval, sha256-checked loading."""
+
 from dataclasses import dataclass, field
 
 import pytest
 
-from nlp import registry
+from nlp import registry, services
+from nlp.exceptions import ModelUnavailable
 from nlp.inference import registry as loaded
 from nlp.models import ModelVersion
 
@@ -25,7 +28,7 @@ def model_dir(settings, tmp_path):
 
 
 def _trained(name: str, content: bytes = b"weights") -> object:
-    staging = registry.staging_dir(name)
+    staging = services.staging_dir(name)
     (staging / "weights.bin").write_bytes(content)
     return staging
 
@@ -33,7 +36,7 @@ def _trained(name: str, content: bytes = b"weights") -> object:
 def test_a_trained_model_becomes_a_version_with_its_files_hash(model_dir, settings):
     settings.NLP_AUTO_APPROVE_MODELS = False
 
-    version = registry.version_register(
+    version = services.version_register(
         name="sentiment", trained_in=_trained("sentiment"), result=FakeResult(), quick=True
     )
 
@@ -45,10 +48,10 @@ def test_a_trained_model_becomes_a_version_with_its_files_hash(model_dir, settin
 
 
 def test_approving_a_new_version_retires_the_served_one_and_is_recorded(model_dir):
-    first = registry.version_register(
+    first = services.version_register(
         name="sentiment", trained_in=_trained("sentiment"), result=FakeResult(), quick=True
     )
-    second = registry.version_register(
+    second = services.version_register(
         name="sentiment", trained_in=_trained("sentiment", b"v2"), result=FakeResult(), quick=True
     )
 
@@ -62,26 +65,26 @@ def test_an_advisor_decision_on_a_decided_version_is_refused(model_dir, settings
     from django.core.exceptions import ValidationError
 
     settings.NLP_AUTO_APPROVE_MODELS = False
-    version = registry.version_register(
+    version = services.version_register(
         name="sentiment", trained_in=_trained("sentiment"), result=FakeResult(), quick=True
     )
-    registry.version_decide(model_version=version, approve=True, actor=AdvisorFactory())
+    services.version_decide(model_version=version, approve=True, actor=AdvisorFactory())
 
     with pytest.raises(ValidationError):
-        registry.version_decide(model_version=version, approve=False, actor=None)
+        services.version_decide(model_version=version, approve=False, actor=None)
 
 
 def test_without_an_approved_model_the_worker_says_unavailable(model_dir):
-    with pytest.raises(loaded.ModelUnavailable, match="train_models"):
+    with pytest.raises(ModelUnavailable, match="train_models"):
         loaded.get("sentiment")
 
 
 def test_tampered_files_are_refused(model_dir):
-    registry.version_register(
+    services.version_register(
         name="sentiment", trained_in=_trained("sentiment"), result=FakeResult(), quick=True
     )
     (model_dir / "sentiment" / "v1" / "weights.bin").write_bytes(b"tampered")
     loaded._load.cache_clear()
 
-    with pytest.raises(loaded.ModelUnavailable, match="sha256"):
+    with pytest.raises(ModelUnavailable, match="sha256"):
         loaded.get("sentiment")

@@ -1,3 +1,5 @@
+"""The sentiment model: training on tiny data, prediction, scoring news idempotently."""
+
 import json
 import math
 import os

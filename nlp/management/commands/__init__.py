@@ -1,0 +1,1 @@
+"""Train, evaluate and run the models; ingest news; build the knowledge index."""

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from nlp import news
+from nlp.exceptions import NewsFileInvalid
 from nlp.tasks import sentiment_score_pending_task
 
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         try:
             created, skipped = news.news_import(news.news_read(path.name, path.read_bytes()))
-        except news.NewsFileInvalid as exc:
+        except NewsFileInvalid as exc:
             raise CommandError("; ".join(exc.errors[:20])) from exc
         sentiment_score_pending_task.delay()
         self.stdout.write(

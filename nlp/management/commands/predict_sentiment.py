@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from nlp.exceptions import ModelUnavailable
+
 BATCH = 64
 
 
@@ -17,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=BATCH)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from nlp.inference.registry import ModelUnavailable, get
+        from nlp.inference.registry import get  # torch: only when the command runs
 
         try:
             _, predictor = get(self.model)

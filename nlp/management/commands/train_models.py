@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from nlp import registry
+from nlp import registry, services
 
 TRAINERS = {
     "sentiment": "nlp.training.sentiment",
@@ -41,11 +41,11 @@ class Command(BaseCommand):
         for name in names:
             trainer = importlib.import_module(TRAINERS[name])
             started = time.perf_counter()
-            staging = registry.staging_dir(name)
+            staging = services.staging_dir(name)
             result = trainer.train(
                 out_dir=staging, quick=options["quick"], progress=not options["no_progress"]
             )
-            version = registry.version_register(
+            version = services.version_register(
                 name=name, trained_in=staging, result=result, quick=options["quick"]
             )
             version.refresh_from_db()  # auto-approval may have changed its status
