@@ -8,8 +8,8 @@ from typing import Protocol
 
 from .market import closes_on
 from .models import Asset
+from .money import money_down
 
-CENT = Decimal("0.01")
 UNIT = Decimal("0.00000001")  # fractional shares to 8 decimals
 
 
@@ -48,7 +48,7 @@ class PaperBroker:
     def sell(self, *, asset: Asset, quantity: Decimal, day: date) -> Fill:
         price = self._price(asset, day)
         # Proceeds round down: a sale never credits a fraction of a cent it did not raise.
-        proceeds = (quantity * price).quantize(CENT, rounding=ROUND_DOWN)
+        proceeds = money_down(quantity * price)
         return Fill(asset=asset, quantity=-quantity, price=price, cash=proceeds)
 
 

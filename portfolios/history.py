@@ -2,10 +2,10 @@
 
 from collections import defaultdict
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
-from .broker import CENT
 from .models import Account, Entry, Price, Transaction
+from .money import money_down
 from .performance import DailyPoint, PeriodReturn, benchmark_index, period_returns
 
 # The benchmark every account is compared with: a 60/40 of the universe (US stocks, US bonds).
@@ -54,11 +54,7 @@ def account_history(*, account: Account, end: date | None = None) -> list[DailyP
             index += 1
         last_price.update(prices.get(day, {}))
         invested = sum(
-            (
-                (q * last_price[a]).quantize(CENT, rounding=ROUND_DOWN)
-                for a, q in units.items()
-                if q
-            ),
+            (money_down(q * last_price[a]) for a, q in units.items() if q),
             Decimal("0.00"),
         )
         points.append(DailyPoint(day=day, value=cash + invested, flow=flows.get(day, Decimal(0))))

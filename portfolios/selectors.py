@@ -26,6 +26,7 @@ from .models import (
     RecurringDeposit,
     Transaction,
 )
+from .money import money
 from .performance import DailyPoint, PeriodReturn, period_returns
 from .targets import drift as class_drift
 from .valuation import (
@@ -33,7 +34,6 @@ from .valuation import (
     advisory_fee_annual,
     advisory_fee_annual_estimate,
     goal_level,
-    money,
     target_weights,
 )
 

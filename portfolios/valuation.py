@@ -1,11 +1,11 @@
 """Reads that value accounts and price the advisory fee: the goal's level and target weights, an
-account's holdings at a close (today's or one rebuilt from the ledger), the one rounding rule
-for currency amounts, and the fee due on a value. No writes."""
+account's holdings at a close (today's or one rebuilt from the ledger), and the fee due on a
+value. No writes."""
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Max
@@ -16,14 +16,9 @@ from advisor.models import Goal
 from advisor.selectors import risk_profile_get
 
 from . import targets
-from .broker import CENT
 from .market import closes_on, market_date_get
 from .models import Account, Asset, Entry, ModelPortfolio, ModelPortfolioSet, Price
-
-
-def money(value: Decimal) -> Decimal:
-    """The one rounding rule for currency amounts: cents, banker's rounding."""
-    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+from .money import money, money_down, money_half_up
 
 
 def min_trade() -> Decimal:
@@ -68,7 +63,7 @@ class Holding:
     @property
     def value(self) -> Decimal:
         # Valued as a sale would pay: rounded down, so the total is always withdrawable.
-        return (self.quantity * self.price).quantize(CENT, rounding=ROUND_DOWN)
+        return money_down(self.quantity * self.price)
 
 
 @dataclass(frozen=True)
@@ -118,7 +113,7 @@ def account_value_on(*, account: Account, day: date) -> Decimal:
     held = {asset_id: quantity for asset_id, quantity in units.items() if quantity > 0}
     closes = closes_on(day=day, assets=Asset.objects.filter(pk__in=held))
     invested = sum(
-        ((q * closes[a]).quantize(CENT, rounding=ROUND_DOWN) for a, q in held.items()),
+        (money_down(q * closes[a]) for a, q in held.items()),
         Decimal("0.00"),
     )
     return money(cash) + invested
@@ -141,12 +136,12 @@ def advisory_fee_annual() -> Decimal:
 
 def advisory_fee_monthly(*, value: Decimal) -> Decimal:
     """One month's fee on a value: a twelfth of the annual rate, to the cent, half up."""
-    return (value * advisory_fee_annual() / 12).quantize(CENT, rounding=ROUND_HALF_UP)
+    return money_half_up(value * advisory_fee_annual() / 12)
 
 
 def advisory_fee_annual_estimate(*, value: Decimal) -> Decimal:
     """A year of fees at this value (twelve monthly bills, before their rounding), to the cent."""
-    return (value * advisory_fee_annual()).quantize(CENT, rounding=ROUND_HALF_UP)
+    return money_half_up(value * advisory_fee_annual())
 
 
 def fee_months_complete() -> dict[date, date]:

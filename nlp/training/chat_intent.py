@@ -8,9 +8,7 @@ letter, no punctuation, lower case), because clients type in a hurry.
 
 from __future__ import annotations
 
-import copy
 import hashlib
-import json
 import logging
 import random
 import re
@@ -19,19 +17,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-from tqdm.auto import tqdm
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
-from transformers.optimization import get_linear_schedule_with_warmup
 
 from nlp.chat.intents import INTENTS
 from nlp.inference.chat_intent import IntentPredictor
-from nlp.inference.sentiment import LABELS_FILE, PREPROCESS_VERSION, text_normalise
+from nlp.inference.sentiment import PREPROCESS_VERSION, text_normalise
 
-from .sentiment import BASE_MODEL, _batches, base_model_path, seed_everything, stratified_take
+from .finetune import (
+    FinetuneConfig,
+    TrainResult,
+    finetune_text_classifier,
+    finetuned_save,
+    stratified_take,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,30 +43,15 @@ _INDEX = {intent: i for i, intent in enumerate(INTENTS)}
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(FinetuneConfig):
     epochs: int = 6
-    batch_size: int = 32
     learning_rate: float = 1e-4
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    label_smoothing: float = 0.1
     holdout: float = 0.15
     noisy_copies: int = 1
-    # Frozen word embeddings (as for sentiment): half the parameters, so each step costs about
-    # half on the CPU, and words the training questions never use keep their pretrained sense.
-    freeze_embeddings: bool = True
     train_limit: int | None = None
 
 
 QUICK = TrainConfig(epochs=2, train_limit=300, noisy_copies=0)
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    metrics: dict[str, float]
-    data_hash: str
-    files: list[str]
-    seconds: float
 
 
 def split_load(path: Path) -> tuple[list[str], list[int]]:
@@ -134,28 +119,8 @@ def train(
     config: TrainConfig | None = None,
 ) -> TrainResult:
     """Fine-tune, keep the epoch with the best held-out accuracy, save weights and a report."""
-    saved_threads = torch.get_num_threads()
-    saved_deterministic = torch.are_deterministic_algorithms_enabled()
-    saved_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    try:
-        return _train(
-            out_dir=Path(out_dir),
-            quick=quick,
-            seed=seed,
-            progress=progress,
-            config=config or (QUICK if quick else TrainConfig()),
-        )
-    finally:
-        torch.set_num_threads(saved_threads)
-        torch.use_deterministic_algorithms(saved_deterministic, warn_only=saved_warn_only)
-
-
-def _train(
-    *, out_dir: Path, quick: bool, seed: int, progress: bool, config: TrainConfig
-) -> TrainResult:
     started = time.perf_counter()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    seed_everything(seed)
+    config = config or (QUICK if quick else TrainConfig())
     texts, labels = split_load(TRAIN_CSV)
     test_texts, test_labels = split_load(TEST_CSV)
     keep = stratified_take(labels, config.train_limit, seed)
@@ -172,113 +137,38 @@ def _train(
         train_texts += [noisy(t, rng) for t, _ in originals]
         train_labels += [y for _, y in originals]
 
-    base = base_model_path()
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model: Any = AutoModelForSequenceClassification.from_pretrained(
-        base, num_labels=len(INTENTS), id2label=dict(enumerate(INTENTS)), label2id=_INDEX
+    tuned = finetune_text_classifier(
+        train_texts,
+        train_labels,
+        valid=(valid_texts, valid_labels),
+        predictor_class=IntentPredictor,
+        label_names=INTENTS,
+        config=config,
+        max_length=MAX_LENGTH,
+        select_on="valid_accuracy",
+        seed=seed,
+        progress=progress,
     )
-    if config.freeze_embeddings:
-        model.base_model.embeddings.word_embeddings.weight.requires_grad_(False)
-    device = torch.device("cpu")
-    predictor = IntentPredictor(
-        model=model, tokenizer=tokenizer, device=device, labels=INTENTS, max_length=MAX_LENGTH
-    )
-    encoded = tokenizer(train_texts, truncation=True, max_length=MAX_LENGTH)["input_ids"]
-    lengths = [len(ids) for ids in encoded]
-    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    decay: list[torch.nn.Parameter] = []
-    no_decay: list[torch.nn.Parameter] = []
-    for name, param in model.named_parameters():
-        if param.requires_grad:
-            (no_decay if param.ndim < 2 or "LayerNorm" in name else decay).append(param)
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": config.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=config.learning_rate,
-    )
-    total_steps = -(-len(train_texts) // config.batch_size) * config.epochs
-    scheduler = get_linear_schedule_with_warmup(
-        optimizer, round(total_steps * config.warmup_ratio), total_steps
-    )
-    batch_rng = np.random.default_rng(seed)
-    labels_tensor = torch.tensor(train_labels)
-    best_accuracy, best_epoch, best_state = -1.0, 0, None
-    history: list[dict[str, float]] = []
-    bar = tqdm(total=total_steps, disable=not progress, desc="chat_intent", unit="step")
-    train_started = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        for batch in _batches(lengths, config.batch_size, batch_rng):
-            inputs = tokenizer.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt")
-            loss = loss_fn(model(**inputs).logits, labels_tensor[batch])
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            bar.update(1)
-            bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
-        model.eval()
-        accuracy = _accuracy(predictor, valid_texts, valid_labels)
-        history.append({"epoch": epoch, "valid_accuracy": accuracy})
-        if accuracy > best_accuracy:
-            best_accuracy, best_epoch = accuracy, epoch
-            best_state = copy.deepcopy(model.state_dict()) if epoch < config.epochs else None
-    bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    train_seconds = time.perf_counter() - train_started
-
-    test_pred = [_INDEX[p.label] for p in predictor.predict(test_texts, batch_size=128)]
-    test = report_compute(test_labels, test_pred)
+    test = report_compute(test_labels, tuned.predict_indices(test_texts))
     data_hash = data_hash_compute()
     metrics: dict[str, float] = {
-        "valid_accuracy": round(best_accuracy, 4),
+        "valid_accuracy": round(tuned.best["valid_accuracy"], 4),
         "test_accuracy": round(test["accuracy"], 4),
         "test_macro_f1": round(test["macro_f1"], 4),
-        "train_seconds": round(train_seconds, 1),
+        "train_seconds": round(tuned.train_seconds, 1),
         "train_examples": float(len(train_texts)),
         "test_examples": float(len(test_texts)),
-        "best_epoch": float(best_epoch),
+        "best_epoch": float(tuned.best["epoch"]),
     }
-    written_after = time.time()
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
-    meta = {
-        "labels": list(INTENTS),
-        "max_length": MAX_LENGTH,
-        "preprocess_version": PREPROCESS_VERSION,
-        "base_model": BASE_MODEL,
-        "data_hash": data_hash,
-        "seed": seed,
-        "quick": quick,
-    }
-    (out_dir / LABELS_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    report = {
-        "metrics": metrics,
-        "test": test,
-        "history": history,
-        "config": config.__dict__,
-    }
-    (out_dir / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    files = sorted(
-        path.relative_to(out_dir).as_posix()
-        for path in out_dir.rglob("*")
-        if path.is_file() and path.stat().st_mtime >= written_after - 1
+    report = {"metrics": metrics, "test": test, "history": tuned.history, "config": config.__dict__}
+    files = finetuned_save(
+        tuned, Path(out_dir), data_hash=data_hash, seed=seed, quick=quick, report=report
     )
     seconds = time.perf_counter() - started
     logger.info(
         "chat_intent trained in %.1fs test_accuracy=%.4f", seconds, metrics["test_accuracy"]
     )
     return TrainResult(metrics=metrics, data_hash=data_hash, files=files, seconds=seconds)
-
-
-def _accuracy(predictor: IntentPredictor, texts: list[str], labels: list[int]) -> float:
-    predicted = [_INDEX[p.label] for p in predictor.predict(texts, batch_size=128)]
-    return float(accuracy_score(labels, predicted))
 
 
 def evaluate(*, model_dir: Path) -> dict[str, Any]:

@@ -9,29 +9,20 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix
+from sklearn.pipeline import make_pipeline
 
-import numpy as np  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import confusion_matrix  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-
-from nlp.inference.sentiment import SentimentPredictor  # noqa: E402
-from nlp.training.sentiment import (  # noqa: E402
-    DATA_DIR,
-    LABELS,
-    news_load,
-    scores_compute,
-    split_load,
-    stratified_take,
-)
+from nlp.inference.sentiment import SentimentPredictor
+from nlp.training.finetune import scores_compute, stratified_take
+from nlp.training.sentiment import DATA_DIR, LABELS, news_load, split_load
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +74,7 @@ def tfidf_fit(texts: Sequence[str], labels: Sequence[int]) -> Any:
 
 
 def _scores(true: Sequence[int], pred: Sequence[int]) -> dict[str, float]:
-    accuracy, macro_f1 = scores_compute(true, pred)
+    accuracy, macro_f1 = scores_compute(true, pred, len(LABELS))
     return {"accuracy": round(accuracy, 4), "macro_f1": round(macro_f1, 4)}
 
 

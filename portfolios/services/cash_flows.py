@@ -4,16 +4,17 @@ most underweight funds first, a withdrawal sells the most overweight funds first
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..broker import CENT, Broker, Fill, PaperBroker, units_for_value
+from ..broker import Broker, Fill, PaperBroker, units_for_value
 from ..exceptions import InsufficientFunds
 from ..market import market_date_get
 from ..models import Account, Asset, Transaction
-from ..valuation import Valuation, account_value, min_trade, money, target_weights
+from ..money import CENT, money, money_down
+from ..valuation import Valuation, account_value, min_trade, target_weights
 from .ledger import ledger_cash, ledger_fill
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def _buys(valuation: Valuation, targets: dict[str, Decimal], cash: Decimal) -> d
 
 
 def _cents_within(raw: dict[str, Decimal], budget: Decimal) -> dict[str, Decimal]:
-    amounts = {t: v.quantize(CENT, rounding=ROUND_DOWN) for t, v in raw.items()}
+    amounts = {t: money_down(v) for t, v in raw.items()}
     return {t: v for t, v in amounts.items() if v >= min_trade() and v <= budget}
 
 

@@ -7,9 +7,10 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..broker import CENT, Broker, PaperBroker
+from ..broker import Broker, PaperBroker
 from ..exceptions import InsufficientFunds
 from ..models import Account, Entry, Transaction
+from ..money import CENT
 from ..valuation import (
     account_value_on,
     advisory_fee_annual,

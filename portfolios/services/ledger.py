@@ -10,7 +10,7 @@ from advisor.models import Goal
 
 from ..broker import Fill
 from ..models import Account, Entry, Lot, Position, Transaction
-from ..valuation import money
+from ..money import money
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 once an advisor approves it (or at once where REBALANCE_AUTO_EXECUTE says so)."""
 
 import logging
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,16 +12,16 @@ from django.utils import timezone
 from advisor.models import User
 
 from .. import targets
-from ..broker import CENT, Broker, PaperBroker, units_for_value
+from ..broker import Broker, PaperBroker, units_for_value
 from ..market import market_date_get
 from ..models import Account, Asset, RebalanceProposal, Transaction
+from ..money import money, money_down
 from ..valuation import (
     Valuation,
     account_value,
     class_drift,
     drift_threshold,
     min_trade,
-    money,
     target_weights,
 )
 from .ledger import ledger_fill
@@ -136,7 +136,7 @@ def rebalance_decide(
     scale = min(Decimal(1), account.cash / wanted) if wanted else Decimal(0)
     assets = {a.ticker: a for a in Asset.objects.filter(ticker__in=buys)}
     for ticker, value in sorted(buys.items()):
-        amount = (value * scale).quantize(CENT, rounding=ROUND_DOWN)
+        amount = money_down(value * scale)
         if amount >= min_trade() and amount <= account.cash:
             fill = broker.buy(asset=assets[ticker], amount=amount, day=txn.market_date)
             ledger_fill(txn=txn, account=account, fill=fill)

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from portfolios import market, selectors, services, valuation
 from portfolios.models import Entry, Transaction
+from portfolios.money import money
 from portfolios.tasks import fees_bill_task
 
 from ..factories import AdvisorFactory, GoalFactory
@@ -270,7 +271,7 @@ def test_the_summary_shows_the_funds_weighted_expense_ratio_as_information(accou
     [row] = summary.accounts
     assert row.fund_expense_ratio == (cost / invested).quantize(Decimal("0.000001"))
     assert Decimal("0.0003") < row.fund_expense_ratio < Decimal("0.0014")
-    assert row.estimated_annual_fund_expenses == valuation.money(cost)
+    assert row.estimated_annual_fund_expenses == money(cost)
     assert summary.paid_since_inception == 0
     assert "not billed" in summary.schedule.fund_expenses
 
