@@ -5,7 +5,7 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
-from advisor import risk
+from advisor import risk, services
 from advisor.models import Client, User
 
 from .factories import PASSWORD, AdvisorFactory, ClientFactory
@@ -93,3 +93,11 @@ def through_broker(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     assert app.conf.task_always_eager is False
     return app
+
+
+@pytest.fixture
+def advisor() -> User:
+    """An advisor with a password, to log in through the admin's form (`admin_login`)."""
+    return services.advisor_create(
+        email="alex@example.test", password=PASSWORD, first_name="Alex", last_name="M"
+    )

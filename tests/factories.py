@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.test import Client as BrowserClient
 from django.utils import timezone
 
 from advisor.models import Client, Goal, User
@@ -45,3 +46,13 @@ class GoalFactory(factory.django.DjangoModelFactory):
     target_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=5 * 365))
     initial_amount = Decimal("5000.00")
     monthly_contribution = Decimal("500.00")
+
+
+def admin_login(user: User) -> BrowserClient:
+    """A browser logged into the admin through its real login form (axes, CSRF and all)."""
+    browser = BrowserClient()
+    response = browser.post(
+        "/admin/login/?next=/admin/", {"username": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302, response.content[:500]  # noqa: S101
+    return browser

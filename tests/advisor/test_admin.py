@@ -5,25 +5,9 @@ from django.test import Client as BrowserClient
 
 from advisor import risk, services
 
-from ..factories import PASSWORD, AdvisorFactory, ClientFactory
+from ..factories import PASSWORD, AdvisorFactory, ClientFactory, admin_login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def advisor():
-    return services.advisor_create(
-        email="alex@example.test", password=PASSWORD, first_name="Alex", last_name="M"
-    )
-
-
-def _logged_in(user) -> BrowserClient:
-    browser = BrowserClient()
-    response = browser.post(
-        "/admin/login/?next=/admin/", {"username": user.email, "password": PASSWORD}
-    )
-    assert response.status_code == 302, response.content[:500]
-    return browser
 
 
 def test_the_admin_lockout_message_is_clear(advisor, settings):
@@ -63,7 +47,7 @@ def test_an_advisor_approves_a_rebalance_from_the_admin(advisor, bold_answers, t
     rally = {**BASE_PRICES, "VTI": "330"}
     market.prices_load(path=write_prices(tmp_path / "b.csv", {day + timedelta(days=1): rally}))
     proposal = portfolio_services.rebalance_propose(account=account)
-    browser = _logged_in(advisor)
+    browser = admin_login(advisor)
 
     # when: the advisor selects it and runs the approve action
     response = browser.post(
@@ -112,7 +96,7 @@ def test_an_advisor_reads_an_escalated_chat_and_resolves_it_audited(advisor):
         conversation=Conversation.objects.create(client=ClientFactory(advisor=AdvisorFactory())),
         reason="requested",
     )
-    browser = _logged_in(advisor)
+    browser = admin_login(advisor)
 
     listing = browser.get("/admin/nlp/escalation/").content.decode()
     page = browser.get(f"/admin/nlp/escalation/{escalation.pk}/change/").content.decode()

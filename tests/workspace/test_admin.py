@@ -1,29 +1,12 @@
 """The Client pages of the advisor workspace: the book-scoped list, the audit trail, the tax id."""
 
 import pytest
-from django.test import Client as BrowserClient
 
 from advisor import risk, services
 
-from ..factories import PASSWORD, AdvisorFactory, ClientFactory
+from ..factories import AdvisorFactory, ClientFactory, admin_login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def advisor():
-    return services.advisor_create(
-        email="alex@example.test", password=PASSWORD, first_name="Alex", last_name="M"
-    )
-
-
-def _logged_in(user) -> BrowserClient:
-    browser = BrowserClient()
-    response = browser.post(
-        "/admin/login/?next=/admin/", {"username": user.email, "password": PASSWORD}
-    )
-    assert response.status_code == 302, response.content[:500]
-    return browser
 
 
 def test_an_advisor_logs_into_the_admin_and_sees_only_their_book(advisor, bold_answers):
@@ -31,7 +14,7 @@ def test_an_advisor_logs_into_the_admin_and_sees_only_their_book(advisor, bold_a
     ClientFactory(advisor=AdvisorFactory(), last_name="Theirs")
     services.questionnaire_submit(client=mine, version=risk.CURRENT_VERSION, answers=bold_answers)
 
-    page = _logged_in(advisor).get("/admin/advisor/client/").content.decode()
+    page = admin_login(advisor).get("/admin/advisor/client/").content.decode()
 
     assert "Mine" in page
     assert "Theirs" not in page
@@ -40,7 +23,7 @@ def test_an_advisor_logs_into_the_admin_and_sees_only_their_book(advisor, bold_a
 def test_an_advisor_cannot_open_another_books_client(advisor):
     theirs = ClientFactory(advisor=AdvisorFactory())
 
-    response = _logged_in(advisor).get(f"/admin/advisor/client/{theirs.pk}/change/")
+    response = admin_login(advisor).get(f"/admin/advisor/client/{theirs.pk}/change/")
 
     assert response.status_code in (302, 404)
     assert theirs.last_name not in response.content.decode()
@@ -50,7 +33,7 @@ def test_the_client_page_shows_the_audit_trail_and_never_the_tax_id(advisor):
     client = ClientFactory(advisor=advisor)
     services.client_update(client=client, data={"tax_id": "900-55-4321", "city": "Springfield"})
 
-    page = _logged_in(advisor).get(f"/admin/advisor/client/{client.pk}/change/").content.decode()
+    page = admin_login(advisor).get(f"/admin/advisor/client/{client.pk}/change/").content.decode()
 
     assert "Changes (newest first)" in page
     assert "city" in page
