@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from config.celery import app
+from config.celery import app, enqueue
 from nlp.inference.device import device_resolve
 from nlp.inference.projection import (
     ProjectionInput,
@@ -228,8 +228,8 @@ def test_a_projection_message_runs_under_the_new_name_and_the_old_one(name):
     # given: a message queued under either name, the old one by a web process of the last release
     projection = pending_projection()
 
-    # when
-    app.signature(name, kwargs={"projection_id": projection.pk}).apply().get()
+    # when: queued by name, as portfolios does (eager here: the name must find its task)
+    enqueue(name, projection_id=projection.pk).get()
 
     # then
     projection.refresh_from_db()
