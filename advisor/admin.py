@@ -3,14 +3,24 @@
 The Client page composes portfolios and nlp, so it is registered by workspace.admin, which
 reuses the filters and the goal inline below; this module imports nothing above advisor."""
 
-from typing import Any
+from typing import Any, cast
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import DeviceToken, Goal, QuestionnaireResponse, RiskAssessment, User
+from . import selectors, services
+from .exceptions import RiskOverrideConflict
+from .models import (
+    DeviceToken,
+    Goal,
+    QuestionnaireResponse,
+    RiskAssessment,
+    RiskOverrideRequest,
+    User,
+)
 
 
 @admin.register(User)
@@ -137,3 +147,87 @@ class DeviceTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(RiskOverrideRequest)
+class RiskOverrideRequestAdmin(admin.ModelAdmin):
+    """Overrides above a client's capacity, waiting for (or decided by) a second person with
+    the compliance permission; the actions call the services, which enforce the four eyes."""
+
+    list_display = (
+        "__str__",
+        "client",
+        "level",
+        "capacity_level",
+        "requested_by",
+        "requested_at",
+        "status",
+        "decided_by",
+    )
+    list_filter = ("status",)
+    readonly_fields = (
+        "response",
+        "level",
+        "capacity_level",
+        "reason",
+        "flags_reviewed",
+        "requested_by",
+        "requested_at",
+        "status",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
+    actions = ("approve", "reject")
+
+    @admin.display(description="client")
+    def client(self, obj: RiskOverrideRequest) -> Any:
+        return obj.response.client
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RiskOverrideRequest]:
+        return selectors.risk_override_requests_visible_to(cast(User, request.user))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        user = request.user
+        return super().has_view_permission(request, obj) or bool(
+            user.is_staff and user.has_perm(RiskOverrideRequest.APPROVE_PERMISSION)
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # requested from the client's risk-override page
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # decided through the actions below only
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the audit record of a compliance decision
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Any], *, approve: bool) -> None:
+        actor = cast(User, request.user)
+        done = 0
+        for override_request in queryset.order_by("pk"):
+            try:
+                if approve:
+                    services.risk_override_request_approve(
+                        override_request=override_request, actor=actor
+                    )
+                else:
+                    services.risk_override_request_reject(
+                        override_request=override_request, actor=actor
+                    )
+            except (PermissionDenied, RiskOverrideConflict, ValidationError) as exc:
+                text = exc.message if isinstance(exc, RiskOverrideConflict) else str(exc)
+                self.message_user(request, f"{override_request}: {text}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            verb = "approved" if approve else "rejected"
+            self.message_user(request, f"{done} request(s) {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Approve the selected overrides above capacity (four-eyes)")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Reject the selected overrides above capacity")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._decide(request, queryset, approve=False)

@@ -17,6 +17,7 @@ class AdvisorConfig(AppConfig):
         auditlog.register(models.Client, mask_fields=["tax_id"])
         auditlog.register(models.QuestionnaireResponse)
         auditlog.register(models.RiskAssessment)
+        auditlog.register(models.RiskOverrideRequest)
         auditlog.register(models.Goal)
         auditlog.register(
             models.User, include_fields=["email", "is_staff", "is_active", "is_superuser"]

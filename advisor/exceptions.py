@@ -22,3 +22,11 @@ class QuestionnaireInvalid(ApplicationError):
 class RiskProfileMissing(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
     default_code = "risk_profile_missing"
+
+
+class RiskOverrideConflict(ApplicationError):
+    """A risk-override request that can no longer be decided: already decided, or the client
+    has answered the questionnaire again since it was made."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "override_request_conflict"

@@ -12,7 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from encrypted_fields.fields import EncryptedCharField
 from knox.models import AbstractAuthToken
@@ -350,6 +350,75 @@ class RiskAssessment(models.Model):
     @property
     def is_model_opinion(self) -> bool:
         return self.method.startswith(self.MODEL_METHOD_PREFIX)
+
+
+class RiskOverrideRequest(models.Model):
+    """An advisor's request to set a client's level above their capacity level, which a second
+    person with the compliance permission must approve (four-eyes) before it takes effect."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending: waiting for a compliance approval"
+        APPROVED = "approved", "Approved: the override is in force"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn: replaced by a newer request"
+
+    APPROVE_PERMISSION = "advisor.approve_risk_override_above_capacity"
+
+    response = models.ForeignKey(
+        QuestionnaireResponse, on_delete=models.CASCADE, related_name="override_requests"
+    )
+    level = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    capacity_level = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="The client's capacity level when the request was made.",
+    )
+    reason = models.TextField(max_length=1000)
+    flags_reviewed = models.BooleanField(
+        default=False, help_text="The requester went through the profile's flags with the client."
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="risk_override_requests"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ("-requested_at", "-id")
+        permissions = [
+            (
+                "approve_risk_override_above_capacity",
+                "Can approve a risk-level override above the client's capacity (four-eyes)",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response"],
+                condition=Q(status="pending"),
+                name="riskoverriderequest_one_pending_per_response",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__gte=1) & Q(level__lte=10) & Q(level__gt=F("capacity_level")),
+                name="riskoverriderequest_level_above_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False),
+                name="riskoverriderequest_decided_has_a_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Override to level {self.level} ({self.get_status_display()})"
 
 
 class Goal(models.Model):

@@ -1,5 +1,5 @@
-"""The versioned risk questionnaire, its deterministic scoring, and the rule that combines
-the risk model's level with it.
+"""The versioned risk questionnaire and its deterministic scoring; the level itself is decided
+by the one suitability policy (advisor.suitability), which also weighs the risk model's level.
 
 Pure Python on purpose: the web layer, workers and the ML training code all import it, and a
 published version must score the same answers the same way forever. Never edit a published
@@ -9,6 +9,8 @@ QuestionSet; add a new version and point CURRENT_VERSION at it.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from . import suitability
 
 Dimension = Literal["willingness", "capacity"]
 DIMENSIONS: tuple[Dimension, ...] = ("willingness", "capacity")
@@ -83,12 +85,8 @@ class AnswersInvalid(ValueError):
         super().__init__(f"Invalid answers: {', '.join(field_errors)}.")
 
 
-@dataclass(frozen=True)
-class InconsistencyFlag:
-    """A reason the answers contradict each other, in words an advisor can act on."""
-
-    code: str
-    message: str
+# A reason the answers contradict each other, in words an advisor can act on.
+InconsistencyFlag = suitability.Flag
 
 
 @dataclass(frozen=True)
@@ -102,6 +100,7 @@ class RiskScore:
     risk_level: int
     inconsistent: bool
     flags: tuple[InconsistencyFlag, ...]
+    decision: suitability.Decision  # the policy's record: risk_level is its level
 
     def as_details(self) -> dict[str, Any]:
         """Everything above as a JSON-ready dict."""
@@ -113,6 +112,7 @@ class RiskScore:
             "risk_level": self.risk_level,
             "inconsistent": self.inconsistent,
             "flags": [{"code": f.code, "message": f.message} for f in self.flags],
+            "decision": self.decision.as_details(),
         }
 
 
@@ -452,57 +452,24 @@ def _flags(
 
 
 def answers_score(question_set: QuestionSet, answers: dict[str, str]) -> RiskScore:
-    """Validate and score answers; the risk level is the lower of willingness and capacity."""
+    """Validate and score answers; the suitability policy decides the level from the two
+    dimensions' levels (the lower of willingness and capacity)."""
     cleaned = answers_validate(question_set, answers)
     willingness_score = _dimension_score(question_set, cleaned, "willingness")
     capacity_score = _dimension_score(question_set, cleaned, "capacity")
     willingness_level = level_from_score(willingness_score)
     capacity_level = level_from_score(capacity_score)
     flags = _flags(question_set, cleaned, willingness_level, capacity_level)
+    decision = suitability.decide(
+        willingness_level=willingness_level, capacity_level=capacity_level, flags=flags
+    )
     return RiskScore(
         willingness_score=willingness_score,
         capacity_score=capacity_score,
         willingness_level=willingness_level,
         capacity_level=capacity_level,
-        # Capacity caps what a client may take on, however willing they are, and vice versa.
-        risk_level=min(willingness_level, capacity_level),
+        risk_level=decision.level,
         inconsistent=bool(flags),
         flags=flags,
-    )
-
-
-# --- Combining the risk model's opinion with the questionnaire ------------------------------
-
-# A model this many levels from the client's stated willingness needs an advisor's look.
-MODEL_DISAGREEMENT_LEVELS = 3
-COMBINED_RULE = "min(capacity level, round((model level + willingness level) / 2))"
-
-
-@dataclass(frozen=True)
-class CombinedLevel:
-    """The final level from the questionnaire's levels and the risk model's level."""
-
-    risk_level: int
-    flags: tuple[InconsistencyFlag, ...]  # the model's own, added to the rules' flags
-
-
-def model_opinion_combine(
-    *, model_level: int, willingness_level: int, capacity_level: int
-) -> CombinedLevel:
-    """The mean of the model's level and the stated willingness level, capped by the capacity
-    level; flagged when model and stated answers are MODEL_DISAGREEMENT_LEVELS apart."""
-    flags = []
-    gap = abs(model_level - willingness_level)
-    if gap >= MODEL_DISAGREEMENT_LEVELS:
-        flags.append(
-            InconsistencyFlag(
-                code="model_vs_stated",
-                message=f"The risk model puts this client at level {model_level}, "
-                f"{gap} levels from their stated willingness "
-                f"({willingness_level}): worth an advisor's review.",
-            )
-        )
-    return CombinedLevel(
-        risk_level=min(capacity_level, max(1, round((model_level + willingness_level) / 2))),
-        flags=tuple(flags),
+        decision=decision,
     )

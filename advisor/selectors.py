@@ -2,12 +2,22 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
-from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
 
 from config.errors import NotFound
 
-from .models import Client, Goal, QuestionnaireResponse, RiskAssessment, User
+from . import suitability
+from .models import (
+    Client,
+    Goal,
+    QuestionnaireResponse,
+    RiskAssessment,
+    RiskOverrideRequest,
+    User,
+)
 
 
 def clients_visible_to(user: User) -> QuerySet[Client]:
@@ -80,7 +90,10 @@ def questionnaire_response_list(*, client: Client) -> QuerySet[QuestionnaireResp
 @dataclass(frozen=True)
 class RiskProfile:
     """A client's current risk profile: the latest response, its final assessment (an advisor's
-    override, else rules and risk model combined, else the rules') and the others beside it."""
+    override, else rules and risk model combined, else the rules') and the others beside it.
+
+    `decision` is the suitability policy's record behind the final level; every explanation
+    (API, browser, chat, workspace) is generated from it."""
 
     response: QuestionnaireResponse
     assessment: RiskAssessment
@@ -90,6 +103,81 @@ class RiskProfile:
     def model_opinion(self) -> RiskAssessment | None:
         """The risk model's own opinion on this response, if it has given one."""
         return next((a for a in self.second_opinions if a.is_model_opinion), None)
+
+    @cached_property
+    def decision(self) -> suitability.Decision:
+        return assessment_decision(self.assessment)
+
+    @property
+    def client_explanation(self) -> str:
+        """For the client: the level, who set it, when and why; never an advisor's wording."""
+        return self.decision.client_explanation
+
+    @property
+    def advisor_explanation(self) -> str:
+        return self.decision.advisor_explanation
+
+
+def assessment_decision(assessment: RiskAssessment) -> suitability.Decision:
+    """The suitability decision behind an assessment's level: the record stored with it, or,
+    for a row written before the policy, the policy re-applied to its inputs when that gives
+    the stored level, else the level as recorded. Its level is always the row's level."""
+    details = assessment.details or {}
+    stored = details.get("decision")
+    if isinstance(stored, dict):
+        try:
+            decision = suitability.decision_from_details(stored)
+        except (KeyError, TypeError, ValueError):
+            decision = None
+        if decision is not None and decision.level == assessment.risk_level:
+            return decision
+    return _decision_rebuilt(assessment)
+
+
+def _decision_rebuilt(assessment: RiskAssessment) -> suitability.Decision:
+    details = assessment.details or {}
+    willing, able = details.get("willingness_level"), details.get("capacity_level")
+    overridden = assessment.method == RiskAssessment.OVERRIDE_METHOD
+    flags = suitability.flags_from(
+        (details.get("reviewed_flags") or []) if overridden else (assessment.flags or [])
+    )
+    decided_on = timezone.localdate(assessment.created_at) if assessment.created_at else None
+    decided_by: suitability.DecidedBy = "advisor" if overridden else "rules"
+    try:
+        if not isinstance(willing, int) or not isinstance(able, int):
+            raise ValueError("levels missing")
+        override = None
+        if overridden:
+            override = suitability.Override(
+                level=assessment.risk_level,
+                reason=str(details.get("reason") or "—"),
+                set_by="",
+                set_on=decided_on,
+                flags_reviewed=bool(flags),
+            )
+        decision = suitability.decide(
+            willingness_level=willing,
+            capacity_level=able,
+            model_level=details.get("model_level")
+            if assessment.method == RiskAssessment.COMBINED_METHOD
+            else None,
+            override=override,
+            flags=flags,
+            decided_on=decided_on,
+        )
+        if decision.level == assessment.risk_level:
+            return decision
+        decided_by = decision.decided_by
+    except ValueError:  # levels missing or out of range: show the level as recorded
+        pass
+    return suitability.recorded(
+        level=assessment.risk_level,
+        decided_by=decided_by,
+        willingness_level=willing if isinstance(willing, int) else None,
+        capacity_level=able if isinstance(able, int) else None,
+        flags=flags,
+        decided_on=decided_on,
+    )
 
 
 def final_assessment(assessments: Iterable[RiskAssessment]) -> RiskAssessment:
@@ -110,3 +198,34 @@ def risk_profile_get(*, client: Client) -> RiskProfile | None:
     final = final_assessment(assessments)
     others = tuple(a for a in assessments if a is not final)
     return RiskProfile(response=response, assessment=final, second_opinions=others)
+
+
+def risk_override_requests_visible_to(user: User) -> QuerySet[RiskOverrideRequest]:
+    """Requests to override above capacity: every one for a user who may approve them (the
+    compliance permission) or an admin; an advisor those of their book."""
+    requests = RiskOverrideRequest.objects.select_related(
+        "response__client", "requested_by", "decided_by"
+    )
+    if user.is_superuser or (
+        user.is_staff and user.has_perm(RiskOverrideRequest.APPROVE_PERMISSION)
+    ):
+        return requests
+    if user.is_staff:
+        return requests.filter(Q(response__client__advisor=user) | Q(requested_by=user))
+    return requests.none()
+
+
+def risk_override_request_get(*, user: User, request_id: int) -> RiskOverrideRequest:
+    try:
+        return risk_override_requests_visible_to(user).get(pk=request_id)
+    except RiskOverrideRequest.DoesNotExist as exc:
+        raise NotFound from exc
+
+
+def risk_override_requests_pending(*, response: QuestionnaireResponse) -> list[RiskOverrideRequest]:
+    """The request waiting for a compliance approval on this response, if any (at most one)."""
+    return list(
+        RiskOverrideRequest.objects.filter(
+            response=response, status=RiskOverrideRequest.Status.PENDING
+        ).select_related("requested_by")
+    )

@@ -54,6 +54,10 @@ CASE = ProjectionInput(
     monthly_mean=(0.0065, 0.003, 0.0015),
     monthly_cov=((0.0020, 0.0003, 0.0), (0.0003, 0.0004, 0.00001), (0.0, 0.00001, 0.00001)),
     paths=100_000,
+    # The last ten years glide towards bonds, as a goal's account does; fee and fund expenses.
+    glide=((240, (0.5, 0.4, 0.1)), (300, (0.3, 0.55, 0.15))),
+    monthly_fee=0.0025 / 12,
+    monthly_expense=(0.0003 / 12, 0.0005 / 12, 0.001 / 12),
 )
 
 

@@ -77,6 +77,10 @@ app.conf.beat_schedule = {
         "task": "portfolios.fees_bill",
         "schedule": crontab(hour=22, minute=45),  # after the close; bills only complete months
     },
+    "portfolios.goal_plans_project": {
+        "task": "portfolios.goal_plans_project",
+        "schedule": crontab(hour=22, minute=50),  # after the close: new prices, new plans
+    },
     "portfolios.idempotency_keys_purge": {
         "task": "portfolios.idempotency_keys_purge",
         "schedule": crontab(hour=4, minute=45),

@@ -1,15 +1,30 @@
 """Portfolio pages of the advisor workspace: model portfolio approval, accounts of the book."""
 
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, cast
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from advisor.models import User
-from config.admin_actions import LifecycleAdmin, decide_each
+from config.admin_actions import LifecycleAdmin
 
-from . import services
+from . import selectors, services
+from .exceptions import RebalanceStale
 from .models import (
     Account,
     Asset,
@@ -107,28 +122,71 @@ class TransactionAdmin(admin.ModelAdmin):
         return False  # the ledger is append-only
 
 
+def _money(value: Decimal | str | None, currency: str, places: int = 2) -> str:
+    if value is None:
+        return "—"
+    amount = f"{Decimal(str(value)):,.{places}f}"
+    return f"${amount}" if currency == "USD" else f"{amount} {currency}"
+
+
+def _percent(value: Decimal | float | str | None) -> str:
+    """A weight or drift (a fraction) as a percentage, one decimal: 0.4067 → 40.7%."""
+    return "—" if value is None else f"{Decimal(str(value)):.1%}"
+
+
+def _cells(values: Iterable[Any], cell: str = "<td>{}</td>") -> SafeString:
+    return format_html_join("", cell, ((v,) for v in values))
+
+
+def _table(headers: Iterable[str], rows: Iterable[Iterable[Any]], empty: str) -> SafeString:
+    """An admin-styled table; every cell escaped."""
+    body = format_html_join("", "<tr>{}</tr>", ((_cells(row),) for row in rows))
+    if not body:
+        return format_html('<p class="quiet">{}</p>', empty)
+    return format_html(
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        _cells(headers, "<th>{}</th>"),
+        body,
+    )
+
+
 @admin.register(RebalanceProposal)
 class RebalanceProposalAdmin(admin.ModelAdmin):
-    list_display = ("id", "client", "account", "status", "drift", "market_date", "created_at")
-    list_filter = ("status",)
-    readonly_fields = (
+    """The approval queue. A proposal's page shows its exact trades and weights, and Approve /
+    Reject buttons; approval executes exactly those trades, or says why the proposal is stale."""
+
+    list_display = (
+        "id",
+        "client",
         "account",
         "status",
+        "drift_when_proposed",
         "market_date",
-        "drift",
-        "threshold",
+        "created_at",
+    )
+    list_filter = ("status",)
+    fields = (
+        "account",
+        "client",
+        "status",
+        "market_date",
+        "drift_when_proposed",
+        "drift_now",
+        "threshold_percent",
         "reason",
-        "trades",
-        "before_weights",
-        "after_weights",
+        "trades_table",
+        "weights_table",
+        "computed_from",
+        "superseded_reason",
         "decided_by",
         "decided_at",
         "executed_transaction",
     )
+    readonly_fields = fields
     actions = ("approve", "reject")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RebalanceProposal]:
-        queryset = super().get_queryset(request).select_related("account__client")
+        queryset = super().get_queryset(request).select_related("account__client", "account__goal")
         if request.user.is_superuser:
             return queryset
         return queryset.filter(account__client__advisor=request.user)
@@ -136,22 +194,152 @@ class RebalanceProposalAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # proposals come from the daily drift check
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # decisions are history
+
+    # --- Displays -------------------------------------------------------------------------
+
     @admin.display(description="Client")
     def client(self, proposal: RebalanceProposal) -> Any:
         return proposal.account.client
 
-    def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
-        decide_each(
-            self,
-            request,
-            queryset,
-            lambda proposal: services.rebalance_decide(
-                proposal=proposal, approve=approve, actor=cast(User, request.user)
+    @admin.display(description="Drift when proposed", ordering="drift")
+    def drift_when_proposed(self, proposal: RebalanceProposal) -> str:
+        return _percent(proposal.drift)
+
+    @admin.display(description="Account's drift now")
+    def drift_now(self, proposal: RebalanceProposal) -> str:
+        # The live figure the client's dashboard and the client page show (one selector).
+        return _percent(selectors.account_drift(account=proposal.account))
+
+    @admin.display(description="Threshold")
+    def threshold_percent(self, proposal: RebalanceProposal) -> str:
+        return _percent(proposal.threshold)
+
+    @admin.display(description="Trades, in execution order")
+    def trades_table(self, proposal: RebalanceProposal) -> SafeString:
+        currency = proposal.account.currency
+        return _table(
+            ("Action", "Fund", "Units", "Price", "Amount"),
+            (
+                (
+                    "Sell" if trade.get("side") == "sell" else "Buy",
+                    trade.get("ticker", ""),
+                    trade.get("units") or "—",
+                    _money(trade.get("price"), currency, places=4),
+                    _money(trade.get("value"), currency),
+                )
+                for trade in proposal.trades
             ),
-            "approved and executed" if approve else "rejected",
+            "No trades.",
         )
 
-    @admin.action(description="Approve and execute the selected proposals at the close")
+    @admin.display(description="Weights")
+    def weights_table(self, proposal: RebalanceProposal) -> SafeString:
+        before, after = proposal.before_weights or {}, proposal.after_weights or {}
+        target = (proposal.state or {}).get("targets", {})
+        tickers = sorted(set(before) | set(after) | set(target))
+        return _table(
+            ("Fund", "Before", "After the trades", "Target"),
+            (
+                (t, _percent(before.get(t, 0)), _percent(after.get(t, 0)), _percent(target.get(t)))
+                for t in tickers
+            ),
+            "No holdings.",
+        )
+
+    @admin.display(description="Computed from")
+    def computed_from(self, proposal: RebalanceProposal) -> SafeString:
+        state = proposal.state
+        if not state:
+            return format_html(
+                '<p class="quiet">{}</p>',
+                "No record: this proposal predates exact trades; approving it makes a fresh one.",
+            )
+        return format_html_join(
+            "",
+            "<div><strong>{}:</strong> {}</div>",
+            (
+                ("Closes of", state.get("market_date")),
+                ("Cash", _money(state.get("cash"), proposal.account.currency)),
+                ("Goal's risk level", state.get("level")),
+                ("Model portfolios", f"v{state.get('model_portfolio_set')}"),
+            ),
+        )
+
+    # --- Approve / reject on the proposal's page -------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        decide = path(
+            "<path:object_id>/decide/",
+            self.admin_site.admin_view(self.decide_view),  # login and CSRF checked
+            name="portfolios_rebalanceproposal_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        proposal = self.get_object(request, unquote(object_id))
+        context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        if (
+            proposal is not None
+            and proposal.status == RebalanceProposal.Status.PENDING
+            and self.has_change_permission(request, proposal)
+        ):
+            context["rebalance_decide_url"] = reverse(
+                "admin:portfolios_rebalanceproposal_decide", args=[proposal.pk]
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST `decision=approve|reject` from the proposal's page; audited like the actions."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        proposal = self.get_object(request, unquote(object_id))  # scoped to the book: others 404
+        if proposal is None:
+            raise Http404("No such proposal in your book.")
+        if not self.has_change_permission(request, proposal):
+            raise PermissionDenied
+        decision = request.POST.get("decision")
+        if decision not in ("approve", "reject"):
+            return HttpResponseBadRequest("decision must be approve or reject")
+        self._decide_one(request, proposal, approve=decision == "approve")
+        return HttpResponseRedirect(
+            reverse("admin:portfolios_rebalanceproposal_change", args=[proposal.pk])
+        )
+
+    def _decide_one(self, request: HttpRequest, proposal: RebalanceProposal, approve: bool) -> None:
+        """Run the service; say how it went (a stale or already-decided proposal is an error)."""
+        try:
+            decided = services.rebalance_decide(
+                proposal=proposal, approve=approve, actor=cast(User, request.user)
+            )
+        except RebalanceStale as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        except ValidationError as exc:
+            self.message_user(request, f"{proposal}: {'; '.join(exc.messages)}", messages.ERROR)
+        else:
+            if approve:
+                count = len(decided.trades)
+                text = (
+                    f"Proposal {decided.pk} approved and executed: {count} "
+                    f"trade{'s' if count != 1 else ''} at the closes of {decided.market_date}, "
+                    "exactly as shown."
+                )
+            else:
+                text = f"Proposal {decided.pk} rejected; nothing was traded."
+            self.message_user(request, text, messages.SUCCESS)
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
+        for proposal in queryset:
+            self._decide_one(request, proposal, approve)
+
+    @admin.action(description="Approve and execute the selected proposals at the closes shown")
     def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         self._decide(request, queryset, approve=True)
 

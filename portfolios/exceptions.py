@@ -21,3 +21,11 @@ class IdempotencyKeyReused(ApplicationError):
 
 class IdempotencyKeyMissing(ApplicationError):
     default_code = "idempotency_key_missing"
+
+
+class RebalanceStale(ApplicationError):
+    """An approved proposal no longer matches the account, prices or targets it was computed
+    from: nothing was executed, the proposal is superseded and a fresh one made if needed."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "rebalance_stale"

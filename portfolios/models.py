@@ -276,7 +276,11 @@ class IdempotencyKey(models.Model):
 
 
 class RebalanceProposal(models.Model):
-    """Trades that bring an account back to target, proposed when drift passes the threshold."""
+    """Trades that bring an account back to target, proposed when drift passes the threshold.
+
+    Approval executes exactly `trades` (units at the prices shown) while the state they were
+    computed from (`state`, hashed in `fingerprint`) is unchanged; otherwise the proposal is
+    stale. Rows from before fingerprints have neither, and are always stale."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending approval"
@@ -287,12 +291,32 @@ class RebalanceProposal(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="rebalances")
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     market_date = models.DateField()
-    drift = models.DecimalField(max_digits=6, decimal_places=4)
+    drift = models.DecimalField(
+        "drift when proposed",
+        max_digits=6,
+        decimal_places=4,
+        help_text="a fraction (0.0412 is 4.1%); the account's live drift may differ since",
+    )
     threshold = models.DecimalField(max_digits=6, decimal_places=4)
     reason = models.TextField()
-    trades = models.JSONField(help_text="[{ticker, side, value}] at the proposal's prices")
+    trades = models.JSONField(
+        help_text="[{ticker, side, units, price, value}] in execution order, sells first, at "
+        "the proposal's closes (older rows: [{ticker, side, value}])"
+    )
     before_weights = models.JSONField()
     after_weights = models.JSONField()
+    state = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="what the trades were computed from: market date, prices, cash, units held, "
+        "the approved model-portfolio set, the goal's level and target weights",
+    )
+    fingerprint = models.CharField(
+        max_length=64, blank=True, default="", help_text="sha256 of `state`"
+    )
+    superseded_reason = models.TextField(
+        blank=True, default="", help_text="why a superseded proposal was not executed"
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

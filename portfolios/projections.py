@@ -1,32 +1,54 @@
 """Goal projections: inputs from the goal, its account and the market assumptions; the Monte
-Carlo itself runs in the ml worker (nlp.inference.projection, torch)."""
+Carlo itself runs in the ml worker (nlp.inference.projection, torch).
+
+A goal's chance of success is its *current plan's* projection: the one for the inputs
+`projection_inputs(goal=goal)` gives now, with no what-ifs. The inputs hold everything that
+changes the answer — the money in the account, the contribution, the target, the glide path's
+levels, the assumptions, the advisory fee and the funds' expense ratios, the market date — so
+the inputs' hash is the link between a goal and its plan's projection: it moves whenever any of
+them changes, and a what-if (other inputs, another hash) can never stand in for it.
+"""
 
 import hashlib
 import json
 import logging
-from datetime import date
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerDown
 
 from advisor.models import Goal
-from config.celery import enqueue
+from advisor.selectors import risk_profile_get
+from config.celery import enqueue, enqueue_on_commit
 
+from . import targets
+from .exceptions import MarketDataMissing
+from .market import closes_on, market_date_get
 from .models import (
     Account,
+    Asset,
     GoalProjection,
     MarketAssumptions,
     ModelPortfolio,
     ModelPortfolioSet,
+    Position,
+    RecurringDeposit,
 )
-from .valuation import account_value, goal_level
+from .money import money
+from .valuation import Holding, advisory_fee_annual
 
 logger = logging.getLogger(__name__)
+
+# Bumped when the inputs' meaning changes, so a projection stored under the old meaning is
+# never taken for the plan's. 2: glide path, costs, horizon from the market date, money in the
+# account only, money as decimal strings.
+INPUTS_FORMAT = 2
 
 
 class ProjectionUnavailable(Exception):
@@ -34,7 +56,172 @@ class ProjectionUnavailable(Exception):
 
 
 def _months_between(start: date, end: date) -> int:
-    return max((end.year - start.year) * 12 + (end.month - start.month), 1)
+    """Whole months from `start` to `end`, at least one."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if end.day < start.day:
+        months -= 1
+    return max(months, 1)
+
+
+def glide_steps(
+    *, risk_level: int, goal_type: str, start: date, target_date: date, months: int
+) -> list[tuple[int, int]]:
+    """(first month, level) for each year of the horizon whose glide level differs from the year
+    before: the levels the goal's account will be rebalanced to as its date nears
+    (`targets.glide_level`, as `valuation.goal_level` reads it, counted from `start`)."""
+    years_left = (target_date - start).days / 365.25
+    steps: list[tuple[int, int]] = []
+    for month in range(0, months, 12):
+        level = targets.glide_level(
+            risk_level=risk_level,
+            goal_type=goal_type,
+            years_to_goal=max(years_left - month / 12, 0.0),
+        )
+        if not steps or steps[-1][1] != level:
+            steps.append((month, level))
+    return steps
+
+
+@dataclass(frozen=True)
+class _Market:
+    """What every goal's inputs share: the market date, the approved portfolios, their
+    assumptions, the funds' expense ratios and the advisory fee."""
+
+    day: date
+    portfolios: dict[int, ModelPortfolio]  # level → the approved model portfolio
+    assumptions: MarketAssumptions | None
+    expense_ratios: dict[str, Decimal]
+    fee_annual: Decimal
+
+
+def _market() -> _Market:
+    try:
+        day = market_date_get()
+    except MarketDataMissing as exc:
+        raise ProjectionUnavailable("Market data is not loaded yet.") from exc
+    portfolios: dict[int, ModelPortfolio] = {}
+    approved = ModelPortfolio.objects.filter(
+        portfolio_set__status=ModelPortfolioSet.Status.APPROVED
+    ).select_related("portfolio_set__assumptions")
+    for portfolio in approved:  # the first per level, as valuation.target_weights picks it
+        portfolios.setdefault(portfolio.level, portfolio)
+    # The assumptions the approved portfolios were built on, so weights and returns agree.
+    first = next(iter(portfolios.values()), None)
+    return _Market(
+        day=day,
+        portfolios=portfolios,
+        assumptions=first.portfolio_set.assumptions if first else None,
+        expense_ratios=dict(Asset.objects.values_list("ticker", "expense_ratio")),
+        fee_annual=advisory_fee_annual(),
+    )
+
+
+@dataclass(frozen=True)
+class _GoalFacts:
+    risk_level: int | None  # the client's level, before the goal's type and glide path
+    value: Decimal  # the account's value at the market date: what is actually invested
+    scheduled: Decimal  # active recurring deposits, per month
+
+
+def _goal_facts(*, goals: list[Goal], day: date) -> dict[int, _GoalFacts]:
+    """Each goal's risk level, account value and scheduled deposits, in a few queries for any
+    number of goals. Values follow valuation.account_value: cash plus holdings at the close."""
+    accounts = {a.goal_id: a for a in Account.objects.filter(goal__in=goals)}
+    positions = list(
+        Position.objects.filter(account__in=accounts.values(), quantity__gt=0).select_related(
+            "asset"
+        )
+    )
+    closes = closes_on(day=day, assets={p.asset for p in positions})
+    invested: defaultdict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for p in positions:
+        invested[p.account_id] += Holding(
+            asset=p.asset, quantity=p.quantity, price=closes[p.asset_id]
+        ).value
+    scheduled: defaultdict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    recurring = RecurringDeposit.objects.filter(
+        account__in=accounts.values(), active=True, cancelled_at=None
+    ).values_list("account_id", "amount")
+    for account_id, amount in recurring:  # summed here: SQLite would add decimals as floats
+        scheduled[account_id] += amount
+    levels: dict[int, int | None] = {}
+    facts = {}
+    for goal in goals:
+        if goal.client_id not in levels:
+            profile = risk_profile_get(client=goal.client)
+            levels[goal.client_id] = profile.assessment.risk_level if profile else None
+        account = accounts.get(goal.pk)
+        facts[goal.pk] = _GoalFacts(
+            risk_level=levels[goal.client_id],
+            value=account.cash + invested[account.pk] if account else Decimal("0.00"),
+            scheduled=scheduled[account.pk] if account else Decimal("0.00"),
+        )
+    return facts
+
+
+def _inputs(
+    *,
+    market: _Market,
+    goal: Goal,
+    facts: _GoalFacts,
+    monthly_contribution: Decimal | None,
+    target_date: date | None,
+) -> dict[str, Any]:
+    if facts.risk_level is None:
+        raise ProjectionUnavailable("Complete the risk questionnaire to see projections.")
+    target_date = target_date or goal.target_date
+    months = _months_between(market.day, target_date)
+    steps = glide_steps(
+        risk_level=facts.risk_level,
+        goal_type=goal.goal_type,
+        start=market.day,
+        target_date=target_date,
+        months=months,
+    )
+    if {level for _, level in steps} - set(market.portfolios):
+        raise ProjectionUnavailable("Model portfolios are not ready yet.")
+    if market.assumptions is None or not market.assumptions.data.get("tickers"):
+        raise ProjectionUnavailable("Market assumptions are not ready yet.")
+    weights = [
+        {t: Decimal(w) for t, w in market.portfolios[level].weights.items() if Decimal(w) > 0}
+        for _, level in steps
+    ]
+    data = market.assumptions.data
+    held = set().union(*weights)
+    tickers = [t for t in data["tickers"] if t in held]
+    if len(tickers) != len(held):
+        raise ProjectionUnavailable("Market assumptions are not ready yet.")
+    index = {t: i for i, t in enumerate(data["tickers"])}
+    mu, cov = data["expected_returns"], data["covariance"]
+    vectors = [[float(w.get(t, Decimal(0))) for t in tickers] for w in weights]
+    if monthly_contribution is None:
+        # The plan's contribution, or the deposits actually scheduled when they are larger.
+        monthly_contribution = max(goal.monthly_contribution, facts.scheduled)
+    return {
+        "format": INPUTS_FORMAT,
+        "market_date": market.day.isoformat(),
+        "target_date": target_date.isoformat(),
+        "months": months,
+        # Money as decimal strings: exact in the hash and in storage.
+        "initial_value": str(money(facts.value)),
+        "monthly_contribution": str(money(monthly_contribution)),
+        "target_amount": str(money(goal.target_amount)),
+        "tickers": tickers,
+        "weights": vectors[0],
+        "glide": [[month, vector] for (month, _), vector in zip(steps, vectors, strict=True)][1:],
+        "levels": [[month, level] for month, level in steps],
+        "level": steps[0][1],
+        "monthly_mean": [mu[index[t]] / 12 for t in tickers],
+        "monthly_cov": [[cov[index[a]][index[b]] / 12 for b in tickers] for a in tickers],
+        # The assumptions are market (index-like) returns: the funds' expense ratios and the
+        # advisory fee come off them, both as a twelfth of the annual rate each month.
+        "monthly_expense": [float(market.expense_ratios.get(t, 0)) / 12 for t in tickers],
+        "monthly_fee": float(market.fee_annual) / 12,
+        "annual_inflation": settings.PROJECTION_INFLATION,
+        "paths": settings.PROJECTION_PATHS,
+        "seed": goal.pk,
+        "assumptions_version": market.assumptions.version,
+    }
 
 
 def projection_inputs(
@@ -43,42 +230,173 @@ def projection_inputs(
     monthly_contribution: Decimal | None = None,
     target_date: date | None = None,
 ) -> dict[str, Any]:
-    """Everything the simulation needs, as JSON-ready numbers (what-ifs override the goal's)."""
-    level = goal_level(goal=goal)
-    if level is None:
-        raise ProjectionUnavailable("Complete the risk questionnaire to see projections.")
-    portfolio = ModelPortfolio.objects.filter(
-        portfolio_set__status=ModelPortfolioSet.Status.APPROVED, level=level
-    ).first()
-    assumptions = MarketAssumptions.objects.first()
-    if portfolio is None or assumptions is None:
-        raise ProjectionUnavailable("Model portfolios are not ready yet.")
-    tickers = [t for t, w in portfolio.weights.items() if Decimal(w) > 0]
-    index = {t: i for i, t in enumerate(assumptions.data["tickers"])}
-    mu, cov = assumptions.data["expected_returns"], assumptions.data["covariance"]
-    account = Account.objects.filter(goal=goal).first()
-    value = account_value(account=account).total if account else Decimal("0.00")
-    today = timezone.localdate()
-    return {
-        "initial_value": float(value or goal.initial_amount),
-        "monthly_contribution": float(
-            goal.monthly_contribution if monthly_contribution is None else monthly_contribution
-        ),
-        "months": _months_between(today, target_date or goal.target_date),
-        "target_amount": float(goal.target_amount),
-        "weights": [float(Decimal(portfolio.weights[t])) for t in tickers],
-        "monthly_mean": [mu[index[t]] / 12 for t in tickers],
-        "monthly_cov": [[cov[index[a]][index[b]] / 12 for b in tickers] for a in tickers],
-        "annual_inflation": settings.PROJECTION_INFLATION,
-        "paths": settings.PROJECTION_PATHS,
-        "seed": goal.pk,
-        "level": level,
-        "assumptions_version": assumptions.version,
-    }
+    """Everything the simulation needs, JSON-ready (what-ifs override the goal's plan).
+
+    Without what-ifs these are the goal's current plan's inputs. The horizon runs from the market
+    date; the start is the money in the account (nothing for an unfunded goal: its
+    `initial_amount` is a plan, not money invested); the portfolio follows the glide path."""
+    market = _market()
+    facts = _goal_facts(goals=[goal], day=market.day)[goal.pk]
+    return _inputs(
+        market=market,
+        goal=goal,
+        facts=facts,
+        monthly_contribution=monthly_contribution,
+        target_date=target_date,
+    )
+
+
+def plan_inputs(*, goals: list[Goal]) -> dict[int, dict[str, Any] | ProjectionUnavailable]:
+    """Goal id → its current plan's inputs (as `projection_inputs(goal=goal)`), or why it has
+    none; for many goals in a few queries plus two per client."""
+    try:
+        market = _market()
+    except ProjectionUnavailable as exc:
+        return dict.fromkeys((goal.pk for goal in goals), exc)
+    facts = _goal_facts(goals=goals, day=market.day)
+    plans: dict[int, dict[str, Any] | ProjectionUnavailable] = {}
+    for goal in goals:
+        try:
+            plans[goal.pk] = _inputs(
+                market=market,
+                goal=goal,
+                facts=facts[goal.pk],
+                monthly_contribution=None,
+                target_date=None,
+            )
+        except ProjectionUnavailable as exc:
+            plans[goal.pk] = exc
+    return plans
+
+
+def plans_project(*, goal_ids: list[int] | None = None) -> int:
+    """Store a pending projection for the current plan of each goal (default: every goal still
+    in progress) that has none yet, and queue its Monte Carlo on the ml worker. Run after a
+    write changes a plan (a deposit, a goal edit, a recurring deposit), by beat after the close
+    (new prices are a new plan), and for what the dashboard finds pending. Safe to run twice: a
+    stored plan is not queued again. Returns the projections queued."""
+    goals = Goal.objects.exclude(status__in=(Goal.Status.ACHIEVED, Goal.Status.CLOSED))
+    if goal_ids is not None:
+        goals = goals.filter(pk__in=goal_ids)
+    by_id = {goal.pk: goal for goal in goals.select_related("client")}
+    queued = 0
+    for goal_id, inputs in plan_inputs(goals=list(by_id.values())).items():
+        if isinstance(inputs, ProjectionUnavailable):
+            continue
+        projection, _ = projection_request(goal=by_id[goal_id], inputs=inputs)
+        if projection.status == GoalProjection.Status.PENDING:
+            enqueue_on_commit("nlp.projection_compute", projection_id=projection.pk)
+            queued += 1
+    return queued
 
 
 def inputs_hash(inputs: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+# --- What a projection says -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GlideStep:
+    month: int  # months after the market date
+    level: int
+
+
+@dataclass(frozen=True)
+class ProjectionOutcome:
+    """A goal's projection as every surface shows it: money in `Decimal` cents, final values in
+    today's money. `status` is "ready", "pending" (not computed yet, or cannot be: `message`
+    says why) or "failed"."""
+
+    goal_id: int
+    status: str
+    is_plan: bool  # the goal's current plan (what the dashboard shows), not a what-if
+    message: str = ""
+    market_date: date | None = None
+    target_date: date | None = None
+    months: int | None = None
+    level: int | None = None
+    glide: tuple[GlideStep, ...] = ()
+    initial_value: Decimal | None = None
+    monthly_contribution: Decimal | None = None
+    target_amount: Decimal | None = None
+    probability: float | None = None
+    median_final_value: Decimal | None = None
+    low_final_value: Decimal | None = None  # 10th percentile
+    high_final_value: Decimal | None = None  # 90th percentile
+    expected_final_value: Decimal | None = None
+    # For an 80% chance; None when no contribution up to the cap reaches it (then `capped`).
+    required_monthly_contribution: Decimal | None = None
+    required_contribution_capped: bool | None = None
+    # The largest target the contribution reaches with an 80% chance.
+    reachable_target: Decimal | None = None
+    percentiles: dict[str, list[Decimal]] | None = None  # only when asked for the paths
+    computed_at: datetime | None = None
+
+
+def _cents(value: float) -> Decimal:
+    return money(Decimal(repr(value)))
+
+
+def projection_outcome(
+    *,
+    goal_id: int,
+    inputs: dict[str, Any],
+    projection: GoalProjection | None,
+    is_plan: bool,
+    paths: bool = False,
+) -> ProjectionOutcome:
+    """What a stored projection (None: not requested yet) says about its inputs."""
+    base = ProjectionOutcome(
+        goal_id=goal_id,
+        status="pending",
+        is_plan=is_plan,
+        message="Computing; ask again in a few seconds.",
+        market_date=date.fromisoformat(inputs["market_date"]),
+        target_date=date.fromisoformat(inputs["target_date"]),
+        months=inputs["months"],
+        level=inputs["level"],
+        glide=tuple(GlideStep(month=m, level=level) for m, level in inputs["levels"]),
+        initial_value=Decimal(inputs["initial_value"]),
+        monthly_contribution=Decimal(inputs["monthly_contribution"]),
+        target_amount=Decimal(inputs["target_amount"]),
+    )
+    if projection is None:
+        return base
+    if projection.status == GoalProjection.Status.FAILED:
+        return replace(base, status="failed", message=projection.error)
+    if projection.status != GoalProjection.Status.READY or not projection.result:
+        return base
+    result = projection.result
+    capped = bool(result.get("required_contribution_capped", False))
+    finals = {name: path[-1] for name, path in result["percentiles"].items()}
+    return replace(
+        base,
+        status="ready",
+        message="",
+        probability=result["probability"],
+        median_final_value=_cents(finals["p50"]),
+        low_final_value=_cents(finals["p10"]),
+        high_final_value=_cents(finals["p90"]),
+        expected_final_value=_cents(result["expected_final_value"]),
+        required_monthly_contribution=None
+        if capped
+        else _cents(result["required_monthly_contribution"]),
+        required_contribution_capped=capped,
+        reachable_target=_cents(result["reachable_target"])
+        if "reachable_target" in result
+        else None,
+        percentiles={
+            name: [_cents(v) for v in path] for name, path in result["percentiles"].items()
+        }
+        if paths
+        else None,
+        computed_at=projection.computed_at,
+    )
+
+
+# --- Writes -----------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -91,16 +409,34 @@ def projection_request(*, goal: Goal, inputs: dict[str, Any]) -> tuple[GoalProje
 
 def projection_answer(
     *, goal: Goal, monthly_contribution: Decimal | None = None, target_date: date | None = None
-) -> dict[str, Any]:
-    """The goal's projection: the stored one, a fresh one if the worker answers within
-    PROJECTION_WAIT_SECONDS, or `status: pending` — never an error when the worker is slow or
-    down. The Monte Carlo itself is the ml worker's (`nlp.projection_compute`, queued by name)."""
+) -> ProjectionOutcome:
+    """The goal's projection, its plan's or a what-if's: the stored one, a fresh one if the
+    worker answers within PROJECTION_WAIT_SECONDS, or `status: pending` — never an error when
+    the worker is slow or down. The Monte Carlo itself is the ml worker's
+    (`nlp.projection_compute`, queued by name)."""
     try:
-        inputs = projection_inputs(
-            goal=goal, monthly_contribution=monthly_contribution, target_date=target_date
+        market = _market()
+        facts = _goal_facts(goals=[goal], day=market.day)[goal.pk]
+        inputs = _inputs(
+            market=market,
+            goal=goal,
+            facts=facts,
+            monthly_contribution=monthly_contribution,
+            target_date=target_date,
+        )
+        plan = (
+            inputs
+            if monthly_contribution is None and target_date is None
+            else _inputs(
+                market=market,
+                goal=goal,
+                facts=facts,
+                monthly_contribution=None,
+                target_date=None,
+            )
         )
     except ProjectionUnavailable as exc:
-        return {"status": "pending", "goal_id": goal.pk, "message": str(exc)}
+        return ProjectionOutcome(goal_id=goal.pk, status="pending", is_plan=False, message=str(exc))
     projection, _ = projection_request(goal=goal, inputs=inputs)
     if projection.status == GoalProjection.Status.PENDING:
         try:
@@ -110,24 +446,10 @@ def projection_answer(
         except (CeleryTimeout, BrokerDown):
             logger.warning("projection not ready in time", extra={"projection_id": projection.pk})
         projection.refresh_from_db()
-    base = {
-        "goal_id": goal.pk,
-        "months": inputs["months"],
-        "target_amount": inputs["target_amount"],
-        "monthly_contribution": inputs["monthly_contribution"],
-        "level": inputs["level"],
-    }
-    if projection.status == GoalProjection.Status.READY and projection.result:
-        result = projection.result
-        return {
-            **base,
-            "status": "ready",
-            "probability": result["probability"],
-            "required_monthly_contribution": result["required_monthly_contribution"],
-            "expected_final_value": result["expected_final_value"],
-            "percentiles": result["percentiles"],
-            "computed_at": projection.computed_at,
-        }
-    if projection.status == GoalProjection.Status.FAILED:
-        return {**base, "status": "failed", "message": projection.error}
-    return {**base, "status": "pending", "message": "Computing; ask again in a few seconds."}
+    return projection_outcome(
+        goal_id=goal.pk,
+        inputs=inputs,
+        projection=projection,
+        is_plan=inputs_hash(inputs) == inputs_hash(plan),
+        paths=True,
+    )

@@ -1,18 +1,21 @@
 """Reads for the portfolio API, scoped to what the asking client may see."""
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import CharField, Count, Max, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
 
 from advisor.models import Client, Goal, RiskAssessment, User
 from advisor.selectors import risk_profile_get
 from config.errors import NotFound
 
-from . import history
+from . import history, projections
 from .market import closes_on, market_date_get
 from .models import (
     Account,
@@ -28,11 +31,19 @@ from .models import (
 )
 from .money import money
 from .performance import DailyPoint, PeriodReturn, period_returns
-from .targets import drift as class_drift
+from .projections import ProjectionOutcome
+from .targets import (
+    EMERGENCY_MAX_LEVEL,
+    SHORT_PURCHASE_GOALS,
+    SHORT_PURCHASE_MAX_LEVEL,
+    SHORT_PURCHASE_YEARS,
+)
 from .valuation import (
+    Valuation,
     account_value,
     advisory_fee_annual,
     advisory_fee_annual_estimate,
+    class_drift,
     goal_level,
     target_weights,
 )
@@ -120,13 +131,7 @@ def account_summary(*, account: Account) -> AccountSummary:
                 target_weight=targets.get(ticker, Decimal(0)).quantize(Decimal("0.0001")),
             )
         )
-    drift = (
-        class_drift(
-            {t: float(w) for t, w in weights.items()}, {t: float(w) for t, w in targets.items()}
-        )
-        if targets and weights
-        else None
-    )
+    drift = account_drift(account=account, valuation=valuation, goal_targets=targets)
     return AccountSummary(
         account=account,
         market_date=valuation.day,
@@ -134,13 +139,41 @@ def account_summary(*, account: Account) -> AccountSummary:
         cash=valuation.cash,
         invested=valuation.invested,
         level=goal_level(goal=account.goal),
-        drift=round(drift, 4) if drift is not None else None,
+        drift=float(drift) if drift is not None else None,
         holdings=tuple(rows),
     )
 
 
+def account_drift(
+    *,
+    account: Account,
+    valuation: Valuation | None = None,
+    goal_targets: dict[str, Decimal] | None = None,
+) -> Decimal | None:
+    """The account's drift now: ½·Σ|actual − target| by asset class (`valuation.class_drift`),
+    at the market date, to four places; None without holdings or a target.
+
+    The one live drift every surface shows (the account summary, a pending proposal's "drift
+    now", the workspace). Pass what the caller has already read to avoid reading it twice."""
+    valuation = valuation or account_value(account=account)
+    goal_targets = target_weights(account=account) if goal_targets is None else goal_targets
+    weights = valuation.weights()
+    if not goal_targets or not weights:
+        return None
+    return class_drift(weights, goal_targets)
+
+
 def rebalance_list(*, account: Account) -> QuerySet[RebalanceProposal]:
     return RebalanceProposal.objects.filter(account=account)
+
+
+def rebalance_current_drifts(
+    *, proposals: Iterable[RebalanceProposal]
+) -> dict[int, Decimal | None]:
+    """Account id → its live drift (`account_drift`), for the accounts of pending proposals: what
+    a proposal shows as "drift now" beside the drift stored when it was proposed."""
+    accounts = {p.account_id: p.account for p in proposals if p.status == p.Status.PENDING}
+    return {pk: account_drift(account=account) for pk, account in accounts.items()}
 
 
 def rebalances_for_staff(*, user: User) -> QuerySet[RebalanceProposal]:
@@ -200,6 +233,46 @@ def account_performance(*, account: Account) -> Performance:
     return Performance(account.pk, periods, realised, unrealised, points)
 
 
+def goal_plan_projections(*, goals: list[Goal]) -> dict[int, ProjectionOutcome]:
+    """Goal id → its current plan's projection: the one stored for the inputs
+    `projections.projection_inputs(goal=goal)` gives now, found by their hash, else `pending`.
+    A what-if, or a projection from before a deposit, a withdrawal, a goal edit, a new risk
+    level, new assumptions or a new market date, has other inputs and is never taken for it.
+    Reads only; the goal's projection API (or the chat) asks the ml worker for a missing one."""
+    plans = projections.plan_inputs(goals=goals)
+    hashes = {
+        goal_id: projections.inputs_hash(inputs)
+        for goal_id, inputs in plans.items()
+        if not isinstance(inputs, projections.ProjectionUnavailable)
+    }
+    stored = {
+        (row.goal_id, row.inputs_hash): row
+        for row in GoalProjection.objects.filter(
+            goal_id__in=hashes, inputs_hash__in=set(hashes.values())
+        )
+    }
+    outcomes = {}
+    for goal_id, inputs in plans.items():
+        if isinstance(inputs, projections.ProjectionUnavailable):
+            outcomes[goal_id] = ProjectionOutcome(
+                goal_id=goal_id, status="pending", is_plan=True, message=str(inputs)
+            )
+            continue
+        outcomes[goal_id] = projections.projection_outcome(
+            goal_id=goal_id,
+            inputs=inputs,
+            projection=stored.get((goal_id, hashes[goal_id])),
+            is_plan=True,
+        )
+    return outcomes
+
+
+def goal_plan_projection(*, goal: Goal) -> ProjectionOutcome:
+    """The goal's chance of success, median and contribution for 80%: its current plan's
+    projection (see goal_plan_projections), or `pending`. Every surface reads it here."""
+    return goal_plan_projections(goals=[goal])[goal.pk]
+
+
 @dataclass(frozen=True)
 class GoalSummary:
     id: int
@@ -209,7 +282,10 @@ class GoalSummary:
     target_date: object
     account_id: int
     value: Decimal
+    # The goal's current plan's projection (goal_plan_projection): one figure on every surface.
+    projection_status: str
     probability: float | None
+    median_final_value: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -245,18 +321,11 @@ def portfolio_summary(*, client: Client) -> PortfolioSummary:
         if len(combined) > 1
         else None
     )
+    plans = goal_plan_projections(goals=[s.account.goal for s in summaries])
     goals = []
     for summary in summaries:
         goal = summary.account.goal
-        projection = (
-            GoalProjection.objects.filter(
-                goal=goal,
-                status=GoalProjection.Status.READY,
-                inputs__monthly_contribution=float(goal.monthly_contribution),
-            )
-            .order_by("-computed_at")
-            .first()
-        )
+        plan = plans[goal.pk]
         goals.append(
             GoalSummary(
                 id=goal.pk,
@@ -266,9 +335,9 @@ def portfolio_summary(*, client: Client) -> PortfolioSummary:
                 target_date=goal.target_date,
                 account_id=summary.account.pk,
                 value=summary.value,
-                probability=projection.result["probability"]
-                if projection and projection.result
-                else None,
+                projection_status=plan.status,
+                probability=plan.probability,
+                median_final_value=plan.median_final_value,
             )
         )
     profile = risk_profile_get(client=client)
@@ -291,7 +360,8 @@ SUMMARY_CACHE_SECONDS = 600
 
 def portfolio_fingerprint(*, client: Client) -> str:
     """One query that changes whenever anything the summary shows can change: a transaction,
-    new prices, a goal or risk-profile edit, a projection, a rebalance decision."""
+    new prices, a goal or risk-profile edit (an advisor's override edits its row in place), a
+    recurring deposit (it is part of each goal's plan), a projection, a rebalance decision."""
 
     def latest(queryset: QuerySet, field: str) -> Subquery:
         return Subquery(queryset.order_by(f"-{field}").values(field)[:1])
@@ -303,6 +373,27 @@ def portfolio_fingerprint(*, client: Client) -> str:
             day=latest(Price.objects.all(), "date"),
             goal=latest(Goal.objects.filter(client=OuterRef("pk")), "updated_at"),
             risk=latest(RiskAssessment.objects.filter(response__client=OuterRef("pk")), "id"),
+            override=Subquery(
+                RiskAssessment.objects.filter(
+                    response__client=OuterRef("pk"), method=RiskAssessment.OVERRIDE_METHOD
+                )
+                .order_by("-response__submitted_at", "-response_id")
+                .values("risk_level")[:1]
+            ),
+            recurring=Subquery(
+                RecurringDeposit.objects.filter(
+                    account__client=OuterRef("pk"), active=True, cancelled_at=None
+                )
+                .order_by()
+                .values("account__client")
+                .annotate(total=Sum("amount"), last=Max("id"), n=Count("id"))
+                .annotate(
+                    key=Concat(
+                        "total", Value(":"), "last", Value(":"), "n", output_field=CharField()
+                    )
+                )
+                .values("key")[:1]
+            ),
             projection=latest(
                 GoalProjection.objects.filter(goal__client=OuterRef("pk")), "computed_at"
             ),
@@ -315,7 +406,16 @@ def portfolio_fingerprint(*, client: Client) -> str:
             ),
         )
         .values_list(
-            "txn", "day", "goal", "risk", "projection", "rebalance", "proposal", "portfolios"
+            "txn",
+            "day",
+            "goal",
+            "risk",
+            "override",
+            "recurring",
+            "projection",
+            "rebalance",
+            "proposal",
+            "portfolios",
         )
         .get()
     )
@@ -435,3 +535,99 @@ def fees_summary(*, client: Client) -> FeesSummary:
         ),
         accounts=rows,
     )
+
+
+# --- Goal allocations: each goal's level and its stock/bond split (the client's risk page) ---
+
+# Asset class → the split a client reads: stocks, bonds, and the rest (real estate, gold, cash).
+ASSET_CLASS_GROUPS: dict[str, str] = {
+    "us_equity": "equity",
+    "intl_developed_equity": "equity",
+    "emerging_equity": "equity",
+    "us_aggregate_bonds": "fixed_income",
+    "treasuries": "fixed_income",
+    "tips": "fixed_income",
+    "corporate_bonds": "fixed_income",
+    "real_estate": "other",
+    "gold": "other",
+    "cash": "other",
+}
+WEIGHT_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class GoalAllocation:
+    goal: Goal
+    client_level: int | None  # the client's risk level (advisor.suitability's decision)
+    level: int | None  # the level the goal is invested at (valuation.goal_level)
+    level_reason: str  # why the goal's level differs from the client's, in the client's words
+    equity: Decimal | None
+    fixed_income: Decimal | None
+    other: Decimal | None
+    classes: dict[str, Decimal]  # asset class → target weight
+
+
+def _level_reason(*, goal: Goal, client_level: int | None, level: int | None, today: date) -> str:
+    if client_level is None or level is None:
+        return "Complete the risk questionnaire to get a level."
+    if level == client_level:
+        return f"Your risk level, {client_level}."
+    if goal.goal_type == Goal.GoalType.EMERGENCY_FUND:
+        return (
+            f"Emergency funds stay at level {EMERGENCY_MAX_LEVEL} or below, so the money "
+            "is there when you need it."
+        )
+    years = max((goal.target_date - today).days / 365.25, 0.0)
+    if goal.goal_type in SHORT_PURCHASE_GOALS and years < SHORT_PURCHASE_YEARS:
+        return (
+            f"Purchases due within {SHORT_PURCHASE_YEARS:.0f} years stay at level "
+            f"{SHORT_PURCHASE_MAX_LEVEL} or below."
+        )
+    return (
+        f"Lowered from your level {client_level} as the target date nears (the glide path), so "
+        "a late fall in markets can do less harm."
+    )
+
+
+def goal_allocations(*, client: Client, today: date | None = None) -> list[GoalAllocation]:
+    """Each goal's level (the client's, adjusted for the goal's type and date, as everywhere
+    else: valuation.goal_level) and the stock/bond split of the approved model portfolio at
+    that level: the split the goal's account is rebalanced to."""
+    today = today or timezone.localdate()
+    profile = risk_profile_get(client=client)
+    client_level = profile.assessment.risk_level if profile else None
+    portfolios = {p.level: p for p in model_portfolios_approved()}
+    asset_classes = dict(Asset.objects.values_list("ticker", "asset_class"))
+    rows = []
+    for goal in Goal.objects.filter(client=client).select_related("client"):
+        level = goal_level(goal=goal, today=today) if client_level is not None else None
+        portfolio = portfolios.get(level) if level is not None else None
+        classes: dict[str, Decimal] = {}
+        groups = dict.fromkeys(("equity", "fixed_income", "other"), Decimal(0))
+        if portfolio is not None:
+            for ticker, weight in portfolio.weights.items():
+                asset_class = asset_classes.get(ticker, "other")
+                classes[asset_class] = classes.get(asset_class, Decimal(0)) + Decimal(str(weight))
+                groups[ASSET_CLASS_GROUPS.get(asset_class, "other")] += Decimal(str(weight))
+        equity = groups["equity"].quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP)
+        fixed_income = groups["fixed_income"].quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP)
+        total = sum(groups.values(), Decimal(0)).quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP)
+        rows.append(
+            GoalAllocation(
+                goal=goal,
+                client_level=client_level,
+                level=level,
+                level_reason=_level_reason(
+                    goal=goal, client_level=client_level, level=level, today=today
+                ),
+                equity=equity if portfolio else None,
+                fixed_income=fixed_income if portfolio else None,
+                # The three parts add up to the whole, to the last digit shown.
+                other=total - equity - fixed_income if portfolio else None,
+                classes={
+                    c: w.quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP)
+                    for c, w in sorted(classes.items())
+                },
+            )
+        )
+    return rows

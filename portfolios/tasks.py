@@ -4,7 +4,7 @@ from celery import shared_task
 
 from config.celery import RETRY_TRANSIENT
 
-from . import services
+from . import projections, services
 from .api import idempotency
 
 
@@ -52,3 +52,10 @@ def fees_bill_task() -> int:
     """Daily after the close: bill the advisory fee of the latest complete month; each account
     is billed once per month, whatever reruns."""
     return services.fees_bill()
+
+
+@shared_task(name="portfolios.goal_plans_project", **RETRY_TRANSIENT)
+def goal_plans_project_task(*, goal_ids: list[int] | None = None) -> int:
+    """Queue the Monte Carlo of each goal's current plan that has none yet (default: every goal
+    in progress; beat runs it after the close). Safe to run twice."""
+    return projections.plans_project(goal_ids=goal_ids)

@@ -89,6 +89,9 @@ class World:
                 before_weights={},
                 after_weights={},
             ).pk,
+            "request_id": lambda: services.risk_override_request_create(
+                client=self.owner, level=5, reason="test", actor=self.advisor, flags_reviewed=True
+            ).pk,
         }
         if param not in builders:
             pytest.fail(f"No builder for path parameter {param!r}: add one to World.build.")

@@ -68,13 +68,28 @@ def _link(url_name: str, pk: Any, text: Any) -> SafeString:
 
 class RiskOverrideForm(forms.Form):
     level = forms.IntegerField(
-        min_value=1, max_value=10, help_text="1 (most conservative) to 10 (most aggressive)."
+        min_value=1,
+        max_value=10,
+        help_text="1 (most conservative) to 10 (most aggressive), at most the client's capacity "
+        "level unless a compliance officer approves it.",
     )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         max_length=services.OVERRIDE_REASON_MAX_LENGTH,
-        help_text="Why the questionnaire's level does not fit this client; kept in the audit "
-        "trail.",
+        help_text="Why the questionnaire's level does not fit this client; the client reads it, "
+        "and it is kept in the audit trail.",
+    )
+    flags_reviewed = forms.BooleanField(
+        required=False,
+        label="Flags gone through",
+        help_text="I went through this profile's flags with the client (required when it has "
+        "any; they stay on the record as reviewed).",
+    )
+    above_capacity = forms.BooleanField(
+        required=False,
+        label="Above capacity",
+        help_text="The level is above the client's capacity level: send it to a second person "
+        "with the compliance permission to approve (four-eyes). It applies only once approved.",
     )
 
 
@@ -176,23 +191,36 @@ class ClientAdmin(admin.ModelAdmin):
             initial={"level": profile.assessment.risk_level if profile else None},
         )
         if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            # Within capacity the override applies now; above it, it waits for a second person.
+            service = (
+                services.risk_override_request_create
+                if data["above_capacity"]
+                else services.risk_level_override
+            )
             try:
-                services.risk_level_override(
+                service(
                     client=client,
-                    level=form.cleaned_data["level"],
-                    reason=form.cleaned_data["reason"],
+                    level=data["level"],
+                    reason=data["reason"],
+                    flags_reviewed=data["flags_reviewed"],
                     actor=cast(User, request.user),
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
-                self.message_user(
-                    request,
-                    f"Risk level set to {form.cleaned_data['level']}. Goal targets follow it; "
-                    "the daily drift check proposes any trades for your approval.",
-                    messages.SUCCESS,
-                )
+                if data["above_capacity"]:
+                    message = (
+                        f"Level {data['level']} sent for a compliance approval. The client's "
+                        "level stays as it is until a second person approves it."
+                    )
+                else:
+                    message = (
+                        f"Risk level set to {data['level']}. Goal targets follow it; the daily "
+                        "drift check proposes any trades for your approval."
+                    )
+                self.message_user(request, message, messages.SUCCESS)
                 return HttpResponseRedirect(
                     reverse("admin:advisor_client_change", args=[client.pk])
                 )
@@ -203,6 +231,7 @@ class ClientAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "original": client,
             "profile": profile,
+            "explanation": workspace.risk_explanation(client=client),
             "form": form,
             "has_view_permission": self.has_view_permission(request, client),
         }
@@ -242,9 +271,12 @@ class ClientAdmin(admin.ModelAdmin):
             return format_html(
                 '<p class="quiet">{}</p>', "The client has not answered the risk questionnaire."
             )
-        a, response = explanation.assessment, explanation.response
+        a, response, decision = explanation.assessment, explanation.response, explanation.decision
         facts = [
             ("Risk level", f"{a.risk_level} of 10 ({a.method})"),
+            ("Decided by", f"{decision.decided_by} ({', '.join(decision.reasons)})"),
+            ("Why", explanation.advisor_text),
+            ("What the client reads", explanation.client_text),
             (
                 "Willingness",
                 f"{_or_dash(a.willingness_score)}/100, level "
@@ -276,6 +308,8 @@ class ClientAdmin(admin.ModelAdmin):
                 ),
                 ("Reason", _or_dash(a.details.get("reason"))),
             ]
+            if a.details.get("approved_by"):
+                facts.append(("Approved above capacity by", a.details["approved_by"]))
         flags = _table(
             ("Flag", "Why"),
             ((f.get("code", ""), f.get("message", "")) for f in explanation.flags),
@@ -289,15 +323,31 @@ class ClientAdmin(admin.ModelAdmin):
             ),
             "No attributions: the risk model has not scored this response.",
         )
+        pending = _table(
+            ("Level", "Capacity", "Requested by", "On", "Reason"),
+            (
+                (
+                    _link("admin:advisor_riskoverriderequest_change", r.pk, r.level),
+                    r.capacity_level,
+                    r.requested_by.email,
+                    f"{r.requested_at:%Y-%m-%d %H:%M}",
+                    r.reason,
+                )
+                for r in explanation.pending_requests
+            ),
+            "No override above capacity is waiting for approval.",
+        )
         override = format_html(
             '<p><a class="button" href="{}">Override risk level</a></p>',
             reverse("admin:advisor_client_risk_override", args=[client.pk]),
         )
         return format_html(
-            "{}<h4>{}</h4>{}<h4>{}</h4>{}{}",
+            "{}<h4>{}</h4>{}<h4>{}</h4>{}<h4>{}</h4>{}{}",
             _facts(facts),
-            "Flags reviewed by the override" if explanation.overridden else "Flags",
+            "Flags, reviewed by the override" if explanation.flags_reviewed else "Flags",
             flags,
+            "Overrides above capacity awaiting a compliance approval (four-eyes)",
+            pending,
             "What drives the risk model's level",
             attributions,
             override,
@@ -313,8 +363,8 @@ class ClientAdmin(admin.ModelAdmin):
                 "By",
                 "Monthly",
                 "Status",
-                "Chance of reaching it",
-                "Median final value",
+                "Chance of reaching it (current plan)",
+                "Median final value (today's money)",
             ),
             (
                 (
@@ -324,7 +374,10 @@ class ClientAdmin(admin.ModelAdmin):
                     row.goal.target_date,
                     _money(row.goal.monthly_contribution, row.goal.currency),
                     row.goal.get_status_display(),
-                    _percent(row.probability),
+                    # The client's figures: the plan's projection, or why there is none yet.
+                    _percent(row.probability)
+                    if row.projection_status == "ready"
+                    else row.projection_status.capitalize(),
                     _money(row.median_final_value, row.goal.currency),
                 )
                 for row in workspace.client_goals(client=client)

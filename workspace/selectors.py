@@ -12,14 +12,27 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from advisor.models import Client, Goal, QuestionnaireResponse, RiskAssessment, User
-from advisor.selectors import client_list_with_risk, clients_visible_to, risk_profile_get
+from advisor import suitability
+from advisor.models import (
+    Client,
+    Goal,
+    QuestionnaireResponse,
+    RiskAssessment,
+    RiskOverrideRequest,
+    User,
+)
+from advisor.selectors import (
+    client_list_with_risk,
+    clients_visible_to,
+    risk_override_requests_pending,
+    risk_profile_get,
+)
 from nlp.models import Conversation, Escalation, Message
 from nlp.selectors import NewsAlert, news_alerts
 from portfolios.exceptions import MarketDataMissing
 from portfolios.market import closes_on, market_date_get
-from portfolios.models import Account, GoalProjection, Position, RebalanceProposal
-from portfolios.selectors import rebalances_for_staff
+from portfolios.models import Account, Position, RebalanceProposal
+from portfolios.selectors import goal_plan_projections, rebalances_for_staff
 from portfolios.valuation import Holding, drift_threshold
 
 OFF_TRACK_PROBABILITY = 0.5
@@ -87,56 +100,21 @@ def inconsistent_risk_profiles(*, user: User) -> QuerySet[Client]:
 
 
 @dataclass(frozen=True)
-class ProjectionOutcome:
-    """The latest ready projection of a goal at its current monthly contribution."""
-
-    probability: float | None
-    median_final_value: float | None
-    computed_at: Any
-
-
-def goal_projections_latest(
-    *, goals: list[Goal], median: bool = False
-) -> dict[int, ProjectionOutcome]:
-    """Goal id → the latest ready projection made with the goal's current monthly contribution
-    (as the client's dashboard picks it); goals without one are left out. One query; only the
-    numbers wanted are read from the JSON, not the simulation's inputs."""
-    contributions = {goal.pk: float(goal.monthly_contribution) for goal in goals}
-    fields = ["goal_id", "inputs__monthly_contribution", "result__probability", "computed_at"]
-    if median:
-        fields.append("result__percentiles__p50")
-    rows = (
-        GoalProjection.objects.filter(goal_id__in=contributions, status=GoalProjection.Status.READY)
-        .order_by("goal_id", "-computed_at", "-id")
-        .values_list(*fields)
-    )
-    latest: dict[int, ProjectionOutcome] = {}
-    for goal_id, contribution, probability, computed_at, *p50 in rows:
-        if goal_id in latest or contribution != contributions[goal_id]:
-            continue
-        path = p50[0] if p50 else None
-        latest[goal_id] = ProjectionOutcome(
-            probability=probability,
-            median_final_value=path[-1] if path else None,
-            computed_at=computed_at,
-        )
-    return latest
-
-
-@dataclass(frozen=True)
 class OffTrackGoal:
     goal: Goal
     probability: float
 
 
 def off_track_goals(*, user: User) -> list[OffTrackGoal]:
-    """Open goals of the book whose latest projection gives them under an even chance."""
+    """Open goals of the book whose current plan (goal_plan_projections, the chance the client
+    sees) gives them under an even chance; a goal whose plan is not projected yet is left out.
+    A few queries for the book, plus two per client for their risk levels."""
     goals = list(
         Goal.objects.filter(client__in=clients_visible_to(user))
         .exclude(status__in=FINISHED_GOALS)
         .select_related("client")
     )
-    projections = goal_projections_latest(goals=goals)
+    projections = goal_plan_projections(goals=goals)
     off_track = [
         OffTrackGoal(goal=goal, probability=outcome.probability)
         for goal in goals
@@ -189,6 +167,13 @@ class RiskExplanation:
     model_level: int | None
     attributions: list[tuple[str, float]]
     overridden: bool
+    # The suitability policy's decision record and the two texts generated from it: the
+    # advisor's, and the client's (what the client reads in the app and the chat).
+    decision: suitability.Decision
+    advisor_text: str
+    client_text: str
+    flags_reviewed: bool
+    pending_requests: list[RiskOverrideRequest]  # an override above capacity awaiting approval
 
 
 def risk_explanation(*, client: Client) -> RiskExplanation | None:
@@ -199,45 +184,50 @@ def risk_explanation(*, client: Client) -> RiskExplanation | None:
     final = profile.assessment
     model = profile.model_opinion
     attributions = (model.details.get("attributions") or {}) if model else {}
-    overridden = final.method == RiskAssessment.OVERRIDE_METHOD
+    decision = profile.decision
     return RiskExplanation(
         assessment=final,
         response=profile.response,
-        willingness_level=final.details.get("willingness_level"),
-        capacity_level=final.details.get("capacity_level"),
-        # An override settles the flags; show what the advisor reviewed.
-        flags=list(final.details.get("reviewed_flags", []) if overridden else final.flags),
+        willingness_level=decision.willingness_level,
+        capacity_level=decision.capacity_level,
+        # An override keeps the flags it reviewed, marked as reviewed (never cleared silently).
+        flags=[{"code": f.code, "message": f.message} for f in decision.flags],
         model_method=model.method if model else None,
         model_level=model.risk_level if model else None,
         attributions=sorted(
             ((str(k), float(v)) for k, v in attributions.items()), key=lambda kv: -abs(kv[1])
         ),
-        overridden=overridden,
+        overridden=final.method == RiskAssessment.OVERRIDE_METHOD,
+        decision=decision,
+        advisor_text=profile.advisor_explanation,
+        client_text=profile.client_explanation,
+        flags_reviewed=decision.flags_reviewed,
+        pending_requests=risk_override_requests_pending(response=profile.response),
     )
 
 
 @dataclass(frozen=True)
 class GoalRow:
     goal: Goal
+    projection_status: str  # of the current plan: "ready", "pending" or "failed"
     probability: float | None
-    median_final_value: float | None
+    median_final_value: Decimal | None  # in today's money
 
 
 def client_goals(*, client: Client) -> list[GoalRow]:
-    """The client's goals with their latest projection's chance and median final value."""
+    """The client's goals with their current plan's chance and median final value: the figures
+    the client sees (goal_plan_projections)."""
     goals = list(Goal.objects.filter(client=client).select_related("client"))
-    projections = goal_projections_latest(goals=goals, median=True)
-    rows = []
-    for goal in goals:
-        outcome = projections.get(goal.pk)
-        rows.append(
-            GoalRow(
-                goal=goal,
-                probability=outcome.probability if outcome else None,
-                median_final_value=outcome.median_final_value if outcome else None,
-            )
+    projections = goal_plan_projections(goals=goals)
+    return [
+        GoalRow(
+            goal=goal,
+            projection_status=projections[goal.pk].status,
+            probability=projections[goal.pk].probability,
+            median_final_value=projections[goal.pk].median_final_value,
         )
-    return rows
+        for goal in goals
+    ]
 
 
 @dataclass(frozen=True)
@@ -276,7 +266,7 @@ def client_portfolio(*, client: Client) -> ClientPortfolio:
     rows = []
     for account in accounts:
         summary = account_summary(account=account) if day is not None else None
-        drift = summary.drift if summary else None
+        drift = summary.drift if summary else None  # portfolios.selectors.account_drift
         rows.append(
             AccountRow(
                 account=account,

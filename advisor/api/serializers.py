@@ -10,7 +10,17 @@ from rest_framework import serializers
 
 from config.api import InputSerializer
 
-from ..models import MAX_MONEY, Client, Goal, QuestionnaireResponse, RiskAssessment, User, age_on
+from .. import suitability
+from ..models import (
+    MAX_MONEY,
+    Client,
+    Goal,
+    QuestionnaireResponse,
+    RiskAssessment,
+    RiskOverrideRequest,
+    User,
+    age_on,
+)
 
 MONEY_FIELD: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
 
@@ -265,9 +275,17 @@ class FlagOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+# Written for advisors (or holding their names and emails): never in a client's response.
+ADVISOR_ONLY_DETAILS = frozenset(
+    {"flags", "reviewed_flags", "decision", "overridden_by", "approved_by", "rule"}
+)
+
+
 class RiskAssessmentOutputSerializer(serializers.ModelSerializer):
-    flags = FlagOutputSerializer(many=True)
-    details = serializers.DictField()
+    """One method's estimate, as a client sees it: flags in the client's words."""
+
+    flags = serializers.SerializerMethodField()
+    details = serializers.SerializerMethodField()
 
     class Meta:
         model = RiskAssessment
@@ -282,6 +300,30 @@ class RiskAssessmentOutputSerializer(serializers.ModelSerializer):
             "created_at",
         )
 
+    @extend_schema_field(FlagOutputSerializer(many=True))
+    def get_flags(self, assessment: RiskAssessment) -> list[dict[str, str]]:
+        return [
+            {"code": f.code, "message": f.message}
+            for f in suitability.client_flags(suitability.flags_from(assessment.flags or []))
+        ]
+
+    @extend_schema_field({"type": "object", "additionalProperties": {}})
+    def get_details(self, assessment: RiskAssessment) -> dict[str, Any]:
+        return {
+            k: v for k, v in (assessment.details or {}).items() if k not in ADVISOR_ONLY_DETAILS
+        }
+
+
+class AdvisorRiskAssessmentOutputSerializer(serializers.ModelSerializer):
+    """One method's estimate, as an advisor sees it: the flags' own wording, every detail."""
+
+    flags = FlagOutputSerializer(many=True)
+    details = serializers.DictField()
+
+    class Meta:
+        model = RiskAssessment
+        fields = RiskAssessmentOutputSerializer.Meta.fields
+
 
 class QuestionnaireResponseOutputSerializer(serializers.ModelSerializer):
     answers = serializers.DictField(child=serializers.CharField())
@@ -292,18 +334,79 @@ class QuestionnaireResponseOutputSerializer(serializers.ModelSerializer):
         fields = ("id", "version", "answers", "submitted_at", "assessments")
 
 
+class AdvisorQuestionnaireResponseOutputSerializer(QuestionnaireResponseOutputSerializer):
+    assessments = AdvisorRiskAssessmentOutputSerializer(many=True)  # type: ignore[assignment]
+
+
+class OverrideOutputSerializer(serializers.Serializer):
+    """An advisor's override in the decision record, as the client sees it."""
+
+    level = serializers.IntegerField()
+    reason = serializers.CharField()
+    set_by = serializers.CharField(help_text='the advisor\'s name as clients see it: "Alex M."')
+    set_by_role = serializers.ChoiceField(
+        ["advisor", "staff"], help_text="advisor: the client's own; staff: another advisor"
+    )
+    set_on = serializers.DateField(allow_null=True)
+    approved_above_capacity = serializers.SerializerMethodField(
+        help_text="above the capacity level, approved by a second person in compliance"
+    )
+    approved_on = serializers.DateField(allow_null=True)
+
+    def get_approved_above_capacity(self, override: suitability.Override) -> bool:
+        return bool(override.approved_by)
+
+
+class AdvisorOverrideOutputSerializer(OverrideOutputSerializer):
+    approved_by = serializers.CharField(allow_null=True)
+    flags_reviewed = serializers.BooleanField()
+
+
+class DecisionOutputSerializer(serializers.Serializer):
+    """The suitability policy's decision record behind the level (advisor.suitability)."""
+
+    level = serializers.IntegerField()
+    decided_by = serializers.ChoiceField(
+        ["rules", "model", "advisor"],
+        help_text="rules: the answers; model: the risk model lowered it; advisor: an override",
+    )
+    reasons = serializers.ListField(
+        child=serializers.ChoiceField(suitability.REASONS),
+        help_text="why, the deciding reason first",
+    )
+    set_by = serializers.SerializerMethodField(help_text="who set the level, in words")
+    decided_on = serializers.DateField(allow_null=True)
+    willingness_level = serializers.IntegerField(allow_null=True)
+    capacity_level = serializers.IntegerField(allow_null=True)
+    rules_level = serializers.IntegerField(
+        allow_null=True, help_text="the lower of willingness and capacity"
+    )
+    model_level = serializers.IntegerField(allow_null=True)
+    override = OverrideOutputSerializer(allow_null=True)
+    policy = serializers.CharField()
+
+    def get_set_by(self, decision: suitability.Decision) -> str:
+        return suitability.client_set_by(decision)
+
+
+class AdvisorDecisionOutputSerializer(DecisionOutputSerializer):
+    override = AdvisorOverrideOutputSerializer(allow_null=True)
+    flags_reviewed = serializers.BooleanField()
+
+
 class RiskProfileOutputSerializer(serializers.Serializer):
+    """A client's risk profile as the client sees it: every text from the decision record, in
+    the client's words."""
+
     risk_level = serializers.IntegerField(source="assessment.risk_level")
     willingness_score = serializers.IntegerField(source="assessment.willingness_score")
     capacity_score = serializers.IntegerField(source="assessment.capacity_score")
     willingness_level = serializers.IntegerField(
-        source="assessment.details.willingness_level", allow_null=True
+        source="decision.willingness_level", allow_null=True
     )
-    capacity_level = serializers.IntegerField(
-        source="assessment.details.capacity_level", allow_null=True
-    )
+    capacity_level = serializers.IntegerField(source="decision.capacity_level", allow_null=True)
     inconsistent = serializers.BooleanField(source="assessment.inconsistent")
-    flags = FlagOutputSerializer(source="assessment.flags", many=True)
+    flags = serializers.SerializerMethodField(help_text="open flags, in the client's words")
     method = serializers.CharField(source="assessment.method")
     model_opinion = serializers.ChoiceField(
         source="response.model_opinion",
@@ -314,23 +417,64 @@ class RiskProfileOutputSerializer(serializers.Serializer):
     questionnaire_version = serializers.CharField(source="response.version")
     response_id = serializers.IntegerField(source="response.id")
     assessed_at = serializers.DateTimeField(source="assessment.created_at")
-    explanation = serializers.SerializerMethodField()
+    explanation = serializers.CharField(
+        source="client_explanation", help_text="the level, who set it, when and why"
+    )
+    decision = DecisionOutputSerializer()
     second_opinions = RiskAssessmentOutputSerializer(many=True)
 
-    def get_explanation(self, profile: Any) -> str:
-        a = profile.assessment
-        willing = a.details.get("willingness_level")
-        able = a.details.get("capacity_level")
-        if willing is None or able is None or willing == able:
-            limiting = "both point to the same level"
-        elif able < willing:
-            limiting = "your capacity to bear losses is the lower, so it sets the level"
-        else:
-            limiting = "your willingness to take risk is the lower, so it sets the level"
-        return (
-            f"Your willingness to take risk scores {a.willingness_score}/100 and your capacity "
-            f"to bear losses {a.capacity_score}/100. Your risk level is {a.risk_level} of 10: "
-            f"the lower of the two decides, and {limiting}."
+    @extend_schema_field(FlagOutputSerializer(many=True))
+    def get_flags(self, profile: Any) -> list[dict[str, str]]:
+        return [{"code": f.code, "message": f.message} for f in profile.decision.client_flags]
+
+
+class AdvisorRiskProfileOutputSerializer(RiskProfileOutputSerializer):
+    """The same profile for an advisor: the flags' own wording, the advisor's explanation, and
+    the client's explanation (what the client reads) beside it."""
+
+    flags = FlagOutputSerializer(source="assessment.flags", many=True)  # type: ignore[assignment]
+    advisor_explanation = serializers.CharField()
+    decision = AdvisorDecisionOutputSerializer()
+    second_opinions = AdvisorRiskAssessmentOutputSerializer(many=True)  # type: ignore[assignment]
+
+
+class RiskOverrideInputSerializer(InputSerializer):
+    level = serializers.IntegerField(min_value=1, max_value=10)
+    reason = serializers.CharField(max_length=1000)
+    flags_reviewed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="confirms the advisor went through the profile's flags with the client",
+    )
+
+
+class RiskOverrideDecisionInputSerializer(InputSerializer):
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class RiskOverrideRequestOutputSerializer(serializers.ModelSerializer):
+    client_id = serializers.IntegerField(source="response.client_id")
+    requested_by = serializers.EmailField(source="requested_by.email")
+    decided_by = serializers.EmailField(source="decided_by.email", allow_null=True, default=None)
+    # A plain string in the schema: another enum named "status" would need a settings entry.
+    status = serializers.CharField(help_text="pending, approved, rejected or withdrawn")
+
+    class Meta:
+        model = RiskOverrideRequest
+        fields = (
+            "id",
+            "client_id",
+            "response_id",
+            "level",
+            "capacity_level",
+            "reason",
+            "flags_reviewed",
+            "status",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
         )
 
 

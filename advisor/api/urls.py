@@ -60,6 +60,31 @@ urlpatterns = [
         name="advisor-client-risk-profile",
     ),
     path(
+        "advisor/clients/<int:client_id>/risk-override/",
+        views.AdvisorClientRiskOverrideApi.as_view(),
+        name="advisor-client-risk-override",
+    ),
+    path(
+        "advisor/clients/<int:client_id>/risk-override-requests/",
+        views.AdvisorClientRiskOverrideRequestApi.as_view(),
+        name="advisor-client-risk-override-requests",
+    ),
+    path(
+        "advisor/risk-override-requests/",
+        views.AdvisorRiskOverrideRequestListApi.as_view(),
+        name="advisor-risk-override-requests",
+    ),
+    path(
+        "advisor/risk-override-requests/<int:request_id>/approve/",
+        views.AdvisorRiskOverrideRequestApproveApi.as_view(),
+        name="advisor-risk-override-request-approve",
+    ),
+    path(
+        "advisor/risk-override-requests/<int:request_id>/reject/",
+        views.AdvisorRiskOverrideRequestRejectApi.as_view(),
+        name="advisor-risk-override-request-reject",
+    ),
+    path(
         "advisor/clients/<int:client_id>/questionnaire-responses/",
         views.AdvisorClientQuestionnaireResponseListApi.as_view(),
         name="advisor-client-questionnaire-responses",

@@ -4,7 +4,7 @@ from typing import Any, cast
 
 from django.middleware.csrf import get_token
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import ListAPIView
@@ -17,7 +17,7 @@ from config.api import ERRORS, ApiErrorSerializer, AuthedRequest, IsAdvisor
 
 from .. import risk, selectors, services
 from ..exceptions import QuestionnaireInvalid, RiskProfileMissing
-from ..models import Client, DeviceToken, Goal, User
+from ..models import Client, DeviceToken, Goal, RiskOverrideRequest, User
 from . import serializers as s
 
 
@@ -376,13 +376,17 @@ class AdvisorClientGoalListApi(APIView):
 class AdvisorClientRiskProfileApi(APIView):
     permission_classes = (IsAdvisor,)
 
-    @extend_schema(tags=["advisor"], responses={200: s.RiskProfileOutputSerializer, **ERRORS})
+    @extend_schema(
+        tags=["advisor"], responses={200: s.AdvisorRiskProfileOutputSerializer, **ERRORS}
+    )
     def get(self, request: AuthedRequest, client_id: int) -> Response:
+        """The client's risk profile with the advisor's explanation and the flags' own wording,
+        and the client's explanation (what the client reads)."""
         client = selectors.client_get(user=request.user, client_id=client_id)
         profile = selectors.risk_profile_get(client=client)
         if profile is None:
             raise RiskProfileMissing("This client has not completed the risk questionnaire.")
-        return Response(s.RiskProfileOutputSerializer(profile).data)
+        return Response(s.AdvisorRiskProfileOutputSerializer(profile).data)
 
 
 class AdvisorClientQuestionnaireResponseListApi(APIView):
@@ -390,9 +394,129 @@ class AdvisorClientQuestionnaireResponseListApi(APIView):
 
     @extend_schema(
         tags=["advisor"],
-        responses={200: s.QuestionnaireResponseOutputSerializer(many=True), **ERRORS},
+        responses={200: s.AdvisorQuestionnaireResponseOutputSerializer(many=True), **ERRORS},
     )
     def get(self, request: AuthedRequest, client_id: int) -> Response:
         client = selectors.client_get(user=request.user, client_id=client_id)
         responses = selectors.questionnaire_response_list(client=client)[:50]
-        return Response(s.QuestionnaireResponseOutputSerializer(responses, many=True).data)
+        return Response(s.AdvisorQuestionnaireResponseOutputSerializer(responses, many=True).data)
+
+
+# --- Risk-level overrides (four-eyes above capacity) ---------------------------------------
+
+DECISION_ERRORS = {
+    403: OpenApiResponse(ApiErrorSerializer, description="Not allowed to decide this request."),
+    409: OpenApiResponse(ApiErrorSerializer, description="Already decided, or out of date."),
+    **ERRORS,
+}
+
+
+class AdvisorClientRiskOverrideApi(APIView):
+    permission_classes = (IsAdvisor,)
+
+    @extend_schema(
+        tags=["advisor"],
+        request=s.RiskOverrideInputSerializer,
+        responses={200: s.AdvisorRiskProfileOutputSerializer, 403: ApiErrorSerializer, **ERRORS},
+    )
+    def post(self, request: AuthedRequest, client_id: int) -> Response:
+        """Override the client's risk level within 1..capacity, with a reason; open flags must
+        be confirmed as gone through (`flags_reviewed`). Above capacity: a request instead."""
+        client = selectors.client_get(user=request.user, client_id=client_id)
+        payload = s.RiskOverrideInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.risk_level_override(client=client, actor=request.user, **payload.validated_data)
+        profile = selectors.risk_profile_get(client=client)
+        return Response(s.AdvisorRiskProfileOutputSerializer(profile).data)
+
+
+class AdvisorClientRiskOverrideRequestApi(APIView):
+    permission_classes = (IsAdvisor,)
+
+    @extend_schema(
+        tags=["advisor"],
+        request=s.RiskOverrideInputSerializer,
+        responses={201: s.RiskOverrideRequestOutputSerializer, 403: ApiErrorSerializer, **ERRORS},
+    )
+    def post(self, request: AuthedRequest, client_id: int) -> Response:
+        """Ask for a level above the client's capacity level: a second person with the
+        compliance permission must approve it before it applies (four-eyes)."""
+        client = selectors.client_get(user=request.user, client_id=client_id)
+        payload = s.RiskOverrideInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        override_request = services.risk_override_request_create(
+            client=client, actor=request.user, **payload.validated_data
+        )
+        return Response(
+            s.RiskOverrideRequestOutputSerializer(override_request).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class RiskOverrideRequestFilter(filters.FilterSet):
+    client = filters.NumberFilter(field_name="response__client_id")
+
+    class Meta:
+        model = RiskOverrideRequest
+        fields = ("status",)
+
+
+class AdvisorRiskOverrideRequestListApi(ListAPIView):
+    permission_classes = (IsAdvisor,)
+    serializer_class = s.RiskOverrideRequestOutputSerializer
+    filterset_class = RiskOverrideRequestFilter
+    ordering_fields = ("requested_at",)
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return RiskOverrideRequest.objects.none()
+        return selectors.risk_override_requests_visible_to(cast(User, self.request.user))
+
+    @extend_schema(tags=["advisor"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Requests to override above capacity: all of them for a compliance approver, an
+        advisor's own book's otherwise; filter by `status` and `client`."""
+        return super().get(request, *args, **kwargs)
+
+
+class AdvisorRiskOverrideRequestApproveApi(APIView):
+    permission_classes = (IsAdvisor,)
+
+    @extend_schema(
+        tags=["advisor"],
+        request=s.RiskOverrideDecisionInputSerializer,
+        responses={200: s.RiskOverrideRequestOutputSerializer, **DECISION_ERRORS},
+    )
+    def post(self, request: AuthedRequest, request_id: int) -> Response:
+        """Approve an override above capacity (compliance permission; not the requester)."""
+        override_request = selectors.risk_override_request_get(
+            user=request.user, request_id=request_id
+        )
+        payload = s.RiskOverrideDecisionInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.risk_override_request_approve(
+            override_request=override_request, actor=request.user, **payload.validated_data
+        )
+        override_request.refresh_from_db()
+        return Response(s.RiskOverrideRequestOutputSerializer(override_request).data)
+
+
+class AdvisorRiskOverrideRequestRejectApi(APIView):
+    permission_classes = (IsAdvisor,)
+
+    @extend_schema(
+        tags=["advisor"],
+        request=s.RiskOverrideDecisionInputSerializer,
+        responses={200: s.RiskOverrideRequestOutputSerializer, **DECISION_ERRORS},
+    )
+    def post(self, request: AuthedRequest, request_id: int) -> Response:
+        """Reject an override above capacity (compliance permission); the level stays."""
+        override_request = selectors.risk_override_request_get(
+            user=request.user, request_id=request_id
+        )
+        payload = s.RiskOverrideDecisionInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        override_request = services.risk_override_request_reject(
+            override_request=override_request, actor=request.user, **payload.validated_data
+        )
+        return Response(s.RiskOverrideRequestOutputSerializer(override_request).data)

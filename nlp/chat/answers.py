@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from difflib import SequenceMatcher
 from typing import Any
 
 from django.core.cache import cache
@@ -20,6 +21,7 @@ from advisor.selectors import risk_profile_get
 from portfolios import projections
 from portfolios import selectors as portfolio_selectors
 from portfolios.models import GoalProjection, RebalanceProposal, RecurringDeposit
+from portfolios.targets import CLASS_BOUNDS, UNIVERSE
 from portfolios.valuation import drift_threshold
 
 from ..projections import projection_compute
@@ -63,6 +65,9 @@ ATTRIBUTION_NAMES = {
     "spend_more": "your spending outlook",
     "net_worth": "your net worth",
 }
+# Model inputs the client actually gave: "saving" is a proxy and "spend_more" a constant today
+# (issue 11, finding 7), so they are never offered to the client as reasons.
+MODEL_INPUTS_FROM_THE_CLIENT = frozenset(ATTRIBUTION_NAMES) - {"saving", "spend_more"}
 
 
 @dataclass
@@ -123,25 +128,98 @@ def period_parse(text: str) -> str:
     return "YTD"
 
 
-def goals_named(client: Client, text: str) -> list[Any]:
-    """The client's goals the text names (by name words or goal type); all goals when none."""
+# Words that say nothing about which goal is meant, in a question or in a goal's name: without
+# them "everything I'm saving for" would pick the goal called "Saving for Leo's college".
+_STOP_TEXT = (
+    "a about account accounts all am an and any are as at be been both by can could did do does "
+    "doing each enough every for from fund funds get go goal goals going got had has have how i "
+    "if im in into is it its just me money much my of on or our plan plans portfolio reach s "
+    "save saved saving savings so that the their them there these this to track up us was we "
+    "what when where which will with worth would you your"
+)
+_STOP_WORDS = frozenset(_STOP_TEXT.split())
+_GOAL_TYPE_WORDS = {
+    "retirement": "retirement retire retiring pension",
+    "home_purchase": "house home apartment flat condo property mortgage",
+    "education": "college education university school tuition kids",
+    "emergency_fund": "emergency rainy safety cushion",
+    "major_purchase": "car wedding purchase boat trip",
+    "general_wealth": "wealth general",
+}
+_ALL_GOALS = re.compile(
+    r"\b(?:everything|altogether|all of (?:them|it)|"
+    r"(?:all|each|every|both|across)(?: of)?(?: (?:my|our|the|your))? "
+    r"(?:goals?|accounts?|plans?|pots?))\b"
+)
+WORD_MATCH = 0.85  # difflib ratio: one typo in a word of 7+ letters still matches
+
+
+def _words(text: str) -> set[str]:
+    """Lower-case whole words without stop words, plural "s" dropped ("flats" → "flat")."""
+    words = set()
+    for raw in re.findall(r"[a-z0-9]+", text.lower()):
+        word = raw[:-1] if len(raw) > 3 and raw[-1] == "s" and raw[-2] not in "siu" else raw
+        if len(word) > 1 and raw not in _STOP_WORDS and word not in _STOP_WORDS:
+            words.add(word)
+    return words
+
+
+def _same_word(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 5:  # short words must match exactly: "car" is not "card"
+        return False
+    return SequenceMatcher(None, a, b).ratio() >= WORD_MATCH
+
+
+@dataclass(frozen=True)
+class GoalMatch:
+    goals: list[Any]
+    named: bool  # the text named these goals; otherwise they are all the client's goals
+
+
+def goals_match(client: Client, text: str) -> GoalMatch:
+    """The goals a question names: whole words of their names (or their type), fuzzy but
+    thresholded. "All my goals", "everything", or no goal named: all of them."""
     goals = list(client.goals.exclude(status="closed").order_by("target_date"))
-    words = set(re.findall(r"[a-z0-9]+", text.lower()))
-    synonyms = {
-        "retirement": {"retirement", "retire", "retiring", "pension"},
-        "home_purchase": {"house", "home", "apartment", "flat", "condo", "property", "mortgage"},
-        "education": {"college", "education", "university", "school", "tuition", "kids"},
-        "emergency_fund": {"emergency", "rainy", "safety", "cushion"},
-        "major_purchase": {"car", "wedding", "purchase", "boat", "trip"},
-        "general_wealth": {"wealth", "general", "investing"},
-    }
+    if not goals or _ALL_GOALS.search(text.lower()):
+        return GoalMatch(goals, named=False)
+    asked = _words(text)
+    found: dict[int, frozenset[str]] = {}
+    for goal in goals:
+        names = _words(goal.name) | _words(_GOAL_TYPE_WORDS.get(goal.goal_type, ""))
+        words = frozenset(w for w in asked if any(_same_word(w, n) for n in names))
+        if words:
+            found[goal.pk] = words
+    # A goal matched by a strict subset of another's words is the weaker reading: "Emma's
+    # college" names the goal "Emma's college fund", not also "Leo's college fund".
     named = [
         g
         for g in goals
-        if words & {w for w in re.findall(r"[a-z0-9]+", g.name.lower()) if len(w) > 2}
-        or words & synonyms.get(g.goal_type, set())
+        if g.pk in found and not any(found[g.pk] < other for other in found.values())
     ]
-    return named or goals
+    return GoalMatch(named, named=True) if named else GoalMatch(goals, named=False)
+
+
+def goals_named(client: Client, text: str) -> list[Any]:
+    """The client's goals the text names; all goals when it names none."""
+    return goals_match(client, text).goals
+
+
+def _chosen(
+    summaries: list[portfolio_selectors.AccountSummary], match: GoalMatch
+) -> list[portfolio_selectors.AccountSummary]:
+    """The account summaries of the matched goals, in the goals' order."""
+    by_goal = {s.account.goal_id: s for s in summaries}
+    return [by_goal[g.pk] for g in match.goals if g.pk in by_goal]
+
+
+def _one_goal(
+    summaries: list[portfolio_selectors.AccountSummary], match: GoalMatch
+) -> portfolio_selectors.AccountSummary | None:
+    """The one goal account a question is about, if it names exactly one."""
+    chosen = _chosen(summaries, match)
+    return chosen[0] if match.named and len(chosen) == 1 else None
 
 
 def _summary(client: Client) -> portfolio_selectors.PortfolioSummary:
@@ -187,26 +265,32 @@ def account_balance(ctx: Context) -> Answer:
     total = sum((s.value for s in summaries), Decimal("0.00"))
     cash = sum((s.cash for s in summaries), Decimal("0.00"))
     day = summaries[0].market_date
-    wanted = {g.pk for g in goals_named(ctx.client, ctx.text)}
-    lines = [
-        f"• {s.account.goal.name}: {usd(s.value)} (cash {usd(s.cash)})"
-        for s in summaries
-        if s.account.goal_id in wanted
-    ]
+    match = goals_match(ctx.client, ctx.text)
+    chosen = _chosen(summaries, match)
+    lines = [f"• {s.account.goal.name}: {usd(s.value)} (cash {usd(s.cash)})" for s in chosen]
+    together = f"All your accounts together are worth {usd(total)}, of which {usd(cash)} is cash."
+    one = _one_goal(summaries, match)
+    if one is not None:  # about one goal: that goal first, the total after
+        return Answer(
+            f"As of the market close on {day:%B %-d, %Y}, your {one.account.goal.name} account "
+            f"is worth {usd(one.value)}, of which {usd(one.cash)} is cash."
+            + (f"\n{together}" if len(summaries) > 1 else "")
+        )
+    if match.named and len(chosen) < len(summaries):
+        return Answer(
+            f"As of the market close on {day:%B %-d, %Y}:\n" + "\n".join(lines) + f"\n{together}"
+        )
     return Answer(
         f"As of the market close on {day:%B %-d, %Y}, your accounts are worth {usd(total)}, "
         f"of which {usd(cash)} is cash.\n" + "\n".join(lines)
     )
 
 
-def performance(ctx: Context) -> Answer:
-    summary = _summary(ctx.client)
-    if not summary.performance:
-        return Answer(NO_ACCOUNT if not summary.accounts else "There isn't enough history yet.")
-    by_period = {p.period: p for p in summary.performance}
-    period = period_parse(ctx.text)
+def _returns_text(periods: list[Any], period: str, whose: str) -> str:
+    """The sentence "<whose> time-weighted return <period> is …, and since you started …"."""
+    by_period = {p.period: p for p in periods}
     asked, itd = by_period.get(period), by_period.get("ITD")
-    parts = [f"As of {summary.market_date:%B %-d, %Y}, your time-weighted return"]
+    parts = [f"{whose} time-weighted return"]
     if asked is not None and period != "ITD":
         parts.append(f" {PERIOD_NAMES[period]} is {pct(asked.twr)}")
         if asked.benchmark is not None:
@@ -216,18 +300,66 @@ def performance(ctx: Context) -> Answer:
         parts.append(f" since you started is {pct(itd.twr if itd else None)}.")
         if itd is not None and itd.benchmark is not None:
             parts.append(f" The 60/40 benchmark returned {pct(itd.benchmark)} over the same time.")
-    parts.append(
-        " Time-weighted return measures how your investments did, leaving out the timing of "
-        "your deposits and withdrawals, and is net of Meridian's advisory fee."
+    return "".join(parts)
+
+
+TWR_MEANS = (
+    " Time-weighted return measures how your investments did, leaving out the timing of "
+    "your deposits and withdrawals, and is net of Meridian's advisory fee."
+)
+
+
+def performance(ctx: Context) -> Answer:
+    summary = _summary(ctx.client)
+    period = period_parse(ctx.text)
+    match = goals_match(ctx.client, ctx.text)
+    chosen = _chosen(summary.accounts, match)
+    if match.named and chosen and len(chosen) < len(summary.accounts):
+        # About some goals: each goal account's own returns, from the account's selector.
+        sentences = []
+        for s in chosen:
+            periods = portfolio_selectors.account_performance(account=s.account).periods
+            whose = f"your {s.account.goal.name} account's"
+            sentences.append(
+                _returns_text(periods, period, whose)
+                if periods
+                else f"{whose} history is too short for a return yet."
+            )
+        day = f"As of {summary.market_date:%B %-d, %Y}"
+        text = (
+            f"{day}, {sentences[0]}"
+            if len(sentences) == 1
+            else f"{day}:\n" + "\n".join(f"• {t[0].upper()}{t[1:]}" for t in sentences)
+        )
+        joint = " " if len(sentences) == 1 else "\n"
+        return Answer(text + joint + TWR_MEANS.strip(), sources=[source_of("meridian-fees")])
+    if not summary.performance:
+        return Answer(NO_ACCOUNT if not summary.accounts else "There isn't enough history yet.")
+    text = f"As of {summary.market_date:%B %-d, %Y}, " + _returns_text(
+        summary.performance, period, "your"
     )
-    return Answer("".join(parts), sources=[source_of("meridian-fees")])
+    return Answer(text + TWR_MEANS, sources=[source_of("meridian-fees")])
 
 
-def holdings(ctx: Context) -> Answer:
-    summaries = _accounts(ctx.client)
+# Drift in words, exactly as portfolios.targets.drift computes it (½·Σ|actual − target| by
+# asset class); the figure itself is always the account summary's.
+DRIFT_MEANS = "half the sum of the gaps between each asset class's actual and target weight"
+
+
+def _drifts_text(summaries: list[portfolio_selectors.AccountSummary]) -> str:
+    """ "Retirement 2.2%, Lisbon flat 0.4%": each account summary's drift, as a percentage."""
+    return ", ".join(
+        f"{s.account.goal.name} {pct(s.drift, signed=False)}"
+        for s in summaries
+        if s.drift is not None
+    )
+
+
+def _class_totals(
+    summaries: list[portfolio_selectors.AccountSummary],
+) -> tuple[Decimal, dict[str, Decimal], dict[str, Decimal]]:
+    """Total value, and value and target value per asset class, over some accounts."""
     total = sum((s.value for s in summaries), Decimal("0.00"))
-    if not summaries or total <= 0:
-        return Answer(NO_ACCOUNT)
     value: dict[str, Decimal] = {}
     target: dict[str, Decimal] = {}
     for s in summaries:
@@ -236,6 +368,20 @@ def holdings(ctx: Context) -> Answer:
             target[h.asset_class] = (
                 target.get(h.asset_class, Decimal(0)) + h.target_weight * s.value
             )
+    return total, value, target
+
+
+def holdings(ctx: Context) -> Answer:
+    classes = holding_why_classes(ctx.text)
+    if classes:  # "why do I hold gold?": the reason, not the table
+        return holding_why(ctx, classes)
+    summaries = _accounts(ctx.client)
+    match = goals_match(ctx.client, ctx.text)
+    one = _one_goal(summaries, match)
+    chosen = (_chosen(summaries, match) if match.named else summaries) or summaries
+    total, value, target = _class_totals(chosen)
+    if not summaries or total <= 0:
+        return Answer(NO_ACCOUNT)
     rows = sorted(value, key=lambda c: -value[c])
     lines = [
         f"• {CLASS_NAMES.get(c, c)}: {usd(value[c])}, {pct(value[c] / total, signed=False)} "
@@ -243,34 +389,137 @@ def holdings(ctx: Context) -> Answer:
         for c in rows
         if value[c] > 0 or target[c] > 0
     ]
-    drifts = [s.drift for s in summaries if s.drift is not None]
-    drift = (
-        f" Your largest drift from target is {pct(max(drifts), signed=False)}." if drifts else ""
-    )
+    drifts = _drifts_text(chosen)
+    drift = f"\nDrift from target ({DRIFT_MEANS}): {drifts}." if drifts else ""
+    day = f"{summaries[0].market_date:%B %-d, %Y}"
+    if one is not None:
+        opening = f"As of {day}, your {one.account.goal.name} account holds {usd(total)}:\n"
+    else:
+        opening = (
+            f"As of {day}, you hold {usd(total)} across "
+            f"{len(chosen)} goal account{'s' if len(chosen) != 1 else ''}:\n"
+        )
     return Answer(
-        f"As of {summaries[0].market_date:%B %-d, %Y}, you hold {usd(total)} across "
-        f"{len(summaries)} goal account{'s' if len(summaries) != 1 else ''}:\n"
-        + "\n".join(lines)
-        + drift,
+        opening + "\n".join(lines) + drift,
         sources=[source_of("how-meridian-invests")],
     )
 
 
-def _projection(goal: Any) -> dict[str, Any] | None:
-    """The stored projection for the goal as it stands, computed here if it is missing."""
-    try:
+# --- "Why do I hold …?": each asset class's role, from the knowledge base ----------------------
+
+_WHY = re.compile(
+    r"\bwhy\b|\bhow come\b|\bwhat(?:'s|’s| is)(?: the)? (?:point|reason|purpose|role)\b"
+)
+# The question is about what the client holds ("why do bond prices fall?" is not).
+_HELD = re.compile(
+    r"\b(?:hold|holds|holding|held|own|owns|owning|have|has|having|got|includes?|included|"
+    r"including|there|invest|invested|investing)\b|\bin (?:my|our|the) (?:portfolio|account|mix)"
+)
+# Most specific first: "inflation-protected Treasuries" is TIPS, "corporate bonds" not bonds.
+_CLASS_WORDS: tuple[tuple[str, str], ...] = (
+    (
+        "tips",
+        r"\btips?\b|\binflation[- ](?:protected|linked|indexed)"
+        r"(?: (?:treasur(?:y|ies)|bonds?|securities))?",
+    ),
+    (
+        "emerging_equity",
+        r"\bemerging(?:[- ]markets?)?(?: (?:stocks?|equit(?:y|ies)|funds?))?|\beem\b",
+    ),
+    (
+        "intl_developed_equity",
+        r"\b(?:international|developed(?:[- ]markets?)?|foreign|overseas|non[- ]us)"
+        r"(?: (?:stocks?|equit(?:y|ies)|funds?|markets?))?|\befa\b",
+    ),
+    ("real_estate", r"\breits?\b|\breal[- ]estate(?: funds?)?|\bpropert(?:y|ies)\b|\bvnq\b"),
+    ("gold", r"\bgold\b|\bgld\b|\bprecious metals?\b"),
+    ("corporate_bonds", r"\bcorporate(?: bonds?)?|\blqd\b"),
+    ("cash", r"\bcash\b|\bt-?bills?\b|\btreasury bills?\b|\bmoney[- ]market(?: funds?)?|\bbil\b"),
+    ("treasuries", r"\btreasur(?:y|ies)\b|\bgovernment bonds?\b|\bshy\b|\bief\b"),
+    ("us_aggregate_bonds", r"\bbonds?\b|\bfixed[- ]income\b|\bagg\b"),
+    ("us_equity", r"\b(?:(?:us|u\.s\.|american|domestic) )?(?:stocks?|equit(?:y|ies))\b|\bvti\b"),
+)
+
+
+def classes_mentioned(text: str) -> list[str]:
+    """The asset classes a text names, in the order it names them."""
+    lowered = text.lower()
+    found: list[tuple[int, str]] = []
+    for asset_class, pattern in _CLASS_WORDS:
+        for m in re.finditer(pattern, lowered):
+            found.append((m.start(), asset_class))
+            lowered = lowered[: m.start()] + " " * (m.end() - m.start()) + lowered[m.end() :]
+    return list(dict.fromkeys(c for _, c in sorted(found)))
+
+
+def holding_why_classes(text: str) -> list[str]:
+    """The asset classes a "why do I hold …?" question asks about; [] for any other question."""
+    lowered = text.lower()
+    if not (_WHY.search(lowered) and _HELD.search(lowered)):
+        return []
+    return classes_mentioned(text)
+
+
+def holding_why(ctx: Context, classes: list[str]) -> Answer:
+    """Each asked class's role, quoted from the knowledge base, and the client's own weight in
+    it (for the goal named, else all goals) from the account summaries."""
+    summaries = _accounts(ctx.client)
+    match = goals_match(ctx.client, ctx.text)
+    one = _one_goal(summaries, match)
+    chosen = (_chosen(summaries, match) if match.named else summaries) or summaries
+    total, value, target = _class_totals(chosen)
+    where = f"your {one.account.goal.name} account" if one is not None else "your portfolio"
+    parts, sources = [], []
+    for asset_class in classes[:3]:
+        role = knowledge.role_passage(asset_class)
+        name = CLASS_NAMES.get(asset_class, asset_class)
+        funds = " and ".join(t for t, c in UNIVERSE.items() if c == asset_class)
+        low, high = CLASS_BOUNDS[asset_class]
+        text = (
+            f"Why {name}? From “{role.title}”: {role.text} Meridian holds {name} through "
+            f"{funds}; the optimisation behind each risk level's portfolio sets its share, never "
+            f"more than {pct(high, signed=False)}"
+            + (f" nor less than {pct(low, signed=False)}" if low > 0 else "")
+            + " of a portfolio."
+        )
+        held, aimed = value.get(asset_class, Decimal(0)), target.get(asset_class, Decimal(0))
+        if total > 0 and held > 0:
+            text += (
+                f" As of {chosen[0].market_date:%B %-d, %Y}, {name} is "
+                f"{pct(held / total, signed=False)} of {where} (target "
+                f"{pct(aimed / total, signed=False)})."
+            )
+        elif total > 0 and aimed > 0:
+            text += (
+                f" You don't hold {name} at the moment; its target in {where} is "
+                f"{pct(aimed / total, signed=False)}."
+            )
+        elif total > 0:
+            text += f" You don't hold {name} at the moment: the target for {where} gives it none."
+        else:
+            text += f" You don't hold {name} yet."
+        parts.append(text)
+        sources.append(source_of(role.slug, role.text))
+    sources.append(source_of("how-meridian-invests"))
+    return Answer("\n\n".join(parts), sources=sources)
+
+
+def _projection(goal: Any) -> projections.ProjectionOutcome | None:
+    """The goal's current plan's projection, as every surface shows it
+    (portfolio_selectors.goal_plan_projection); computed here first if it is missing."""
+    outcome = portfolio_selectors.goal_plan_projection(goal=goal)
+    if outcome.status == "pending" and outcome.months is not None:  # projectable, not computed
         inputs = projections.projection_inputs(goal=goal)
-    except projections.ProjectionUnavailable:
-        return None
-    projection, _ = projections.projection_request(goal=goal, inputs=inputs)
-    if projection.status == GoalProjection.Status.PENDING:
-        projection_compute(projection_id=projection.pk)  # we are the ml worker
-        projection.refresh_from_db()
-    return projection.result if projection.status == GoalProjection.Status.READY else None
+        projection, _ = projections.projection_request(goal=goal, inputs=inputs)
+        if projection.status == GoalProjection.Status.PENDING:
+            projection_compute(projection_id=projection.pk)  # we are the ml worker
+        outcome = portfolio_selectors.goal_plan_projection(goal=goal)
+    return outcome if outcome.status == "ready" else None
 
 
 def goal_progress(ctx: Context) -> Answer:
-    goals = goals_named(ctx.client, ctx.text)
+    match = goals_match(ctx.client, ctx.text)
+    goals = match.goals
     if not goals:
         return Answer("You haven't set a goal yet. Add one under Goals and I'll track it.")
     lines = []
@@ -279,16 +528,24 @@ def goal_progress(ctx: Context) -> Answer:
         if result is None:
             lines.append(f"• {goal.name}: the projection isn't available yet.")
             continue
-        median = result["percentiles"]["p50"][-1]
+        # A ready projection has all three (None only while pending).
+        finals = (result.low_final_value, result.median_final_value, result.high_final_value)
+        low, median, high = (value or Decimal("0.00") for value in finals)
         lines.append(
-            f"• {goal.name}: a {result['probability']:.0%} chance of reaching "
+            f"• {goal.name}: a {result.probability:.0%} chance of reaching "
             f"{usd(goal.target_amount)} by {goal.target_date:%B %Y}; the median projected value "
-            f"is {usd(median)} in today's money (10th–90th percentile: "
-            f"{usd(result['percentiles']['p10'][-1])}–{usd(result['percentiles']['p90'][-1])})."
+            f"is {usd(median)} in today's money (10th–90th percentile: {usd(low)}–{usd(high)})."
+        )
+    opening = "Here is where your goals stand, from 10,000 simulated markets with your planned "
+    one = _one_goal(_accounts(ctx.client), match) if match.named else None
+    if one is not None:  # about one goal: that goal and its account first
+        opening = (
+            f"{one.account.goal.name}: its account is worth {usd(one.value)} as of the market "
+            f"close on {one.market_date:%B %-d, %Y}. From 10,000 simulated markets with your "
+            "planned "
         )
     return Answer(
-        "Here is where your goals stand, from 10,000 simulated markets with your planned "
-        "contributions:\n" + "\n".join(lines),
+        opening + "contributions:\n" + "\n".join(lines),
         sources=[source_of("meridian-projections")],
     )
 
@@ -300,24 +557,25 @@ def risk_profile(ctx: Context) -> Answer:
             "You haven't completed the risk questionnaire yet. You'll find it under Settings → "
             "Risk profile; it takes about five minutes."
         )
-    a = profile.assessment
-    text = (
-        f"Your risk level is {a.risk_level} on a scale of 1 (most conservative) to 10 (most "
-        f"aggressive). Your willingness to take risk scores {a.willingness_score}/100 and your "
-        f"capacity to bear losses {a.capacity_score}/100; capacity caps the level."
-    )
+    # The client's explanation of the suitability decision: the same record, level and
+    # reason as the risk page and the advisor's workspace, in the client's words.
+    text = profile.client_explanation
     model = profile.model_opinion
-    if model is not None and model.details.get("attributions"):
-        top = sorted(model.details["attributions"].items(), key=lambda kv: -abs(kv[1]))[:3]
+    attributions = (
+        {
+            k: v
+            for k, v in (model.details.get("attributions") or {}).items()
+            if k in MODEL_INPUTS_FROM_THE_CLIENT
+        }
+        if model is not None
+        else {}
+    )
+    if attributions:
+        top = sorted(attributions.items(), key=lambda kv: -abs(kv[1]))[:3]
         reasons = ", ".join(
             f"{ATTRIBUTION_NAMES.get(k, k)} ({'raises' if v > 0 else 'lowers'} it)" for k, v in top
         )
-        text += (
-            f" Our risk model, trained on the Survey of Consumer Finances, puts you at level "
-            f"{model.risk_level}; what weighs most: {reasons}."
-        )
-    if a.flags:
-        text += " Your advisor is reviewing your profile because some answers point different ways."
+        text += f" In the risk model's opinion, what weighs most: {reasons}."
     return Answer(text, sources=[source_of("meridian-risk-level")])
 
 
@@ -373,11 +631,15 @@ def rebalancing(ctx: Context) -> Answer:
     proposals = RebalanceProposal.objects.filter(account__client=ctx.client).select_related(
         "account__goal"
     )
+    summaries = _accounts(ctx.client)
+    match = goals_match(ctx.client, ctx.text)
+    if match.named:  # about some goals: only their accounts
+        summaries = _chosen(summaries, match) or summaries
+        proposals = proposals.filter(account__in=[s.account for s in summaries])
     last = (
         proposals.filter(status=RebalanceProposal.Status.EXECUTED).order_by("-decided_at").first()
     )
     pending = list(proposals.filter(status=RebalanceProposal.Status.PENDING))
-    summaries = _accounts(ctx.client)
     parts = []
     if last is not None:
         parts.append(
@@ -390,22 +652,18 @@ def rebalancing(ctx: Context) -> Answer:
         parts.append(
             " Waiting for your advisor's approval: "
             + "; ".join(
-                f"{p.account.goal.name} (drift {pct(p.drift, signed=False)}, "
-                f"{len(p.trades)} trades)"
+                f"{p.account.goal.name} ({len(p.trades)} trades, proposed on "
+                f"{p.market_date:%B %-d, %Y} when drift was {pct(p.drift, signed=False)})"
                 for p in pending
             )
             + "."
         )
-    drifts = [
-        f"{s.account.goal.name} {pct(s.drift, signed=False)}"
-        for s in summaries
-        if s.drift is not None
-    ]
+    drifts = _drifts_text(summaries)
     if drifts:
         threshold = drift_threshold()
         parts.append(
-            f" Drift today (largest gap between an asset class and its target): "
-            f"{', '.join(drifts)}. Meridian checks every day after the close and proposes a "
+            f" Drift today ({DRIFT_MEANS}): "
+            f"{drifts}. Meridian checks every day after the close and proposes a "
             f"rebalance when drift passes {pct(threshold, signed=False)}; deposits and "
             "withdrawals rebalance along the way."
         )
@@ -468,6 +726,9 @@ def market_sentiment(ctx: Context) -> Answer:
 
 
 def education(ctx: Context) -> Answer:
+    classes = holding_why_classes(ctx.text)
+    if classes:  # "why do I own bonds?" may be classified here: same answer as under holdings
+        return holding_why(ctx, classes)
     hits = ctx.search(ctx.text)
     if not hits:
         return Answer(

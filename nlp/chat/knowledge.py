@@ -67,3 +67,27 @@ def corpus_hash(folder: Path = KNOWLEDGE_DIR) -> str:
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+# The paragraph that says what each asset class does in a diversified portfolio: the chat quotes
+# it for "why do I hold …?" — chosen here, not by similarity search, so the answer is the same
+# every time (tests check each paragraph still names its class).
+ROLE_PASSAGES: dict[str, tuple[str, int]] = {
+    "us_equity": ("stocks", 3),
+    "intl_developed_equity": ("emerging-vs-developed-markets", 3),
+    "emerging_equity": ("emerging-vs-developed-markets", 3),
+    "us_aggregate_bonds": ("bonds-and-interest-rates", 4),
+    "treasuries": ("treasury-bonds-and-t-bills", 4),
+    "tips": ("tips-inflation-protection", 0),
+    "corporate_bonds": ("corporate-bonds-credit-risk", 4),
+    "real_estate": ("reits-real-estate-funds", 4),
+    "gold": ("gold", 2),
+    "cash": ("cash-money-market-funds", 4),
+}
+
+
+def role_passage(asset_class: str, folder: Path = KNOWLEDGE_DIR) -> Passage:
+    """The knowledge-base paragraph on an asset class's role in a portfolio (KeyError if none)."""
+    slug, index = ROLE_PASSAGES[asset_class]
+    article = next(a for a in articles(folder) if a.slug == slug)
+    return Passage(slug=slug, title=article.title, index=index, text=article.paragraphs[index])

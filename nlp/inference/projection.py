@@ -1,16 +1,28 @@
 """Monte Carlo projection of a goal's portfolio value, in torch (CUDA or CPU) and in NumPy.
 
-Model, per path: each month the funds' simple returns are drawn from N(monthly_mean, monthly_cov),
-the portfolio (rebalanced monthly to `weights`) earns r_t = w . R_t clipped at -0.95, and
-V_{t+1} = (V_t + c) * (1 + r_t), i.e. the contribution c is paid in at the start of each month.
+Model, per path and month t (t = 0 .. months-1):
+- the portfolio holds `weights` until the first glide step, then each `glide` step's weights
+  from its month on (the goal's glide path: one step per year whose level differs);
+- rebalanced monthly, the funds' mix earns a gross return whose arithmetic mean and variance are
+  the portfolio's, mu_t = w_t . monthly_mean and var_t = w_t' monthly_cov w_t, drawn lognormal:
+  G_t = exp(m_t + s_t Z_t), Z_t ~ N(0, 1) iid, s_t^2 = ln(1 + var_t / (1 + mu_t)^2),
+  m_t = ln(1 + mu_t) - s_t^2 / 2, so E[G_t] = 1 + mu_t and Var[G_t] = var_t exactly (moment
+  matching; a lognormal month cannot lose more than everything, so no floor is needed);
+- costs come out of the value each month: the funds' weighted expense ratio (w_t . monthly_expense,
+  accrued inside the funds' prices) and the advisory fee (`monthly_fee`, billed on the month-end
+  value), so the month's growth factor is g_t = G_t (1 - w_t . monthly_expense) (1 - monthly_fee);
+- V_{t+1} = (V_t + c) * g_t: the contribution c is paid in at the start of each month.
 
-With C_t = prod_{j<t} (1 + r_j) (C_0 = 1) and D_t = sum_{k<t} 1 / C_k, the recursion has the closed
+With C_t = prod_{j<t} g_j (C_0 = 1) and D_t = sum_{k<t} 1 / C_k, the recursion has the closed
 form V_t = C_t * (V_0 + c * D_t). Being linear in c, it gives each path's minimum contribution
 that reaches the target, and so the contribution that reaches it with 80% probability exactly.
 
-Precision: fund draws are float32 (torch's float32 normal sampler is ~4x faster than its float64
+The portfolio's return needs one normal draw per month and path whatever the number of funds:
+w . R with R ~ N(mu, cov) is N(w . mu, w' cov w), and the lognormal is matched to those moments.
+
+Precision: the draws are float32 (torch's float32 normal sampler is ~4x faster than its float64
 one on CPU and halves GPU memory traffic; a z-score's 6e-8 rounding is invisible in the
-statistics); means, growth, contributions and statistics are float64 on every device.
+statistics); growth, contributions and statistics are float64 on every device.
 """
 
 from __future__ import annotations
@@ -25,27 +37,31 @@ from nlp.inference.device import device_resolve
 
 MAX_MONTHS = 1200
 MAX_PATHS = 100_000  # peak memory ~ 3 x paths x months x 8 bytes (2.9 GB at the limits)
-RETURN_FLOOR = -0.95  # a month can lose at most 95%, so values stay positive
 TARGET_PROBABILITY_NUM, TARGET_PROBABILITY_DEN = 4, 5  # 80%, as integers to count paths exactly
 CONTRIBUTION_CAP_FACTOR = 10.0  # required contribution is capped at 10x target/months (nominal)
 PERCENTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
-# Draw fund returns in slices of paths so memory stays ~64 MB whatever paths x months x funds is.
+# Draw in slices of paths so the float32 draws stay ~64 MB whatever paths x months is.
 DRAW_CHUNK_ELEMENTS = 1 << 24
 WEIGHTS_SUM_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
 class ProjectionInput:
-    initial_value: float  # today's portfolio value for the goal
+    initial_value: float  # the money in the goal's account now
     monthly_contribution: float
     months: int  # 1..1200
     target_amount: float  # in today's money
-    weights: tuple[float, ...]  # portfolio weights, sum 1
-    monthly_mean: tuple[float, ...]  # per fund, simple returns
+    weights: tuple[float, ...]  # portfolio weights from month 0, sum 1
+    monthly_mean: tuple[float, ...]  # per fund, simple returns, before the funds' expenses
     monthly_cov: tuple[tuple[float, ...], ...]
     annual_inflation: float = 0.025
     paths: int = 10_000
     seed: int = 0
+    # The glide path: (first month, weights from that month on), months ascending in 1..months-1.
+    glide: tuple[tuple[int, tuple[float, ...]], ...] = ()
+    monthly_fee: float = 0.0  # advisory fee: this share of the month-end value, every month
+    # Per fund: the share of its value its expense ratio takes each month; () for none.
+    monthly_expense: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,20 @@ class ProjectionResult:
     paths: int
     # True when 80% needs more than the cap; required_monthly_contribution is then the cap.
     required_contribution_capped: bool = False
+    # The largest target (today's money) the given contribution reaches with >= 80% probability:
+    # the final real value that 80% of paths reach, rounded down to the cent.
+    reachable_target: float = 0.0
+
+
+def _validate_weights(name: str, weights: tuple[float, ...], n: int) -> None:
+    if len(weights) != n:
+        raise ValueError(f"{name} has {len(weights)} funds but monthly_mean has {n}.")
+    if not all(math.isfinite(w) for w in weights):
+        raise ValueError(f"{name} must all be finite numbers.")
+    if abs(math.fsum(weights) - 1.0) > WEIGHTS_SUM_TOLERANCE:
+        raise ValueError(
+            f"{name} must sum to 1 (within {WEIGHTS_SUM_TOLERANCE}), got {math.fsum(weights)!r}."
+        )
 
 
 def _validate(inp: ProjectionInput) -> None:
@@ -86,6 +116,8 @@ def _validate(inp: ProjectionInput) -> None:
             raise ValueError(f"{name} must be a finite amount >= 0, got {value!r}.")
     if not math.isfinite(inp.annual_inflation) or inp.annual_inflation <= -1:
         raise ValueError(f"annual_inflation must be finite and > -1, got {inp.annual_inflation!r}.")
+    if not math.isfinite(inp.monthly_fee) or not 0 <= inp.monthly_fee < 1:
+        raise ValueError(f"monthly_fee must be within [0, 1), got {inp.monthly_fee!r}.")
     n = len(inp.weights)
     if n == 0:
         raise ValueError("weights must name at least one fund.")
@@ -93,42 +125,67 @@ def _validate(inp: ProjectionInput) -> None:
         raise ValueError(f"monthly_mean has {len(inp.monthly_mean)} funds but weights has {n}.")
     if len(inp.monthly_cov) != n or any(len(row) != n for row in inp.monthly_cov):
         raise ValueError(f"monthly_cov must be {n}x{n} to match the {n} weights.")
-    numbers = [*inp.weights, *inp.monthly_mean, *(x for row in inp.monthly_cov for x in row)]
+    numbers = [*inp.monthly_mean, *(x for row in inp.monthly_cov for x in row)]
     if not all(math.isfinite(x) for x in numbers):
-        raise ValueError("weights, monthly_mean and monthly_cov must all be finite numbers.")
-    if abs(math.fsum(inp.weights) - 1.0) > WEIGHTS_SUM_TOLERANCE:
-        raise ValueError(
-            f"weights must sum to 1 (within {WEIGHTS_SUM_TOLERANCE}), "
-            f"got {math.fsum(inp.weights)!r}."
-        )
+        raise ValueError("monthly_mean and monthly_cov must all be finite numbers.")
+    if any(m <= -1 for m in inp.monthly_mean):
+        raise ValueError("monthly_mean must be > -1 (a fund cannot lose more than everything).")
+    _validate_weights("weights", inp.weights, n)
+    if inp.monthly_expense and (
+        len(inp.monthly_expense) != n
+        or not all(math.isfinite(e) and 0 <= e < 1 for e in inp.monthly_expense)
+    ):
+        raise ValueError(f"monthly_expense must be {n} numbers within [0, 1), or empty.")
+    previous = 0
+    for step in inp.glide:
+        if len(step) != 2:
+            raise ValueError("each glide step must be (first month, weights).")
+        month, weights = step
+        if isinstance(month, bool) or not isinstance(month, int):
+            raise ValueError(f"a glide step's month must be an integer, got {month!r}.")
+        if not previous < month < inp.months:
+            raise ValueError(
+                f"glide months must be ascending within 1..{inp.months - 1}, got {month}."
+            )
+        previous = month
+        _validate_weights(f"glide weights at month {month}", tuple(weights), n)
 
 
-def _portfolio_loadings(inp: ProjectionInput) -> tuple[float, np.ndarray]:
-    """Return the portfolio's mean monthly return w.mu and the loadings v = L^T w with LL^T = cov.
-
-    w . (mu + L z) = w.mu + v . z, so the portfolio return needs only v, not every fund's return.
-    """
-    weights = np.asarray(inp.weights, dtype=np.float64)
+def _monthly_growth_parameters(inp: ProjectionInput) -> tuple[np.ndarray, np.ndarray]:
+    """Per month t = 0..months-1: (a_t, s_t) such that month t's growth factor, costs included,
+    is exp(a_t + s_t Z) with Z ~ N(0, 1). Follows the glide path segment by segment."""
+    mean = np.asarray(inp.monthly_mean, dtype=np.float64)
     cov = np.asarray(inp.monthly_cov, dtype=np.float64)
     scale = float(np.abs(cov).max())
     if float(np.abs(cov - cov.T).max()) > 1e-9 * scale:
         raise ValueError("monthly_cov must be symmetric.")
-    try:
-        factor = np.linalg.cholesky(cov)
-    except np.linalg.LinAlgError:
-        # Singular but valid (a riskless fund, zero volatility, perfectly correlated funds): the
-        # eigen factor is exact there, where Cholesky jitter would add volatility that isn't there.
-        eigenvalues, eigenvectors = np.linalg.eigh(cov)
-        if eigenvalues.min() < -1e-9 * max(scale, float(np.abs(eigenvalues).max())):
-            raise ValueError("monthly_cov must be positive semi-definite.") from None
-        factor = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
-    mean = float(np.dot(weights, np.asarray(inp.monthly_mean, dtype=np.float64)))
-    return mean, factor.T @ weights
+    eigenvalues = np.linalg.eigvalsh(cov)
+    if eigenvalues.min() < -1e-9 * max(scale, float(np.abs(eigenvalues).max())):
+        raise ValueError("monthly_cov must be positive semi-definite.")
+    n = len(inp.weights)
+    expense = np.asarray(inp.monthly_expense or (0.0,) * n, dtype=np.float64)
+    starts = [0, *(month for month, _ in inp.glide)]
+    lengths = np.diff([*starts, inp.months])
+    segments = np.asarray([inp.weights, *(weights for _, weights in inp.glide)], dtype=np.float64)
+    mu = segments @ mean  # per segment: the portfolio's arithmetic monthly mean
+    # w' cov w per segment; clipped at 0 where a singular cov rounds a riskless mix below it.
+    variance = np.clip(np.einsum("si,ij,sj->s", segments, cov, segments), 0.0, None)
+    if (mu <= -1).any():
+        raise ValueError("the portfolio's monthly mean must be > -1.")
+    log_variance = np.log1p(variance / (1.0 + mu) ** 2)  # s^2 of the matching lognormal
+    costs = np.log1p(-(segments @ expense)) + math.log1p(-inp.monthly_fee)
+    location = np.log1p(mu) - log_variance / 2.0 + costs
+    return np.repeat(location, lengths), np.repeat(np.sqrt(log_variance), lengths)
 
 
 def _required_rank(paths: int) -> int:
     """1-based rank of the per-path need that makes >= 80% of paths reach the target."""
     return -(-paths * TARGET_PROBABILITY_NUM // TARGET_PROBABILITY_DEN)
+
+
+def _reachable_rank(paths: int) -> int:
+    """1-based rank (ascending) of the final value that >= 80% of paths reach or exceed."""
+    return paths - _required_rank(paths) + 1
 
 
 def _result(
@@ -138,6 +195,7 @@ def _result(
     deflator: np.ndarray,
     probability: float,
     need: float,
+    reachable: float,
     expected_final_value: float,
     device: str,
 ) -> ProjectionResult:
@@ -158,6 +216,8 @@ def _result(
         device=device,
         paths=inp.paths,
         required_contribution_capped=capped,
+        # Rounded down, so the path on the 80% boundary still reaches it.
+        reachable_target=math.floor(reachable * 100.0) / 100.0,
     )
 
 
@@ -184,6 +244,10 @@ def _row_quantiles(x: torch.Tensor, qs: tuple[float, ...]) -> torch.Tensor:
     return torch.stack(out)
 
 
+def _deflator(inp: ProjectionInput) -> np.ndarray:
+    return (1.0 + inp.annual_inflation) ** (np.arange(inp.months + 1, dtype=np.float64) / 12.0)
+
+
 @torch.inference_mode()
 def project(inp: ProjectionInput, *, device: torch.device | None = None) -> ProjectionResult:
     """Project a goal's value over `inp.paths` simulated markets on `device` (default: auto).
@@ -193,24 +257,24 @@ def project(inp: ProjectionInput, *, device: torch.device | None = None) -> Proj
     _validate(inp)
     device = device if device is not None else device_resolve("auto")
     months, paths = inp.months, inp.paths
-    mean, loadings = _portfolio_loadings(inp)
-    n_funds = loadings.shape[0]
+    location, spread = _monthly_growth_parameters(inp)
     f64 = torch.float64
 
     generator = torch.Generator(device=device)
     generator.manual_seed(inp.seed)
-    v = torch.as_tensor(loadings, dtype=torch.float32, device=device)
     # Growth factors laid out (months, paths): cumulative products/sums then run down contiguous
     # columns and each month's quantiles over a contiguous row, both ~4x faster than the transpose.
     growth = torch.empty((months, paths), dtype=f64, device=device)
-    chunk = max(1, DRAW_CHUNK_ELEMENTS // (months * n_funds))
+    chunk = max(1, DRAW_CHUNK_ELEMENTS // months)
     for start in range(0, paths, chunk):
         stop = min(paths, start + chunk)
-        z = torch.randn(
-            (stop - start, months, n_funds), generator=generator, dtype=torch.float32, device=device
+        growth[:, start:stop].copy_(
+            torch.randn(
+                (months, stop - start), generator=generator, dtype=torch.float32, device=device
+            )
         )
-        growth[:, start:stop].copy_((z @ v).T)
-    growth.add_(mean).clamp_(min=RETURN_FLOOR).add_(1.0)
+    growth.mul_(torch.as_tensor(spread, dtype=f64, device=device).unsqueeze(1))
+    growth.add_(torch.as_tensor(location, dtype=f64, device=device).unsqueeze(1)).exp_()
 
     cumulative = torch.cumprod(growth, dim=0)  # C_1..C_T
     del growth
@@ -226,12 +290,13 @@ def project(inp: ProjectionInput, *, device: torch.device | None = None) -> Proj
     values[0].fill_(inp.initial_value)
     del cumulative
 
-    deflator = (1.0 + inp.annual_inflation) ** (np.arange(months + 1, dtype=np.float64) / 12.0)
+    deflator = _deflator(inp)
     nominal_target = inp.target_amount * float(deflator[-1])
     final_real = values[-1] / float(deflator[-1])
     probability = (final_real >= inp.target_amount).to(f64).mean().item()
     need = (nominal_target - inp.initial_value * final_growth) / final_per_contribution
     need_at_rank = torch.kthvalue(need.clamp_(min=0.0), _required_rank(paths)).values.item()
+    reachable = torch.kthvalue(final_real, _reachable_rank(paths)).values.item()
     nominal_percentiles = _row_quantiles(values, tuple(PERCENTILES.values()))
     return _result(
         inp=inp,
@@ -239,6 +304,7 @@ def project(inp: ProjectionInput, *, device: torch.device | None = None) -> Proj
         deflator=deflator,
         probability=probability,
         need=need_at_rank,
+        reachable=reachable,
         expected_final_value=final_real.mean().item(),
         device=str(values.device),
     )
@@ -248,10 +314,9 @@ def project_reference_numpy(inp: ProjectionInput) -> ProjectionResult:
     """The same model in plain vectorised NumPy (float64, its own RNG), to check and time torch."""
     _validate(inp)
     months, paths = inp.months, inp.paths
-    mean, loadings = _portfolio_loadings(inp)
+    location, spread = _monthly_growth_parameters(inp)
     rng = np.random.default_rng(inp.seed)
-    z = rng.standard_normal((paths, months, loadings.shape[0]))
-    growth = 1.0 + np.maximum(mean + z @ loadings, RETURN_FLOOR)  # (paths, months)
+    growth = np.exp(location + spread * rng.standard_normal((paths, months)))  # (paths, months)
     cumulative = np.cumprod(growth, axis=1)
     sum_inverse = np.cumsum(1.0 / cumulative[:, :-1], axis=1)
     contributions_factor = np.concatenate(
@@ -260,7 +325,7 @@ def project_reference_numpy(inp: ProjectionInput) -> ProjectionResult:
     cumulative = np.concatenate([np.ones((paths, 1)), cumulative], axis=1)
     values = cumulative * (inp.initial_value + inp.monthly_contribution * contributions_factor)
 
-    deflator = (1.0 + inp.annual_inflation) ** (np.arange(months + 1, dtype=np.float64) / 12.0)
+    deflator = _deflator(inp)
     final_real = values[:, -1] / deflator[-1]
     final_per_contribution = cumulative[:, -1] * contributions_factor[:, -1]
     need = np.maximum(
@@ -269,12 +334,14 @@ def project_reference_numpy(inp: ProjectionInput) -> ProjectionResult:
         0.0,
     )
     rank = _required_rank(paths) - 1
+    reachable_rank = _reachable_rank(paths) - 1
     return _result(
         inp=inp,
         nominal_percentiles=np.quantile(values, list(PERCENTILES.values()), axis=0),
         deflator=deflator,
         probability=float(np.mean(final_real >= inp.target_amount)),
         need=float(np.partition(need, rank)[rank]),
+        reachable=float(np.partition(final_real, reachable_rank)[reachable_rank]),
         expected_final_value=float(final_real.mean()),
         device="cpu",
     )

@@ -4,11 +4,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import InputSerializer
 
-from ..models import Asset, ModelPortfolio, RebalanceProposal, RecurringDeposit, Transaction
+from ..models import (
+    Asset,
+    GoalProjection,
+    ModelPortfolio,
+    RebalanceProposal,
+    RecurringDeposit,
+    Transaction,
+)
 
 MONEY_OUT: dict[str, Any] = {"max_digits": 16, "decimal_places": 2, "coerce_to_string": True}
 
@@ -93,14 +101,32 @@ class CashFlowOutputSerializer(serializers.Serializer):
 class RebalanceTradeOutputSerializer(serializers.Serializer):
     ticker = serializers.CharField()
     side = serializers.ChoiceField(["buy", "sell"])
-    value = serializers.CharField()
+    units = serializers.CharField(
+        allow_null=True, default=None, help_text="null on proposals older than exact trades"
+    )
+    price = serializers.CharField(
+        allow_null=True, default=None, help_text="the close the trade executes at"
+    )
+    value = serializers.CharField(help_text="cash raised by a sale, or spent on a purchase")
 
 
 class RebalanceOutputSerializer(serializers.ModelSerializer):
-    trades = RebalanceTradeOutputSerializer(many=True)
+    """A proposal. `drift` is the drift when it was proposed (the reason quotes it);
+    `current_drift` is the account's live drift, the figure every other surface shows."""
+
+    trades = RebalanceTradeOutputSerializer(many=True, help_text="in execution order, sells first")
     before_weights = serializers.DictField(child=serializers.CharField())
     after_weights = serializers.DictField(child=serializers.CharField())
     client_id = serializers.IntegerField(source="account.client_id")
+    drift = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        coerce_to_string=True,
+        help_text="drift when proposed, a fraction (0.0412 is 4.1%)",
+    )
+    current_drift = serializers.SerializerMethodField(
+        help_text="the account's drift now, as in the account summary; pending proposals only"
+    )
 
     class Meta:
         model = RebalanceProposal
@@ -111,14 +137,23 @@ class RebalanceOutputSerializer(serializers.ModelSerializer):
             "status",
             "market_date",
             "drift",
+            "current_drift",
             "threshold",
             "reason",
             "trades",
             "before_weights",
             "after_weights",
+            "superseded_reason",
             "decided_at",
             "created_at",
         )
+        extra_kwargs = {"superseded_reason": {"read_only": True}}
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_current_drift(self, proposal: RebalanceProposal) -> float | None:
+        # Read by the view through selectors.rebalance_current_drifts.
+        drift = self.context.get("current_drifts", {}).get(proposal.account_id)
+        return float(drift) if drift is not None else None
 
 
 class RecurringDepositInputSerializer(InputSerializer):
@@ -160,21 +195,59 @@ class ProjectionQuerySerializer(InputSerializer):
         return value
 
 
+class GlideStepOutputSerializer(serializers.Serializer):
+    month = serializers.IntegerField(help_text="months after the market date")
+    level = serializers.IntegerField()
+
+
+PROJECTED_MONEY: dict[str, Any] = {**MONEY_OUT, "max_digits": 20, "allow_null": True}
+
+
 class ProjectionOutputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(["pending", "ready", "failed"])
-    message = serializers.CharField(required=False)
+    """A goal's projection; money as decimal strings, projected values in today's money."""
+
+    status = serializers.ChoiceField(GoalProjection.Status.choices)
+    message = serializers.CharField(allow_blank=True, help_text="why it is pending or failed")
     goal_id = serializers.IntegerField()
-    probability = serializers.FloatField(required=False, allow_null=True)
-    required_monthly_contribution = serializers.FloatField(required=False, allow_null=True)
-    expected_final_value = serializers.FloatField(required=False, allow_null=True)
-    percentiles = serializers.DictField(
-        child=serializers.ListField(child=serializers.FloatField()), required=False
+    is_plan = serializers.BooleanField(
+        help_text="the goal's current plan (its chance of success everywhere), not a what-if"
     )
-    months = serializers.IntegerField(required=False)
-    target_amount = serializers.FloatField(required=False)
-    monthly_contribution = serializers.FloatField(required=False)
-    level = serializers.IntegerField(required=False)
-    computed_at = serializers.DateTimeField(required=False, allow_null=True)
+    market_date = serializers.DateField(allow_null=True, help_text="month 0 of the horizon")
+    target_date = serializers.DateField(allow_null=True)
+    months = serializers.IntegerField(allow_null=True)
+    level = serializers.IntegerField(allow_null=True, help_text="the goal's level at month 0")
+    glide = GlideStepOutputSerializer(
+        many=True, help_text="the levels the account steps down to as the date nears"
+    )
+    initial_value = serializers.DecimalField(
+        **PROJECTED_MONEY, help_text="the money in the account at the market date"
+    )
+    monthly_contribution = serializers.DecimalField(**PROJECTED_MONEY)
+    target_amount = serializers.DecimalField(**PROJECTED_MONEY)
+    probability = serializers.FloatField(allow_null=True)
+    median_final_value = serializers.DecimalField(**PROJECTED_MONEY)
+    expected_final_value = serializers.DecimalField(**PROJECTED_MONEY)
+    required_monthly_contribution = serializers.DecimalField(
+        **PROJECTED_MONEY,
+        help_text="the contribution for an 80% chance; null when capped (none would do)",
+    )
+    required_contribution_capped = serializers.BooleanField(
+        allow_null=True,
+        help_text="true when no contribution up to 10x target/months reaches an 80% chance: "
+        "a later date or a smaller target would",
+    )
+    reachable_target = serializers.DecimalField(
+        **PROJECTED_MONEY,
+        help_text="the largest target this contribution reaches with an 80% chance",
+    )
+    percentiles = serializers.DictField(
+        child=serializers.ListField(
+            child=serializers.DecimalField(max_digits=20, decimal_places=2, coerce_to_string=True)
+        ),
+        allow_null=True,
+        help_text="p10, p50, p90: the value at each month 0..months",
+    )
+    computed_at = serializers.DateTimeField(allow_null=True)
 
 
 class PeriodReturnOutputSerializer(serializers.Serializer):
@@ -208,7 +281,15 @@ class GoalSummaryOutputSerializer(serializers.Serializer):
     target_date = serializers.DateField()
     account_id = serializers.IntegerField()
     value = serializers.DecimalField(**MONEY_OUT)
-    probability = serializers.FloatField(allow_null=True, help_text="from the last projection")
+    projection_status = serializers.ChoiceField(
+        GoalProjection.Status.choices, help_text="of the goal's current plan's projection"
+    )
+    probability = serializers.FloatField(
+        allow_null=True, help_text="chance of success of the goal's current plan"
+    )
+    median_final_value = serializers.DecimalField(
+        **MONEY_OUT, allow_null=True, help_text="in today's money, of the current plan"
+    )
 
 
 class PortfolioSummaryOutputSerializer(serializers.Serializer):
@@ -262,3 +343,32 @@ class FeesSummaryOutputSerializer(serializers.Serializer):
     )
     estimated_annual_fund_expenses = serializers.DecimalField(**MONEY_OUT)
     accounts = AccountFeesOutputSerializer(many=True)
+
+
+class GoalAllocationOutputSerializer(serializers.Serializer):
+    goal_id = serializers.IntegerField(source="goal.id")
+    goal_name = serializers.CharField(source="goal.name")
+    goal_type = serializers.CharField(source="goal.goal_type")
+    target_date = serializers.DateField(source="goal.target_date")
+    client_level = serializers.IntegerField(allow_null=True, help_text="the client's risk level")
+    level = serializers.IntegerField(
+        allow_null=True, help_text="the level the goal is invested at (goal type, glide path)"
+    )
+    level_reason = serializers.CharField(help_text="why, in the client's words")
+    equity = serializers.DecimalField(
+        max_digits=6, decimal_places=4, coerce_to_string=True, allow_null=True, help_text="stocks"
+    )
+    fixed_income = serializers.DecimalField(
+        max_digits=6, decimal_places=4, coerce_to_string=True, allow_null=True, help_text="bonds"
+    )
+    other = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        coerce_to_string=True,
+        allow_null=True,
+        help_text="real estate, gold and cash",
+    )
+    classes = serializers.DictField(
+        child=serializers.DecimalField(max_digits=6, decimal_places=4, coerce_to_string=True),
+        help_text="asset class → target weight",
+    )

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.core.cache import cache
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from advisor import selectors as advisor_selectors
-from config.api import ERRORS, AuthedRequest, IsAdvisor
+from config.api import ERRORS, ApiErrorSerializer, AuthedRequest, IsAdvisor
+from config.celery import enqueue_on_commit
 
 from .. import projections, selectors, services
 from ..exceptions import IdempotencyKeyMissing
@@ -183,8 +184,16 @@ class AccountRebalanceListApi(APIView):
     @extend_schema(tags=["rebalancing"], responses={200: s.RebalanceOutputSerializer(many=True)})
     def get(self, request: AuthedRequest, account_id: int) -> Response:
         """The account's rebalance proposals, newest first, with trades and the reason."""
-        proposals = selectors.rebalance_list(account=_account(request, account_id))[:50]
-        return Response(s.RebalanceOutputSerializer(proposals, many=True).data)
+        proposals = list(selectors.rebalance_list(account=_account(request, account_id))[:50])
+        return Response(_rebalances_out(proposals, many=True))
+
+
+def _rebalances_out(proposals: Any, *, many: bool = False) -> Any:
+    """Proposals with their account's live drift (the summary's figure) beside the stored one."""
+    drifts = selectors.rebalance_current_drifts(proposals=proposals if many else [proposals])
+    return s.RebalanceOutputSerializer(
+        proposals, many=many, context={"current_drifts": drifts}
+    ).data
 
 
 class AdvisorRebalanceListApi(ListAPIView):
@@ -202,6 +211,10 @@ class AdvisorRebalanceListApi(ListAPIView):
         """Rebalance proposals in the advisor's book; `?status=pending` for the queue."""
         return super().get(request, *args, **kwargs)
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(_rebalances_out(page, many=True))
+
 
 class _AdvisorRebalanceDecideApi(APIView):
     permission_classes = (IsAdvisor,)
@@ -212,17 +225,29 @@ class _AdvisorRebalanceDecideApi(APIView):
         proposal = services.rebalance_decide(
             proposal=proposal, approve=self.approve, actor=request.user
         )
-        return Response(s.RebalanceOutputSerializer(proposal).data)
+        return Response(_rebalances_out(proposal))
 
 
 class AdvisorRebalanceApproveApi(_AdvisorRebalanceDecideApi):
     approve = True
 
     @extend_schema(
-        tags=["rebalancing"], request=None, responses={200: s.RebalanceOutputSerializer, **ERRORS}
+        tags=["rebalancing"],
+        request=None,
+        responses={
+            200: s.RebalanceOutputSerializer,
+            **ERRORS,
+            409: OpenApiResponse(
+                ApiErrorSerializer, description="Stale: the proposal was superseded, not executed."
+            ),
+        },
     )
     def post(self, request: AuthedRequest, rebalance_id: int) -> Response:
-        """Approve a pending proposal: trades execute at the close, re-planned at its prices."""
+        """Approve a pending proposal: exactly its trades execute, at the closes shown. If
+        anything it was computed from changed (cash, holdings, prices, the market date, the
+        goal's level or targets, the model portfolios), nothing executes: 409 `rebalance_stale`
+        says what changed, the proposal is superseded and `extra.new_proposal` names the fresh
+        one (null when drift is now within the threshold)."""
         return super().post(request, rebalance_id)
 
 
@@ -305,15 +330,17 @@ class GoalProjectionApi(APIView):
     )
     def get(self, request: AuthedRequest, goal_id: int) -> Response:
         """Monte Carlo projection: 10th/50th/90th percentile paths in today's money, the
-        probability of reaching the target, and the monthly amount for an 80% chance."""
+        probability of reaching the target, and the monthly amount for an 80% chance (or, when
+        none would do, the target that is within reach). Without what-ifs it is the goal's
+        current plan, the chance of success every other surface shows."""
         client = advisor_selectors.client_of_user(request.user)
         goal = advisor_selectors.goal_get(client=client, goal_id=goal_id)
         query = s.ProjectionQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        body = projections.projection_answer(goal=goal, **query.validated_data)
+        outcome = projections.projection_answer(goal=goal, **query.validated_data)
         # Accepted while the worker computes it; the client asks again.
-        code = status.HTTP_202_ACCEPTED if body["status"] == "pending" else status.HTTP_200_OK
-        return Response(s.ProjectionOutputSerializer(body).data, status=code)
+        code = status.HTTP_202_ACCEPTED if outcome.status == "pending" else status.HTTP_200_OK
+        return Response(s.ProjectionOutputSerializer(outcome).data, status=code)
 
 
 # --- Performance and the dashboard ----------------------------------------------------------
@@ -340,6 +367,9 @@ class PortfolioSummaryApi(APIView):
             summary = selectors.portfolio_summary(client=client)
             body = s.PortfolioSummaryOutputSerializer(summary).data
             cache.set(key, body, selectors.SUMMARY_CACHE_SECONDS)
+            pending = [g.id for g in summary.goals if g.projection_status == "pending"]
+            if pending:  # e.g. new prices since the nightly run: the worker catches up
+                enqueue_on_commit("portfolios.goal_plans_project", goal_ids=pending)
         return Response(body)
 
 
@@ -350,3 +380,18 @@ class FeesSummaryApi(APIView):
         in total, the annual fee at today's value, and the funds' own expense ratios."""
         client = advisor_selectors.client_of_user(request.user)
         return Response(s.FeesSummaryOutputSerializer(selectors.fees_summary(client=client)).data)
+
+
+# --- Goal allocations (the risk page) -------------------------------------------------------
+
+
+class GoalAllocationListApi(APIView):
+    @extend_schema(
+        tags=["goals"], responses={200: s.GoalAllocationOutputSerializer(many=True), **ERRORS}
+    )
+    def get(self, request: AuthedRequest) -> Response:
+        """Each of my goals: the level it is invested at, why, and the stock/bond split of the
+        model portfolio it is rebalanced to."""
+        client = advisor_selectors.client_of_user(request.user)
+        rows = selectors.goal_allocations(client=client)
+        return Response(s.GoalAllocationOutputSerializer(rows, many=True).data)

@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from config.celery import enqueue_on_commit
+
 from ..broker import Broker, Fill, PaperBroker, units_for_value
 from ..exceptions import InsufficientFunds
 from ..market import market_date_get
@@ -117,6 +119,12 @@ def raise_cash(
     return fills
 
 
+def plan_changed(*, account: Account) -> None:
+    """The money or the schedule behind the account's goal changed: once committed, its plan's
+    chance of success is projected again (portfolios.goal_plans_project → the ml worker)."""
+    enqueue_on_commit("portfolios.goal_plans_project", goal_ids=[account.goal_id])
+
+
 @dataclass
 class CashFlowResult:
     transaction: Transaction
@@ -159,6 +167,8 @@ def deposit_make(
             "model portfolio let us invest it."
         )
     logger.info("deposit", extra={"account_id": account.pk, "transaction_id": txn.pk})
+    if day is None:  # a live deposit, not a replay of history: the goal's plan changed
+        plan_changed(account=account)
     return CashFlowResult(transaction=txn, fills=fills, message=message)
 
 
@@ -199,4 +209,6 @@ def withdrawal_make(
     sold = ", ".join(f"{-f.quantity} {f.asset.ticker}" for f in fills)
     message = f"Withdrew {amount}." + (f" Sold {sold} at the close to raise it." if fills else "")
     logger.info("withdrawal", extra={"account_id": account.pk, "transaction_id": txn.pk})
+    if day is None:
+        plan_changed(account=account)
     return CashFlowResult(transaction=txn, fills=fills, message=message)

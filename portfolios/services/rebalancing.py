@@ -1,8 +1,17 @@
-"""Rebalancing: a proposal when an account drifts past the threshold, executed at the close
-once an advisor approves it (or at once where REBALANCE_AUTO_EXECUTE says so)."""
+"""Rebalancing: a proposal when an account drifts past the threshold, and its execution once an
+advisor approves it (or at once where REBALANCE_AUTO_EXECUTE says so).
 
+Approved means executed: a proposal stores its exact trades (units at the closes shown) and the
+state they were computed from. Approval executes exactly those trades while that state holds;
+when anything changed it executes nothing, supersedes the proposal, proposes afresh and raises
+RebalanceStale (409) saying what changed. Nothing is ever re-planned silently."""
+
+import hashlib
+import json
 import logging
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,15 +21,17 @@ from django.utils import timezone
 from advisor.models import User
 
 from .. import targets
-from ..broker import Broker, PaperBroker, units_for_value
-from ..market import market_date_get
-from ..models import Account, Asset, RebalanceProposal, Transaction
+from ..broker import UNIT, Broker, Fill, PaperBroker, units_for_value
+from ..exceptions import MarketDataMissing, RebalanceStale
+from ..market import closes_on
+from ..models import Account, Asset, ModelPortfolioSet, RebalanceProposal, Transaction
 from ..money import money, money_down
 from ..valuation import (
     Valuation,
     account_value,
     class_drift,
     drift_threshold,
+    goal_level,
     min_trade,
     target_weights,
 )
@@ -29,68 +40,234 @@ from .ledger import ledger_fill
 logger = logging.getLogger(__name__)
 
 
-def _rebalance_plan(
-    valuation: Valuation, goal_targets: dict[str, Decimal]
-) -> tuple[list[dict[str, str]], dict[str, str]]:
-    """Trades (value per fund) that restore the targets, and the weights they lead to."""
+# --- The state a proposal is computed from ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """An account as a rebalance sees it: valued at the market date, with its targets."""
+
+    valuation: Valuation
+    goal_targets: dict[str, Decimal]
+    prices: dict[str, Decimal]  # the close of every fund held or targeted
+    state: dict[str, Any]
+    fingerprint: str
+
+
+def _snapshot(*, account: Account) -> _Snapshot | None:
+    """The account's state now, or None while it has no target (no risk profile or no approved
+    model portfolio) or holds nothing."""
+    goal_targets = target_weights(account=account)
+    valuation = account_value(account=account)
+    if not goal_targets or not valuation.weights():
+        return None
+    tickers = set(goal_targets) | {h.asset.ticker for h in valuation.holdings}
+    assets = list(Asset.objects.filter(ticker__in=tickers))
+    closes = closes_on(day=valuation.day, assets=assets)
+    prices = {a.ticker: closes[a.pk] for a in assets if a.pk in closes}
+    missing = sorted(tickers - set(prices))
+    if missing:
+        raise MarketDataMissing(f"No close on or before {valuation.day} for {', '.join(missing)}.")
+    portfolio_set = (
+        ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED)
+        .values_list("version", flat=True)
+        .first()
+    )
+    state = {
+        "market_date": valuation.day.isoformat(),
+        "prices": {t: str(p) for t, p in sorted(prices.items())},
+        "cash": str(money(valuation.cash)),
+        "positions": {
+            h.asset.ticker: str(h.quantity.quantize(UNIT))
+            for h in sorted(valuation.holdings, key=lambda h: h.asset.ticker)
+        },
+        "model_portfolio_set": portfolio_set,
+        "level": goal_level(goal=account.goal),
+        "targets": {t: str(w) for t, w in sorted(goal_targets.items())},
+    }
+    fingerprint = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+    return _Snapshot(valuation, goal_targets, prices, state, fingerprint)
+
+
+def _money_text(amount: Decimal, currency: str) -> str:
+    return f"${amount:,.2f}" if currency == "USD" else f"{amount:,.2f} {currency}"
+
+
+def _changes(*, proposal: RebalanceProposal, now: _Snapshot | None, account: Account) -> list[str]:
+    """What differs between the state a proposal was computed from and now, in an advisor's
+    words; empty when nothing did."""
+    was = proposal.state
+    if not was or not proposal.fingerprint:
+        return ["it predates exact trade records, so the trades it would execute cannot be checked"]
+    if now is None:
+        return ["the goal has no target any more (no risk profile or no approved model portfolio)"]
+    if now.fingerprint == proposal.fingerprint:
+        return []
+    changes = []
+    moved = Transaction.objects.filter(
+        account=account, created_at__gt=proposal.created_at
+    ).order_by("created_at", "id")
+    for txn in moved:
+        what = txn.get_kind_display().lower()
+        if txn.amount:
+            article = "an" if what[0] in "aeiou" else "a"
+            amount = _money_text(abs(txn.amount), account.currency)
+            changes.append(f"{article} {what} of {amount} was booked on {txn.market_date}")
+        else:
+            changes.append(f"{what} were booked on {txn.market_date}")
+    new = now.state
+    if was["market_date"] != new["market_date"]:
+        changes.append(
+            f"the market date moved from {was['market_date']} to {new['market_date']} (new prices)"
+        )
+    elif was["prices"] != new["prices"]:
+        corrected = sorted(t for t in new["prices"] if was["prices"].get(t) != new["prices"][t])
+        changes.append(f"the closes of {', '.join(corrected)} were corrected")
+    if was["model_portfolio_set"] != new["model_portfolio_set"]:
+        changes.append(
+            f"a new model-portfolio set was approved (v{was['model_portfolio_set']} → "
+            f"v{new['model_portfolio_set']})"
+        )
+    if was["level"] != new["level"]:
+        changes.append(f"the goal's risk level changed from {was['level']} to {new['level']}")
+    elif (
+        was["targets"] != new["targets"]
+        and was["model_portfolio_set"] == new["model_portfolio_set"]
+    ):
+        changes.append("the goal's target weights changed")
+    if was["cash"] != new["cash"]:
+        changes.append(
+            f"cash changed from {_money_text(Decimal(was['cash']), account.currency)} to "
+            f"{_money_text(Decimal(new['cash']), account.currency)}"
+        )
+    if was["positions"] != new["positions"]:
+        held = set(was["positions"]) | set(new["positions"])
+        changed = sorted(t for t in held if was["positions"].get(t) != new["positions"].get(t))
+        changes.append(f"the units held changed ({', '.join(changed)})")
+    return changes or ["the account's state changed"]
+
+
+# --- The plan ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Trade:
+    ticker: str
+    side: str  # "sell" or "buy"
+    units: Decimal
+    price: Decimal
+    value: Decimal  # cash in for a sale, cash out for a purchase
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "ticker": self.ticker,
+            "side": self.side,
+            "units": str(self.units),
+            "price": str(self.price),
+            "value": str(self.value),
+        }
+
+
+def _rebalance_plan(snapshot: _Snapshot) -> tuple[list[_Trade], dict[str, str]]:
+    """Trades that restore the targets, sells first, and the weights they lead to.
+
+    Priced exactly as PaperBroker fills at the close: a sale of units raises their value rounded
+    down; a purchase of an amount gets its units rounded down. Purchases never spend more than
+    the cash and the sales' proceeds: if the gaps add up to more (rounding, gaps under the
+    minimum trade left alone), they are scaled down here, in the plan the advisor sees."""
+    valuation, goal_targets, prices = snapshot.valuation, snapshot.goal_targets, snapshot.prices
     total = valuation.total
-    current = {h.asset.ticker: h.value for h in valuation.holdings}
-    trades, after = [], {}
-    for ticker in sorted(set(goal_targets) | set(current)):
+    holdings = {h.asset.ticker: h for h in valuation.holdings}
+    sells, gaps = [], {}
+    for ticker in sorted(set(goal_targets) | set(holdings)):
         want = money(goal_targets.get(ticker, Decimal(0)) * total)
-        have = current.get(ticker, Decimal("0.00"))
+        have = holdings[ticker].value if ticker in holdings else Decimal("0.00")
         gap = want - have
-        if abs(gap) >= min_trade():
-            trades.append(
-                {"ticker": ticker, "side": "buy" if gap > 0 else "sell", "value": str(abs(gap))}
+        if gap <= -min_trade():
+            holding = holdings[ticker]
+            units = min(units_for_value(-gap, holding.price), holding.quantity)
+            sells.append(
+                _Trade(ticker, "sell", units, holding.price, money_down(units * holding.price))
             )
-            have = want
-        if total > 0 and have > 0:
-            after[ticker] = format(have / total, ".4f")
+        elif gap >= min_trade():
+            gaps[ticker] = gap
+    budget = valuation.cash + sum((t.value for t in sells), Decimal(0))
+    wanted = sum(gaps.values(), Decimal(0))
+    scale = min(Decimal(1), budget / wanted) if wanted else Decimal(0)
+    buys = []
+    for ticker, gap in sorted(gaps.items()):
+        amount = money_down(gap * scale)
+        units = (amount / prices[ticker]).quantize(UNIT, rounding=ROUND_DOWN)
+        if amount >= min_trade() and units > 0:
+            buys.append(_Trade(ticker, "buy", units, prices[ticker], amount))
+    trades = sells + buys
+    units_after = {t: h.quantity for t, h in holdings.items()}
+    cash_after = valuation.cash
+    for trade in trades:
+        sign = 1 if trade.side == "buy" else -1
+        units_after[trade.ticker] = units_after.get(trade.ticker, Decimal(0)) + sign * trade.units
+        cash_after -= sign * trade.value
+    values = {t: money_down(u * prices[t]) for t, u in units_after.items() if u > 0}
+    total_after = cash_after + sum(values.values(), Decimal(0))
+    after = (
+        {t: format(v / total_after, ".4f") for t, v in sorted(values.items()) if v > 0}
+        if total_after > 0
+        else {}
+    )
     return trades, after
+
+
+# --- Propose ----------------------------------------------------------------------------------
+
+
+def _supersede(proposal: RebalanceProposal, reason: str) -> None:
+    # decided_at marks when it stopped pending (no one decided it): caches keyed on it move on.
+    proposal.status = RebalanceProposal.Status.SUPERSEDED
+    proposal.superseded_reason = reason
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "superseded_reason", "decided_at"])
 
 
 @transaction.atomic
 def rebalance_propose(*, account: Account) -> RebalanceProposal | None:
     """Propose trades when drift (½·Σ|actual − target| by class) exceeds the threshold.
 
-    Idempotent per market date: a pending proposal is replaced only when prices moved on."""
+    Idempotent per state: a pending proposal stays while nothing it was computed from changed,
+    and is superseded (with what changed) once something did."""
     account = Account.objects.select_for_update().get(pk=account.pk)
-    goal_targets = target_weights(account=account)
-    valuation = account_value(account=account)
-    weights = valuation.weights()
-    if not goal_targets or not weights:
+    snapshot = _snapshot(account=account)
+    if snapshot is None:
         return None
-    drift = class_drift(weights, goal_targets)
     pending = account.rebalances.filter(status=RebalanceProposal.Status.PENDING).first()
-    if pending is not None and pending.market_date == valuation.day:
+    if pending is not None and pending.fingerprint == snapshot.fingerprint:
         return pending
-    if drift <= drift_threshold():
-        if pending is not None:  # the market came back: nothing to do any more
-            pending.status = RebalanceProposal.Status.SUPERSEDED
-            pending.save(update_fields=["status"])
-        return None
     if pending is not None:
-        pending.status = RebalanceProposal.Status.SUPERSEDED
-        pending.save(update_fields=["status"])
-    trades, after = _rebalance_plan(valuation, goal_targets)
+        changes = _changes(proposal=pending, now=snapshot, account=account)
+        _supersede(pending, "Replaced by the daily check: " + "; ".join(changes) + ".")
+    weights = snapshot.valuation.weights()
+    drift = class_drift(weights, snapshot.goal_targets)
+    if drift <= drift_threshold():
+        return None
+    trades, after = _rebalance_plan(snapshot)
     by_class_now = targets.class_weights({t: float(w) for t, w in weights.items()})
-    by_class_target = targets.class_weights({t: float(w) for t, w in goal_targets.items()})
+    by_class_target = targets.class_weights({t: float(w) for t, w in snapshot.goal_targets.items()})
     worst = max(by_class_now, key=lambda c: abs(by_class_now[c] - by_class_target[c]))
     gap = by_class_now[worst] - by_class_target[worst]
     direction = "over" if gap > 0 else "under"
     proposal = RebalanceProposal.objects.create(
         account=account,
-        market_date=valuation.day,
+        market_date=snapshot.valuation.day,
         drift=drift,
         threshold=drift_threshold(),
         reason=(
             f"Drift is {drift:.1%}, above the {drift_threshold():.0%} threshold; the largest "
             f"gap is {worst.replace('_', ' ')}, {abs(gap):.1%} {direction} target."
         ),
-        trades=trades,
-        before_weights={t: format(w, ".4f") for t, w in weights.items()},
+        trades=[t.as_json() for t in trades],
+        before_weights={t: format(w, ".4f") for t, w in sorted(weights.items())},
         after_weights=after,
+        state=snapshot.state,
+        fingerprint=snapshot.fingerprint,
     )
     logger.info("rebalance proposed", extra={"account_id": account.pk, "proposal_id": proposal.pk})
     if settings.REBALANCE_AUTO_EXECUTE:
@@ -98,53 +275,135 @@ def rebalance_propose(*, account: Account) -> RebalanceProposal | None:
     return proposal
 
 
-@transaction.atomic
-def rebalance_decide(
-    *, proposal: RebalanceProposal, approve: bool, actor: User | None, broker: Broker | None = None
-) -> RebalanceProposal:
-    """Approve (and execute at the close) or reject a pending proposal; audited."""
-    proposal = RebalanceProposal.objects.select_for_update().get(pk=proposal.pk)
-    if proposal.status != RebalanceProposal.Status.PENDING:
-        raise ValidationError({"status": [f"This proposal is already {proposal.status}."]})
-    proposal.decided_by, proposal.decided_at = actor, timezone.now()
-    if not approve:
-        proposal.status = RebalanceProposal.Status.REJECTED
-        proposal.save(update_fields=["status", "decided_by", "decided_at"])
-        return proposal
-    broker = broker or PaperBroker()
-    account = Account.objects.select_for_update().get(pk=proposal.account_id)
+# --- Decide -----------------------------------------------------------------------------------
+
+
+class _FillDiverged(Exception):
+    """A fill differs from the trade shown; raised inside the execution's savepoint."""
+
+
+def _execute(*, proposal: RebalanceProposal, account: Account, broker: Broker) -> Transaction:
+    """Book exactly the proposal's trades, sells first, each checked against what was shown."""
     txn = Transaction.objects.create(
         account=account,
         kind=Transaction.Kind.TRADE,
         amount=Decimal("0.00"),
-        market_date=market_date_get(),
+        market_date=proposal.market_date,
         description=f"Rebalance (proposal {proposal.pk})",
     )
-    # Re-planned at execution: prices may have moved since the proposal. Sales first, to fund
-    # the purchases; purchases then spend what the account holds.
-    goal_targets = target_weights(account=account) or {}
-    valuation = account_value(account=account, day=txn.market_date)
-    trades, _ = _rebalance_plan(valuation, goal_targets)
-    holdings = {h.asset.ticker: h for h in valuation.holdings}
-    for trade in (t for t in trades if t["side"] == "sell"):
-        holding = holdings[trade["ticker"]]
-        quantity = min(units_for_value(Decimal(trade["value"]), holding.price), holding.quantity)
-        fill = broker.sell(asset=holding.asset, quantity=quantity, day=txn.market_date)
+    trades = [t for t in proposal.trades if t["side"] == "sell"] + [
+        t for t in proposal.trades if t["side"] == "buy"
+    ]
+    assets = {a.ticker: a for a in Asset.objects.filter(ticker__in={t["ticker"] for t in trades})}
+    for trade in trades:
+        ticker, units = trade["ticker"], Decimal(trade["units"])
+        price, value = Decimal(trade["price"]), Decimal(trade["value"])
+        fill: Fill
+        if trade["side"] == "sell":
+            fill = broker.sell(asset=assets[ticker], quantity=units, day=txn.market_date)
+            shown = (-units, value)
+        else:
+            if value > account.cash:
+                raise _FillDiverged(
+                    f"the cash would not cover buying {ticker} for "
+                    f"{_money_text(value, account.currency)} at the price shown"
+                )
+            fill = broker.buy(asset=assets[ticker], amount=value, day=txn.market_date)
+            shown = (units, -value)
+        if fill.price != price:
+            raise _FillDiverged(
+                f"{ticker} would fill at {fill.price}, not at the price {price} shown"
+            )
+        if (fill.quantity, fill.cash) != shown:
+            raise _FillDiverged(f"the {trade['side']} of {ticker} would not fill as shown")
         ledger_fill(txn=txn, account=account, fill=fill)
-    buys = {t["ticker"]: Decimal(t["value"]) for t in trades if t["side"] == "buy"}
-    wanted = sum(buys.values(), Decimal(0))
-    scale = min(Decimal(1), account.cash / wanted) if wanted else Decimal(0)
-    assets = {a.ticker: a for a in Asset.objects.filter(ticker__in=buys)}
-    for ticker, value in sorted(buys.items()):
-        amount = money_down(value * scale)
-        if amount >= min_trade() and amount <= account.cash:
-            fill = broker.buy(asset=assets[ticker], amount=amount, day=txn.market_date)
-            ledger_fill(txn=txn, account=account, fill=fill)
+    return txn
+
+
+@dataclass(frozen=True)
+class _Stale:
+    proposal: RebalanceProposal
+    changes: list[str]
+    fresh: RebalanceProposal | None
+
+
+def _stale(*, proposal: RebalanceProposal, account: Account, changes: list[str]) -> _Stale:
+    """Supersede a proposal that can no longer execute as shown, and propose from today's state."""
+    reason = "Not executed: " + "; ".join(changes) + "."
+    _supersede(proposal, reason)
+    fresh = rebalance_propose(account=account)
+    logger.info(
+        "rebalance stale",
+        extra={"proposal_id": proposal.pk, "fresh_proposal_id": fresh.pk if fresh else None},
+    )
+    return _Stale(proposal, changes, fresh)
+
+
+@transaction.atomic
+def _decide(
+    *, proposal: RebalanceProposal, approve: bool, actor: User | None, broker: Broker
+) -> RebalanceProposal | _Stale:
+    # Locks in the order every money-moving service takes them: the account, then its rows.
+    account_id = RebalanceProposal.objects.values_list("account_id", flat=True).get(pk=proposal.pk)
+    account = Account.objects.select_for_update().get(pk=account_id)
+    proposal = RebalanceProposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != RebalanceProposal.Status.PENDING:
+        raise ValidationError({"status": [f"This proposal is already {proposal.status}."]})
+    if not approve:
+        proposal.status = RebalanceProposal.Status.REJECTED
+        proposal.decided_by, proposal.decided_at = actor, timezone.now()
+        proposal.save(update_fields=["status", "decided_by", "decided_at"])
+        return proposal
+    changes = _changes(proposal=proposal, now=_snapshot(account=account), account=account)
+    if changes:
+        return _stale(proposal=proposal, account=account, changes=changes)
+    try:
+        with transaction.atomic():  # a savepoint: a diverging fill books nothing
+            txn = _execute(proposal=proposal, account=account, broker=broker)
+    except _FillDiverged as exc:
+        logger.warning("rebalance fill diverged", extra={"proposal_id": proposal.pk}, exc_info=True)
+        account.refresh_from_db(fields=["cash"])
+        return _stale(proposal=proposal, account=account, changes=[str(exc)])
     proposal.status = RebalanceProposal.Status.EXECUTED
+    proposal.decided_by, proposal.decided_at = actor, timezone.now()
     proposal.executed_transaction = txn
     proposal.save(update_fields=["status", "decided_by", "decided_at", "executed_transaction"])
     logger.info("rebalance executed", extra={"proposal_id": proposal.pk, "transaction_id": txn.pk})
     return proposal
+
+
+def stale_message(stale: _Stale) -> str:
+    text = (
+        f"Proposal {stale.proposal.pk} was not executed because it is out of date: "
+        f"{'; '.join(stale.changes)}."
+    )
+    fresh = stale.fresh
+    if fresh is None:
+        return text + " At today's state drift is within the threshold: no rebalance is needed."
+    if fresh.status == RebalanceProposal.Status.EXECUTED:
+        return text + f" A fresh proposal ({fresh.pk}) was made and executed automatically."
+    return text + f" A fresh proposal ({fresh.pk}) shows the trades for today's state."
+
+
+def rebalance_decide(
+    *, proposal: RebalanceProposal, approve: bool, actor: User | None, broker: Broker | None = None
+) -> RebalanceProposal:
+    """Approve (execute exactly the trades shown, at the closes shown) or reject a pending
+    proposal; audited. A stale approval supersedes the proposal, proposes afresh (both kept)
+    and raises RebalanceStale: an advisor never approves trades they were not shown."""
+    outcome = _decide(
+        proposal=proposal, approve=approve, actor=actor, broker=broker or PaperBroker()
+    )
+    if isinstance(outcome, _Stale):
+        raise RebalanceStale(
+            stale_message(outcome),
+            extra={
+                "proposal": outcome.proposal.pk,
+                "changes": outcome.changes,
+                "new_proposal": outcome.fresh.pk if outcome.fresh else None,
+            },
+        )
+    return outcome
 
 
 def rebalance_proposals_refresh() -> int:

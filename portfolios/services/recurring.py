@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Account, RecurringDeposit
-from .cash_flows import amount_check, deposit_make
+from .cash_flows import amount_check, deposit_make, plan_changed
 
 
 def _next_month_day(after: date, day_of_month: int) -> date:
@@ -37,6 +37,7 @@ def recurring_deposit_create(
     )
     recurring.full_clean()
     recurring.save()
+    plan_changed(account=account)
     return recurring
 
 
@@ -45,6 +46,7 @@ def recurring_deposit_cancel(*, recurring: RecurringDeposit) -> None:
     recurring.active = False
     recurring.cancelled_at = timezone.now()
     recurring.save(update_fields=["active", "cancelled_at"])
+    plan_changed(account=recurring.account)
 
 
 @transaction.atomic
@@ -61,6 +63,7 @@ def recurring_deposit_pause(*, recurring: RecurringDeposit, paused: bool) -> Rec
             _next_month_day(timezone.localdate() - timedelta(days=1), recurring.day_of_month),
         )
     recurring.save(update_fields=["active", "next_run"])
+    plan_changed(account=recurring.account)
     return recurring
 
 

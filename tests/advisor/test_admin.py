@@ -56,9 +56,14 @@ def test_an_advisor_approves_a_rebalance_from_the_admin(advisor, bold_answers, t
         follow=True,
     )
 
-    # then
+    # then: exactly the trades shown were executed
     assert b"approved and executed" in response.content
-    assert RebalanceProposal.objects.get(pk=proposal.pk).status == "executed"
+    executed = RebalanceProposal.objects.get(pk=proposal.pk)
+    assert executed.status == "executed"
+    fills = executed.executed_transaction.entries.exclude(asset=None).order_by("id")
+    assert [(e.asset.ticker, abs(e.quantity), e.price) for e in fills] == [
+        (t["ticker"], Decimal(t["units"]), Decimal(t["price"])) for t in proposal.trades
+    ]
 
 
 def _approved_set_create(day, level_weights):

@@ -16,7 +16,6 @@ from advisor.risk import (
     answers_score,
     answers_validate,
     level_from_score,
-    model_opinion_combine,
     question_set_check,
     question_set_get,
 )
@@ -227,7 +226,10 @@ def test_it_reports_details_as_json_ready_data() -> None:
         "risk_level": 1,
         "inconsistent": True,
         "flags": [{"code": "willingness_exceeds_capacity", "message": score.flags[0].message}],
+        "decision": score.decision.as_details(),
     }
+    assert details["decision"]["level"] == 1
+    assert details["decision"]["reasons"] == ["capacity_below_willingness"]
 
 
 def test_it_scores_the_same_answers_the_same_way() -> None:
@@ -349,33 +351,3 @@ def test_any_valid_answers_score_within_bounds_and_monotonically(
     raised = answers_score(QS, {**answers, question.key: data.draw(st.sampled_from(higher)).value})
     attribute = f"{question.dimension}_score"
     assert getattr(raised, attribute) >= getattr(score, attribute)
-
-
-# --- The rule that combines the risk model's level with the answers (moved here from nlp) ----
-
-
-@pytest.mark.parametrize(
-    ("model", "willingness", "capacity", "level"),
-    [
-        (6, 4, 10, 5),  # the mean of model and willingness
-        (9, 8, 6, 6),  # capped by capacity
-        (5, 4, 10, 4),  # 4.5: Python's round() gives the even neighbour (issue 11 revisits it)
-        (1, 1, 10, 1),
-    ],
-)
-def test_the_combined_level_is_the_mean_of_model_and_willingness_capped_by_capacity(
-    model, willingness, capacity, level
-):
-    combined = model_opinion_combine(
-        model_level=model, willingness_level=willingness, capacity_level=capacity
-    )
-
-    assert combined.risk_level == level
-
-
-def test_a_model_three_levels_from_the_stated_willingness_is_flagged_for_review():
-    near = model_opinion_combine(model_level=6, willingness_level=4, capacity_level=10)
-    far = model_opinion_combine(model_level=7, willingness_level=4, capacity_level=10)
-
-    assert near.flags == ()
-    assert [f.code for f in far.flags] == ["model_vs_stated"]

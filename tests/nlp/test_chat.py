@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from advisor.selectors import risk_profile_get
 from config.celery import app
 from nlp.chat import answers, compliance, knowledge
 from nlp.chat import services as chat_services
@@ -143,11 +144,275 @@ def test_goal_progress_picks_the_named_goal(funded, approved_set):
     assert named == [house]
 
 
+# --- Which goal a question is about, and answers that start with it --------------------------
+
+
+@pytest.fixture
+def three_goals(funded):
+    """Maya saves for retirement, a Lisbon flat and Leo's college; each account is funded."""
+    retirement = funded.goals.get()
+    retirement.name = "Retirement"
+    retirement.save(update_fields=["name"])
+    for name, goal_type, years, amount in (
+        ("Lisbon flat", "home_purchase", 6, "2500.00"),
+        ("Saving for Leo's college", "education", 12, "1500.00"),
+    ):
+        goal = GoalFactory(
+            client=funded,
+            name=name,
+            goal_type=goal_type,
+            target_date=timezone.localdate() + timedelta(days=years * 365),
+        )
+        services.deposit_make(account=goal.account, amount=Decimal(amount))
+    return funded
+
+
+def goal_names(client, text):
+    return [g.name for g in answers.goals_named(client, text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much is everything I'm saving for worth?",
+        "how are all my goals doing",
+        "how is each goal doing",
+        "am I on track for every goal?",
+        "how much do I have?",  # names no goal: all of them
+    ],
+)
+def test_a_question_about_all_goals_answers_all_of_them(three_goals, text):
+    assert goal_names(three_goals, text) == [
+        "Lisbon flat",
+        "Saving for Leo's college",
+        "Retirement",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("how much is in my Lisbon flat account", ["Lisbon flat"]),
+        ("will we have enough for the flat?", ["Lisbon flat"]),
+        ("am I on track for my retirment?", ["Retirement"]),  # a typo still matches
+        ("how's Leo's fund doing", ["Saving for Leo's college"]),
+        ("the flat and the college", ["Lisbon flat", "Saving for Leo's college"]),
+    ],
+)
+def test_a_named_goal_is_matched_by_whole_words_fuzzily(three_goals, text, expected):
+    assert goal_names(three_goals, text) == expected
+
+
+def test_words_that_merely_contain_or_resemble_a_goal_name_do_not_match(three_goals):
+    GoalFactory(client=three_goals, name="Car", goal_type="general_wealth")
+    # "cards" and "carpet" contain "car"; "for" and "saving" are in a goal's name but say nothing.
+    for text in ("what did I spend on cards and the carpet", "what am I saving for"):
+        match = answers.goals_match(three_goals, text)
+        assert not match.named
+        assert len(match.goals) == 4
+
+
+def test_a_balance_question_about_one_goal_starts_with_that_goals_account(three_goals):
+    flat = three_goals.goals.get(name="Lisbon flat")
+    value = valuation.account_value(account=flat.account).total
+    total = sum(
+        (valuation.account_value(account=a).total for a in three_goals.accounts.all()),
+        Decimal("0.00"),
+    )
+
+    reply = answers.account_balance(ctx(three_goals, "how much is in my Lisbon flat account?"))
+
+    first = reply.text.split("\n")[0]
+    assert "your Lisbon flat account is worth" in first
+    assert f"${value:,}" in first
+    assert f"${total:,}" not in first
+    assert "Retirement" not in reply.text
+
+
+def test_a_goal_progress_question_about_one_goal_starts_with_that_goal(three_goals):
+    reply = answers.goal_progress(ctx(three_goals, "am I on track for the flat?"))
+
+    assert reply.text.startswith("Lisbon flat")
+    assert "Retirement" not in reply.text
+    assert "chance of reaching" in reply.text
+
+
+def test_a_performance_question_about_one_goal_gives_that_accounts_return(three_goals):
+    from portfolios import selectors
+
+    retirement = three_goals.accounts.get(goal__name="Retirement")
+    own = {p.period: p for p in selectors.account_performance(account=retirement).periods}
+
+    reply = answers.performance(ctx(three_goals, "how has my retirement done since I started?"))
+
+    assert reply.text.startswith("As of")
+    assert "your Retirement account's time-weighted return" in reply.text
+    assert answers.pct(own["ITD"].twr) in reply.text
+
+
+def test_a_holdings_question_about_one_goal_shows_that_account(three_goals):
+    flat = three_goals.goals.get(name="Lisbon flat")
+    value = valuation.account_value(account=flat.account).total
+
+    reply = answers.holdings(ctx(three_goals, "what is my Lisbon flat invested in?"))
+
+    assert f"your Lisbon flat account holds ${value:,}" in reply.text.split("\n")[0]
+    assert "Retirement" not in reply.text
+
+
+# --- "Why do I hold …?" answers with the asset class's role ------------------------------------
+
+
+@pytest.fixture
+def gold_held(funded, approved_set):
+    """Maya's target portfolios hold 4% gold (GLD), and a deposit bought it."""
+    for portfolio in approved_set.portfolios.all():
+        weights = dict(portfolio.weights)
+        weights["BIL"], weights["GLD"] = "0.01", "0.04"
+        portfolio.weights = weights
+        portfolio.save(update_fields=["weights"])
+    services.deposit_make(account=funded.accounts.earliest("pk"), amount=Decimal("1000.00"))
+    return funded
+
+
+def test_why_does_my_portfolio_hold_gold_gives_golds_role_and_the_clients_weight(gold_held):
+    from portfolios import selectors
+
+    summary = selectors.account_summary(account=gold_held.accounts.get())
+    gold = sum(h.value for h in summary.holdings if h.asset_class == "gold")
+    assert gold > 0
+
+    reply = answers.holdings(ctx(gold_held, "Why does my portfolio hold gold?"))
+
+    role = knowledge.role_passage("gold")
+    assert role.slug == "gold"
+    assert role.text in reply.text
+    assert reply.sources[0]["slug"] == "gold"
+    assert f"{answers.pct(gold / summary.value, signed=False)} of your portfolio" in reply.text
+    assert "GLD" in reply.text
+    assert "•" not in reply.text  # a reason, not the holdings table
+
+
+@pytest.mark.parametrize(
+    ("text", "asset_class", "slug"),
+    [
+        ("why do I own bonds?", "us_aggregate_bonds", "bonds-and-interest-rates"),
+        ("Why do I have TIPS?", "tips", "tips-inflation-protection"),
+        ("why do I own REITs", "real_estate", "reits-real-estate-funds"),
+        (
+            "why am I invested in emerging markets?",
+            "emerging_equity",
+            "emerging-vs-developed-markets",
+        ),
+        ("what's the point of holding international stocks", "intl_developed_equity", None),
+        ("why is there cash in my account", "cash", "cash-money-market-funds"),
+        ("why do I hold inflation-protected Treasuries", "tips", None),
+        ("why do I hold corporate bonds", "corporate_bonds", "corporate-bonds-credit-risk"),
+    ],
+)
+def test_why_questions_find_the_asset_class_and_quote_its_role(funded, text, asset_class, slug):
+    assert answers.holding_why_classes(text) == [asset_class]
+    for composer in (answers.holdings, answers.education):  # the classifier may pick either
+        reply = composer(ctx(funded, text))
+        role = knowledge.role_passage(asset_class)
+        assert role.text in reply.text
+        assert reply.sources[0]["slug"] == role.slug == (slug or role.slug)
+
+
+def test_a_why_answer_says_when_the_client_holds_none_of_the_class(funded):
+    reply = answers.holdings(ctx(funded, "why does my portfolio hold gold?"))
+    assert "don't hold gold" in reply.text
+    assert knowledge.role_passage("gold").text in reply.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "why do bond prices fall when rates rise",  # education, not about the client's holdings
+        "what am I invested in",
+        "why do people say don't put all your eggs in one basket",
+    ],
+)
+def test_other_questions_are_not_taken_for_why_questions(text):
+    assert answers.holding_why_classes(text) == []
+
+
+def test_every_asset_class_has_a_role_passage_that_names_it():
+    from portfolios.targets import UNIVERSE
+
+    words = {
+        "us_equity": "stock",
+        "intl_developed_equity": "international",
+        "emerging_equity": "emerging",
+        "us_aggregate_bonds": "bond",
+        "treasuries": "treasur",
+        "tips": "tips",
+        "corporate_bonds": "corporate",
+        "real_estate": "real estate",
+        "gold": "gold",
+        "cash": "cash",
+    }
+    for asset_class in set(UNIVERSE.values()):
+        assert words[asset_class] in knowledge.role_passage(asset_class).text.lower()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Why does my portfolio hold gold?",
+        "why do I own bonds?",
+        "why do I have TIPS?",
+        "why do I own REITs",
+        "why am I invested in emerging markets?",
+        "why is there cash and gold in my account",
+    ],
+)
+def test_why_answers_pass_the_compliance_check(gold_held, text):
+    for intent in ("holdings", "education"):
+        reply = answers.COMPOSERS[intent](ctx(gold_held, text))
+        checked = compliance.reply_check(reply.text, intent=intent)
+        assert checked.findings == ["disclaimer_added"]
+        assert checked.text.startswith(reply.text)
+
+
+# --- Drift, explained as the code computes it --------------------------------------------------
+
+DRIFT_MEANS = "half the sum of the gaps between each asset class's actual and target weight"
+
+
+def test_the_chat_explains_drift_as_computed_and_shows_the_summarys_figure(three_goals):
+    from portfolios import selectors
+
+    drifts = {
+        a.goal.name: selectors.account_summary(account=a).drift for a in three_goals.accounts.all()
+    }
+    assert drifts["Retirement"] > 0  # the rally moved it
+
+    for reply in (
+        answers.rebalancing(ctx(three_goals, "when do you rebalance me")),
+        answers.holdings(ctx(three_goals, "what am I invested in")),
+    ):
+        assert DRIFT_MEANS in reply.text
+        assert "largest gap" not in reply.text
+        for name, drift in drifts.items():
+            assert f"{name} {answers.pct(drift, signed=False)}" in reply.text
+
+
+def test_the_knowledge_base_defines_drift_as_the_code_does():
+    articles = {a.slug: " ".join(a.paragraphs) for a in knowledge.articles()}
+    assert "largest gap" not in articles["meridian-rebalancing"]
+    assert "half the sum of the gaps" in articles["meridian-rebalancing"]
+    assert "half the sum of the gaps" in articles["portfolio-drift"]
+
+
 def test_risk_profile_states_and_explains_the_level(funded):
     reply = answers.risk_profile(ctx(funded, "what's my risk level"))
-    assert "risk level is" in reply.text
+    profile = risk_profile_get(client=funded)
+    assert f"risk level is {profile.assessment.risk_level} of 10" in reply.text
+    assert reply.text.startswith(profile.client_explanation)  # the risk page's own words
     assert "willingness" in reply.text
     assert "capacity" in reply.text
+    assert "worth an advisor" not in reply.text  # advisor wording never reaches the client
 
 
 def test_change_risk_explains_how_and_warns_against_drawdown_moves(funded):
@@ -222,6 +487,8 @@ def test_a_client_without_accounts_gets_a_clear_answer_not_an_error(db):
     for intent in ("account_balance", "holdings", "goal_progress", "risk_profile"):
         reply = answers.COMPOSERS[intent](ctx(client, "?"))
         assert reply.text
+    why = answers.holdings(ctx(client, "why do I own gold?"))
+    assert "don't hold gold yet" in why.text
 
 
 # --- Compliance ------------------------------------------------------------------------------

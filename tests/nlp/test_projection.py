@@ -152,6 +152,167 @@ def test_an_unreachable_target_reports_the_capped_contribution():
     assert result.required_monthly_contribution == pytest.approx(10 * 1_000_000.0 / 12)
 
 
+# --- Closed forms: the engine against formulas worked by hand -----------------------------------
+
+
+def annuity_due_future_value(
+    value: float, contribution: float, growth: float, months: int
+) -> float:
+    """V_n of V_{t+1} = (V_t + c) * g: V_0 g^n + c g (g^n - 1) / (g - 1), the future value of an
+    annuity due (payments at the start of each period), e.g. Brealey, Myers & Allen, Principles
+    of Corporate Finance, ch. 2; for g = 1 it is V_0 + n c."""
+    if growth == 1.0:
+        return value + months * contribution
+    return value * growth**months + contribution * growth * (growth**months - 1) / (growth - 1)
+
+
+def test_zero_volatility_gives_the_deterministic_future_value_to_the_cent():
+    # given: a riskless fund at 0.5% a month for 25 years, an advisory fee of 0.25% a year billed
+    # monthly and a 0.09% expense ratio, and contributions at the start of each month
+    fee, expense = 0.0025 / 12, 0.0009 / 12
+    inp = riskless(
+        0.005,
+        initial_value=12_345.67,
+        monthly_contribution=321.09,
+        months=300,
+        monthly_fee=fee,
+        monthly_expense=(expense,),
+    )
+
+    result = project(inp, device=CPU)
+
+    growth = 1.005 * (1 - expense) * (1 - fee)
+    expected = annuity_due_future_value(12_345.67, 321.09, growth, 300)
+    assert expected == pytest.approx(262_798.54, abs=0.01)  # the formula, evaluated once by hand
+    for name in ("p10", "p50", "p90"):
+        assert result.percentiles[name][-1] == pytest.approx(expected, abs=0.005)
+    assert result.expected_final_value == pytest.approx(expected, abs=0.005)
+    assert project_reference_numpy(inp).percentiles["p50"][-1] == pytest.approx(expected, abs=0.005)
+
+
+def test_zero_volatility_follows_the_glide_path_segment_by_segment():
+    # given: all in a 0.6%/month fund for 10 years, half and half for the next 10, then all in a
+    # 0.2%/month fund for the last 10; riskless, so each segment is an annuity due of its own
+    inp = ProjectionInput(
+        initial_value=20_000.0,
+        monthly_contribution=250.0,
+        months=360,
+        target_amount=1.0,
+        weights=(1.0, 0.0),
+        monthly_mean=(0.006, 0.002),
+        monthly_cov=((0.0, 0.0), (0.0, 0.0)),
+        annual_inflation=0.0,
+        paths=50,
+        glide=((120, (0.5, 0.5)), (240, (0.0, 1.0))),
+        monthly_fee=0.0025 / 12,
+    )
+
+    result = project(inp, device=CPU)
+
+    value = 20_000.0
+    for rate in (0.006, 0.004, 0.002):  # the mix's return in each ten-year segment
+        value = annuity_due_future_value(value, 250.0, (1 + rate) * (1 - 0.0025 / 12), 120)
+    assert result.percentiles["p50"][-1] == pytest.approx(value, abs=0.005)
+    month_120 = annuity_due_future_value(20_000.0, 250.0, 1.006 * (1 - 0.0025 / 12), 120)
+    assert result.percentiles["p50"][120] == pytest.approx(month_120, abs=0.005)
+
+
+def lognormal_moments(mean: float, variance: float) -> tuple[float, float]:
+    """(m, s^2) of the lognormal growth exp(m + s Z) with E = 1 + mean and Var = variance."""
+    s2 = math.log1p(variance / (1 + mean) ** 2)
+    return math.log1p(mean) - s2 / 2, s2
+
+
+def normal_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2))
+
+
+def test_a_lump_sum_reaches_the_target_with_the_analytic_lognormal_probability():
+    # given: a lump sum in one fund for 15 years, fee and expenses deducted, 2.5% inflation
+    months, paths, fee, expense = 180, 40_000, 0.0025 / 12, 0.0005 / 12
+    inp = ProjectionInput(
+        initial_value=100_000.0,
+        monthly_contribution=0.0,
+        months=months,
+        target_amount=150_000.0,
+        weights=(1.0,),
+        monthly_mean=(0.006,),
+        monthly_cov=((0.0020,),),
+        annual_inflation=0.025,
+        paths=paths,
+        seed=11,
+        monthly_fee=fee,
+        monthly_expense=(expense,),
+    )
+
+    result = project(inp, device=CPU)
+
+    # then: ln V_T ~ N(ln V_0 + T (m + ln k), T s^2) with k = (1 - expense)(1 - fee), so
+    # P(V_T >= K) = Phi((ln(V_0 / K) + T (m + ln k)) / (s sqrt T)): the lognormal property of
+    # prices (Hull, Options, Futures, and Other Derivatives, ch. 15) with the real-world drift.
+    m, s2 = lognormal_moments(0.006, 0.0020)
+    drift = months * (m + math.log1p(-expense) + math.log1p(-fee))
+    nominal_target = 150_000.0 * 1.025 ** (months / 12)
+    analytic = normal_cdf((math.log(100_000.0 / nominal_target) + drift) / math.sqrt(months * s2))
+    assert 0.3 < analytic < 0.7  # a case where the probability is informative
+    monte_carlo_error = math.sqrt(analytic * (1 - analytic) / paths)
+    assert abs(result.probability - analytic) <= 3 * monte_carlo_error
+    # and the median is the lognormal's, exp(mean of the log), within 3 standard errors of a
+    # sample median (sqrt(pi / 2) sigma / sqrt(N) in log space)
+    median = 100_000.0 * math.exp(drift) / 1.025 ** (months / 12)
+    median_error = math.sqrt(math.pi / 2) * math.sqrt(months * s2) / math.sqrt(paths)
+    assert abs(math.log(result.percentiles["p50"][-1] / median)) <= 3 * median_error
+
+
+def test_the_glide_path_and_the_fee_lower_the_median_as_worked_by_hand():
+    # given: $100,000 for 20 years in stocks (0.7%/month, variance 0.0020) or gliding to bonds
+    # (0.3%/month, variance 0.0001) for the last 10 years, with and without a 0.25% fee
+    stocks_only = ProjectionInput(
+        initial_value=100_000.0,
+        monthly_contribution=0.0,
+        months=240,
+        target_amount=1.0,
+        weights=(1.0, 0.0),
+        monthly_mean=(0.007, 0.003),
+        monthly_cov=((0.0020, 0.0), (0.0, 0.0001)),
+        annual_inflation=0.0,
+        paths=40_000,
+        seed=5,
+    )
+    gliding = dataclasses.replace(stocks_only, glide=((120, (0.0, 1.0)),))
+    gliding_with_fee = dataclasses.replace(gliding, monthly_fee=0.0025 / 12)
+
+    medians = [
+        project(inp, device=CPU).percentiles["p50"][-1]
+        for inp in (stocks_only, gliding, gliding_with_fee)
+    ]
+
+    # then: the median of a lump sum is V_0 exp(sum of the monthly log drifts m_t + ln k_t).
+    # Worked by hand: stocks m = ln 1.007 - s^2/2 with s^2 = ln(1 + 0.0020 / 1.007^2)
+    # = 0.0019704, so m = 0.0069756 - 0.0009852 = 0.0059904; bonds s^2 = ln(1 + 0.0001 / 1.003^2)
+    # = 0.0000994, m = 0.0029955 - 0.0000497 = 0.0029458; the fee's ln(1 - 0.0025/12) = -0.0002084.
+    # Stocks only: 100,000 e^(240 x 0.0059904) = 100,000 e^1.43770 = $421,100.
+    # Gliding: 100,000 e^(120 x 0.0059904 + 120 x 0.0029458) = 100,000 e^1.07234 = $292,200.
+    # Gliding with the fee: 100,000 e^(1.07234 - 240 x 0.0002084) = 100,000 e^1.02232 = $278,000.
+    hand_worked = [421_100.0, 292_200.0, 278_000.0]
+    # Within 3 standard errors of a sample median: 3 sqrt(pi/2) sigma_T / sqrt(N) in log space,
+    # sigma_T = sqrt(240 x 0.0019704) = 0.688 for stocks only: 1.3%; the rounding above: 0.02%.
+    for median, expected in zip(medians, hand_worked, strict=True):
+        assert median == pytest.approx(expected, rel=0.015)
+    assert medians[0] > medians[1] > medians[2]
+    # The fee's effect has no market noise (same draws): exactly (1 - 0.0025/12)^240.
+    assert medians[2] / medians[1] == pytest.approx((1 - 0.0025 / 12) ** 240, rel=1e-9)
+
+
+def test_the_reachable_target_is_reached_four_times_in_five():
+    result = project(THREE_FUNDS, device=CPU)
+    assert result.reachable_target < THREE_FUNDS.target_amount  # under 80% for this target
+
+    smaller = dataclasses.replace(THREE_FUNDS, target_amount=result.reachable_target)
+
+    assert project(smaller, device=CPU).probability >= 0.8
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -166,6 +327,14 @@ def test_an_unreachable_target_reports_the_capped_contribution():
         ({"target_amount": -1.0}, "target_amount"),
         ({"paths": 0}, "paths"),
         ({"monthly_cov": ((1.0, 2.0, 0.0), (2.0, 1.0, 0.0), (0.0, 0.0, 1.0))}, "semi-definite"),
+        ({"monthly_fee": 1.0}, "monthly_fee"),
+        ({"monthly_fee": -0.001}, "monthly_fee"),
+        ({"monthly_expense": (0.001, 0.001)}, "monthly_expense"),
+        ({"glide": ((0, (0.6, 0.3, 0.1)),)}, "glide months"),
+        ({"glide": ((120, (0.6, 0.3, 0.1)), (60, (0.6, 0.3, 0.1)))}, "glide months"),
+        ({"glide": ((240, (0.6, 0.3, 0.1)),)}, "glide months"),
+        ({"glide": ((120, (0.6, 0.3, 0.2)),)}, "sum to 1"),
+        ({"monthly_mean": (-1.5, 0.003, 0.0015)}, "monthly_mean"),
     ],
 )
 def test_it_rejects_inputs_it_cannot_project(changes, message):

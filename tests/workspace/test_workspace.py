@@ -13,9 +13,9 @@ from django.utils import timezone
 from advisor import risk, selectors, services
 from advisor.models import Client, Goal, RiskAssessment, User
 from nlp.models import Conversation, Escalation, Message
+from portfolios import projections, valuation
 from portfolios import services as portfolio_services
-from portfolios import valuation
-from portfolios.models import GoalProjection, RebalanceProposal
+from portfolios.models import GoalProjection, MarketAssumptions, RebalanceProposal
 from workspace import selectors as workspace
 
 from ..factories import AdvisorFactory, ClientFactory, GoalFactory
@@ -38,16 +38,39 @@ def _mixed_answers(bold: dict[str, str], cautious: dict[str, str]) -> dict[str, 
     return {k: cautious[k] if k in capacity else v for k, v in bold.items()}
 
 
-def _projection(goal: Goal, *, probability: float, contribution: Decimal | None = None, age=0):
-    contribution = goal.monthly_contribution if contribution is None else contribution
-    return GoalProjection.objects.create(
-        goal=goal,
-        inputs_hash=f"{goal.pk}-{contribution}-{probability}",
-        inputs={"monthly_contribution": float(contribution), "months": 60},
-        status=GoalProjection.Status.READY,
-        result={"probability": probability, "percentiles": {"p50": [1000.0, 41234.5]}},
-        computed_at=timezone.now() - timedelta(minutes=age),
+THREE_FUNDS = {
+    "tickers": ["VTI", "AGG", "BIL"],
+    "expected_returns": [0.07, 0.035, 0.02],
+    "covariance": [[0.03, 0.001, 0.0], [0.001, 0.003, 0.0], [0.0, 0.0, 0.0001]],
+}
+
+
+def _projection(goal: Goal, *, probability: float, what_if: bool = False) -> GoalProjection:
+    """A ready projection of the goal's current plan (or of a what-if at $1 a month), stored
+    under its inputs' hash as the ml worker would store it, without running the Monte Carlo."""
+    MarketAssumptions.objects.filter(data={}).update(data=THREE_FUNDS)
+    inputs = projections.projection_inputs(
+        goal=goal, monthly_contribution=Decimal("1.00") if what_if else None
     )
+    result = {
+        "probability": probability,
+        "percentiles": {name: [1000.0, 41234.5] for name in ("p10", "p50", "p90")},
+        "expected_final_value": 41234.5,
+        "required_monthly_contribution": 900.0,
+        "required_contribution_capped": False,
+        "reachable_target": 30000.0,
+    }
+    projection, _ = GoalProjection.objects.update_or_create(
+        goal=goal,
+        inputs_hash=projections.inputs_hash(inputs),
+        defaults={
+            "inputs": inputs,
+            "status": GoalProjection.Status.READY,
+            "result": result,
+            "computed_at": timezone.now(),
+        },
+    )
+    return projection
 
 
 def _pending_proposal(account) -> RebalanceProposal:
@@ -186,24 +209,38 @@ def test_resolved_escalations_and_decided_rebalances_are_not_counted(advisor, tw
     assert (home.open_escalations, home.pending_rebalances) == (0, 0)
 
 
-def test_a_goal_is_off_track_on_its_latest_projection_at_its_current_contribution(advisor):
+def test_a_goal_is_off_track_on_its_current_plans_projection_only(
+    advisor, approved_set, bold_answers
+):
+    # given: goals of a client in the book, each with projections of its plan or of what-ifs
     client = ClientFactory(advisor=advisor)
-    recovered = GoalFactory(client=client, name="Recovered")
-    _projection(recovered, probability=0.2, age=60)
-    _projection(recovered, probability=0.7, age=1)  # newer, and on track
+    services.questionnaire_submit(client=client, version=risk.CURRENT_VERSION, answers=bold_answers)
+    on_track = GoalFactory(client=client, name="On track")
+    _projection(on_track, probability=0.2, what_if=True)  # a gloomy what-if is not the plan
+    _projection(on_track, probability=0.7)
     what_if = GoalFactory(client=client, name="What-if only")
-    _projection(what_if, probability=0.1, contribution=Decimal("1.00"))  # not its contribution
+    _projection(what_if, probability=0.1, what_if=True)  # the plan itself is not projected yet
     achieved = GoalFactory(client=client, name="Done", status=Goal.Status.ACHIEVED)
     _projection(achieved, probability=0.1)
     behind = GoalFactory(client=client, name="Behind")
     _projection(behind, probability=0.45)
+    changed = GoalFactory(client=client, name="Changed since")
+    _projection(changed, probability=0.1)
+    portfolio_services.deposit_make(
+        account=portfolio_services.account_open(goal=changed), amount=Decimal("5000.00")
+    )  # the plan now starts from other money: its old projection is not its chance any more
 
+    # when
     rows = workspace.off_track_goals(user=advisor)
 
+    # then
     assert [row.goal.name for row in rows] == ["Behind"]
+    assert rows[0].probability == 0.45
 
 
-def test_an_override_settles_an_inconsistent_profile(advisor, bold_answers, cautious_answers):
+def test_an_override_settles_an_inconsistent_profile_once_its_flags_are_gone_through(
+    advisor, bold_answers, cautious_answers
+):
     client = ClientFactory(advisor=advisor)
     services.questionnaire_submit(
         client=client,
@@ -211,10 +248,17 @@ def test_an_override_settles_an_inconsistent_profile(advisor, bold_answers, caut
         answers=_mixed_answers(bold_answers, cautious_answers),
     )
     assert list(workspace.inconsistent_risk_profiles(user=advisor)) == [client]
+    with pytest.raises(ValidationError) as unconfirmed:  # never cleared silently
+        services.risk_level_override(client=client, level=1, reason="In person", actor=advisor)
+    assert "flags_reviewed" in unconfirmed.value.message_dict
 
-    services.risk_level_override(client=client, level=3, reason="Reviewed in person", actor=advisor)
+    override = services.risk_level_override(
+        client=client, level=1, reason="Reviewed in person", actor=advisor, flags_reviewed=True
+    )
 
     assert list(workspace.inconsistent_risk_profiles(user=advisor)) == []
+    assert [f["code"] for f in override.flags] == ["willingness_exceeds_capacity"]  # kept
+    assert override.details["decision"]["override"]["flags_reviewed"] is True
 
 
 # --- Home page ------------------------------------------------------------------------------
@@ -263,6 +307,7 @@ def test_the_client_page_shows_every_panel_and_escapes_chat_text(advisor, two_bo
         risk_level=6,
         details={"attributions": {"income": 0.12, "age": -0.3}},
     )
+    _projection(mine["goal"], probability=0.3)  # the plan as it stands after the model's say
 
     page = _logged_in(advisor).get(f"/admin/advisor/client/{client.pk}/change/")
 
@@ -453,3 +498,128 @@ def test_an_override_leaves_the_enclosing_audit_context_as_it_was(
     entry = LogEntry.objects.get_for_object(assessed_client).latest("timestamp")
     assert entry.actor == admin_user
     assert entry.remote_addr == "203.0.113.7"
+
+
+# --- Overrides above capacity (four-eyes) and the explanations ------------------------------
+
+
+@pytest.fixture
+def keen_client(advisor) -> Client:
+    """Willing to take level 8, able to bear level 4."""
+    from ..advisor.answers import answers_for
+
+    client = ClientFactory(advisor=advisor)
+    services.questionnaire_submit(
+        client=client,
+        version=risk.CURRENT_VERSION,
+        answers=answers_for(willingness=8, capacity=4),
+    )
+    return client
+
+
+def test_the_override_page_refuses_a_level_above_capacity_and_sends_a_request_when_asked(
+    advisor, keen_client
+):
+    from advisor.models import RiskOverrideRequest
+
+    browser = _logged_in(advisor)
+    url = f"/admin/advisor/client/{keen_client.pk}/risk-override/"
+    page = browser.get(url)
+    assert b"capacity level <strong>4</strong>" in page.content
+
+    refused = browser.post(url, {"level": "6", "reason": "Large pension"})
+    requested = browser.post(
+        url, {"level": "6", "reason": "Large pension", "above_capacity": "on"}, follow=True
+    )
+
+    assert "above this client&#x27;s capacity level (4)" in refused.content.decode()
+    assert b"sent for a compliance approval" in requested.content
+    assert selectors.risk_profile_get(client=keen_client).assessment.risk_level == 4
+    pending = RiskOverrideRequest.objects.get()
+    assert (pending.level, pending.status, pending.requested_by) == (6, "pending", advisor)
+    assert b"awaiting a compliance approval" in requested.content  # on the client page
+
+
+def test_a_compliance_officer_approves_a_request_from_the_requests_page(advisor, keen_client):
+    from django.contrib.auth.models import Permission
+
+    from advisor.models import RiskOverrideRequest
+
+    request = services.risk_override_request_create(
+        client=keen_client, level=6, reason="Large pension", actor=advisor
+    )
+    sam = AdvisorFactory(first_name="Sam", last_name="Kerr")
+    sam.user_permissions.add(
+        Permission.objects.get(codename="approve_risk_override_above_capacity")
+    )
+    browser = _logged_in(sam)
+
+    listing = browser.get("/admin/advisor/riskoverriderequest/")
+    own = _logged_in(advisor).post(
+        "/admin/advisor/riskoverriderequest/",
+        {"action": "approve", "_selected_action": [request.pk]},
+        follow=True,
+    )
+    approved = browser.post(
+        "/admin/advisor/riskoverriderequest/",
+        {"action": "approve", "_selected_action": [request.pk]},
+        follow=True,
+    )
+
+    assert listing.status_code == 200
+    assert b"compliance permission" in own.content  # the advisor's own request: refused
+    assert b"1 request(s) approved" in approved.content
+    assert RiskOverrideRequest.objects.get().status == "approved"
+    assert selectors.risk_profile_get(client=keen_client).assessment.risk_level == 6
+
+
+def test_the_risk_panel_shows_who_decided_and_what_the_client_reads(advisor, keen_client):
+    services.risk_level_override(
+        client=keen_client, level=3, reason="Needs it in two years", actor=advisor
+    )
+
+    html = _logged_in(advisor).get(f"/admin/advisor/client/{keen_client.pk}/change/")
+    text = html.content.decode()
+
+    assert "Level 3 of 10, decided by an advisor override" in text
+    assert "Your risk level is 3 of 10, set by your advisor Alex on " in text  # no last name
+    assert "Needs it in two years" in text
+
+
+# --- One drift --------------------------------------------------------------------------------
+
+
+def test_one_account_shows_one_live_drift_on_every_surface(
+    advisor, approved_set, bold_answers, tmp_path
+):
+    from rest_framework.test import APIClient
+
+    from portfolios import market
+
+    # given: a drifted account with a proposal, then a deposit that moves its drift again
+    client = ClientFactory(advisor=advisor)
+    services.questionnaire_submit(client=client, version=risk.CURRENT_VERSION, answers=bold_answers)
+    goal = GoalFactory(client=client, target_date=timezone.localdate() + timedelta(days=9000))
+    account = portfolio_services.account_open(goal=goal)
+    portfolio_services.deposit_make(account=account, amount=Decimal("10000.00"))
+    rally = {**portfolio_fixtures.BASE_PRICES, "VTI": "320"}
+    day = approved_set.assumptions.prices_through + timedelta(days=1)
+    market.prices_load(path=portfolio_fixtures.write_prices(tmp_path / "r.csv", {day: rally}))
+    proposal = portfolio_services.rebalance_propose(account=account)
+    portfolio_services.deposit_make(account=account, amount=Decimal("3000.00"))
+    owner, staff = APIClient(), APIClient()
+    owner.force_authenticate(client.user)
+    staff.force_authenticate(advisor)
+
+    # when
+    summary = owner.get("/api/v1/portfolio/summary/").json()["accounts"][0]["drift"]
+    detail = owner.get(f"/api/v1/accounts/{account.pk}/").json()["drift"]
+    mine = owner.get(f"/api/v1/accounts/{account.pk}/rebalances/").json()[0]
+    queue = staff.get("/api/v1/advisor/rebalances/", {"status": "pending"}).json()["results"][0]
+    page = _logged_in(advisor).get(f"/admin/advisor/client/{client.pk}/change/").content.decode()
+    row = workspace.client_portfolio(client=client).accounts[0]
+
+    # then: the same live drift everywhere; the proposal keeps its own, labelled as of then
+    assert summary == detail == mine["current_drift"] == queue["current_drift"] == row.drift
+    assert Decimal(mine["drift"]) == proposal.drift != Decimal(str(summary))
+    assert f"{summary:.1%}" in page

@@ -21,6 +21,12 @@ export const AssetClassEnum = [
   ["cash", "Cash (T-bills)"],
 ] as const satisfies readonly (readonly [Schemas["AssetClassEnum"], string])[];
 
+export const DecidedByEnum = [
+  ["rules", "rules"],
+  ["model", "model"],
+  ["advisor", "advisor"],
+] as const satisfies readonly (readonly [Schemas["DecidedByEnum"], string])[];
+
 export const DimensionEnum = [
   ["willingness", "willingness"],
   ["capacity", "capacity"],
@@ -128,11 +134,23 @@ export const PriorityEnum = [
   ["wish", "Wish"],
 ] as const satisfies readonly (readonly [Schemas["PriorityEnum"], string])[];
 
-export const ProjectionOutputStatusEnum = [
-  ["pending", "pending"],
-  ["ready", "ready"],
-  ["failed", "failed"],
-] as const satisfies readonly (readonly [Schemas["ProjectionOutputStatusEnum"], string])[];
+export const ProjectionStatusEnum = [
+  ["pending", "Pending"],
+  ["ready", "Ready"],
+  ["failed", "Failed"],
+] as const satisfies readonly (readonly [Schemas["ProjectionStatusEnum"], string])[];
+
+export const ReasonsEnum = [
+  ["willingness_below_capacity", "willingness_below_capacity"],
+  ["capacity_below_willingness", "capacity_below_willingness"],
+  ["willingness_equals_capacity", "willingness_equals_capacity"],
+  ["model_lowers_level", "model_lowers_level"],
+  ["model_not_lower", "model_not_lower"],
+  ["advisor_override", "advisor_override"],
+  ["override_above_willingness", "override_above_willingness"],
+  ["override_above_capacity_approved", "override_above_capacity_approved"],
+  ["recorded_level", "recorded_level"],
+] as const satisfies readonly (readonly [Schemas["ReasonsEnum"], string])[];
 
 export const RebalanceStatusEnum = [
   ["pending", "Pending approval"],
@@ -140,6 +158,11 @@ export const RebalanceStatusEnum = [
   ["rejected", "Rejected"],
   ["superseded", "Superseded"],
 ] as const satisfies readonly (readonly [Schemas["RebalanceStatusEnum"], string])[];
+
+export const SetByRoleEnum = [
+  ["advisor", "advisor"],
+  ["staff", "staff"],
+] as const satisfies readonly (readonly [Schemas["SetByRoleEnum"], string])[];
 
 export const SideEnum = [
   ["buy", "buy"],

@@ -12,6 +12,7 @@ import type {
   ClientUpdate,
   DeviceToken,
   Goal,
+  GoalAllocation,
   GoalInput,
   GoalList,
   GoalPatch,
@@ -68,6 +69,8 @@ export const goals = {
   create: (body: GoalInput) => post<Goal>("goals/", body),
   update: (id: number, body: GoalPatch) => patch<Goal>(`goals/${id}/`, body),
   remove: (id: number) => del(`goals/${id}/`),
+  /** Each goal's level and the stock/bond split of the portfolio it is rebalanced to. */
+  allocations: (signal?: AbortSignal) => get<GoalAllocation[]>("goals/allocations/", { signal }),
   /** 200 ready/failed, or 202 pending: call again shortly. */
   projection: async (
     id: number,

@@ -226,6 +226,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/advisor/clients/{client_id}/risk-override/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Override the client's risk level within 1..capacity, with a reason; open flags must
+         *     be confirmed as gone through (`flags_reviewed`). Above capacity: a request instead.
+         */
+        post: operations["advisor_clients_risk_override_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/clients/{client_id}/risk-override-requests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Ask for a level above the client's capacity level: a second person with the
+         *     compliance permission must approve it before it applies (four-eyes).
+         */
+        post: operations["advisor_clients_risk_override_requests_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/advisor/clients/{client_id}/risk-profile/": {
         parameters: {
             query?: never;
@@ -233,6 +273,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description The client's risk profile with the advisor's explanation and the flags' own wording,
+         *     and the client's explanation (what the client reads).
+         */
         get: operations["advisor_clients_risk_profile_retrieve"];
         put?: never;
         post?: never;
@@ -285,7 +329,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Approve a pending proposal: trades execute at the close, re-planned at its prices. */
+        /**
+         * @description Approve a pending proposal: exactly its trades execute, at the closes shown. If
+         *     anything it was computed from changed (cash, holdings, prices, the market date, the
+         *     goal's level or targets, the model portfolios), nothing executes: 409 `rebalance_stale`
+         *     says what changed, the proposal is superseded and `extra.new_proposal` names the fresh
+         *     one (null when drift is now within the threshold).
+         */
         post: operations["advisor_rebalances_approve_create"];
         delete?: never;
         options?: never;
@@ -304,6 +354,60 @@ export interface paths {
         put?: never;
         /** @description Reject a pending proposal. */
         post: operations["advisor_rebalances_reject_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/risk-override-requests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Requests to override above capacity: all of them for a compliance approver, an
+         *     advisor's own book's otherwise; filter by `status` and `client`.
+         */
+        get: operations["advisor_risk_override_requests_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/risk-override-requests/{request_id}/approve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Approve an override above capacity (compliance permission; not the requester). */
+        post: operations["advisor_risk_override_requests_approve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/risk-override-requests/{request_id}/reject/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Reject an override above capacity (compliance permission); the level stays. */
+        post: operations["advisor_risk_override_requests_reject_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -648,9 +752,31 @@ export interface paths {
         };
         /**
          * @description Monte Carlo projection: 10th/50th/90th percentile paths in today's money, the
-         *     probability of reaching the target, and the monthly amount for an 80% chance.
+         *     probability of reaching the target, and the monthly amount for an 80% chance (or, when
+         *     none would do, the target that is within reach). Without what-ifs it is the goal's
+         *     current plan, the chance of success every other surface shows.
          */
         get: operations["goals_projection_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/goals/allocations/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Each of my goals: the level it is invested at, why, and the stock/bond split of the
+         *     model portfolio it is rebalanced to.
+         */
+        get: operations["goals_allocations_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -873,6 +999,113 @@ export interface components {
             readonly risk_level: number | null;
             readonly risk_inconsistent: boolean | null;
         };
+        /** @description The suitability policy's decision record behind the level (advisor.suitability). */
+        AdvisorDecisionOutput: {
+            level: number;
+            /**
+             * @description rules: the answers; model: the risk model lowered it; advisor: an override
+             *
+             *     * `rules` - rules
+             *     * `model` - model
+             *     * `advisor` - advisor
+             */
+            decided_by: components["schemas"]["DecidedByEnum"];
+            /** @description why, the deciding reason first */
+            reasons: components["schemas"]["ReasonsEnum"][];
+            /** @description who set the level, in words */
+            readonly set_by: string;
+            /** Format: date */
+            decided_on: string | null;
+            willingness_level: number | null;
+            capacity_level: number | null;
+            /** @description the lower of willingness and capacity */
+            rules_level: number | null;
+            model_level: number | null;
+            override: components["schemas"]["AdvisorOverrideOutput"] | null;
+            policy: string;
+            flags_reviewed: boolean;
+        };
+        /** @description An advisor's override in the decision record, as the client sees it. */
+        AdvisorOverrideOutput: {
+            level: number;
+            reason: string;
+            /** @description the advisor's name as clients see it: "Alex M." */
+            set_by: string;
+            /**
+             * @description advisor: the client's own; staff: another advisor
+             *
+             *     * `advisor` - advisor
+             *     * `staff` - staff
+             */
+            set_by_role: components["schemas"]["SetByRoleEnum"];
+            /** Format: date */
+            set_on: string | null;
+            /** @description above the capacity level, approved by a second person in compliance */
+            readonly approved_above_capacity: boolean;
+            /** Format: date */
+            approved_on: string | null;
+            approved_by: string | null;
+            flags_reviewed: boolean;
+        };
+        AdvisorQuestionnaireResponseOutput: {
+            readonly id: number;
+            version: string;
+            answers: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            submitted_at?: string;
+            assessments: components["schemas"]["AdvisorRiskAssessmentOutput"][];
+        };
+        /** @description One method's estimate, as an advisor sees it: the flags' own wording, every detail. */
+        AdvisorRiskAssessmentOutput: {
+            /** @description rules-v1, or a model name and version */
+            method: string;
+            risk_level: number;
+            willingness_score?: number | null;
+            capacity_score?: number | null;
+            inconsistent?: boolean;
+            flags: components["schemas"]["FlagOutput"][];
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /**
+         * @description The same profile for an advisor: the flags' own wording, the advisor's explanation, and
+         *     the client's explanation (what the client reads) beside it.
+         */
+        AdvisorRiskProfileOutput: {
+            risk_level: number;
+            willingness_score: number;
+            capacity_score: number;
+            willingness_level: number | null;
+            capacity_level: number | null;
+            inconsistent: boolean;
+            flags: components["schemas"]["FlagOutput"][];
+            method: string;
+            /**
+             * @description the risk model's second opinion: pending until the ml worker has read it
+             *
+             *     * `pending` - Pending: queued for the ml worker
+             *     * `done` - Done
+             *     * `incomplete_profile` - Skipped: the KYC profile lacks model inputs
+             *     * `unavailable` - Unavailable: no approved risk model yet
+             *     * `failed` - Failed after retries
+             */
+            model_opinion: components["schemas"]["ModelOpinionEnum"];
+            model_opinion_detail: string;
+            questionnaire_version: string;
+            response_id: number;
+            /** Format: date-time */
+            assessed_at: string;
+            /** @description the level, who set it, when and why */
+            explanation: string;
+            decision: components["schemas"]["AdvisorDecisionOutput"];
+            second_opinions: components["schemas"]["AdvisorRiskAssessmentOutput"][];
+            advisor_explanation: string;
+        };
         AlertClientOutput: {
             id: number;
             name: string;
@@ -1052,6 +1285,38 @@ export interface components {
             /** Format: decimal */
             flow: string;
         };
+        /**
+         * @description * `rules` - rules
+         *     * `model` - model
+         *     * `advisor` - advisor
+         * @enum {string}
+         */
+        DecidedByEnum: "rules" | "model" | "advisor";
+        /** @description The suitability policy's decision record behind the level (advisor.suitability). */
+        DecisionOutput: {
+            level: number;
+            /**
+             * @description rules: the answers; model: the risk model lowered it; advisor: an override
+             *
+             *     * `rules` - rules
+             *     * `model` - model
+             *     * `advisor` - advisor
+             */
+            decided_by: components["schemas"]["DecidedByEnum"];
+            /** @description why, the deciding reason first */
+            reasons: components["schemas"]["ReasonsEnum"][];
+            /** @description who set the level, in words */
+            readonly set_by: string;
+            /** Format: date */
+            decided_on: string | null;
+            willingness_level: number | null;
+            capacity_level: number | null;
+            /** @description the lower of willingness and capacity */
+            rules_level: number | null;
+            model_level: number | null;
+            override: components["schemas"]["OverrideOutput"] | null;
+            policy: string;
+        };
         DeviceTokenOutput: {
             token_key: string;
             device_name: string;
@@ -1137,6 +1402,43 @@ export interface components {
             code: string;
             message: string;
         };
+        GlideStepOutput: {
+            /** @description months after the market date */
+            month: number;
+            level: number;
+        };
+        GoalAllocationOutput: {
+            goal_id: number;
+            goal_name: string;
+            goal_type: string;
+            /** Format: date */
+            target_date: string;
+            /** @description the client's risk level */
+            client_level: number | null;
+            /** @description the level the goal is invested at (goal type, glide path) */
+            level: number | null;
+            /** @description why, in the client's words */
+            level_reason: string;
+            /**
+             * Format: decimal
+             * @description stocks
+             */
+            equity: string | null;
+            /**
+             * Format: decimal
+             * @description bonds
+             */
+            fixed_income: string | null;
+            /**
+             * Format: decimal
+             * @description real estate, gold and cash
+             */
+            other: string | null;
+            /** @description asset class → target weight */
+            classes: {
+                [key: string]: string;
+            };
+        };
         /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
         GoalInputRequest: {
             goal_type: components["schemas"]["GoalTypeEnum"];
@@ -1193,10 +1495,23 @@ export interface components {
             /** Format: decimal */
             value: string;
             /**
+             * @description of the goal's current plan's projection
+             *
+             *     * `pending` - Pending
+             *     * `ready` - Ready
+             *     * `failed` - Failed
+             */
+            projection_status: components["schemas"]["ProjectionStatusEnum"];
+            /**
              * Format: double
-             * @description from the last projection
+             * @description chance of success of the goal's current plan
              */
             probability: number | null;
+            /**
+             * Format: decimal
+             * @description in today's money, of the current plan
+             */
+            median_final_value: string | null;
         };
         /**
          * @description * `retirement` - Retirement
@@ -1338,6 +1653,26 @@ export interface components {
          * @enum {string}
          */
         OccupationCategoryEnum: "management" | "professional" | "finance" | "technology" | "education" | "healthcare" | "sales_service" | "trades" | "public_sector" | "arts" | "other" | "none";
+        /** @description An advisor's override in the decision record, as the client sees it. */
+        OverrideOutput: {
+            level: number;
+            reason: string;
+            /** @description the advisor's name as clients see it: "Alex M." */
+            set_by: string;
+            /**
+             * @description advisor: the client's own; staff: another advisor
+             *
+             *     * `advisor` - advisor
+             *     * `staff` - staff
+             */
+            set_by_role: components["schemas"]["SetByRoleEnum"];
+            /** Format: date */
+            set_on: string | null;
+            /** @description above the capacity level, approved by a second person in compliance */
+            readonly approved_above_capacity: boolean;
+            /** Format: date */
+            approved_on: string | null;
+        };
         PaginatedAdvisorClientOutputList: {
             /** @example 123 */
             count: number;
@@ -1427,6 +1762,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["RebalanceOutput"][];
+        };
+        PaginatedRiskOverrideRequestOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["RiskOverrideRequestOutput"][];
         };
         PaginatedTransactionOutputList: {
             /** @example 123 */
@@ -1544,35 +1894,67 @@ export interface components {
          * @enum {string}
          */
         PriorityEnum: "need" | "want" | "wish";
+        /** @description A goal's projection; money as decimal strings, projected values in today's money. */
         ProjectionOutput: {
-            status: components["schemas"]["ProjectionOutputStatusEnum"];
-            message?: string;
+            status: components["schemas"]["ProjectionStatusEnum"];
+            /** @description why it is pending or failed */
+            message: string;
             goal_id: number;
+            /** @description the goal's current plan (its chance of success everywhere), not a what-if */
+            is_plan: boolean;
+            /**
+             * Format: date
+             * @description month 0 of the horizon
+             */
+            market_date: string | null;
+            /** Format: date */
+            target_date: string | null;
+            months: number | null;
+            /** @description the goal's level at month 0 */
+            level: number | null;
+            /** @description the levels the account steps down to as the date nears */
+            glide: components["schemas"]["GlideStepOutput"][];
+            /**
+             * Format: decimal
+             * @description the money in the account at the market date
+             */
+            initial_value: string | null;
+            /** Format: decimal */
+            monthly_contribution: string | null;
+            /** Format: decimal */
+            target_amount: string | null;
             /** Format: double */
-            probability?: number | null;
-            /** Format: double */
-            required_monthly_contribution?: number | null;
-            /** Format: double */
-            expected_final_value?: number | null;
-            percentiles?: {
-                [key: string]: number[];
-            };
-            months?: number;
-            /** Format: double */
-            target_amount?: number;
-            /** Format: double */
-            monthly_contribution?: number;
-            level?: number;
+            probability: number | null;
+            /** Format: decimal */
+            median_final_value: string | null;
+            /** Format: decimal */
+            expected_final_value: string | null;
+            /**
+             * Format: decimal
+             * @description the contribution for an 80% chance; null when capped (none would do)
+             */
+            required_monthly_contribution: string | null;
+            /** @description true when no contribution up to 10x target/months reaches an 80% chance: a later date or a smaller target would */
+            required_contribution_capped: boolean | null;
+            /**
+             * Format: decimal
+             * @description the largest target this contribution reaches with an 80% chance
+             */
+            reachable_target: string | null;
+            /** @description p10, p50, p90: the value at each month 0..months */
+            percentiles: {
+                [key: string]: string[];
+            } | null;
             /** Format: date-time */
-            computed_at?: string | null;
+            computed_at: string | null;
         };
         /**
-         * @description * `pending` - pending
-         *     * `ready` - ready
-         *     * `failed` - failed
+         * @description * `pending` - Pending
+         *     * `ready` - Ready
+         *     * `failed` - Failed
          * @enum {string}
          */
-        ProjectionOutputStatusEnum: "pending" | "ready" | "failed";
+        ProjectionStatusEnum: "pending" | "ready" | "failed";
         QuestionOutput: {
             key: string;
             text: string;
@@ -1607,6 +1989,23 @@ export interface components {
             submitted_at?: string;
             assessments: components["schemas"]["RiskAssessmentOutput"][];
         };
+        /**
+         * @description * `willingness_below_capacity` - willingness_below_capacity
+         *     * `capacity_below_willingness` - capacity_below_willingness
+         *     * `willingness_equals_capacity` - willingness_equals_capacity
+         *     * `model_lowers_level` - model_lowers_level
+         *     * `model_not_lower` - model_not_lower
+         *     * `advisor_override` - advisor_override
+         *     * `override_above_willingness` - override_above_willingness
+         *     * `override_above_capacity_approved` - override_above_capacity_approved
+         *     * `recorded_level` - recorded_level
+         * @enum {string}
+         */
+        ReasonsEnum: "willingness_below_capacity" | "capacity_below_willingness" | "willingness_equals_capacity" | "model_lowers_level" | "model_not_lower" | "advisor_override" | "override_above_willingness" | "override_above_capacity_approved" | "recorded_level";
+        /**
+         * @description A proposal. `drift` is the drift when it was proposed (the reason quotes it);
+         *     `current_drift` is the account's live drift, the figure every other surface shows.
+         */
         RebalanceOutput: {
             readonly id: number;
             account: number;
@@ -1614,11 +2013,20 @@ export interface components {
             status?: components["schemas"]["RebalanceStatusEnum"];
             /** Format: date */
             market_date: string;
-            /** Format: decimal */
+            /**
+             * Format: decimal
+             * @description drift when proposed, a fraction (0.0412 is 4.1%)
+             */
             drift: string;
+            /**
+             * Format: double
+             * @description the account's drift now, as in the account summary; pending proposals only
+             */
+            readonly current_drift: number | null;
             /** Format: decimal */
             threshold: string;
             reason: string;
+            /** @description in execution order, sells first */
             trades: components["schemas"]["RebalanceTradeOutput"][];
             before_weights: {
                 [key: string]: string;
@@ -1626,6 +2034,8 @@ export interface components {
             after_weights: {
                 [key: string]: string;
             };
+            /** @description why a superseded proposal was not executed */
+            readonly superseded_reason: string;
             /** Format: date-time */
             decided_at?: string | null;
             /** Format: date-time */
@@ -1642,6 +2052,11 @@ export interface components {
         RebalanceTradeOutput: {
             ticker: string;
             side: components["schemas"]["SideEnum"];
+            /** @description null on proposals older than exact trades */
+            units?: string | null;
+            /** @description the close the trade executes at */
+            price?: string | null;
+            /** @description cash raised by a sale, or spent on a purchase */
             value: string;
         };
         /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
@@ -1675,6 +2090,7 @@ export interface components {
         RevokedOutput: {
             revoked: number;
         };
+        /** @description One method's estimate, as a client sees it: flags in the client's words. */
         RiskAssessmentOutput: {
             /** @description rules-v1, or a model name and version */
             method: string;
@@ -1682,13 +2098,54 @@ export interface components {
             willingness_score?: number | null;
             capacity_score?: number | null;
             inconsistent?: boolean;
-            flags: components["schemas"]["FlagOutput"][];
-            details: {
+            readonly flags: components["schemas"]["FlagOutput"][];
+            readonly details: {
                 [key: string]: unknown;
             };
             /** Format: date-time */
             readonly created_at: string;
         };
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        RiskOverrideDecisionInputRequest: {
+            /** @default  */
+            note?: string;
+        };
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        RiskOverrideInputRequest: {
+            level: number;
+            reason: string;
+            /**
+             * @description confirms the advisor went through the profile's flags with the client
+             * @default false
+             */
+            flags_reviewed?: boolean;
+        };
+        RiskOverrideRequestOutput: {
+            readonly id: number;
+            client_id: number;
+            readonly response_id: number;
+            level: number;
+            /** @description The client's capacity level when the request was made. */
+            capacity_level: number;
+            reason: string;
+            /** @description The requester went through the profile's flags with the client. */
+            flags_reviewed?: boolean;
+            /** @description pending, approved, rejected or withdrawn */
+            status: string;
+            /** Format: email */
+            requested_by: string;
+            /** Format: date-time */
+            requested_at?: string;
+            /** Format: email */
+            decided_by?: string | null;
+            /** Format: date-time */
+            decided_at?: string | null;
+            decision_note?: string;
+        };
+        /**
+         * @description A client's risk profile as the client sees it: every text from the decision record, in
+         *     the client's words.
+         */
         RiskProfileOutput: {
             risk_level: number;
             willingness_score: number;
@@ -1696,7 +2153,8 @@ export interface components {
             willingness_level: number | null;
             capacity_level: number | null;
             inconsistent: boolean;
-            flags: components["schemas"]["FlagOutput"][];
+            /** @description open flags, in the client's words */
+            readonly flags: components["schemas"]["FlagOutput"][];
             method: string;
             /**
              * @description the risk model's second opinion: pending until the ml worker has read it
@@ -1713,9 +2171,17 @@ export interface components {
             response_id: number;
             /** Format: date-time */
             assessed_at: string;
-            readonly explanation: string;
+            /** @description the level, who set it, when and why */
+            explanation: string;
+            decision: components["schemas"]["DecisionOutput"];
             second_opinions: components["schemas"]["RiskAssessmentOutput"][];
         };
+        /**
+         * @description * `advisor` - advisor
+         *     * `staff` - staff
+         * @enum {string}
+         */
+        SetByRoleEnum: "advisor" | "staff";
         /**
          * @description * `buy` - buy
          *     * `sell` - sell
@@ -2382,7 +2848,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["QuestionnaireResponseOutput"][];
+                    "application/json": components["schemas"]["AdvisorQuestionnaireResponseOutput"][];
                 };
             };
             /** @description Invalid input, with field errors. */
@@ -2396,6 +2862,126 @@ export interface operations {
             };
             /** @description Not logged in. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_clients_risk_override_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskOverrideInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdvisorRiskProfileOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_clients_risk_override_requests_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskOverrideInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskOverrideRequestOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2430,7 +3016,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RiskProfileOutput"];
+                    "application/json": components["schemas"]["AdvisorRiskProfileOutput"];
                 };
             };
             /** @description Invalid input, with field errors. */
@@ -2560,6 +3146,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Stale: the proposal was superseded, not executed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     advisor_rebalances_reject_create: {
@@ -2601,6 +3196,180 @@ export interface operations {
             };
             /** @description No such object for this user. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_risk_override_requests_list: {
+        parameters: {
+            query?: {
+                client?: number;
+                /** @description Which field to use when ordering the results. */
+                ordering?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /**
+                 * @description * `pending` - Pending: waiting for a compliance approval
+                 *     * `approved` - Approved: the override is in force
+                 *     * `rejected` - Rejected
+                 *     * `withdrawn` - Withdrawn: replaced by a newer request
+                 */
+                status?: "approved" | "pending" | "rejected" | "withdrawn";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedRiskOverrideRequestOutputList"];
+                };
+            };
+        };
+    };
+    advisor_risk_override_requests_approve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RiskOverrideDecisionInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskOverrideRequestOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not allowed to decide this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Already decided, or out of date. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_risk_override_requests_reject_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RiskOverrideDecisionInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskOverrideRequestOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not allowed to decide this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Already decided, or out of date. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3595,6 +4364,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectionOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    goals_allocations_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoalAllocationOutput"][];
                 };
             };
             /** @description Invalid input, with field errors. */

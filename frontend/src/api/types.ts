@@ -24,6 +24,10 @@ export type QuestionnaireResponse = Schemas["QuestionnaireResponseOutput"];
 export type QuestionnaireAnswers = Schemas["QuestionnaireResponseInputRequest"];
 export type ModelOpinion = Schemas["ModelOpinionEnum"];
 export type RiskProfile = Schemas["RiskProfileOutput"];
+/** The suitability policy's decision record behind the level: who set it, when and why. */
+export type RiskDecision = Schemas["DecisionOutput"];
+/** A goal's level (the client's, adjusted for the goal) and its stock/bond split. */
+export type GoalAllocation = Schemas["GoalAllocationOutput"];
 
 // --- Goals ---------------------------------------------------------------------------------
 export type GoalType = Schemas["GoalTypeEnum"];

@@ -1,11 +1,12 @@
 import { useEffect, useRef } from "react";
 
 import { ApiError } from "../api/client";
-import { risk } from "../api/endpoints";
-import type { RiskAssessment, RiskProfile } from "../api/types";
+import { goals, risk } from "../api/endpoints";
+import type { GoalAllocation, RiskAssessment, RiskProfile } from "../api/types";
 import { riskLevelName } from "../lib/choices";
-import { formatDateTime, humanize } from "../lib/format";
+import { formatDate, formatDateTime, formatPercent, humanize } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
+import { assetClassColor } from "./charts/colors";
 import { EmptyState, ErrorAlert, Loading } from "./ui";
 
 const POLL_MS = 3000;
@@ -93,9 +94,9 @@ function ModelOpinionSection({ profile }: { profile: RiskProfile }) {
         <p>
           <strong>Second opinion:</strong> our risk model, trained on household survey data, puts
           you at level {opinion.risk_level}.
-          {profile.method.startsWith("combined")
-            ? " Your level combines it with your stated willingness, capped by your capacity."
-            : ""}
+          {profile.decision.decided_by === "model"
+            ? " That is below the level your answers give, so your level sits halfway between the two, rounded down."
+            : " It can only ever lower your level, never raise it."}
         </p>
         <Attributions attributions={attributionsOf(opinion.details)} />
       </div>
@@ -118,7 +119,89 @@ function ModelOpinionSection({ profile }: { profile: RiskProfile }) {
   return null;
 }
 
-export function RiskProfileView({ profile }: { profile: RiskProfile }) {
+/** Who set the level and when, from the policy's decision record. */
+function SetBy({ profile }: { profile: RiskProfile }) {
+  const { decision } = profile;
+  const override = decision.override;
+  return (
+    <p className="small" data-testid="risk-set-by">
+      <strong>Set by {decision.set_by}</strong>
+      {decision.decided_on ? ` on ${formatDate(decision.decided_on)}` : ""}
+      {override?.approved_above_capacity ? " · approved by a second person in compliance" : ""}
+    </p>
+  );
+}
+
+const SPLIT_PARTS = [
+  { key: "equity", label: "Stocks", color: assetClassColor("us_equity") },
+  { key: "fixed_income", label: "Bonds", color: assetClassColor("us_aggregate_bonds") },
+  { key: "other", label: "Other", color: assetClassColor("real_estate") },
+] as const;
+
+function SplitBar({ row }: { row: GoalAllocation }) {
+  const label = SPLIT_PARTS.map((part) => `${formatPercent(row[part.key], { digits: 0 })} ${part.label.toLowerCase()}`).join(", ");
+  return (
+    <div className="meter" role="img" aria-label={label} style={{ display: "flex" }}>
+      {SPLIT_PARTS.map((part) => (
+        <span
+          key={part.key}
+          style={{
+            width: `${Math.max(0, Math.min(100, Number(row[part.key] ?? 0) * 100))}%`,
+            background: part.color,
+          }}
+        />
+      ))}
+    </div>
+  );
+}
+
+/** Per goal: the level it is invested at, why, and the stock/bond split it holds. */
+export function GoalAllocations({ rows }: { rows: GoalAllocation[] }) {
+  if (!rows.length) return null;
+  return (
+    <div className="goal-allocations">
+      <h3>What your goals hold</h3>
+      <p className="small muted">
+        Each goal is invested at your level, or lower when the goal is near or must stay safe.
+      </p>
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">Goal</th>
+            <th scope="col">Level</th>
+            <th scope="col">Stocks</th>
+            <th scope="col">Bonds</th>
+            <th scope="col">Other</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.goal_id}>
+              <td>
+                {row.goal_name}
+                <div className="small muted">{row.level_reason}</div>
+                {row.equity !== null ? <SplitBar row={row} /> : null}
+              </td>
+              <td>{row.level ?? "—"}</td>
+              <td>{formatPercent(row.equity, { digits: 0 })}</td>
+              <td>{formatPercent(row.fixed_income, { digits: 0 })}</td>
+              <td>{formatPercent(row.other, { digits: 0 })}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="small muted">Other: real estate, gold and cash.</p>
+    </div>
+  );
+}
+
+export function RiskProfileView({
+  profile,
+  allocations = [],
+}: {
+  profile: RiskProfile;
+  allocations?: GoalAllocation[];
+}) {
   return (
     <div className="risk-profile">
       <div className="risk-headline">
@@ -131,6 +214,7 @@ export function RiskProfileView({ profile }: { profile: RiskProfile }) {
           <LevelScale level={profile.risk_level} />
         </div>
       </div>
+      <SetBy profile={profile} />
       <p>{profile.explanation}</p>
       <div className="grid-2">
         <ScoreBar label="Willingness to take risk" score={profile.willingness_score} level={profile.willingness_level} />
@@ -149,6 +233,7 @@ export function RiskProfileView({ profile }: { profile: RiskProfile }) {
         </div>
       ) : null}
       <ModelOpinionSection profile={profile} />
+      <GoalAllocations rows={allocations} />
       <p className="small muted">
         Questionnaire {profile.questionnaire_version}, assessed {formatDateTime(profile.assessed_at)}.
       </p>
@@ -160,6 +245,12 @@ export function RiskProfileView({ profile }: { profile: RiskProfile }) {
 export function RiskProfilePanel({ onMissing }: { onMissing?: () => void }) {
   const polls = useRef(0);
   const state = useAsync((signal) => risk.profile(signal), []);
+  // The goals' split is a second read (portfolios); the profile shows without it if it fails.
+  const level = state.data?.risk_level;
+  const allocations = useAsync(
+    (signal) => (level === undefined ? Promise.resolve([]) : goals.allocations(signal)),
+    [level],
+  );
   const pending = state.data?.model_opinion === "pending";
   const { setData, data } = state;
 
@@ -192,5 +283,7 @@ export function RiskProfilePanel({ onMissing }: { onMissing?: () => void }) {
     }
     return <ErrorAlert error={state.error} onRetry={state.reload} />;
   }
-  return state.data ? <RiskProfileView profile={state.data} /> : null;
+  return state.data ? (
+    <RiskProfileView profile={state.data} allocations={allocations.data ?? []} />
+  ) : null;
 }

@@ -8,15 +8,15 @@ import type {
   PeriodReturn,
   Performance,
   PortfolioSummary,
-  RebalanceProposal,
 } from "../api/types";
 import AllocationDonut from "../components/charts/AllocationDonut";
 import { assetClassColor } from "../components/charts/colors";
 import PerformanceChart from "../components/charts/PerformanceChart";
 import type { ValuePoint } from "../components/charts/PerformanceChart";
+import RebalanceCard from "../components/RebalanceCard";
 import { Card, EmptyState, ErrorAlert, Loading, PageHeader, StatusMessage } from "../components/ui";
 import { assetClassLabel, riskLevelName } from "../lib/choices";
-import { chartNumber, formatDate, formatDateTime, formatMoney, formatPercent } from "../lib/format";
+import { chartNumber, formatDate, formatMoney, formatPercent } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { useTitle } from "../lib/useTitle";
 
@@ -267,65 +267,6 @@ function AllocationCard({ accounts }: { accounts: AccountSummary[] }) {
   );
 }
 
-// --- Rebalancing -----------------------------------------------------------------------------
-
-function RebalanceCard({ accounts }: { accounts: AccountSummary[] }) {
-  const state = useAsync(
-    async (signal) => {
-      const lists = await Promise.all(accounts.map((a) => portfolio.rebalances(a.id, signal)));
-      return lists.flat().filter((p) => p.status === "pending");
-    },
-    [accounts.map((a) => a.id).join(",")],
-  );
-  const name = (p: RebalanceProposal) => accounts.find((a) => a.id === p.account)?.goal_name ?? `Account ${p.account}`;
-
-  return (
-    <Card title="Pending rebalance">
-      {state.loading ? <Loading /> : null}
-      {state.error ? <ErrorAlert error={state.error} onRetry={state.reload} /> : null}
-      {state.data && state.data.length === 0 ? (
-        <EmptyState title="Nothing pending">
-          <p>Your portfolios are close enough to target. We check every market day.</p>
-        </EmptyState>
-      ) : null}
-      {state.data?.map((p) => (
-        <div key={p.id} className="rebalance">
-          <p className="rebalance-head">
-            <strong>{name(p)}</strong>
-            <span className="badge badge-warn">Awaiting advisor approval</span>
-          </p>
-          <p className="small">{p.reason}</p>
-          <details>
-            <summary>
-              {p.trades.length} proposed trade{p.trades.length === 1 ? "" : "s"}
-            </summary>
-            <table className="table compact">
-              <caption className="visually-hidden">Proposed trades</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Fund</th>
-                  <th scope="col">Action</th>
-                  <th scope="col" className="num">Amount</th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.trades.map((t) => (
-                  <tr key={`${t.ticker}-${t.side}`}>
-                    <th scope="row">{t.ticker}</th>
-                    <td>{t.side === "buy" ? "Buy" : "Sell"}</td>
-                    <td className="num">{formatMoney(t.value)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </details>
-          <p className="small muted">Proposed {formatDateTime(p.created_at)}; trades execute at the close once approved.</p>
-        </div>
-      ))}
-    </Card>
-  );
-}
-
 // --- News ------------------------------------------------------------------------------------
 
 function sentimentLabel(score: number | null): { text: string; tone: string } {
@@ -425,7 +366,11 @@ function GoalsCard({ summary }: { summary: PortfolioSummary }) {
                   </span>
                   <span className="small muted">
                     By {formatDate(g.target_date)}
-                    {g.probability !== null ? ` · ${formatPercent(g.probability, { digits: 0 })} chance of success` : ""}
+                    {g.projection_status === "ready" && g.probability !== null
+                      ? ` · ${formatPercent(g.probability, { digits: 0 })} chance of success`
+                      : g.projection_status === "pending"
+                        ? " · chance of success: open the goal to project it"
+                        : ""}
                   </span>
                 </Link>
               </li>

@@ -9,7 +9,7 @@ import type { FanPoint } from "../components/charts/FanChart";
 import { GoalForm } from "../components/GoalForm";
 import { Card, ErrorAlert, Loading, PageHeader, StatusMessage } from "../components/ui";
 import { GOAL_PRIORITIES, GOAL_TYPES, label } from "../lib/choices";
-import { formatDate, formatMoney, formatMonth, formatPercent, normaliseAmount, todayIso } from "../lib/format";
+import { chartNumber, formatDate, formatMoney, formatMonth, formatPercent, normaliseAmount, todayIso } from "../lib/format";
 import { asApiError, useAsync } from "../lib/useAsync";
 import { useTitle } from "../lib/useTitle";
 
@@ -73,14 +73,63 @@ function addMonths(start: Date, months: number): Date {
 }
 
 function fanPoints(projection: Projection): FanPoint[] {
-  // A map of bands in the schema; a ready projection has p10, p50 and p90.
+  // A map of bands in the schema; a ready projection has p10, p50 and p90, as decimal strings.
+  // Numbers only for drawing: the figures shown in text come from the strings themselves.
   const { p10 = [], p50 = [], p90 = [] } = projection.percentiles ?? {};
-  const start = projection.computed_at ? new Date(projection.computed_at) : new Date();
-  return p50.map((median, month) => {
-    const low = p10[month] ?? median;
-    const high = p90[month] ?? median;
+  // Month 0 is the market date the projection starts from (the last close), not the wall clock.
+  const start = projection.market_date ? new Date(`${projection.market_date}T00:00:00Z`) : new Date();
+  return p50.map((value, month) => {
+    const median = chartNumber(value);
+    const low = chartNumber(p10[month] ?? value);
+    const high = chartNumber(p90[month] ?? value);
     return { month, label: formatMonth(addMonths(start, month)), p10: low, p50: median, p90: high, band: [low, high] };
   });
+}
+
+/** What the 80% figure says: the contribution, or — when no contribution would do — what would. */
+function EightyPercentFigure({ projection, goal }: { projection: Projection; goal: Goal }) {
+  if (projection.required_contribution_capped) {
+    return (
+      <div className="figure">
+        <p className="figure-label">For an 80% chance</p>
+        <p className="figure-value">Out of reach by saving alone</p>
+        <p className="figure-hint" data-testid="capped-hint">
+          Saving more each month can't reach an 80% chance by {formatDate(projection.target_date)}. What would work
+          instead: a later target date (try one under What if…) or a smaller target —{" "}
+          {projection.reachable_target !== null
+            ? `about ${formatMoney(projection.reachable_target, goal.currency, { whole: true })} is within reach at ${formatMoney(projection.monthly_contribution, goal.currency, { whole: true })}/mo.`
+            : "lower it and look again."}
+        </p>
+      </div>
+    );
+  }
+  return (
+    <div className="figure">
+      <p className="figure-label">For an 80% chance</p>
+      <p className="figure-value">
+        {projection.required_monthly_contribution !== null
+          ? `${formatMoney(projection.required_monthly_contribution, goal.currency, { whole: true })}/mo`
+          : "—"}
+      </p>
+      <p className="figure-hint">Monthly contribution</p>
+    </div>
+  );
+}
+
+/** The assumptions in one sentence: the start, the glide path, the costs. */
+function projectionBasis(projection: Projection, goal: Goal): string {
+  const levels = projection.glide.map((step) => step.level);
+  const first = levels[0];
+  const last = levels[levels.length - 1];
+  const glide =
+    first !== undefined && last !== undefined && last < first
+      ? ` The portfolio steps down from risk level ${first} to ${last} as the date nears.`
+      : "";
+  return (
+    `Starts from the ${formatMoney(projection.initial_value, goal.currency)} in the account at the ` +
+    `${formatDate(projection.market_date)} close, with ${formatMoney(projection.monthly_contribution, goal.currency)} a month.` +
+    `${glide} After the advisory fee and the funds' expense ratios; in today's dollars.`
+  );
 }
 
 function WhatIfPanel({
@@ -229,10 +278,12 @@ function ProjectionCard({ goal, onGoalSaved }: { goal: Goal; onGoalSaved: (goal:
   const last = points[points.length - 1];
   const probability = projection?.probability ?? null;
   const tone = probability === null ? "" : probability >= 0.8 ? "pos" : probability >= 0.5 ? "mid" : "neg";
-  const isWhatIf = Object.keys(whatIf).length > 0;
+  // The goal's own chance (the dashboard's) unless the answer is for other inputs.
+  const isWhatIf = projection ? !projection.is_plan : Object.keys(whatIf).length > 0;
+  const finals = projection?.percentiles;
   const summary = last
-    ? `Projected value in today's dollars by ${last.label}: typical outcome ${formatMoney(last.p50, "USD", { whole: true })}, ` +
-      `poor markets ${formatMoney(last.p10, "USD", { whole: true })}, good markets ${formatMoney(last.p90, "USD", { whole: true })}. ` +
+    ? `Projected value in today's dollars by ${last.label}: typical outcome ${formatMoney(projection?.median_final_value, goal.currency, { whole: true })}, ` +
+      `poor markets ${formatMoney(finals?.p10?.at(-1), goal.currency, { whole: true })}, good markets ${formatMoney(finals?.p90?.at(-1), goal.currency, { whole: true })}. ` +
       `Target ${formatMoney(goal.target_amount, goal.currency, { whole: true })}.`
     : "";
 
@@ -259,20 +310,13 @@ function ProjectionCard({ goal, onGoalSaved }: { goal: Goal; onGoalSaved: (goal:
                 </div>
                 <div className="figure">
                   <p className="figure-label">Typical outcome</p>
-                  <p className="figure-value">{last ? formatMoney(last.p50, "USD", { whole: true }) : "—"}</p>
+                  <p className="figure-value">{formatMoney(projection.median_final_value, goal.currency, { whole: true })}</p>
                   <p className="figure-hint">In today's dollars, by {last?.label}</p>
                 </div>
-                <div className="figure">
-                  <p className="figure-label">For an 80% chance</p>
-                  <p className="figure-value">
-                    {projection.required_monthly_contribution !== null && projection.required_monthly_contribution !== undefined
-                      ? `${formatMoney(projection.required_monthly_contribution, "USD", { whole: true })}/mo`
-                      : "—"}
-                  </p>
-                  <p className="figure-hint">Monthly contribution</p>
-                </div>
+                <EightyPercentFigure projection={projection} goal={goal} />
               </div>
-              <FanChart points={points} target={projection.target_amount ?? Number(goal.target_amount)} summary={summary} />
+              <p className="figure-hint">{projectionBasis(projection, goal)}</p>
+              <FanChart points={points} target={projection.target_amount ?? goal.target_amount} summary={summary} />
               <ul className="legend small">
                 <li>
                   <span className="legend-line" aria-hidden="true" /> Typical outcome (median)

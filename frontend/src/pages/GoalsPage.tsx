@@ -1,11 +1,22 @@
 import { Link } from "react-router";
 
 import { goals, portfolio } from "../api/endpoints";
+import type { PortfolioSummary } from "../api/types";
 import { Card, EmptyState, ErrorAlert, Loading, PageHeader } from "../components/ui";
 import { GOAL_PRIORITIES, GOAL_STATUSES, GOAL_TYPES, label } from "../lib/choices";
 import { chartNumber, formatDate, formatMoney, formatPercent } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { useTitle } from "../lib/useTitle";
+
+/** The goal's current plan's chance, as the dashboard and the goal page show it. */
+function chanceOfSuccess(info: PortfolioSummary["goals"][number] | undefined): string {
+  if (!info) return "—";
+  if (info.projection_status === "ready" && info.probability !== null) {
+    return formatPercent(info.probability, { digits: 0 });
+  }
+  // Not projected since the plan, the balance or the market last changed: the goal page does it.
+  return info.projection_status === "pending" ? "Not projected yet" : "—";
+}
 
 export default function GoalsPage() {
   useTitle("Goals");
@@ -76,7 +87,7 @@ export default function GoalsPage() {
                   </div>
                   <div>
                     <dt>Chance of success</dt>
-                    <dd>{info?.probability !== null && info?.probability !== undefined ? formatPercent(info.probability, { digits: 0 }) : "—"}</dd>
+                    <dd>{chanceOfSuccess(info)}</dd>
                   </div>
                 </dl>
                 <Link to={`/goals/${goal.id}`} className="btn btn-secondary btn-small">

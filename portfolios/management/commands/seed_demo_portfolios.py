@@ -84,7 +84,7 @@ class Command(BaseCommand):
         projected = 0
         for client in clients:
             for goal in client.goals.all():
-                status = projections.projection_answer(goal=goal)["status"]
+                status = projections.projection_answer(goal=goal).status
                 projected += status == "ready"
         self.stdout.write(
             f"Funded {funded} demo accounts since {firsts[0]}; {fees} monthly advisory fees "

@@ -10,7 +10,7 @@ import {
   YAxis,
 } from "recharts";
 
-import { formatMoney, formatMoneyCompact } from "../../lib/format";
+import { chartNumber, formatMoney, formatMoneyCompact } from "../../lib/format";
 import { ACCENT, ACCENT_SOFT, AXIS, GRID } from "./colors";
 
 /** Round-number ticks from 0 to at least `value`: the top is 1, 2, 2.5 or 5 × 10^k. */
@@ -22,6 +22,7 @@ function niceTicks(value: number): number[] {
   return Array.from({ length: steps + 1 }, (_, i) => ((lead * power) / steps) * i);
 }
 
+/** One month of the fan, as numbers for drawing (the API sends decimal strings; see chartNumber). */
 export interface FanPoint {
   month: number;
   label: string; // "Jun 2031"
@@ -33,13 +34,15 @@ export interface FanPoint {
 
 export default function FanChart({
   points,
-  target,
+  target: targetAmount,
   summary,
 }: {
   points: FanPoint[];
-  target: number | null;
+  /** The goal's target, a decimal string as the API sends money (or a number). */
+  target: string | number | null;
   summary: string;
 }) {
+  const target = targetAmount === null ? null : chartNumber(targetAmount);
   // Keep the target in view even when every path falls short of it.
   const ticks = niceTicks(Math.max(...points.map((p) => p.p90), (target ?? 0) * 1.05));
   return (
@@ -96,7 +99,7 @@ export default function FanChart({
               y={target}
               stroke="#b45309"
               strokeDasharray="6 4"
-              label={{ value: `Target ${formatMoneyCompact(target)}`, position: "insideTopLeft", fill: "#8a4b08", fontSize: 12 }}
+              label={{ value: `Target ${formatMoneyCompact(targetAmount ?? target)}`, position: "insideTopLeft", fill: "#8a4b08", fontSize: 12 }}
             />
           ) : null}
         </ComposedChart>

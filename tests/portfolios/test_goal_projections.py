@@ -1,0 +1,292 @@
+"""A goal's chance of success: one figure, its current plan's, on every surface; and the
+inputs a professional would sign: money in the account, the glide path, costs, the market date."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from advisor import services as advisor_services
+from nlp.chat import answers
+from portfolios import projections, selectors, services, valuation
+from portfolios.models import GoalProjection, MarketAssumptions
+from workspace import selectors as workspace
+
+from ..factories import GoalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def assumptions(approved_set):
+    """Three funds' assumptions matching the test model portfolios (VTI, AGG, BIL)."""
+    MarketAssumptions.objects.filter(pk=approved_set.assumptions_id).update(
+        data={
+            "tickers": ["VTI", "AGG", "BIL"],
+            "expected_returns": [0.07, 0.035, 0.02],
+            "covariance": [[0.03, 0.001, 0.0], [0.001, 0.003, 0.0], [0.0, 0.0, 0.0001]],
+        }
+    )
+
+
+@pytest.fixture
+def goal(account, assumptions):
+    """A funded retirement goal of a client in an advisor's book, with a stretching target."""
+    goal = account.goal
+    goal.target_amount = Decimal("400000.00")
+    goal.save()
+    services.deposit_make(account=account, amount=Decimal("40000.00"))
+    client = goal.client
+    client.advisor = advisor_services.advisor_create(
+        email="ada@example.test", password=None, first_name="Ada"
+    )
+    client.save()
+    return goal
+
+
+@pytest.fixture
+def owner_api(goal) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(goal.client.user)
+    return api
+
+
+def projection_url(goal) -> str:
+    return f"/api/v1/goals/{goal.pk}/projection/"
+
+
+def summary_goal(api: APIClient, goal) -> dict:
+    summary = api.get("/api/v1/portfolio/summary/").json()
+    return next(g for g in summary["goals"] if g["id"] == goal.pk)
+
+
+def every_surface(api: APIClient, goal) -> dict[str, float | None]:
+    """The goal's chance of success as each surface shows it."""
+    advisor = goal.client.advisor
+    off_track = {row.goal.pk: row.probability for row in workspace.off_track_goals(user=advisor)}
+    client_page = {row.goal.pk: row for row in workspace.client_goals(client=goal.client)}
+    chat = answers._projection(goal)
+    return {
+        "summary": summary_goal(api, goal)["probability"],
+        "selector": selectors.goal_plan_projection(goal=goal).probability,
+        "goal page": api.get(projection_url(goal)).json()["probability"],
+        "workspace client page": client_page[goal.pk].probability,
+        "workspace off-track list": off_track.get(goal.pk),
+        "chat": chat.probability if chat else None,
+    }
+
+
+# --- One chance of success per goal -----------------------------------------------------------
+
+
+def test_a_what_if_never_replaces_the_goals_chance_of_success(goal, owner_api):
+    # given: the plan's projection, then a what-if at the same contribution but a later date
+    plan = owner_api.get(projection_url(goal)).json()
+    later = goal.target_date + timedelta(days=8 * 365)
+    what_if = owner_api.get(projection_url(goal), {"target_date": later.isoformat()}).json()
+    assert what_if["probability"] != plan["probability"]
+    assert (plan["is_plan"], what_if["is_plan"]) == (True, False)
+
+    # when / then: every surface shows the plan's chance
+    surfaces = every_surface(owner_api, goal)
+    assert set(surfaces.values()) == {plan["probability"]}, surfaces
+
+
+def test_after_a_withdrawal_no_surface_shows_the_chance_from_before_it(goal, owner_api):
+    # given: the plan projected, then a withdrawal that changes the money in the account
+    before = owner_api.get(projection_url(goal)).json()["probability"]
+    services.withdrawal_make(account=goal.account, amount=Decimal("30000.00"))
+
+    # when: nothing has asked for the new plan's projection yet
+    pending = selectors.goal_plan_projection(goal=goal)
+
+    # then: the old chance is not reported as the goal's
+    assert (pending.status, pending.probability) == ("pending", None)
+    assert summary_goal(owner_api, goal)["probability"] is None
+    assert summary_goal(owner_api, goal)["projection_status"] == "pending"
+
+    # and once the plan is projected again, every surface shows its chance, and they agree
+    after = owner_api.get(projection_url(goal)).json()["probability"]
+    assert after < before
+    surfaces = every_surface(owner_api, goal)
+    assert set(surfaces.values()) == {after}, surfaces
+
+
+def test_the_median_is_one_figure_on_the_api_the_workspace_and_the_chat(goal, owner_api):
+    body = owner_api.get(projection_url(goal)).json()
+
+    summary = summary_goal(owner_api, goal)
+    client_page = workspace.client_goals(client=goal.client)[0]
+    chat = answers._projection(goal)
+
+    assert body["median_final_value"] == body["percentiles"]["p50"][-1]
+    assert summary["median_final_value"] == body["median_final_value"]
+    assert client_page.median_final_value == Decimal(body["median_final_value"])
+    assert chat is not None
+    assert chat.median_final_value == Decimal(body["median_final_value"])
+
+
+def test_a_projection_stored_before_the_goal_changed_is_not_the_plans(goal, owner_api):
+    owner_api.get(projection_url(goal))
+    goal.target_amount = Decimal("500000.00")  # an old target's projection stays in the table
+    goal.save()
+
+    assert selectors.goal_plan_projection(goal=goal).status == "pending"
+    assert GoalProjection.objects.filter(goal=goal, status="ready").count() == 1
+
+
+# --- Inputs a professional would sign ---------------------------------------------------------
+
+
+def test_an_unfunded_goal_starts_from_the_money_in_its_account_not_its_initial_amount(
+    bold_client, assumptions
+):
+    goal = GoalFactory(client=bold_client, initial_amount=Decimal("25000.00"))
+    services.account_open(goal=goal)
+
+    inputs = projections.projection_inputs(goal=goal)
+
+    assert inputs["initial_value"] == "0.00"
+
+
+def test_the_start_is_the_accounts_value_at_the_market_date(goal):
+    inputs = projections.projection_inputs(goal=goal)
+
+    assert inputs["initial_value"] == str(valuation.account_value(account=goal.account).total)
+
+
+def test_the_horizon_counts_from_the_market_date(goal, market_day):
+    inputs = projections.projection_inputs(goal=goal)
+
+    target = goal.target_date
+    months = (target.year - market_day.year) * 12 + target.month - market_day.month
+    months -= target.day < market_day.day
+    assert inputs["market_date"] == market_day.isoformat()
+    assert inputs["months"] == months
+
+
+def test_the_projection_follows_the_glide_path_year_by_year(goal, market_day):
+    # given: a retirement goal 15 years after the market date, for a bold client
+    goal.target_date = date(market_day.year + 15, market_day.month, market_day.day)
+    goal.save()
+
+    inputs = projections.projection_inputs(goal=goal)
+
+    # then: today's level for the first five years, then one step down a year to the floor
+    levels = [level for _, level in inputs["levels"]]
+    assert inputs["levels"][0] == [0, valuation.goal_level(goal=goal, today=market_day)]
+    assert levels == sorted(levels, reverse=True)
+    assert len(levels) > 2
+    assert levels[-1] == min(levels[0], 3)
+    assert all(month % 12 == 0 for month, _ in inputs["levels"])
+    assert [step[0] for step in inputs["glide"]] == [month for month, _ in inputs["levels"][1:]]
+    vti = inputs["tickers"].index("VTI")
+    equity = [inputs["weights"][vti]] + [weights[vti] for _, weights in inputs["glide"]]
+    assert equity == sorted(equity, reverse=True)  # less in stocks as the date nears
+
+
+def test_the_advisory_fee_and_the_funds_expense_ratios_are_deducted(goal, settings):
+    settings.ADVISORY_FEE_ANNUAL = Decimal("0.0025")
+
+    inputs = projections.projection_inputs(goal=goal)
+
+    assert inputs["monthly_fee"] == pytest.approx(0.0025 / 12)
+    by_ticker = dict(zip(inputs["tickers"], inputs["monthly_expense"], strict=True))
+    assert by_ticker["VTI"] == pytest.approx(0.0003 / 12)  # assets.csv
+
+
+def test_scheduled_recurring_deposits_count_when_they_exceed_the_plan(goal):
+    services.recurring_deposit_create(
+        account=goal.account, amount=Decimal("900.00"), day_of_month=3
+    )
+
+    inputs = projections.projection_inputs(goal=goal)
+
+    assert goal.monthly_contribution < Decimal("900.00")
+    assert inputs["monthly_contribution"] == "900.00"
+
+
+def test_the_plans_inputs_are_the_same_one_goal_at_a_time_or_many(goal, bold_client):
+    other = GoalFactory(client=bold_client, name="Sabbatical")
+
+    many = projections.plan_inputs(goals=[goal, other])
+
+    assert many[goal.pk] == projections.projection_inputs(goal=goal)
+    assert many[other.pk] == projections.projection_inputs(goal=other)
+
+
+def test_the_plans_of_a_book_take_a_few_queries_plus_two_per_client(
+    goal, bold_answers, django_assert_max_num_queries
+):
+    # given: three clients with two funded goals each (the workspace's off-track list reads all)
+    goals = [goal, GoalFactory(client=goal.client, name="Sabbatical")]
+    for _ in range(2):
+        client = GoalFactory().client
+        advisor_services.questionnaire_submit(
+            client=client,
+            version=goal.client.questionnaire_responses.get().version,
+            answers=bold_answers,
+        )
+        goals += [GoalFactory(client=client), GoalFactory(client=client, name="Car")]
+    for each in goals[1:]:
+        services.deposit_make(account=services.account_open(goal=each), amount=Decimal("900.00"))
+    goals = [type(goal).objects.select_related("client").get(pk=g.pk) for g in goals]
+
+    # then: the market (3), the accounts' values and deposits (4), two per client, the rows (1)
+    with django_assert_max_num_queries(8 + 2 * 3):
+        plans = selectors.goal_plan_projections(goals=goals)
+
+    assert {plan.status for plan in plans.values()} == {"pending"}
+    assert len(plans) == 6
+
+
+# --- The API: money as decimal strings, and what would work instead -----------------------------
+
+
+def test_projection_money_is_sent_as_decimal_strings(goal, owner_api):
+    body = owner_api.get(projection_url(goal)).json()
+
+    for field in (
+        "initial_value",
+        "monthly_contribution",
+        "target_amount",
+        "median_final_value",
+        "expected_final_value",
+        "required_monthly_contribution",
+        "reachable_target",
+    ):
+        assert isinstance(body[field], str), field
+        assert Decimal(body[field]) == Decimal(body[field]).quantize(Decimal("0.01"))
+    assert all(isinstance(v, str) for path in body["percentiles"].values() for v in path)
+    assert body["market_date"] == selectors.market_date_get().isoformat()
+
+
+def test_an_unreachable_target_says_the_contribution_is_capped_and_what_would_work(
+    goal, owner_api, approved_set
+):
+    # given: markets assumed to lose 60% a year, so no contribution up to the cap
+    # (10 x target / months) reaches the target four times in five
+    MarketAssumptions.objects.filter(pk=approved_set.assumptions_id).update(
+        data={
+            "tickers": ["VTI", "AGG", "BIL"],
+            "expected_returns": [-0.6, -0.6, -0.6],
+            "covariance": [[0.03, 0.001, 0.0], [0.001, 0.003, 0.0], [0.0, 0.0, 0.0001]],
+        }
+    )
+
+    body = owner_api.get(projection_url(goal)).json()
+
+    assert body["required_contribution_capped"] is True
+    assert body["required_monthly_contribution"] is None  # not "the contribution for 80%"
+    assert Decimal("0") < Decimal(body["reachable_target"]) < goal.target_amount
+
+
+def test_a_reachable_target_gives_the_contribution_for_80_percent(goal, owner_api):
+    body = owner_api.get(projection_url(goal)).json()
+
+    assert body["required_contribution_capped"] is False
+    plugged = owner_api.get(
+        projection_url(goal), {"monthly_contribution": body["required_monthly_contribution"]}
+    ).json()
+    assert plugged["probability"] >= 0.79
