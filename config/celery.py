@@ -51,7 +51,11 @@ def enqueue_on_commit(name: str, **kwargs: Any) -> None:
         try:
             enqueue(name, **kwargs)
         except Exception:  # noqa: BLE001 - the commit is done; a lost message must not 500 it
-            logger.warning("task not queued", extra={"task": name}, exc_info=True)
+            # With a broker: the message was not sent. In-process (eager, a local run): the task
+            # itself failed, and its own retry and failure handling has already run.
+            logger.warning(
+                "task not queued or failed in-process", extra={"task": name}, exc_info=True
+            )
 
     transaction.on_commit(send)
 

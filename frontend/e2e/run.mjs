@@ -169,7 +169,8 @@ async function clientJourney(browser) {
     await level.waitFor();
     const value = Number(await level.innerText());
     if (!(value >= 1 && value <= 10)) fail(`risk level shows "${value}"`);
-    await page.getByText(/Your willingness to take risk scores/).waitFor();
+    // The explanation is generated from the same decision record as the number: it must agree.
+    await page.getByText(new RegExp(`Your risk level is ${value} of 10, set by`)).first().waitFor();
     note(`(level ${value})`);
   });
 
