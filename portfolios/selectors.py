@@ -9,7 +9,6 @@ from typing import cast
 
 from django.db.models import CharField, Count, Max, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Concat
-from django.utils import timezone
 
 from advisor.models import Client, Goal, RiskAssessment, User
 from advisor.selectors import risk_profile_get
@@ -46,6 +45,7 @@ from .valuation import (
     class_drift,
     goal_level,
     target_weights,
+    valuation_day,
 )
 
 
@@ -593,7 +593,7 @@ def goal_allocations(*, client: Client, today: date | None = None) -> list[GoalA
     """Each goal's level (the client's, adjusted for the goal's type and date, as everywhere
     else: valuation.goal_level) and the stock/bond split of the approved model portfolio at
     that level: the split the goal's account is rebalanced to."""
-    today = today or timezone.localdate()
+    today = today or valuation_day()  # as goal_level: the glide path counts from the market date
     profile = risk_profile_get(client=client)
     client_level = profile.assessment.risk_level if profile else None
     portfolios = {p.level: p for p in model_portfolios_approved()}

@@ -16,6 +16,7 @@ from advisor.models import Goal
 from advisor.selectors import risk_profile_get
 
 from . import targets
+from .exceptions import MarketDataMissing
 from .market import closes_on, market_date_get
 from .models import Account, Asset, Entry, ModelPortfolio, ModelPortfolioSet, Price
 from .money import money, money_down, money_half_up
@@ -30,15 +31,24 @@ def drift_threshold() -> Decimal:
 
 
 def goal_level(*, goal: Goal, today: date | None = None) -> int | None:
-    """The goal's risk level: the client's level adjusted by goal type and glide path."""
+    """The goal's risk level: the client's level adjusted by goal type and glide path, at the
+    market date (the 'today' of valuations, fills and projections, so every surface and the
+    projection's first glide step show the same level)."""
     profile = risk_profile_get(client=goal.client)
     if profile is None:
         return None
-    today = today or timezone.localdate()
+    today = today or valuation_day()
     years = max((goal.target_date - today).days / 365.25, 0.0)
     return targets.glide_level(
         risk_level=profile.assessment.risk_level, goal_type=goal.goal_type, years_to_goal=years
     )
+
+
+def valuation_day() -> date:
+    try:
+        return market_date_get()
+    except MarketDataMissing:  # a fresh install: the glide path counts from the calendar
+        return timezone.localdate()
 
 
 def target_weights(*, account: Account) -> dict[str, Decimal] | None:

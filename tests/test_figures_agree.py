@@ -125,10 +125,19 @@ def test_every_surface_shows_the_same_figures(demo_book):
                     answers.pct(Decimal(itd["twr"])),
                 )
 
-        # Each goal's chance of success: the summary, the goal page and the chat agree.
+        # Each goal's chance of success: the summary, the goal page and the chat agree; and
+        # the level a goal is invested at: its account, the risk page's table, the projection.
         goals_reply = _ask(client, "goals: am I on track for all my goals?")
+        allocations = {a["goal_id"]: a for a in api.get("/api/v1/goals/allocations/").json()}
+        levels = {a["goal_id"]: a["level"] for a in summary["accounts"]}
         for goal in summary["goals"]:
             projection = api.get(f"/api/v1/goals/{goal['id']}/projection/").json()
+            agree(
+                f"{who} goal {goal['name']} level",
+                levels[goal["id"]],
+                allocations[goal["id"]]["level"],
+                projection["level"],
+            )
             agree(f"{who} goal {goal['name']} status", "ready", goal["projection_status"])
             agree(
                 f"{who} goal {goal['name']} chance", goal["probability"], projection["probability"]
