@@ -129,8 +129,6 @@ def compare_risk(folder: Path) -> bool:
             occupation=1,
             income=20_000.0 + 3_000 * age,
             willingness=1 + age % 4,
-            saving=3,
-            spend_more=3,
             net_worth=10_000.0 * age,
         )
         for age in range(22, 54)

@@ -4,9 +4,14 @@ worker) and hand their results to the rest of Meridian.
 Predictors load through `nlp.inference.registry`, imported inside each run so that web
 processes, which import this module for the registry writes, never load torch."""
 
+import csv
+import functools
 import logging
 import shutil
+import statistics
 import time
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -160,26 +165,58 @@ EDUCATION_CODES = {
     "bachelors": 4,
     "graduate": 4,
 }
-# SCF OCCAT1 (work status of the head): 1 employee, 2 self-employed or partner, 3 retired or not
-# working, 4 other.
-OCCUPATION_CODES = {
-    "employed": 1,
-    "self_employed": 2,
-    "retired": 3,
-    "unemployed": 3,
-    "homemaker": 3,
-    "student": 4,
-}
+# SCF OCCAT1 (work status of the head) as the Federal Reserve's summary-extract macro
+# (bulletin.macro.txt) defines it: 1 works for someone else; 2 self-employed or partnership;
+# 3 retired or disabled, and students, homemakers and others not working aged 65 or older;
+# 4 other groups not working (mainly those under 65 and out of the labour force).
+OCCUPATION_CODES = {"employed": 1, "self_employed": 2, "retired": 3}
+NOT_WORKING = frozenset({"unemployed", "student", "homemaker"})  # 3 from age 65, 4 under 65
+OCCUPATION_AGE = 65
+# The same macro's labour-force flag, which splits the 55-or-older life-cycle groups into
+# "working" (5) and "not working" (6): only the retired, disabled, homemakers and others not
+# working are out of it; the unemployed and students count as in the labour force.
+IN_LABOUR_FORCE = frozenset({"employed", "self_employed", "unemployed", "student"})
 WILLINGNESS_CODES = {"substantial": 1, "above_average": 2, "average": 3, "none": 4}
-WORKING = {"employed", "self_employed"}
+# The extract's dollars are at 2009 prices (nlp/data/cpi/README.md shows why), so a client's
+# dollars are converted with the shipped CPI series before they reach the model.
+CPI_FILE = Path(__file__).parent / "data" / "cpi" / "cpi_monthly.csv"
+SCF_PRICE_YEAR = 2009
+
+
+def occupation_code(employment_status: str, age: int) -> int:
+    """Meridian's employment status -> SCF OCCAT1 for a head of this age."""
+    if employment_status in OCCUPATION_CODES:
+        return OCCUPATION_CODES[employment_status]
+    if employment_status in NOT_WORKING:
+        return 3 if age >= OCCUPATION_AGE else 4
+    raise ValueError(f"no SCF work status for employment status {employment_status!r}.")
+
+
+@functools.cache
+def _cpi_by_month() -> dict[tuple[int, int], float]:
+    with CPI_FILE.open(newline="") as rows:
+        return {
+            (int(row["month"][:4]), int(row["month"][5:7])): float(row["cpi"])
+            for row in csv.DictReader(rows)
+        }
+
+
+def scf_dollars(amount: Decimal | float, *, on: date) -> float:
+    """`amount` dollars of the day `on` at the SCF extract's prices (2009): times CPI(2009
+    average) / CPI(the month of `on`); after the series' last month, its last value."""
+    cpi = _cpi_by_month()
+    month = (on.year, on.month)
+    if month < min(cpi):
+        raise ValueError(f"the CPI series starts in {min(cpi)}, after {on.isoformat()}.")
+    base = statistics.fmean(value for (year, _), value in cpi.items() if year == SCF_PRICE_YEAR)
+    return float(amount) * base / cpi[min(month, max(cpi))]
 
 
 def risk_features(*, response: Any) -> Any:
     """The model's inputs from a client's KYC profile and questionnaire answers.
 
-    The SCF asks two things Meridian does not: whether the household saved last year (taken
-    from the emergency-reserves answer: three months or more counts as saving) and its attitude
-    to spending more (the survey's middle answer, 3, for everyone)."""
+    Only what the client told us: the SCF's saving and spending-attitude questions, which Meridian
+    does not ask, are not model inputs. Age and the dollars' prices are taken as of today."""
     from .inference.risk_profile import RiskFeatures, life_cycle_code
 
     client = response.client
@@ -195,11 +232,10 @@ def risk_features(*, response: Any) -> Any:
     missing = [f for f in needed if getattr(client, f) in (None, "")]
     if missing:
         raise FeaturesIncomplete(f"missing {', '.join(missing)}")
-    age = age_on(client.date_of_birth, timezone.localdate())
+    today = timezone.localdate()
+    age = age_on(client.date_of_birth, today)
     married = client.marital_status == "married"
-    working = client.employment_status in WORKING
-    occupation = OCCUPATION_CODES[client.employment_status]
-    reserves = response.answers.get("emergency_reserves", "")
+    working = client.employment_status in IN_LABOUR_FORCE
     return RiskFeatures(
         age=age,
         education=EDUCATION_CODES[client.education_level],
@@ -208,12 +244,10 @@ def risk_features(*, response: Any) -> Any:
         life_cycle=life_cycle_code(
             age=age, married=married, kids=client.dependents, working=working
         ),
-        occupation=occupation,
-        income=float(client.annual_income),
+        occupation=occupation_code(client.employment_status, age),
+        income=scf_dollars(client.annual_income, on=today),
         willingness=WILLINGNESS_CODES[response.answers["scf_willingness"]],
-        saving=3 if reserves in ("3_to_5", "6_or_more", "over_6") else 2,
-        spend_more=3,
-        net_worth=float(client.net_worth),
+        net_worth=scf_dollars(client.net_worth, on=today),
     )
 
 

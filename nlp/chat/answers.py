@@ -61,13 +61,11 @@ ATTRIBUTION_NAMES = {
     "occupation": "your work status",
     "income": "your income",
     "willingness": "your stated willingness to take risk",
-    "saving": "your saving habit",
-    "spend_more": "your spending outlook",
     "net_worth": "your net worth",
 }
-# Model inputs the client actually gave: "saving" is a proxy and "spend_more" a constant today
-# (issue 11, finding 7), so they are never offered to the client as reasons.
-MODEL_INPUTS_FROM_THE_CLIENT = frozenset(ATTRIBUTION_NAMES) - {"saving", "spend_more"}
+# The risk model's inputs, all given by the client. Opinions stored by older models may also
+# carry "saving" (a proxy) and "spend_more" (a constant); they are never offered as reasons.
+MODEL_INPUTS_FROM_THE_CLIENT = frozenset(ATTRIBUTION_NAMES)
 
 
 @dataclass

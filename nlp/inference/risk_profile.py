@@ -3,8 +3,11 @@
 The network is a small MLP trained by `nlp.training.risk_profile` on the Survey of Consumer
 Finances extract. Encoding (shared with training, so both sides agree by construction):
 - numeric, standardised with the training data's mean/std: age, kids, income and net worth as a
-  signed log1p (net worth can be negative), married as 1/0, saving (1..3), spend_more (1..5);
+  signed log1p (net worth can be negative), married as 1/0;
 - one-hot over the fixed SCF code lists: education, life_cycle, occupation, willingness.
+Every input is something the client told Meridian: the SCF's saving and spending-attitude questions,
+which Meridian does not ask, are not inputs (issue 11). Income and net worth are in the extract's
+dollars (2009 prices; nlp.services.scf_dollars converts a client's).
 The output is 100 * sigmoid(logit), so a tolerance always lies in 0..100.
 
 Attributions are integrated gradients in the encoded space, from a baseline of the training
@@ -31,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nlp.exceptions import ModelUnavailable
 from nlp.inference.device import device_resolve
 
 logger = logging.getLogger(__name__)
@@ -44,11 +48,9 @@ FEATURES = (
     "occupation",
     "income",
     "willingness",
-    "saving",
-    "spend_more",
     "net_worth",
 )
-NUMERIC = ("age", "kids", "income", "net_worth", "married", "saving", "spend_more")
+NUMERIC = ("age", "kids", "income", "net_worth", "married")
 SIGNED_LOG = frozenset({"income", "net_worth"})
 # Fixed SCF code lists rather than codes seen in training, so a fold missing a rare code (e.g.
 # occupation 4, 1% of rows) still encodes it, and the encoded width never depends on the data.
@@ -67,10 +69,12 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "life_cycle": (1, 6),
     "occupation": (1, 4),
     "willingness": (1, 4),
-    "saving": (1, 3),
-    "spend_more": (1, 5),
 }
 LIFE_CYCLE_AGE = 55  # SCF: life-cycle groups 1-4 are heads under 55, groups 5-6 are 55 or older
+# SCF OCCAT1 4 ("other groups not working") holds heads under 65 only: from 65 the same heads are
+# coded 3 (retired/disabled + students, homemakers, misc. not working aged 65 or older).
+NOT_WORKING_UNDER_65 = 4
+OCCUPATION_AGE = 65
 IG_STEPS = 64
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.pt"
@@ -85,12 +89,12 @@ class RiskFeatures:
     married: int  # 1 married or living with a partner, 2 not
     kids: int
     life_cycle: int  # 1..6, see life_cycle_code()
-    occupation: int  # 1 employee, 2 self-employed/partner, 3 retired/not working, 4 other
-    income: float  # household income, dollars a year
+    # SCF OCCAT1: 1 works for someone else, 2 self-employed/partnership, 3 retired or disabled,
+    # or not working and 65 or older, 4 other groups not working (under 65)
+    occupation: int
+    income: float  # household income, dollars a year at 2009 prices (the extract's dollars)
     willingness: int  # stated financial risk: 1 substantial ... 4 none
-    saving: int  # last year: 1 spent more than income, 2 about the same, 3 saved
-    spend_more: int  # "would spend more if assets rose": 1 agree strongly .. 5 disagree strongly
-    net_worth: float  # dollars, may be negative
+    net_worth: float  # dollars at 2009 prices, may be negative
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,11 @@ def _validate(item: RiskFeatures, index: int) -> None:
             raise ValueError(f"{name} must be a finite number, got {value!r} for client {index}.")
     if item.income < 0:
         raise ValueError(f"income must be >= 0, got {item.income!r} for client {index}.")
+    if item.occupation == NOT_WORKING_UNDER_65 and item.age >= OCCUPATION_AGE:
+        raise ValueError(
+            f"occupation {NOT_WORKING_UNDER_65} is for heads under {OCCUPATION_AGE} in the SCF "
+            f"(3 from {OCCUPATION_AGE}), got age {item.age} for client {index}."
+        )
     # The model never saw a life-cycle group that contradicts age, marriage and kids.
     if item.age < LIFE_CYCLE_AGE:
         expected = life_cycle_code(item.age, item.married == 1, item.kids)
@@ -294,7 +303,12 @@ class RiskProfilePredictor:
         device = device if device is not None else device_resolve()
         config = json.loads((Path(model_dir) / CONFIG_FILE).read_text())
         if tuple(config["features"]) != FEATURES:
-            raise ValueError(f"{model_dir} was trained on features {config['features']}.")
+            # A model of another feature set waits for a retrained one, like a missing model,
+            # rather than failing every response it is asked about.
+            raise ModelUnavailable(
+                f"{model_dir} was trained on features {config['features']}, not {list(FEATURES)}: "
+                "retrain it with `manage.py train_models risk_profile`."
+            )
         model = RiskMLP.from_architecture(config["architecture"])
         state = torch.load(Path(model_dir) / WEIGHTS_FILE, map_location="cpu", weights_only=True)
         model.load_state_dict(state)

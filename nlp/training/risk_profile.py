@@ -5,6 +5,15 @@ Data: nlp/training/data/scf_risk_tolerance/ (see its README). The target TrueRis
 to 0..100 as a guard. The high values are real all-risky portfolios, so they are not winsorised:
 the MLP's Huber loss (delta 10 pp) keeps them from dominating training instead.
 
+Inputs: only what Meridian's clients answer (age, education, marriage, kids, life cycle, work
+status, income, stated willingness, net worth). The extract's WSAVED07 (did spending exceed income
+last year) and SPENDMOR07 (would spend more if assets rose) have no Meridian question, so they are
+not inputs (issue 11, finding 7: they were a proxy and a constant). Dollars: INCOME07 and
+NETWORTH07 are at 2009 prices, not 2007 ones: every INCOME07 is a whole nominal amount (a multiple
+of $10 of 2006 income) times 1.064976, the CPI rise from 2006 to 2009, and net worth carries
+1.035598, the rise from 2007 to 2009 (nlp/data/cpi/README.md). Clients' dollars are converted to
+2009 prices before prediction (nlp.services.scf_dollars).
+
 Leakage: the SCF stores 5 imputations per household, so the household is the index column // 5
 and every split (outer CV folds, inner early-stopping split) keeps a household on one side.
 
@@ -63,8 +72,6 @@ COLUMNS = {  # Meridian's name -> SCF 2007 column
     "occupation": "OCCAT107",
     "income": "INCOME07",
     "willingness": "RISK07",
-    "saving": "WSAVED07",
-    "spend_more": "SPENDMOR07",
     "net_worth": "NETWORTH07",
 }
 TARGET = "TrueRiskTol"
@@ -81,7 +88,7 @@ WEIGHT_DECAY = 1e-3
 BATCH_SIZE = 256
 HUBER_DELTA = 0.1  # on the 0..1 scale, i.e. 10 percentage points
 INNER_VALIDATION = 0.25  # share of a training fold's households held out for early stopping
-# Beat sklearn's defaults on the grouped CV (R^2 0.68 against 0.64), so the baseline is fair.
+# Beat sklearn's defaults on the grouped CV (R^2 0.68 against 0.63), so the baseline is fair.
 RF_PARAMS = {"min_samples_leaf": 5, "max_features": 0.5}
 
 

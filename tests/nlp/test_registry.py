@@ -88,3 +88,26 @@ def test_tampered_files_are_refused(model_dir):
 
     with pytest.raises(ModelUnavailable, match="sha256"):
         loaded.get("sentiment")
+
+
+def test_train_missing_retrains_an_approved_model_the_worker_would_refuse(model_dir):
+    # given: an approved risk model, then its saved feature list changed (as after an upgrade
+    # that drops a feature): the worker refuses it as unavailable
+    from django.core.management import call_command
+
+    call_command("train_models", "risk_profile", "--quick", "--no-progress")
+    call_command("train_models", "risk_profile", "--missing", "--no-progress")
+    assert ModelVersion.objects.filter(name="risk_profile").count() == 1  # servable: kept
+    config = model_dir / "risk_profile" / "v1" / "config.json"
+    config.write_text(config.read_text().replace('"age"', '"age_in_2007"'))
+    loaded._load.cache_clear()
+    with pytest.raises(ModelUnavailable):
+        loaded.get("risk_profile")
+
+    # when
+    call_command("train_models", "risk_profile", "--missing", "--quick", "--no-progress")
+
+    # then: a new version is trained, approved and served
+    assert registry.approved("risk_profile").version == 2
+    loaded._load.cache_clear()
+    assert loaded.get("risk_profile")[0].version == 2

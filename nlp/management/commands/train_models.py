@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from nlp import registry, services
+from nlp.exceptions import ModelUnavailable
 
 TRAINERS = {
     "sentiment": "nlp.training.sentiment",
@@ -22,7 +23,10 @@ class Command(BaseCommand):
         parser.add_argument("names", nargs="*", help=f"default: all of {', '.join(TRAINERS)}")
         parser.add_argument("--quick", action="store_true", help="a small slice, for CI")
         parser.add_argument(
-            "--missing", action="store_true", help="only models without an approved version"
+            "--missing",
+            action="store_true",
+            help="only models without an approved version this code can load (e.g. one trained "
+            "on an older feature set)",
         )
         parser.add_argument("--no-progress", action="store_true")
 
@@ -34,7 +38,7 @@ class Command(BaseCommand):
                 f"Unknown model(s): {', '.join(unknown)}. Known: {', '.join(TRAINERS)}."
             )
         if options["missing"]:
-            names = [name for name in names if name in registry.missing_models()]
+            names = [name for name in names if _unservable(name)]
             if not names:
                 self.stdout.write("Every model has an approved version: nothing to train.")
                 return
@@ -57,3 +61,17 @@ class Command(BaseCommand):
                     if isinstance(v, float)
                 )
             )
+
+
+def _unservable(name: str) -> bool:
+    """No approved version, or one the ml worker would refuse: files missing or changed, or
+    saved by an older version of the model's code (its features, say). Loads it to find out."""
+    from nlp.inference import registry as loaded  # torch: this command trains anyway
+
+    if name in registry.missing_models():
+        return True
+    try:
+        loaded.get(name)
+    except ModelUnavailable:
+        return True
+    return False
