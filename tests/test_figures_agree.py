@@ -43,6 +43,7 @@ def _ask(client: Client, text: str) -> str:
         "goals": answers.goal_progress,
         "drift": answers.rebalancing,
         "performance": answers.performance,
+        "fees": answers.fees,
     }[text.split(":")[0]](context).text
 
 
@@ -83,6 +84,29 @@ def test_every_surface_shows_the_same_figures(demo_book):
         agree(
             f"{who} cash", summary["cash"], str(sum(Decimal(a["cash"]) for a in accounts.values()))
         )
+        # Fees paid: the fees page, the chat and the ledger's fee transactions.
+        fees_reply = _ask(client, "fees: what have I paid in fees?")
+        for field in ("paid_ytd", "paid_since_inception", "estimated_annual_fee"):
+            says(f"{who} chat fees {field}", fees_reply, answers.usd(Decimal(fees[field])))
+        ledger_fees = Decimal("0.00")
+        for account_id in accounts:
+            page = f"/api/v1/accounts/{account_id}/transactions/?page_size=1000"
+            while page:
+                body = api.get(page).json()
+                ledger_fees -= sum(
+                    (Decimal(t["amount"]) for t in body["results"] if t["kind"] == "fee"),
+                    Decimal("0.00"),
+                )
+                page = body["next"]
+        agree(f"{who} fees paid since inception", fees["paid_since_inception"], str(ledger_fees))
+        # Returns of all accounts together: the dashboard and the chat.
+        itd_all = next((p for p in summary["performance"] if p["period"] == "ITD"), None)
+        if itd_all and itd_all["twr"] is not None:
+            says(
+                f"{who} chat return of all accounts",
+                _ask(client, "performance: how have all my accounts done since I started?"),
+                answers.pct(Decimal(itd_all["twr"])),
+            )
         balance = _ask(client, "balance: what is my balance?")
         says(f"{who} chat total", balance, answers.usd(Decimal(summary["total_value"])))
 
@@ -193,6 +217,13 @@ def test_every_surface_shows_the_same_figures(demo_book):
 
     assert mismatches == [], "\n".join(mismatches)
     # Every kind of figure was compared (a demo book without drift or chances would pass idly).
-    for kind in ("chat chance of", "workspace chance of", "chat drift of", "chat return of"):
+    for kind in (
+        "chat chance of",
+        "workspace chance of",
+        "chat drift of",
+        "chat return of",
+        "chat return of all accounts",
+        "fees paid since inception",
+    ):
         assert any(kind in what for what in checked), kind
     assert len(checked) > 100
