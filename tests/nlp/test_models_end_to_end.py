@@ -13,6 +13,7 @@ from advisor import risk
 from advisor import services as advisor_services
 from advisor.models import RiskAssessment
 from advisor.selectors import risk_profile_get
+from advisor.services import questionnaire as questionnaire_services
 from config.celery import app
 from nlp import news
 from nlp.inference import registry as loaded
@@ -161,7 +162,7 @@ def test_a_task_failing_midway_writes_no_half_of_the_opinion_and_is_marked_faile
             raise RuntimeError("worker lost mid-task")
         return record(**kwargs)
 
-    monkeypatch.setattr(advisor_services, "risk_assessment_record", fail_on_the_combined_row)
+    monkeypatch.setattr(questionnaire_services, "risk_assessment_record", fail_on_the_combined_row)
 
     with pytest.raises(RuntimeError):
         risk_profile_assess_task.delay(response_id=response.pk)

@@ -1,0 +1,121 @@
+"""Auth: registration, session login and logout with lockout, device tokens for the app."""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from knox.settings import knox_settings
+
+from ..exceptions import (
+    AccountLockedOut,
+    AuthenticationFailed,
+)
+from ..models import (
+    Client,
+    DeviceToken,
+    User,
+)
+
+logger = logging.getLogger(__name__)
+
+# --- Auth -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    """Self-registration: a client login and an empty client profile to fill in."""
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": ["An account with this email already exists."]})
+    user = User(email=email, first_name=first_name, last_name=last_name)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    client = Client(user=user, first_name=first_name, last_name=last_name)
+    client.full_clean()
+    client.save()
+    logger.info("user registered", extra={"user_id": user.pk, "client_id": client.pk})
+    return user
+
+
+def _credentials_check(*, request: HttpRequest, email: str, password: str) -> User:
+    # django-axes watches authenticate(): failures count towards the lockout, and a locked
+    # email+IP pair is refused before the password is even checked.
+    user = authenticate(request, email=email.strip().lower(), password=password)
+    if getattr(request, "axes_locked_out", False):
+        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        raise AccountLockedOut(
+            f"Too many failed login attempts: this account is locked for {minutes} minutes. "
+            "Try again later or reset your password.",
+            extra={"cooloff_minutes": minutes},
+        )
+    if user is None or not isinstance(user, User):
+        raise AuthenticationFailed("Email or password is incorrect.")
+    return user
+
+
+def session_login(*, request: HttpRequest, email: str, password: str) -> User:
+    """Browser login: checks the credentials and starts a session (new CSRF token too)."""
+    user = _credentials_check(request=request, email=email, password=password)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    logger.info("session login", extra={"user_id": user.pk})
+    return user
+
+
+def session_logout(*, request: HttpRequest) -> None:
+    logout(request)
+
+
+@transaction.atomic
+def device_token_issue(
+    *, request: HttpRequest, email: str, password: str, device_name: str = ""
+) -> tuple[DeviceToken, str]:
+    """Mobile login: a new expiring token for one device. The raw token is shown once."""
+    user = _credentials_check(request=request, email=email, password=password)
+    now = timezone.now()
+    live = DeviceToken.objects.filter(user=user, expiry__gt=now)
+    if live.count() >= knox_settings.TOKEN_LIMIT_PER_USER:
+        # The oldest device gives way rather than locking the user out of a new phone.
+        oldest = live.order_by("created").first()
+        if oldest is not None:
+            oldest.delete()
+    token, raw = DeviceToken.objects.create(
+        user=user, expiry=knox_settings.TOKEN_TTL, device_name=device_name
+    )
+    logger.info("device token issued", extra={"user_id": user.pk})
+    return token, raw
+
+
+def device_token_revoke(
+    *, user: User, token_key: str | None = None, current: DeviceToken | None = None
+) -> int:
+    """Revoke one device's token (by key, or the one making the call). Returns how many went."""
+    tokens = DeviceToken.objects.filter(user=user)
+    if token_key is not None:
+        deleted, _ = tokens.filter(token_key=token_key).delete()
+    elif current is not None:
+        deleted, _ = tokens.filter(pk=current.pk).delete()
+    else:
+        deleted = 0
+    return deleted
+
+
+def device_token_revoke_all(*, user: User) -> int:
+    deleted, _ = DeviceToken.objects.filter(user=user).delete()
+    logger.info("all device tokens revoked", extra={"user_id": user.pk, "count": deleted})
+    return deleted
+
+
+def device_tokens_purge_expired() -> int:
+    """Delete expired tokens (knox only deletes one when it is presented)."""
+    deleted, _ = DeviceToken.objects.filter(expiry__lt=timezone.now()).delete()
+    return deleted

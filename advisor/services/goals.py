@@ -1,0 +1,78 @@
+"""Goals: created, edited and deleted by their client (accounts follow, in portfolios)."""
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import (
+    Client,
+    Goal,
+)
+from ..signals import goal_deleting
+
+logger = logging.getLogger(__name__)
+
+GOAL_EDITABLE_FIELDS = frozenset(
+    {
+        "goal_type",
+        "name",
+        "target_amount",
+        "currency",
+        "target_date",
+        "initial_amount",
+        "monthly_contribution",
+        "priority",
+        "status",
+    }
+)
+
+
+# --- Goals ----------------------------------------------------------------------------------
+
+
+def _goal_date_check(target_date: date) -> None:
+    if target_date <= timezone.localdate():
+        raise ValidationError({"target_date": ["The target date must be in the future."]})
+    if target_date > timezone.localdate() + timedelta(days=365 * 100):
+        raise ValidationError({"target_date": ["The target date must be within 100 years."]})
+
+
+@transaction.atomic
+def goal_create(*, client: Client, **fields: Any) -> Goal:
+    """A new goal for a client; its date must lie in the future."""
+    unknown = set(fields) - GOAL_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({field: ["Unknown field."] for field in unknown})
+    if "target_date" in fields:
+        _goal_date_check(fields["target_date"])
+    goal = Goal(client=client, **fields)
+    goal.full_clean()
+    goal.save()
+    return goal
+
+
+@transaction.atomic
+def goal_update(*, goal: Goal, data: dict[str, Any]) -> Goal:
+    """Change a goal; a changed target date must still lie in the future."""
+    unknown = set(data) - GOAL_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    if "target_date" in data and data["target_date"] != goal.target_date:
+        _goal_date_check(data["target_date"])
+    for field, value in data.items():
+        setattr(goal, field, value)
+    goal.full_clean()
+    goal.save()
+    return goal
+
+
+@transaction.atomic
+def goal_delete(*, goal: Goal) -> None:
+    """Delete a goal; its account goes with it only if no money ever moved in it."""
+    goal_deleting.send(sender=Goal, goal=goal)
+    goal.delete()
