@@ -93,4 +93,8 @@ app.conf.beat_schedule = {
         "task": "advisor.auth_tokens_purge_expired",
         "schedule": crontab(hour=4, minute=30),
     },
+    "portfolios.ledger_reconcile": {
+        "task": "portfolios.ledger_reconcile",
+        "schedule": crontab(hour=23, minute=30),  # after the day's fills, fees and deposits
+    },
 }

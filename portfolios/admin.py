@@ -28,6 +28,7 @@ from .exceptions import RebalanceStale
 from .models import (
     Account,
     Asset,
+    LedgerBreak,
     ModelPortfolio,
     ModelPortfolioSet,
     RebalanceProposal,
@@ -346,3 +347,22 @@ class RebalanceProposalAdmin(admin.ModelAdmin):
     @admin.action(description="Reject the selected proposals")
     def reject(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         self._decide(request, queryset, approve=False)
+
+
+@admin.register(LedgerBreak)
+class LedgerBreakAdmin(admin.ModelAdmin):
+    """Balances the daily reconciliation found out of step with their ledger: read-only, a
+    break closes itself when the account adds up again."""
+
+    list_display = ("account", "kind", "asset", "expected", "found", "detected_at", "resolved_at")
+    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
+    readonly_fields = list_display
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -4,12 +4,10 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from .benchmarks import PolicyBenchmark, policy_benchmark, reference_levels
 from .models import Account, Entry, Price, Transaction
-from .money import money_down
-from .performance import DailyPoint, PeriodReturn, benchmark_index, period_returns
-
-# The benchmark every account is compared with: a 60/40 of the universe (US stocks, US bonds).
-BENCHMARK_WEIGHTS = {"VTI": Decimal("0.60"), "AGG": Decimal("0.40")}
+from .money import money_value
+from .performance import DailyPoint, PeriodReturn, period_returns
 
 
 def account_history(*, account: Account, end: date | None = None) -> list[DailyPoint]:
@@ -53,29 +51,32 @@ def account_history(*, account: Account, end: date | None = None) -> list[DailyP
                 units[entry.asset_id] += entry.quantity
             index += 1
         last_price.update(prices.get(day, {}))
-        invested = sum(
-            (money_down(q * last_price[a]) for a, q in units.items() if q),
-            Decimal("0.00"),
+        value = money_value(
+            cash + sum((q * last_price[a] for a, q in units.items() if q), Decimal(0))
         )
-        points.append(DailyPoint(day=day, value=cash + invested, flow=flows.get(day, Decimal(0))))
+        points.append(DailyPoint(day=day, value=value, flow=flows.get(day, Decimal(0))))
     return points
 
 
 def benchmark_levels(*, start: date, end: date) -> dict[date, Decimal]:
-    rows = Price.objects.filter(
-        asset__ticker__in=BENCHMARK_WEIGHTS, date__gte=start, date__lte=end
-    ).values_list("asset__ticker", "date", "close")
-    series: dict[str, dict[date, Decimal]] = defaultdict(dict)
-    for ticker, day, close in rows:
-        series[ticker][day] = close
-    return benchmark_index(series, BENCHMARK_WEIGHTS, start=start, end=end)
+    """The 60/40 VTI/AGG reference (benchmarks.reference_levels)."""
+    return reference_levels(start=start, end=end)
 
 
-def account_performance(*, account: Account) -> tuple[list[PeriodReturn], list[DailyPoint]]:
-    """TWR, money-weighted return and the 60/40 benchmark for 1M, 3M, YTD, 1Y and since
-    inception, with the daily history they come from."""
+def account_performance(
+    *, account: Account
+) -> tuple[list[PeriodReturn], list[DailyPoint], PolicyBenchmark | None]:
+    """TWR, money-weighted return, flows and market gain, the account's policy benchmark and
+    the 60/40 reference for 1M, 3M, YTD, 1Y and since inception, with the daily history they
+    come from and the policy's composition."""
     points = account_history(account=account)
     if len(points) < 2:
-        return [], points
-    levels = benchmark_levels(start=points[0].day, end=points[-1].day)
-    return period_returns(points, benchmark_levels=levels), points
+        return [], points, None
+    start, end = points[0].day, points[-1].day
+    policy = policy_benchmark(account=account, start=start, end=end)
+    periods = period_returns(
+        points,
+        benchmark_levels=benchmark_levels(start=start, end=end),
+        policy_levels=policy.levels if policy else None,
+    )
+    return periods, points, policy

@@ -393,3 +393,35 @@ class GoalProjection(models.Model):
 
     def __str__(self) -> str:
         return f"Projection of goal {self.goal_id} ({self.status})"
+
+
+class LedgerBreak(models.Model):
+    """A materialised balance that its ledger entries do not add up to, found by the daily
+    reconciliation (services.reconciliation). One open break per account and kind; an advisor
+    or admin investigates and sets `resolved_at`."""
+
+    class Kind(models.TextChoices):
+        CASH = "cash", "Cash ≠ Σ cash entries"
+        UNITS = "units", "Position ≠ Σ unit entries"
+        LOTS = "lots", "Position ≠ Σ open lots"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger_breaks")
+    kind = models.CharField(max_length=8, choices=Kind)
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, null=True, blank=True)
+    expected = models.DecimalField(**QUANTITY, help_text="the sum of the ledger")
+    found = models.DecimalField(**QUANTITY, help_text="the materialised balance")
+    detected_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-detected_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind"],
+                condition=Q(resolved_at__isnull=True),
+                name="ledgerbreak_one_open_per_account_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Ledger break ({self.kind}) in account {self.account_id}"

@@ -1,13 +1,19 @@
-"""Money: `Decimal` amounts in cents, rounded by one of three named rules, each for a reason.
+"""Money: `Decimal` amounts in cents, rounded by one of four named rules, each for a reason.
 
 - `money`: banker's rounding, for amounts derived from amounts (gains, sums, per-fund costs),
   so rounding errors do not drift one way over many rows.
-- `money_down`: what must be payable: a holding's value, a sale's proceeds, a budget split into
-  trades. Never a fraction of a cent that is not there, so a shown total is always withdrawable.
+- `money_down`: what must be payable: a sale's proceeds, a budget split into trades, a single
+  holding's value in a table. Never a fraction of a cent that is not there.
+- `money_value`: a value shown or billed on (an account's, the book's, a day's close): cash plus
+  every holding's units × close, summed *unrounded* and rounded down once, here, at presentation.
+  Down, because it is what selling everything would pay (a batch sale is settled on its exact
+  proceeds rounded down once, `broker.proceeds_pooled`), so a shown total is always withdrawable;
+  once, because rounding each fund first would lose up to a cent per fund. Dollar buys get
+  `amount / price` units rounded *up* to 8 decimals (worth at most price × 1e-8 more per fill),
+  so a deposit of $5,000.00 invested at the close shows $5,000.00, not $4,999.99.
 - `money_half_up`: a charge the client is billed (the advisory fee), as a bill is usually rounded.
 
-Nothing else in the code calls `quantize` on currency. (Which rule each figure should use is the
-accounting issue's to decide; this module only gives them one home.)"""
+Nothing else in the code calls `quantize` on currency."""
 
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
@@ -19,6 +25,11 @@ def money(value: Decimal) -> Decimal:
 
 
 def money_down(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_DOWN)
+
+
+def money_value(value: Decimal) -> Decimal:
+    """An exact value (cash + Σ units × close, never pre-rounded) to the cent shown: down."""
     return value.quantize(CENT, rounding=ROUND_DOWN)
 
 

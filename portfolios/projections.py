@@ -40,7 +40,7 @@ from .models import (
     Position,
     RecurringDeposit,
 )
-from .money import money
+from .money import money, money_value
 from .valuation import Holding, advisory_fee_annual
 
 logger = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def _goal_facts(*, goals: list[Goal], day: date) -> dict[int, _GoalFacts]:
     for p in positions:
         invested[p.account_id] += Holding(
             asset=p.asset, quantity=p.quantity, price=closes[p.asset_id]
-        ).value
+        ).exact
     scheduled: defaultdict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
     recurring = RecurringDeposit.objects.filter(
         account__in=accounts.values(), active=True, cancelled_at=None
@@ -153,7 +153,8 @@ def _goal_facts(*, goals: list[Goal], day: date) -> dict[int, _GoalFacts]:
         account = accounts.get(goal.pk)
         facts[goal.pk] = _GoalFacts(
             risk_level=levels[goal.client_id],
-            value=account.cash + invested[account.pk] if account else Decimal("0.00"),
+            # Rounded once, as valuation.Valuation.total: the figure the dashboard shows.
+            value=money_value(account.cash + invested[account.pk]) if account else Decimal("0.00"),
             scheduled=scheduled[account.pk] if account else Decimal("0.00"),
         )
     return facts

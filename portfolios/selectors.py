@@ -14,7 +14,7 @@ from advisor.models import Client, Goal, RiskAssessment, User
 from advisor.selectors import risk_profile_get
 from config.errors import NotFound
 
-from . import history, projections
+from . import benchmarks, history, projections
 from .market import closes_on, market_date_get
 from .models import (
     Account,
@@ -29,7 +29,14 @@ from .models import (
     Transaction,
 )
 from .money import money
-from .performance import DailyPoint, PeriodReturn, period_returns
+from .performance import (
+    DailyPoint,
+    PeriodReturn,
+    ValuePoint,
+    blended_index,
+    period_returns,
+    value_history,
+)
 from .projections import ProjectionOutcome
 from .targets import (
     EMERGENCY_MAX_LEVEL,
@@ -203,12 +210,22 @@ def recurring_get(*, account: Account, recurring_id: int) -> RecurringDeposit:
 
 
 @dataclass(frozen=True)
+class PolicyComposition:
+    """What a policy benchmark holds on its last day: the goal's level (None for a blend of
+    accounts) and ticker → weight."""
+
+    level: int | None
+    weights: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
 class Performance:
     account_id: int
     periods: list[PeriodReturn]
     realised_gain: Decimal
     unrealised_gain: Decimal
-    history: list[DailyPoint]
+    history: list[ValuePoint]  # value and cumulative net deposits per day
+    policy: PolicyComposition | None = None
 
 
 def account_gains(*, account: Account) -> tuple[Decimal, Decimal]:
@@ -228,9 +245,14 @@ def account_gains(*, account: Account) -> tuple[Decimal, Decimal]:
 
 
 def account_performance(*, account: Account) -> Performance:
-    periods, points = history.account_performance(account=account)
+    """The account's returns by period (GIPS conventions, performance.py), its policy benchmark
+    (benchmarks.py) and the 60/40 reference, gains, and its history with net deposits."""
+    periods, points, policy = history.account_performance(account=account)
     realised, unrealised = account_gains(account=account)
-    return Performance(account.pk, periods, realised, unrealised, points)
+    composition = PolicyComposition(policy.level, policy.weights) if policy else None
+    return Performance(
+        account.pk, periods, realised, unrealised, value_history(points), composition
+    )
 
 
 def goal_plan_projections(*, goals: list[Goal]) -> dict[int, ProjectionOutcome]:
@@ -298,6 +320,8 @@ class PortfolioSummary:
     accounts: list[AccountSummary]
     goals: list[GoalSummary]
     performance: list[PeriodReturn]
+    # The combined performance's policy benchmark: the accounts' policies blended by value.
+    performance_policy: PolicyComposition | None = None
 
 
 def _combined(histories: list[list[DailyPoint]]) -> list[DailyPoint]:
@@ -316,11 +340,10 @@ def portfolio_summary(*, client: Client) -> PortfolioSummary:
     summaries = [account_summary(account=a) for a in accounts]
     histories = [history.account_history(account=a) for a in accounts]
     combined = _combined(histories)
-    levels = (
-        history.benchmark_levels(start=combined[0].day, end=combined[-1].day)
-        if len(combined) > 1
-        else None
-    )
+    levels, policy_levels, policy = None, None, None
+    if len(combined) > 1:
+        levels = history.benchmark_levels(start=combined[0].day, end=combined[-1].day)
+        policy_levels, policy = _blended_policy(accounts, histories)
     plans = goal_plan_projections(goals=[s.account.goal for s in summaries])
     goals = []
     for summary in summaries:
@@ -351,7 +374,37 @@ def portfolio_summary(*, client: Client) -> PortfolioSummary:
         ).count(),
         accounts=summaries,
         goals=goals,
-        performance=period_returns(combined, benchmark_levels=levels) if len(combined) > 1 else [],
+        performance=(
+            period_returns(combined, benchmark_levels=levels, policy_levels=policy_levels)
+            if len(combined) > 1
+            else []
+        ),
+        performance_policy=policy,
+    )
+
+
+def _blended_policy(
+    accounts: list[Account], histories: list[list[DailyPoint]]
+) -> tuple[dict[date, Decimal] | None, PolicyComposition | None]:
+    """The book's policy benchmark: each day, the accounts' policy returns weighted by their
+    values at the previous close; its composition weighted by the accounts' last values.
+    None when an account with history has no policy (no risk level or model portfolio)."""
+    indices, values, parts = [], [], []
+    for account, points in zip(accounts, histories, strict=True):
+        if len(points) < 2:
+            continue
+        policy = benchmarks.policy_benchmark(
+            account=account, start=points[0].day, end=points[-1].day
+        )
+        if policy is None:
+            return None, None
+        indices.append(policy.levels)
+        values.append({point.day: point.value for point in points})
+        parts.append((points[-1].value, policy.weights))
+    if not indices:
+        return None, None
+    return blended_index(indices, values), PolicyComposition(
+        None, benchmarks.blended_weights(parts)
     )
 
 

@@ -59,3 +59,10 @@ def goal_plans_project_task(*, goal_ids: list[int] | None = None) -> int:
     """Queue the Monte Carlo of each goal's current plan that has none yet (default: every goal
     in progress; beat runs it after the close). Safe to run twice."""
     return projections.plans_project(goal_ids=goal_ids)
+
+
+@shared_task(name="portfolios.ledger_reconcile", **RETRY_TRANSIENT)
+def ledger_reconcile_task() -> int:
+    """Daily: check every balance against its ledger entries and record each break once.
+    Safe to run twice (one open break per account and kind)."""
+    return services.ledger_reconcile()

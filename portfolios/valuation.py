@@ -19,7 +19,7 @@ from . import targets
 from .exceptions import MarketDataMissing
 from .market import closes_on, market_date_get
 from .models import Account, Asset, Entry, ModelPortfolio, ModelPortfolioSet, Price
-from .money import money, money_down, money_half_up
+from .money import money_down, money_half_up, money_value
 
 
 def min_trade() -> Decimal:
@@ -71,9 +71,14 @@ class Holding:
     price: Decimal
 
     @property
+    def exact(self) -> Decimal:
+        """Units × close, unrounded: what totals are summed from."""
+        return self.quantity * self.price
+
+    @property
     def value(self) -> Decimal:
-        # Valued as a sale would pay: rounded down, so the total is always withdrawable.
-        return money_down(self.quantity * self.price)
+        # For a table row only: a total is the exact sum rounded once (Valuation.total).
+        return money_down(self.exact)
 
 
 @dataclass(frozen=True)
@@ -84,17 +89,19 @@ class Valuation:
 
     @property
     def invested(self) -> Decimal:
-        return sum((h.value for h in self.holdings), Decimal("0.00"))
+        """The holdings' exact value rounded once (cash is whole cents: cash + invested = total)."""
+        return money_value(sum((h.exact for h in self.holdings), Decimal(0)))
 
     @property
     def total(self) -> Decimal:
-        return self.cash + self.invested
+        """Cash + Σ units × close, rounded once by `money_value`: what selling everything pays."""
+        return money_value(self.cash + sum((h.exact for h in self.holdings), Decimal(0)))
 
     def weights(self) -> dict[str, Decimal]:
         total = self.total
         if total <= 0:
             return {}
-        return {h.asset.ticker: h.value / total for h in self.holdings if h.quantity > 0}
+        return {h.asset.ticker: h.exact / total for h in self.holdings if h.quantity > 0}
 
 
 def account_value(*, account: Account, day: date | None = None) -> Valuation:
@@ -122,11 +129,7 @@ def account_value_on(*, account: Account, day: date) -> Decimal:
             units[asset_id] += quantity
     held = {asset_id: quantity for asset_id, quantity in units.items() if quantity > 0}
     closes = closes_on(day=day, assets=Asset.objects.filter(pk__in=held))
-    invested = sum(
-        (money_down(q * closes[a]) for a, q in held.items()),
-        Decimal("0.00"),
-    )
-    return money(cash) + invested
+    return money_value(cash + sum((q * closes[a] for a, q in held.items()), Decimal(0)))
 
 
 def class_drift(weights: dict[str, Decimal], goal_targets: dict[str, Decimal]) -> Decimal:

@@ -157,6 +157,11 @@ def test_every_surface_shows_the_same_figures(demo_book):
         for goal in summary["goals"]:
             projection = api.get(f"/api/v1/goals/{goal['id']}/projection/").json()
             agree(
+                f"{who} goal {goal['name']} projection's starting value",
+                goal["value"],
+                projection["initial_value"],
+            )
+            agree(
                 f"{who} goal {goal['name']} level",
                 levels[goal["id"]],
                 allocations[goal["id"]]["level"],

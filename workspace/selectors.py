@@ -31,7 +31,8 @@ from nlp.models import Conversation, Escalation, Message
 from nlp.selectors import NewsAlert, news_alerts
 from portfolios.exceptions import MarketDataMissing
 from portfolios.market import closes_on, market_date_get
-from portfolios.models import Account, Position, RebalanceProposal
+from portfolios.models import Account, LedgerBreak, Position, RebalanceProposal
+from portfolios.money import money_value
 from portfolios.selectors import goal_plan_projections, rebalances_for_staff
 from portfolios.valuation import Holding, drift_threshold
 
@@ -61,22 +62,26 @@ class BookValue:
 
 def book_value(*, user: User) -> BookValue:
     """Every account of the book valued at the market date, by the same rule as
-    portfolios.valuation.account_value (cash plus holdings at the close, rounded down), in a
-    fixed number of queries rather than three per account."""
+    portfolios.valuation.account_value (cash plus units × close, summed exactly and rounded
+    down once per account by money_value), in a fixed number of queries rather than three per
+    account."""
     day = _market_date()
     accounts = Account.objects.filter(client__in=clients_visible_to(user))
-    cash = list(accounts.values_list("cash", flat=True))  # summed here: SQLite sums floats
+    # Summed here, not in SQL: SQLite sums decimals as floats.
+    exact: dict[int, Decimal] = dict(accounts.values_list("pk", "cash"))
     if day is None:
-        return BookValue(market_date=None, total=None, accounts=len(cash))
+        return BookValue(market_date=None, total=None, accounts=len(exact))
     positions = list(
         Position.objects.filter(account__in=accounts, quantity__gt=0).select_related("asset")
     )
     closes = closes_on(day=day, assets={p.asset for p in positions})
-    invested = (
-        Holding(asset=p.asset, quantity=p.quantity, price=closes[p.asset_id]) for p in positions
-    )
-    total = sum(cash, Decimal("0.00")) + sum((h.value for h in invested), Decimal("0.00"))
-    return BookValue(market_date=day, total=total, accounts=len(cash))
+    for p in positions:
+        exact[p.account_id] += Holding(
+            asset=p.asset, quantity=p.quantity, price=closes[p.asset_id]
+        ).exact
+    # Each account rounded once, as its own page shows it: the book is the sum of those figures.
+    total = sum((money_value(v) for v in exact.values()), Decimal("0.00"))
+    return BookValue(market_date=day, total=total, accounts=len(exact))
 
 
 def client_count(*, user: User) -> int:
@@ -134,6 +139,7 @@ class WorkspaceHome:
     inconsistent_profiles: list[Client]
     off_track_goals: list[OffTrackGoal]
     news_alerts: list[NewsAlert]
+    ledger_breaks: int  # open breaks in the book's accounts (portfolios.ledger_reconcile)
 
 
 def workspace_home(*, user: User) -> WorkspaceHome:
@@ -148,6 +154,9 @@ def workspace_home(*, user: User) -> WorkspaceHome:
         off_track_goals=off_track_goals(user=user),
         # News alerts are read as of the market date: none before market data exists.
         news_alerts=news_alerts(user=user) if book.market_date is not None else [],
+        ledger_breaks=LedgerBreak.objects.filter(
+            resolved_at__isnull=True, account__client__in=clients_visible_to(user)
+        ).count(),
     )
 
 

@@ -285,19 +285,41 @@ def account_balance(ctx: Context) -> Answer:
 
 
 def _returns_text(periods: list[Any], period: str, whose: str) -> str:
-    """The sentence "<whose> time-weighted return <period> is …, and since you started …"."""
+    """The sentence "<whose> time-weighted return <period> is …, and since you started …", then
+    the period's money-weighted return (labelled "a year" when annualised), its market gain and
+    net deposits, the policy benchmark and the 60/40 reference: the dashboard card's figures."""
     by_period = {p.period: p for p in periods}
     asked, itd = by_period.get(period), by_period.get("ITD")
     parts = [f"{whose} time-weighted return"]
     if asked is not None and period != "ITD":
         parts.append(f" {PERIOD_NAMES[period]} is {pct(asked.twr)}")
-        if asked.benchmark is not None:
-            parts.append(f" (a 60/40 stock/bond benchmark: {pct(asked.benchmark)})")
         parts.append(f", and since you started it is {pct(itd.twr if itd else None)}.")
     else:
         parts.append(f" since you started is {pct(itd.twr if itd else None)}.")
-        if itd is not None and itd.benchmark is not None:
-            parts.append(f" The 60/40 benchmark returned {pct(itd.benchmark)} over the same time.")
+        asked = itd
+    if asked is None:
+        return "".join(parts)
+    span = PERIOD_NAMES[asked.period]
+    if asked.mwr is not None:
+        rate = f"{pct(asked.mwr)} a year" if asked.mwr_annualised else pct(asked.mwr)
+        parts.append(f" Counting the timing of your money, {span} it is {rate}.")
+    gain, flows = asked.market_gain, asked.net_flows
+    net = f"-{usd(-flows)}" if flows < 0 else usd(flows)
+    parts.append(
+        f" {span[0].upper()}{span[1:]} the markets {'added' if gain >= 0 else 'took'} "
+        f"{usd(abs(gain))} after fees, and your net deposits were {net}."
+    )
+    if asked.policy_benchmark is not None:
+        parts.append(
+            f" Your policy benchmark (your targets in index funds): {pct(asked.policy_benchmark)}"
+        )
+        parts.append(
+            f"; a 60/40 stock/bond reference: {pct(asked.benchmark)}."
+            if asked.benchmark is not None
+            else "."
+        )
+    elif asked.benchmark is not None:
+        parts.append(f" A 60/40 stock/bond reference returned {pct(asked.benchmark)}.")
     return "".join(parts)
 
 

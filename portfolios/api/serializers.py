@@ -250,19 +250,54 @@ class ProjectionOutputSerializer(serializers.Serializer):
     computed_at = serializers.DateTimeField(allow_null=True)
 
 
+RETURN_OUT: dict[str, Any] = {"max_digits": 12, "decimal_places": 6, "allow_null": True}
+
+
 class PeriodReturnOutputSerializer(serializers.Serializer):
     period = serializers.CharField()
     start = serializers.DateField()
     end = serializers.DateField()
-    twr = serializers.DecimalField(max_digits=12, decimal_places=6, allow_null=True)
-    mwr = serializers.DecimalField(max_digits=12, decimal_places=6, allow_null=True)
-    benchmark = serializers.DecimalField(max_digits=12, decimal_places=6, allow_null=True)
+    twr = serializers.DecimalField(
+        **RETURN_OUT, help_text="time-weighted, cumulative over the period (never annualised)"
+    )
+    mwr = serializers.DecimalField(
+        **RETURN_OUT,
+        help_text="money-weighted (XIRR): cumulative under a year, annual from a year on",
+    )
+    mwr_annualised = serializers.BooleanField(help_text="true when mwr is a rate per year")
+    benchmark = serializers.DecimalField(
+        **RETURN_OUT, help_text="the 60/40 VTI/AGG reference, cumulative"
+    )
+    policy_benchmark = serializers.DecimalField(
+        **RETURN_OUT, help_text="the account's own policy (its targets, glide path), cumulative"
+    )
+    start_value = serializers.DecimalField(**MONEY_OUT)
+    end_value = serializers.DecimalField(**MONEY_OUT)
+    net_flows = serializers.DecimalField(
+        **MONEY_OUT, help_text="deposits - withdrawals in the period; fees are not flows"
+    )
+    market_gain = serializers.DecimalField(
+        **MONEY_OUT, help_text="end value - start value - net flows (after fees)"
+    )
 
 
 class DailyValueOutputSerializer(serializers.Serializer):
     day = serializers.DateField()
     value = serializers.DecimalField(**MONEY_OUT)
     flow = serializers.DecimalField(**MONEY_OUT)
+    net_deposits = serializers.DecimalField(
+        **MONEY_OUT, help_text="deposits - withdrawals from the first day through this one"
+    )
+
+
+class PolicyCompositionOutputSerializer(serializers.Serializer):
+    level = serializers.IntegerField(
+        allow_null=True, help_text="the goal's level on the last day; null for a blend"
+    )
+    weights = serializers.DictField(
+        child=serializers.DecimalField(max_digits=6, decimal_places=4),
+        help_text="fund → weight on the last day; each fund is its asset class's index proxy",
+    )
 
 
 class PerformanceOutputSerializer(serializers.Serializer):
@@ -271,6 +306,9 @@ class PerformanceOutputSerializer(serializers.Serializer):
     realised_gain = serializers.DecimalField(**MONEY_OUT)
     unrealised_gain = serializers.DecimalField(**MONEY_OUT)
     history = DailyValueOutputSerializer(many=True)
+    policy = PolicyCompositionOutputSerializer(
+        allow_null=True, help_text="the policy benchmark's composition"
+    )
 
 
 class GoalSummaryOutputSerializer(serializers.Serializer):
@@ -301,6 +339,9 @@ class PortfolioSummaryOutputSerializer(serializers.Serializer):
     accounts = AccountSummaryOutputSerializer(many=True)
     goals = GoalSummaryOutputSerializer(many=True)
     performance = PeriodReturnOutputSerializer(many=True, help_text="all accounts together")
+    performance_policy = PolicyCompositionOutputSerializer(
+        allow_null=True, help_text="the accounts' policy benchmarks blended by value"
+    )
 
 
 class FeeScheduleOutputSerializer(serializers.Serializer):

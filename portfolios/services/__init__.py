@@ -1,5 +1,6 @@
 """Writes of the portfolio domain, one module per subdomain: the ledger, cash flows (deposits and
-withdrawals), advisory fees, rebalancing, recurring deposits and model portfolios.
+withdrawals), advisory fees, rebalancing, recurring deposits, model portfolios and the ledger's
+daily reconciliation.
 
 The public services are re-exported here, so callers say `services.deposit_make(...)`; reads live
 in `portfolios.selectors` and `portfolios.valuation`."""
@@ -9,6 +10,7 @@ from .fees import fee_charge, fees_bill
 from .ledger import account_open
 from .model_portfolios import allocation_refresh, model_portfolio_set_decide
 from .rebalancing import rebalance_decide, rebalance_proposals_refresh, rebalance_propose
+from .reconciliation import ledger_reconcile
 from .recurring import (
     recurring_deposit_cancel,
     recurring_deposit_create,
@@ -23,6 +25,7 @@ __all__ = [
     "deposit_make",
     "fee_charge",
     "fees_bill",
+    "ledger_reconcile",
     "model_portfolio_set_decide",
     "rebalance_decide",
     "rebalance_propose",

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from config.celery import enqueue_on_commit
 
-from ..broker import Broker, Fill, PaperBroker, units_for_value
+from ..broker import Broker, Fill, PaperBroker, proceeds_pooled, units_for_value
 from ..exceptions import InsufficientFunds
 from ..market import market_date_get
 from ..models import Account, Asset, Transaction
@@ -113,9 +113,15 @@ def raise_cash(
     for ticker, quantity in sorted(plan.items()):
         if quantity <= 0:
             continue
-        fill = broker.sell(asset=holdings[ticker].asset, quantity=quantity, day=txn.market_date)
+        fills.append(
+            broker.sell(asset=holdings[ticker].asset, quantity=quantity, day=txn.market_date)
+        )
+    if all(plan.get(t) == h.quantity for t, h in holdings.items()):
+        # Everything sold: settled as one batch on the exact proceeds rounded once, so the
+        # account raises exactly the total shown (cash + money_value of the holdings).
+        fills = proceeds_pooled(fills)
+    for fill in fills:
         ledger_fill(txn=txn, account=account, fill=fill)
-        fills.append(fill)
     return fills
 
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +21,7 @@ from django.utils import timezone
 from advisor.models import User
 
 from .. import targets
-from ..broker import UNIT, Broker, Fill, PaperBroker, units_for_value
+from ..broker import UNIT, Broker, Fill, PaperBroker, units_for_amount, units_for_value
 from ..exceptions import MarketDataMissing, RebalanceStale
 from ..market import closes_on
 from ..models import Account, Asset, ModelPortfolioSet, RebalanceProposal, Transaction
@@ -172,9 +172,10 @@ def _rebalance_plan(snapshot: _Snapshot) -> tuple[list[_Trade], dict[str, str]]:
     """Trades that restore the targets, sells first, and the weights they lead to.
 
     Priced exactly as PaperBroker fills at the close: a sale of units raises their value rounded
-    down; a purchase of an amount gets its units rounded down. Purchases never spend more than
-    the cash and the sales' proceeds: if the gaps add up to more (rounding, gaps under the
-    minimum trade left alone), they are scaled down here, in the plan the advisor sees."""
+    down; a purchase of an amount gets its units rounded up (broker.units_for_amount). Purchases
+    never spend more than the cash and the sales' proceeds: if the gaps add up to more (rounding,
+    gaps under the minimum trade left alone), they are scaled down here, in the plan the advisor
+    sees."""
     valuation, goal_targets, prices = snapshot.valuation, snapshot.goal_targets, snapshot.prices
     total = valuation.total
     holdings = {h.asset.ticker: h for h in valuation.holdings}
@@ -197,7 +198,7 @@ def _rebalance_plan(snapshot: _Snapshot) -> tuple[list[_Trade], dict[str, str]]:
     buys = []
     for ticker, gap in sorted(gaps.items()):
         amount = money_down(gap * scale)
-        units = (amount / prices[ticker]).quantize(UNIT, rounding=ROUND_DOWN)
+        units = units_for_amount(amount, prices[ticker])
         if amount >= min_trade() and units > 0:
             buys.append(_Trade(ticker, "buy", units, prices[ticker], amount))
     trades = sells + buys
@@ -207,7 +208,8 @@ def _rebalance_plan(snapshot: _Snapshot) -> tuple[list[_Trade], dict[str, str]]:
         sign = 1 if trade.side == "buy" else -1
         units_after[trade.ticker] = units_after.get(trade.ticker, Decimal(0)) + sign * trade.units
         cash_after -= sign * trade.value
-    values = {t: money_down(u * prices[t]) for t, u in units_after.items() if u > 0}
+    # Weights of exact values (units × close), as Valuation.weights computes them.
+    values = {t: u * prices[t] for t, u in units_after.items() if u > 0}
     total_after = cash_after + sum(values.values(), Decimal(0))
     after = (
         {t: format(v / total_after, ".4f") for t, v in sorted(values.items()) if v > 0}

@@ -14,9 +14,13 @@ from portfolios.performance import (
     PERIODS,
     DailyPoint,
     benchmark_index,
+    blended_index,
+    modified_dietz,
     period_returns,
     period_start,
+    policy_index,
     time_weighted_return,
+    value_history,
     xirr,
 )
 
@@ -275,13 +279,17 @@ def test_period_mwr_treats_the_starting_value_as_a_deposit() -> None:
 
     one_month = period_returns(points)[0]
 
-    expected = xirr(
+    annual = xirr(
         [(date(2024, 2, 15), D("133.1")), (date(2024, 3, 1), D("100"))],
         final_value=D("256.41"),
         final_day=date(2024, 3, 15),
     )
+    # Under a year the MWR is the same root stated for the period's 29 days, not annualised.
+    assert annual is not None
     assert one_month.period == "1M"
-    assert one_month.mwr == expected
+    assert not one_month.mwr_annualised
+    assert one_month.mwr is not None
+    assert abs(float(one_month.mwr) - ((1 + float(annual)) ** (29 / 365) - 1)) <= 1e-6
     assert one_month.benchmark is None
 
 
@@ -332,3 +340,256 @@ def test_benchmark_index_carries_a_price_from_before_start() -> None:
     index = benchmark_index(prices, {"A": D("0.5"), "B": D("0.5")}, start=monday, end=tuesday)
 
     assert index == {monday: D("100"), tuesday: D("101")}
+
+
+# --- GIPS presentation: what issue 12 saw ---
+# References: GIPS 2020 Standards for Firms (returns for periods under one year must not be
+# annualised; net-of-fee returns have the advisory fee deducted, i.e. the fee is a drag, not an
+# external flow); CFA Institute, "GIPS Guidance Statement on Calculation Methodology" and
+# C. Bacon, "Practical Portfolio Performance Measurement and Attribution" (2nd ed., 2008), ch. 2,
+# for the true (daily chain-linked) time-weighted return and the Modified Dietz formula.
+
+
+def test_two_percent_in_a_month_is_two_percent_not_twenty_six() -> None:
+    # given 100 at the close of Jan 31 and 102 a month later, no flows (issue 12: 1M read +26%)
+    points = _points((date(2024, 1, 31), "100", "100"), (date(2024, 2, 29), "102", "0"))
+
+    one_month = {r.period: r for r in period_returns(points)}["1M"]
+
+    assert one_month.twr == D("0.02")
+    assert one_month.mwr == D("0.02")  # the period's own rate, cumulative
+    assert one_month.mwr_annualised is False
+
+
+def test_the_mwr_is_annualised_and_labelled_so_from_a_year_on() -> None:
+    # given 1000 growing to 1210 over two 365-day years, no flows
+    points = _points(
+        (date(2021, 1, 1), "1000", "1000"),
+        (date(2022, 12, 30), "1200", "0"),
+        (date(2023, 1, 1), "1210", "0"),
+    )
+
+    results = {r.period: r for r in period_returns(points)}
+
+    assert results["ITD"].twr == D("0.21")  # cumulative, as always
+    assert results["ITD"].mwr_annualised is True
+    assert abs(results["ITD"].mwr - D("0.1")) <= D("1e-6")  # 10% a year
+    assert results["1Y"].mwr_annualised is True
+    assert results["YTD"].mwr_annualised is False
+
+
+def test_period_net_flows_and_market_gain_explain_the_change_in_value() -> None:
+    # given 99,000 deposited, then 45,000 more, ending at 138,000 (issue 12: "All" read -4.3%
+    # in red over a chart climbing from 99K to 138K): since inception the start value is 0,
+    # net deposits are 144,000 and the market took 6,000 away
+    points = _points(
+        (date(2023, 1, 3), "99000", "99000"),
+        (date(2023, 6, 1), "120000", "30000"),
+        (date(2023, 12, 1), "138000", "15000"),
+    )
+
+    itd = {r.period: r for r in period_returns(points)}["ITD"]
+
+    assert (itd.start_value, itd.end_value) == (D("0"), D("138000"))
+    assert itd.net_flows == D("144000")
+    assert itd.market_gain == D("-6000")
+    assert itd.market_gain == itd.end_value - itd.start_value - itd.net_flows
+
+
+def test_the_history_carries_cumulative_net_deposits() -> None:
+    points = _daily(["100", "160", "150", "90"], flows=["100", "50", "0", "-60"])
+
+    history = value_history(points)
+
+    assert [h.net_deposits for h in history] == [D("100"), D("150"), D("150"), D("90")]
+    assert [h.value for h in history] == [p.value for p in points]
+
+
+# Hand-worked TWR cases; flows arrive at the close, after the day's move, so
+# r_t = (V_t - F_t) / V_{t-1} - 1, chained (Bacon 2008, eq. 2.26, true time-weighted return).
+
+
+def test_golden_twr_with_flows_on_the_first_and_last_day() -> None:
+    # day 0: 1,000 deposited (the base; its own flow is not in the window)
+    # day 1: 1,500 deposited at the close after a 10% day: (1,600 - 500) / 1,000 = 1.10
+    # day 2: 500 deposited at the close of the last day after a 5% day:
+    #        (2,180 - 500) / 1,600 = 1.05
+    # TWR = 1.10 x 1.05 - 1 = 0.155
+    # since inception the first deposit is a flow too: net flows = 1,000 + 500 + 500 = 2,000
+    # from a start value of 0; market gain = 2,180 - 0 - 2,000 = 180
+    points = _daily(["1000", "1600", "2180"], flows=["1000", "500", "500"])
+
+    itd = period_returns(points)[-1]
+
+    assert time_weighted_return(points) == D("0.155")
+    assert itd.twr == D("0.155")
+    assert (itd.start_value, itd.net_flows, itd.market_gain) == (D("0"), D("2000"), D("180"))
+
+
+def test_golden_twr_of_a_withdrawal_to_zero() -> None:
+    # day 0: 1,000 deposited; day 1: 1,050 (+5%)
+    # day 2: +4.7619% to 1,100, all of it withdrawn at the close: (0 - -1,100) / 1,050
+    # day 3: empty, earns nothing. TWR = 1.05 x (1,100 / 1,050) - 1 = 0.10
+    # net flows = 1,000 - 1,100 = -100; market gain = 0 - 0 - (-100) = 100
+    points = _daily(["1000", "1050", "0", "0"], flows=["1000", "0", "-1100", "0"])
+
+    itd = period_returns(points)[-1]
+
+    assert itd.twr == D("0.1")
+    assert (itd.net_flows, itd.market_gain) == (D("-100"), D("100"))
+    # Modified Dietz weighs the withdrawal by the 1 of 3 days it was still "out":
+    # 100 / (1,000 - 1,100 x 1/3) = 0.157895 - an empty account's days distort it; the daily
+    # chain does not, which is why Meridian reports the chained TWR.
+    assert modified_dietz(points) == D("0.157895")
+
+
+def test_a_period_after_inception_starts_from_the_previous_close() -> None:
+    # 1M of a longer history: the base is Feb 14's close (its own 100 deposit is before the
+    # period); a 50 deposit in the period; market gain = 180 - 110 - 50 = 20
+    points = _points(
+        (date(2024, 1, 2), "100", "100"),
+        (date(2024, 2, 14), "110", "0"),
+        (date(2024, 3, 1), "170", "50"),
+        (date(2024, 3, 14), "180", "0"),
+    )
+
+    one_month = period_returns(points)[0]
+
+    assert (one_month.start_value, one_month.net_flows) == (D("110"), D("50"))
+    assert one_month.market_gain == D("20")
+
+
+def test_golden_a_fee_is_a_drag_on_the_return_not_a_flow() -> None:
+    # 12,000 in cash (earning 0); a 2.50 advisory fee is taken on day 1 (0.25% a year / 12 on
+    # 12,000). GIPS net-of-fee: the fee lowers the return and market gain; it is no withdrawal.
+    # TWR = 11,997.50 / 12,000 - 1 = -0.000208 (6 dp); net flows 12,000 (the deposit, no
+    # fee); market gain = 11,997.50 - 0 - 12,000 = -2.50
+    points = _daily(["12000", "11997.50"], flows=["12000", "0"])
+
+    itd = period_returns(points)[-1]
+
+    assert itd.twr == D("-0.000208")
+    assert (itd.net_flows, itd.market_gain) == (D("12000"), D("-2.50"))
+
+
+def test_golden_modified_dietz_against_the_daily_twr() -> None:
+    # BMV 1,000 on day 0; on day 10 the value is 1,050 before a 500 deposit at the close (so
+    # 1,550 after); EMV 1,600 on day 30. CD = 30; the deposit is invested 20 of 30 days.
+    # Modified Dietz = (1,600 - 1,000 - 500) / (1,000 + 500 x 20/30) = 100 / 1,333.33 = 0.075
+    # true TWR = (1,050 / 1,000) x (1,600 / 1,550) - 1 = 0.083871
+    # They differ because the deposit came after a gain: MD weights by time, TWR by value.
+    points = _points(
+        (date(2024, 1, 1), "1000", "1000"),
+        (date(2024, 1, 11), "1550", "500"),
+        (date(2024, 1, 31), "1600", "0"),
+    )
+
+    assert modified_dietz(points) == D("0.075")
+    assert time_weighted_return(points) == D("0.083871")
+
+
+def test_golden_modified_dietz_with_flows_on_the_first_and_last_day() -> None:
+    # BMV 1,000; 300 in at the close of day 1 (weight 29/30), 200 out at the close of day 30
+    # (weight 0); EMV 1,150. MD = (1,150 - 1,000 - 100) / (1,000 + 300 x 29/30) = 50 / 1,290
+    points = _points(
+        (date(2024, 1, 1), "1000", "1000"),
+        (date(2024, 1, 2), "1300", "300"),
+        (date(2024, 1, 31), "1150", "-200"),
+    )
+
+    assert modified_dietz(points) == (D(50) / D(1290)).quantize(D("0.000001"))
+
+
+# --- XIRR against pyxirr (an independent, maintained implementation, Actual/365 as ours) ---
+
+_PYXIRR_CASES = [
+    # one deposit, one year
+    [(date(2023, 1, 1), "1000")],
+    # irregular deposits and a withdrawal, ending on Feb 29
+    [
+        (date(2022, 3, 3), "5000"),
+        (date(2022, 8, 17), "1200"),
+        (date(2023, 1, 9), "-800"),
+        (date(2023, 6, 30), "2500"),
+    ],
+    # monthly deposits of 500 for a year
+    [(date(2023, month, 15), "500") for month in range(1, 13)],
+    # a loss: money in before a fall
+    [(date(2023, 1, 1), "100"), (date(2023, 7, 2), "1000")],
+]
+_PYXIRR_FINALS = [
+    ("1100", date(2024, 1, 1)),
+    ("8700", date(2024, 2, 29)),
+    ("6400", date(2024, 1, 31)),
+    ("920", date(2023, 12, 31)),
+]
+
+
+@pytest.mark.parametrize(("flows", "final"), list(zip(_PYXIRR_CASES, _PYXIRR_FINALS, strict=True)))
+def test_golden_xirr_agrees_with_pyxirr(
+    flows: list[tuple[date, str]], final: tuple[str, date]
+) -> None:
+    pyxirr = pytest.importorskip("pyxirr")
+    final_value, final_day = D(final[0]), final[1]
+
+    rate = xirr([(d, D(a)) for d, a in flows], final_value=final_value, final_day=final_day)
+
+    # pyxirr takes the investor's side: money paid in is negative, money received positive.
+    days = [d for d, _ in flows] + [final_day]
+    amounts = [-float(a) for _, a in flows] + [float(final_value)]
+    expected = pyxirr.xirr(days, amounts)
+    assert rate is not None
+    assert abs(float(rate) - expected) <= 1e-6
+
+
+def test_a_short_periods_mwr_is_pyxirrs_rate_over_the_period() -> None:
+    pyxirr = pytest.importorskip("pyxirr")
+    points = _points(
+        (date(2024, 2, 15), "10000", "10000"),
+        (date(2024, 3, 1), "12100", "2000"),
+        (date(2024, 3, 15), "12300", "0"),
+    )
+
+    one_month = period_returns(points)[0]
+
+    annual = pyxirr.xirr(
+        [date(2024, 2, 15), date(2024, 3, 1), date(2024, 3, 15)], [-10000.0, -2000.0, 12300.0]
+    )
+    assert one_month.mwr is not None
+    assert one_month.mwr_annualised is False
+    assert abs(float(one_month.mwr) - ((1 + annual) ** (29 / 365) - 1)) <= 1e-6
+
+
+# --- policy benchmark ---
+
+
+def test_policy_index_rebalances_at_month_ends_and_follows_the_glide_path() -> None:
+    # given A and B; 50/50 in January, 20/80 from February (the glide path derisked)
+    d1, d2, d3, d4 = date(2024, 1, 30), date(2024, 1, 31), date(2024, 2, 1), date(2024, 2, 2)
+    prices = {
+        "A": {d1: D("10"), d2: D("20"), d3: D("20"), d4: D("40")},
+        "B": {d1: D("10"), d2: D("10"), d3: D("11"), d4: D("11")},
+    }
+
+    def weights_on(day: date) -> dict[str, Decimal]:
+        return {"A": D("0.5"), "B": D("0.5")} if day.month == 1 else {"A": D("0.2"), "B": D("0.8")}
+
+    index = policy_index(prices, weights_on, start=d1, end=d4)
+
+    # Jan 31: units 5 A + 5 B (no daily rebalance) -> 5 x 20 + 5 x 10 = 150
+    # Feb 1: reset at the Jan 31 close to 20/80 of 150: 1.5 A, 12 B -> 30 + 132 = 162
+    # Feb 2: 1.5 x 40 + 12 x 11 = 192
+    assert index == {d1: D("100"), d2: D("150"), d3: D("162"), d4: D("192")}
+
+
+def test_blended_index_weights_each_policy_by_its_accounts_value() -> None:
+    d1, d2, d3 = date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)
+    growth = {d1: D("100"), d2: D("110"), d3: D("121")}  # +10% a day
+    flat = {d1: D("100"), d2: D("100"), d3: D("100")}
+    values = [{d1: D("300"), d2: D("330")}, {d1: D("100"), d2: D("300")}]
+
+    blend = blended_index([growth, flat], values)
+
+    # day 2: (300 x 10% + 100 x 0%) / 400 = 7.5%; day 3: (330 x 10%) / 630 = 5.238095%
+    assert blend[d2] == D("107.5")
+    assert abs(blend[d3] - D("107.5") * (1 + D(33) / D(630))) < D("1e-20")

@@ -1284,6 +1284,11 @@ export interface components {
             value: string;
             /** Format: decimal */
             flow: string;
+            /**
+             * Format: decimal
+             * @description deposits - withdrawals from the first day through this one
+             */
+            net_deposits: string;
         };
         /**
          * @description * `rules` - rules
@@ -1853,6 +1858,8 @@ export interface components {
             /** Format: decimal */
             unrealised_gain: string;
             history: components["schemas"]["DailyValueOutput"][];
+            /** @description the policy benchmark's composition */
+            policy: components["schemas"]["PolicyCompositionOutput"] | null;
         };
         PeriodReturnOutput: {
             period: string;
@@ -1860,12 +1867,50 @@ export interface components {
             start: string;
             /** Format: date */
             end: string;
-            /** Format: decimal */
+            /**
+             * Format: decimal
+             * @description time-weighted, cumulative over the period (never annualised)
+             */
             twr: string | null;
-            /** Format: decimal */
+            /**
+             * Format: decimal
+             * @description money-weighted (XIRR): cumulative under a year, annual from a year on
+             */
             mwr: string | null;
-            /** Format: decimal */
+            /** @description true when mwr is a rate per year */
+            mwr_annualised: boolean;
+            /**
+             * Format: decimal
+             * @description the 60/40 VTI/AGG reference, cumulative
+             */
             benchmark: string | null;
+            /**
+             * Format: decimal
+             * @description the account's own policy (its targets, glide path), cumulative
+             */
+            policy_benchmark: string | null;
+            /** Format: decimal */
+            start_value: string;
+            /** Format: decimal */
+            end_value: string;
+            /**
+             * Format: decimal
+             * @description deposits - withdrawals in the period; fees are not flows
+             */
+            net_flows: string;
+            /**
+             * Format: decimal
+             * @description end value - start value - net flows (after fees)
+             */
+            market_gain: string;
+        };
+        PolicyCompositionOutput: {
+            /** @description the goal's level on the last day; null for a blend */
+            level: number | null;
+            /** @description fund → weight on the last day; each fund is its asset class's index proxy */
+            weights: {
+                [key: string]: string;
+            };
         };
         PortfolioSummaryOutput: {
             /** Format: date */
@@ -1880,6 +1925,8 @@ export interface components {
             goals: components["schemas"]["GoalSummaryOutput"][];
             /** @description all accounts together */
             performance: components["schemas"]["PeriodReturnOutput"][];
+            /** @description the accounts' policy benchmarks blended by value */
+            performance_policy: components["schemas"]["PolicyCompositionOutput"] | null;
         };
         PriceOutput: {
             /** Format: date */

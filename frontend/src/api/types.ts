@@ -49,6 +49,7 @@ export type GoalSummary = Schemas["GoalSummaryOutput"];
 export type PortfolioSummary = Schemas["PortfolioSummaryOutput"];
 export type DailyValue = Schemas["DailyValueOutput"];
 export type Performance = Schemas["PerformanceOutput"];
+export type PolicyComposition = Schemas["PolicyCompositionOutput"];
 export type RebalanceTrade = Schemas["RebalanceTradeOutput"];
 export type RebalanceProposal = Schemas["RebalanceOutput"];
 export type LedgerEntry = Schemas["EntryOutput"];

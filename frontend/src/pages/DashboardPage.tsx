@@ -7,6 +7,7 @@ import type {
   AssetSentiment,
   PeriodReturn,
   Performance,
+  PolicyComposition,
   PortfolioSummary,
 } from "../api/types";
 import AllocationDonut from "../components/charts/AllocationDonut";
@@ -34,27 +35,77 @@ type PeriodKey = (typeof PERIODS)[number]["key"];
 
 function mergeHistories(performances: Performance[]): ValuePoint[] {
   // Chart only: summing daily values across accounts in floating point is fine for a line.
-  const byDay = new Map<string, number>();
+  const byDay = new Map<string, { value: number; deposits: number }>();
   for (const perf of performances) {
     for (const point of perf.history) {
-      byDay.set(point.day, (byDay.get(point.day) ?? 0) + chartNumber(point.value));
+      const sum = byDay.get(point.day) ?? { value: 0, deposits: 0 };
+      sum.value += chartNumber(point.value);
+      sum.deposits += chartNumber(point.net_deposits);
+      byDay.set(point.day, sum);
     }
   }
   return [...byDay.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([day, value]) => ({ day, value, label: formatMoney(value.toFixed(2)) }));
+    .map(([day, { value, deposits }]) => ({
+      day,
+      value,
+      label: formatMoney(value.toFixed(2)),
+      netDeposits: deposits,
+      depositsLabel: formatMoney(deposits.toFixed(2)),
+    }));
 }
 
 function singleHistory(perf: Performance): ValuePoint[] {
-  return perf.history.map((p) => ({ day: p.day, value: chartNumber(p.value), label: formatMoney(p.value) }));
+  return perf.history.map((p) => ({
+    day: p.day,
+    value: chartNumber(p.value),
+    label: formatMoney(p.value),
+    netDeposits: chartNumber(p.net_deposits),
+    depositsLabel: formatMoney(p.net_deposits),
+  }));
 }
 
-function ReturnFigure({ label, value, hint }: { label: string; value: string | null; hint?: string }) {
-  const tone = value === null ? "" : value.startsWith("-") ? "neg" : "pos";
+/** "VTI 42% · AGG 30% · …": what the policy benchmark holds. */
+function policyText(policy: PolicyComposition | null | undefined): string {
+  if (!policy) return "Your targets: not set yet";
+  const funds = Object.entries(policy.weights)
+    .map(([ticker, weight]) => `${ticker} ${formatPercent(weight, { digits: 0 })}`)
+    .join(" · ");
+  const level = policy.level === null ? "your accounts' targets, by value" : `level ${policy.level} targets`;
+  return `${level}, rebalanced monthly: ${funds}`;
+}
+
+function MoneyFigure({ label, value, hint }: { label: string; value: string | null; hint?: string }) {
   return (
     <div className="figure">
       <p className="figure-label">{label}</p>
-      <p className={`figure-value ${tone}`}>{formatPercent(value, { signed: true })}</p>
+      <p className="figure-value">{formatMoney(value, "USD", { signed: true })}</p>
+      {hint ? <p className="figure-hint">{hint}</p> : null}
+    </div>
+  );
+}
+
+function ReturnFigure({
+  label,
+  value,
+  hint,
+  title,
+  suffix,
+}: {
+  label: string;
+  value: string | null;
+  hint?: string;
+  title?: string;
+  suffix?: string;
+}) {
+  const tone = value === null ? "" : value.startsWith("-") ? "neg" : "pos";
+  return (
+    <div className="figure" title={title}>
+      <p className="figure-label">{label}</p>
+      <p className={`figure-value ${tone}`}>
+        {formatPercent(value, { signed: true })}
+        {suffix && value !== null ? <span className="figure-hint"> {suffix}</span> : null}
+      </p>
       {hint ? <p className="figure-hint">{hint}</p> : null}
     </div>
   );
@@ -75,6 +126,7 @@ function PerformanceCard({ summary }: { summary: PortfolioSummary }) {
 
   const periods: PeriodReturn[] =
     accountId === "all" ? summary.performance : (perf.data?.[0]?.periods ?? []);
+  const policy = accountId === "all" ? summary.performance_policy : perf.data?.[0]?.policy;
   const current = periods.find((p) => p.period === period);
   const periodName = PERIODS.find((p) => p.key === period)?.name ?? "";
 
@@ -89,7 +141,7 @@ function PerformanceCard({ summary }: { summary: PortfolioSummary }) {
   const last = points[points.length - 1];
   const chartSummary =
     first && last
-      ? `Portfolio value over ${periodName}: from ${first.label} on ${formatDate(first.day)} to ${last.label} on ${formatDate(last.day)}.`
+      ? `Portfolio value over ${periodName}: from ${first.label} on ${formatDate(first.day)} to ${last.label} on ${formatDate(last.day)}; net deposits to date ${last.depositsLabel}.`
       : "No value history for this period.";
 
   return (
@@ -128,10 +180,28 @@ function PerformanceCard({ summary }: { summary: PortfolioSummary }) {
         ))}
       </div>
       <div className="figures">
-        <ReturnFigure label="Your return" value={current?.twr ?? null} hint="Time-weighted" />
-        <ReturnFigure label="Benchmark" value={current?.benchmark ?? null} hint="60% stocks / 40% bonds" />
-        <ReturnFigure label="Your personal return" value={current?.mwr ?? null} hint="Money-weighted: counts your timing" />
+        <ReturnFigure label="Your return" value={current?.twr ?? null} hint="Time-weighted, over the period" />
+        <ReturnFigure
+          label="Your personal return"
+          value={current?.mwr ?? null}
+          suffix={current?.mwr_annualised ? "a year" : undefined}
+          hint={
+            current?.mwr_annualised
+              ? "Money-weighted, a year on average: counts your timing"
+              : "Money-weighted, over the period: counts your timing"
+          }
+        />
+        <MoneyFigure label="Market gain" value={current?.market_gain ?? null} hint="Change in value less net deposits, after fees" />
+        <MoneyFigure label="Net deposits" value={current?.net_flows ?? null} hint="Deposits less withdrawals in the period" />
+        <ReturnFigure
+          label="Your policy benchmark"
+          value={current?.policy_benchmark ?? null}
+          hint="Your targets in index funds"
+          title={policyText(policy)}
+        />
+        <ReturnFigure label="Reference" value={current?.benchmark ?? null} hint="60% stocks / 40% bonds" />
       </div>
+      <p className="small muted">Policy benchmark: {policyText(policy)}.</p>
       {perf.error ? <ErrorAlert error={perf.error} onRetry={perf.reload} /> : null}
       {perf.loading ? <Loading label="Loading performance…" /> : null}
       {!perf.loading && !perf.error ? (

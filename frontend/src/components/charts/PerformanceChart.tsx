@@ -1,21 +1,25 @@
-import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Area, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
 import { formatDate, formatMoneyCompact, formatMonth } from "../../lib/format";
 import { ACCENT, AXIS, GRID } from "./colors";
 
 export interface ValuePoint {
   day: string;
-  /** Chart-only number; labels come from `label`, formatted from the API's decimal string. */
+  /** Chart-only numbers; labels come from `label`/`depositsLabel`, formatted from the API's decimal strings. */
   value: number;
   label: string;
+  /** Deposits − withdrawals from the first day through this one. */
+  netDeposits: number;
+  depositsLabel: string;
 }
 
+/** Value and net deposits over time: the gap between the two lines is the market's gain or loss. */
 export default function PerformanceChart({ points, summary }: { points: ValuePoint[]; summary: string }) {
   const spanDays = points.length;
   return (
     <div className="chart" role="img" aria-label={summary}>
       <ResponsiveContainer width="100%" height={260}>
-        <AreaChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+        <ComposedChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
           <defs>
             <linearGradient id="perf-fill" x1="0" y1="0" x2="0" y2="1">
               <stop offset="0%" stopColor={ACCENT} stopOpacity={0.22} />
@@ -40,21 +44,35 @@ export default function PerformanceChart({ points, summary }: { points: ValuePoi
             domain={["auto", "auto"]}
           />
           <Tooltip
-            formatter={(_v, _n, item) => [String((item.payload as ValuePoint).label), "Value"]}
+            formatter={(_v, name, item) => {
+              const point = item.payload as ValuePoint;
+              return name === "Net deposits" ? [point.depositsLabel, name] : [point.label, "Value"];
+            }}
             labelFormatter={(d) => formatDate(String(d))}
             contentStyle={{ borderRadius: 8, borderColor: GRID }}
           />
+          <Legend verticalAlign="top" height={24} iconType="plainline" />
           <Area
             type="monotone"
             dataKey="value"
+            name="Value"
             stroke={ACCENT}
             strokeWidth={2}
             fill="url(#perf-fill)"
             isAnimationActive={false}
           />
-        </AreaChart>
+          <Line
+            type="stepAfter"
+            dataKey="netDeposits"
+            name="Net deposits"
+            stroke={AXIS}
+            strokeWidth={1.5}
+            strokeDasharray="4 3"
+            dot={false}
+            isAnimationActive={false}
+          />
+        </ComposedChart>
       </ResponsiveContainer>
     </div>
   );
 }
-
