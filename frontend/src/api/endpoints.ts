@@ -11,6 +11,7 @@ import type {
   ClientProfile,
   ClientUpdate,
   DeviceToken,
+  FeesSummary,
   Goal,
   GoalAllocation,
   GoalInput,
@@ -99,6 +100,8 @@ export const portfolio = {
     post<CashFlowResult>(`accounts/${accountId}/withdrawals/`, { amount } satisfies CashFlowInput, {
       idempotencyKey,
     }),
+  /** Advisory fees, in total and per account: the schedule, paid and estimated. */
+  fees: (signal?: AbortSignal) => get<FeesSummary>("fees/", { signal }),
   recurring: (accountId: number, signal?: AbortSignal) =>
     get<RecurringDeposit[]>(`accounts/${accountId}/recurring-deposits/`, { signal }),
   recurringCreate: (accountId: number, body: RecurringDepositInput) =>

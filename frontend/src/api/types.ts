@@ -60,6 +60,10 @@ export type CashFlowResult = Schemas["CashFlowOutput"];
 export type RecurringDeposit = Schemas["RecurringDepositOutput"];
 export type RecurringDepositInput = Schemas["RecurringDepositInputRequest"];
 export type RecurringDepositPatch = Schemas["PatchedRecurringDepositPatchInputRequest"];
+/** GET fees/: the advisory fee schedule and what each account has paid and will pay. */
+export type FeesSummary = Schemas["FeesSummaryOutput"];
+export type FeeSchedule = Schemas["FeeScheduleOutput"];
+export type AccountFees = Schemas["AccountFeesOutput"];
 
 // --- News ----------------------------------------------------------------------------------
 export type Headline = Schemas["HeadlineOutput"];

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 
-import { compareDecimal, formatDate, formatMoney, formatMoneyCompact, formatPercent, normaliseAmount } from "./format";
+import {
+  compareDecimal,
+  formatDate,
+  formatMoney,
+  formatMoneyCompact,
+  formatPercent,
+  formatRate,
+  normaliseAmount,
+  sumDecimal,
+} from "./format";
 
 describe("formatMoney", () => {
   it("formats the API's decimal strings as dollars", () => {
@@ -72,5 +81,23 @@ describe("formatDate", () => {
   it("shows calendar dates without a time-zone shift", () => {
     expect(formatDate("2023-06-09")).toBe("Jun 9, 2023");
     expect(formatDate(null)).toBe("—");
+  });
+});
+
+describe("formatRate", () => {
+  it("shows a rate as a percentage with up to two decimals", () => {
+    expect(formatRate("0.0025")).toBe("0.25%");
+    expect(formatRate("0.01")).toBe("1%");
+    expect(formatRate("0.000512")).toBe("0.05%");
+    expect(formatRate(null)).toBe("—");
+  });
+});
+
+describe("sumDecimal", () => {
+  it("adds decimal strings exactly", () => {
+    expect(sumDecimal(["0.10", "0.20"])).toBe("0.30");
+    expect(sumDecimal(["1.05", "2.1", "3"])).toBe("6.15");
+    expect(sumDecimal(["-0.05", "0.02"])).toBe("-0.03");
+    expect(sumDecimal([])).toBe("0");
   });
 });

@@ -67,6 +67,38 @@ export function formatPercent(
   }).format(asIntl(value));
 }
 
+/** A rate ("0.0025") as a percentage with up to two decimals: 0.25%, 1%, 0.05%. */
+export function formatRate(value: Numeric | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "—";
+  return formatter("rate", {
+    style: "percent",
+    minimumFractionDigits: 0,
+    maximumFractionDigits: 2,
+  }).format(asIntl(value));
+}
+
+/** Add decimal strings exactly (no floats): ["1.05", "2.1"] → "3.15". */
+export function sumDecimal(values: string[]): string {
+  const parts = values.map((v) => {
+    const trimmed = v.trim();
+    if (!DECIMAL.test(trimmed)) throw new RangeError(`Not a decimal: ${v}`);
+    const negative = trimmed.startsWith("-");
+    const [whole = "0", fraction = ""] = trimmed.replace(/^-/, "").split(".");
+    return { negative, whole, fraction };
+  });
+  const scale = Math.max(0, ...parts.map((p) => p.fraction.length));
+  let total = 0n;
+  for (const p of parts) {
+    const units = BigInt(p.whole + p.fraction.padEnd(scale, "0"));
+    total += p.negative ? -units : units;
+  }
+  const negative = total < 0n;
+  const digits = (negative ? -total : total).toString().padStart(scale + 1, "0");
+  const whole = digits.slice(0, digits.length - scale);
+  const fraction = digits.slice(digits.length - scale);
+  return `${negative ? "-" : ""}${whole}${scale ? `.${fraction}` : ""}`;
+}
+
 /** Is the string a positive amount with at most two decimals? Commas and a $ are allowed. */
 export function normaliseAmount(input: string): string | null {
   const cleaned = input.replace(/[\s,$]/g, "");

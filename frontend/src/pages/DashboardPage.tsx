@@ -14,6 +14,7 @@ import AllocationDonut from "../components/charts/AllocationDonut";
 import { assetClassColor } from "../components/charts/colors";
 import PerformanceChart from "../components/charts/PerformanceChart";
 import type { ValuePoint } from "../components/charts/PerformanceChart";
+import FeesCard from "../components/FeesCard";
 import RebalanceCard from "../components/RebalanceCard";
 import { Card, EmptyState, ErrorAlert, Loading, PageHeader, StatusMessage } from "../components/ui";
 import { assetClassLabel, riskLevelName } from "../lib/choices";
@@ -529,6 +530,7 @@ export default function DashboardPage() {
               <PerformanceCard summary={summary} />
               <AllocationCard accounts={summary.accounts} />
               <RebalanceCard accounts={summary.accounts} />
+              <FeesCard />
               <NewsCard />
             </>
           ) : null}

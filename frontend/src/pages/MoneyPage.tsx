@@ -6,6 +6,7 @@ import { ApiError } from "../api/client";
 import { portfolio } from "../api/endpoints";
 import type { AccountSummary, RecurringDeposit, Transaction } from "../api/types";
 import { CashFlowForm } from "../components/CashFlowForm";
+import { AccountFeesCard } from "../components/FeesCard";
 import { Card, EmptyState, ErrorAlert, Loading, MoneyField, PageHeader, StatusMessage, SubmitButton } from "../components/ui";
 import { label, TRANSACTION_KINDS } from "../lib/choices";
 import { formatDate, formatMoney, normaliseAmount } from "../lib/format";
@@ -248,7 +249,13 @@ function TransactionsCard({ account }: { account: AccountSummary }) {
                 return (
                   <tr key={t.id}>
                     <td className="nowrap">{formatDate(t.market_date)}</td>
-                    <td>{label(TRANSACTION_KINDS, t.kind)}</td>
+                    <td>
+                      {label(TRANSACTION_KINDS, t.kind)}
+                      {t.kind === "fee" && t.description ? (
+                        // Narrow screens drop the Description column; a fee still names its month.
+                        <span className="show-narrow small muted">{t.description}</span>
+                      ) : null}
+                    </td>
                     <td className="hide-narrow">{t.description}</td>
                     <td className={`num ${out ? "neg" : ""}`}>
                       {out ? "−" : ""}
@@ -359,6 +366,7 @@ export default function MoneyPage() {
               <CashFlowForm key={`w-${selected.id}`} account={selected} kind="withdrawal" onDone={(r) => refreshAccount(r.account)} />
             </section>
             <RecurringCard key={`r-${selected.id}`} account={selected} />
+            <AccountFeesCard />
             <TransactionsCard key={`t-${selected.id}-${revision}`} account={selected} />
           </div>
         </>

@@ -1,0 +1,87 @@
+import { render, screen, within } from "@testing-library/react";
+import { MemoryRouter } from "react-router";
+import { describe, expect, it } from "vitest";
+
+import type { AccountSummary, FeesSummary, Transaction } from "../api/types";
+import { json, mockFetch } from "../test/fetchMock";
+import MoneyPage from "./MoneyPage";
+
+const account: AccountSummary = {
+  id: 4,
+  goal_id: 3,
+  goal_name: "Retirement",
+  currency: "USD",
+  market_date: "2024-04-12",
+  value: "10000.00",
+  cash: "12.00",
+  invested: "9988.00",
+  level: 6,
+  drift: 0.01,
+  holdings: [],
+};
+
+const fee: Transaction = {
+  id: 31,
+  kind: "fee",
+  amount: "-2.09",
+  market_date: "2024-03-28",
+  description: "Advisory fee for March 2024 (0.25% a year, billed monthly)",
+  created_at: "2024-03-28T22:00:00Z",
+  entries: [],
+};
+
+const fees: FeesSummary = {
+  market_date: "2024-04-12",
+  year: 2024,
+  schedule: { annual_rate: "0.0025", billing: "Billed monthly.", fund_expenses: "Paid inside the funds." },
+  value: "10000.00",
+  paid_ytd: "6.25",
+  paid_since_inception: "20.00",
+  estimated_annual_fee: "25.00",
+  fund_expense_ratio: "0.0006",
+  estimated_annual_fund_expenses: "6.00",
+  accounts: [
+    {
+      account_id: 4,
+      goal_name: "Retirement",
+      value: "10000.00",
+      paid_ytd: "6.25",
+      paid_since_inception: "20.00",
+      last_fee_month: "2024-03-01",
+      last_fee_amount: "2.09",
+      estimated_annual_fee: "25.00",
+      fund_expense_ratio: "0.0006",
+      estimated_annual_fund_expenses: "6.00",
+    },
+  ],
+};
+
+describe("the Money page", () => {
+  it("lists an advisory fee as a negative amount naming its month, and shows the account's fees", async () => {
+    mockFetch((call) => {
+      const path = new URL(call.url, "http://localhost").pathname;
+      if (path === "/api/v1/accounts/") return json([account]);
+      if (path === "/api/v1/fees/") return json(fees);
+      if (path === "/api/v1/accounts/4/transactions/") return json({ count: 1, next: null, previous: null, results: [fee] });
+      if (path === "/api/v1/accounts/4/recurring-deposits/") return json([]);
+      return json({ message: "not found", code: "not_found", extra: {} }, 404);
+    });
+    render(
+      <MemoryRouter>
+        <MoneyPage />
+      </MemoryRouter>,
+    );
+
+    const history = await screen.findByRole("table", { name: /Transactions for Retirement/ });
+    const row = (await within(history).findByText("Advisory fee")).closest("tr")!;
+    expect(row.querySelector(".num")!.textContent).toBe("−$2.09");
+    expect(within(row).getAllByText("Advisory fee for March 2024 (0.25% a year, billed monthly)").length).toBeGreaterThan(0);
+
+    const table = await screen.findByRole("table", { name: "Fees for Retirement" });
+    const cell = (name: string) =>
+      within(table).getByRole("rowheader", { name }).closest("tr")!.querySelector("td")!.textContent;
+    expect(cell("Last fee (Mar 2024)")).toBe("$2.09");
+    expect(cell("Paid in 2024")).toBe("$6.25");
+    expect(cell("Paid since you started")).toBe("$20.00");
+  });
+});
