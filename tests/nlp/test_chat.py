@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from advisor.selectors import risk_profile_get
 from config.celery import app
-from nlp.chat import answers, compliance, knowledge
+from nlp.chat import answers, compliance, knowledge, matching
 from nlp.chat import services as chat_services
 from nlp.chat.intents import INTENTS
 from nlp.models import Conversation, Escalation, Message
@@ -114,9 +114,9 @@ def test_performance_gives_the_asked_period_and_since_inception(funded):
     reply = answers.performance(ctx(funded, "how did I do since I started?"))
     assert "since you started" in reply.text
     assert "%" in reply.text
-    assert answers.period_parse("return last month") == "1M"
-    assert answers.period_parse("ytd?") == "YTD"
-    assert answers.period_parse("how am I doing") == "YTD"
+    assert matching.period_parse("return last month") == "1M"
+    assert matching.period_parse("ytd?") == "YTD"
+    assert matching.period_parse("how am I doing") == "YTD"
 
 
 def test_holdings_list_actual_against_target(funded):
@@ -140,7 +140,7 @@ def test_goal_progress_picks_the_named_goal(funded, approved_set):
         goal_type="home_purchase",
         target_date=timezone.localdate() + timedelta(days=6 * 365),
     )
-    named = answers.goals_named(funded, "will we have enough for the flat?")
+    named = matching.goals_named(funded, "will we have enough for the flat?")
     assert named == [house]
 
 
@@ -168,7 +168,7 @@ def three_goals(funded):
 
 
 def goal_names(client, text):
-    return [g.name for g in answers.goals_named(client, text)]
+    return [g.name for g in matching.goals_named(client, text)]
 
 
 @pytest.mark.parametrize(
@@ -207,7 +207,7 @@ def test_words_that_merely_contain_or_resemble_a_goal_name_do_not_match(three_go
     GoalFactory(client=three_goals, name="Car", goal_type="general_wealth")
     # "cards" and "carpet" contain "car"; "for" and "saving" are in a goal's name but say nothing.
     for text in ("what did I spend on cards and the carpet", "what am I saving for"):
-        match = answers.goals_match(three_goals, text)
+        match = matching.goals_match(three_goals, text)
         assert not match.named
         assert len(match.goals) == 4
 
@@ -311,7 +311,7 @@ def test_why_does_my_portfolio_hold_gold_gives_golds_role_and_the_clients_weight
     ],
 )
 def test_why_questions_find_the_asset_class_and_quote_its_role(funded, text, asset_class, slug):
-    assert answers.holding_why_classes(text) == [asset_class]
+    assert matching.holding_why_classes(text) == [asset_class]
     for composer in (answers.holdings, answers.education):  # the classifier may pick either
         reply = composer(ctx(funded, text))
         role = knowledge.role_passage(asset_class)
@@ -334,7 +334,7 @@ def test_a_why_answer_says_when_the_client_holds_none_of_the_class(funded):
     ],
 )
 def test_other_questions_are_not_taken_for_why_questions(text):
-    assert answers.holding_why_classes(text) == []
+    assert matching.holding_why_classes(text) == []
 
 
 def test_every_asset_class_has_a_role_passage_that_names_it():
