@@ -19,6 +19,7 @@ from advisor.selectors import risk_profile_get
 from portfolios import projections
 from portfolios import selectors as portfolio_selectors
 from portfolios.models import GoalProjection, RebalanceProposal, RecurringDeposit
+from portfolios.money import money
 from portfolios.targets import CLASS_BOUNDS, UNIVERSE
 from portfolios.valuation import drift_threshold
 
@@ -88,7 +89,7 @@ class Context:
 
 
 def usd(value: Decimal | float) -> str:
-    return f"${Decimal(str(value)).quantize(Decimal('0.01')):,}"
+    return f"${money(Decimal(str(value))):,}"  # the one money module's rounding rule
 
 
 def pct(value: Decimal | float | None, *, signed: bool = True) -> str:
