@@ -1,11 +1,14 @@
 """The API kit every app's `api/` package builds on: the error responses for the schema, the
 advisor permission, the input serializer that refuses unknown fields, the request type."""
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
+
+from .parsers import JSONNumber
 
 if TYPE_CHECKING:  # a type only: config sits below the apps and imports none of them
     from advisor.models import User
@@ -39,6 +42,25 @@ class IsAdvisor(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount of money in: plain ASCII digits with an optional point and cents, as a JSON
+    string or number. Python's `Decimal` would also take `1_000`, `١٢٣`, `５`, `1e3` and
+    ` 12 `; a client that sends those has a bug, and guessing what it meant moves money."""
+
+    PATTERN = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+    default_error_messages = {
+        "invalid": "Enter an amount in digits, with an optional point and cents, e.g. 1500.00."
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        text = data.text if isinstance(data, JSONNumber) else data
+        if isinstance(text, int) and not isinstance(text, bool):
+            text = str(text)
+        if not isinstance(text, str) or not self.PATTERN.fullmatch(text):
+            self.fail("invalid")
+        return super().to_internal_value(text)
 
 
 class InputSerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import InputSerializer
+from config.api import InputSerializer, MoneyField
 
 from .. import suitability
 from ..models import (
@@ -136,13 +136,13 @@ class ClientUpdateInputSerializer(InputSerializer):
     occupation_category = serializers.ChoiceField(
         Client.OccupationCategory.choices, required=False, allow_blank=True
     )
-    annual_income = serializers.DecimalField(
+    annual_income = MoneyField(
         **MONEY_FIELD, min_value=Decimal("0"), max_value=MAX_MONEY, required=False, allow_null=True
     )
-    net_worth = serializers.DecimalField(
+    net_worth = MoneyField(
         **MONEY_FIELD, min_value=-MAX_MONEY, max_value=MAX_MONEY, required=False, allow_null=True
     )
-    liquid_net_worth = serializers.DecimalField(
+    liquid_net_worth = MoneyField(
         **MONEY_FIELD, min_value=Decimal("0"), max_value=MAX_MONEY, required=False, allow_null=True
     )
     dependents = serializers.IntegerField(
@@ -484,19 +484,17 @@ class RiskOverrideRequestOutputSerializer(serializers.ModelSerializer):
 class GoalInputSerializer(InputSerializer):
     goal_type = serializers.ChoiceField(Goal.GoalType.choices)
     name = serializers.CharField(max_length=100)
-    target_amount = serializers.DecimalField(
-        **MONEY_FIELD, min_value=Decimal("1.00"), max_value=MAX_MONEY
-    )
+    target_amount = MoneyField(**MONEY_FIELD, min_value=Decimal("1.00"), max_value=MAX_MONEY)
     currency = serializers.RegexField(
         r"^[A-Z]{3}$",
         required=False,
         error_messages={"invalid": "Use a three-letter ISO 4217 code, e.g. USD."},
     )
     target_date = serializers.DateField()
-    initial_amount = serializers.DecimalField(
+    initial_amount = MoneyField(
         **MONEY_FIELD, min_value=Decimal("0"), max_value=MAX_MONEY, required=False
     )
-    monthly_contribution = serializers.DecimalField(
+    monthly_contribution = MoneyField(
         **MONEY_FIELD, min_value=Decimal("0"), max_value=MAX_MONEY, required=False
     )
     priority = serializers.ChoiceField(Goal.Priority.choices, required=False)
