@@ -75,22 +75,23 @@ def session_logout(*, request: HttpRequest) -> None:
     logout(request)
 
 
-@transaction.atomic
 def device_token_issue(
     *, request: HttpRequest, email: str, password: str, device_name: str = ""
 ) -> tuple[DeviceToken, str]:
-    """Mobile login: a new expiring token for one device. The raw token is shown once."""
+    """Mobile login: a new expiring token for one device. The raw token is shown once.
+
+    The credentials are checked outside the transaction: a failure that axes records must
+    survive the refusal (inside, it rolled back with it and the token path never locked), and
+    hashing a password holds no database lock."""
     user = _credentials_check(request=request, email=email, password=password)
-    now = timezone.now()
-    live = DeviceToken.objects.filter(user=user, expiry__gt=now)
-    if live.count() >= knox_settings.TOKEN_LIMIT_PER_USER:
-        # The oldest device gives way rather than locking the user out of a new phone.
-        oldest = live.order_by("created").first()
-        if oldest is not None:
-            oldest.delete()
-    token, raw = DeviceToken.objects.create(
-        user=user, expiry=knox_settings.TOKEN_TTL, device_name=device_name
-    )
+    with transaction.atomic():
+        live = DeviceToken.objects.select_for_update().filter(user=user, expiry__gt=timezone.now())
+        if len(live) >= knox_settings.TOKEN_LIMIT_PER_USER:
+            # The oldest device gives way rather than locking the user out of a new phone.
+            live.order_by("created").first().delete()
+        token, raw = DeviceToken.objects.create(
+            user=user, expiry=knox_settings.TOKEN_TTL, device_name=device_name
+        )
     logger.info("device token issued", extra={"user_id": user.pk})
     return token, raw
 
