@@ -4,11 +4,28 @@ import re
 from typing import Any
 
 import knox.auth
+from django.conf import settings
 from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 
 HEX_TOKEN = re.compile(rb"[0-9a-f]{16,128}")
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address for throttles and the lockout: REMOTE_ADDR, or behind NUM_PROXIES
+    trusted proxies the address the outermost of them saw (that many from the right of
+    X-Forwarded-For). Addresses further left are the client's own claims and never trusted: a
+    rotated header must not dodge a limit, nor lock someone else out."""
+    proxies = settings.NUM_PROXIES
+    remote = request.META.get("REMOTE_ADDR")
+    if not proxies:
+        return remote
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    if not forwarded:
+        return remote
+    return forwarded[-min(proxies, len(forwarded))]
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:

@@ -73,6 +73,16 @@ app.conf.beat_schedule = {
         "task": "portfolios.recurring_deposits_run",
         "schedule": crontab(hour=6, minute=0),
     },
+    # After the close, in order: the day's prices, then dividends due by them, then rebalancing
+    # proposals (22:30) and fees (22:45) on holdings that include the reinvested cash.
+    "portfolios.prices_import": {
+        "task": "portfolios.prices_import",
+        "schedule": crontab(hour=22, minute=0),  # the US close is 20:00/21:00 UTC
+    },
+    "portfolios.dividends_pay": {
+        "task": "portfolios.dividends_pay",
+        "schedule": crontab(hour=22, minute=15),
+    },
     "portfolios.rebalance_proposals_refresh": {
         "task": "portfolios.rebalance_proposals_refresh",
         "schedule": crontab(hour=22, minute=30),  # after the US close, once prices are in

@@ -120,6 +120,11 @@ AXES_USERNAME_CALLABLE = "config.authentication.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.errors.axes_lockout_response"
 AXES_VERBOSE = False
+# Behind a reverse proxy (or a load balancer and a proxy: 2), how many to trust; one setting for
+# the lockout (AXES_CLIENT_IP_CALLABLE) and the throttles (REST_FRAMEWORK NUM_PROXIES). 0: the
+# socket's address, X-Forwarded-For ignored.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.authentication.client_ip"
 
 # Mobile tokens (django-rest-knox): one per device, expiring, revocable one by one or all.
 REST_KNOX = {
@@ -163,6 +168,7 @@ REST_FRAMEWORK = {
         "chat": env("API_THROTTLE_CHAT", default="30/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Meridian API",
@@ -261,6 +267,15 @@ PORTFOLIO_MIN_TRADE = env("PORTFOLIO_MIN_TRADE", default="1.00")  # smallest ord
 # Demo default: a freshly built model-portfolio set is approved at once. Production: False, and
 # an advisor or admin approves each candidate in the admin.
 MODEL_PORTFOLIOS_AUTO_APPROVE = env.bool("MODEL_PORTFOLIOS_AUTO_APPROVE", default=True)
+# The daily price feed (portfolios/feeds.py): kind folder, csv_url or json_url, and its location
+# (a folder, or a URL template with {date}). An empty kind disables it: prices then come from
+# `manage.py load_market_data` only.
+PRICE_FEED = {
+    "kind": env("PRICE_FEED_KIND", default=""),
+    "location": env("PRICE_FEED_LOCATION", default=""),
+}
+# Days after a trading day before its absence from the feed raises a "missing" alert.
+PRICE_FEED_MISSING_AFTER_DAYS = env.int("PRICE_FEED_MISSING_AFTER_DAYS", default=1)
 # Drift (½·Σ|actual − target| over asset classes) above which the daily job proposes a rebalance.
 REBALANCE_DRIFT_THRESHOLD = env.float("REBALANCE_DRIFT_THRESHOLD", default=0.03)
 # False: an advisor approves each proposal. True: proposals execute at once (still audited).

@@ -1,5 +1,7 @@
 """Production: secrets without defaults (boot fails when one is missing), HTTPS everywhere."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -13,6 +15,11 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 SALT_KEY = env.list("FIELD_ENCRYPTION_SALTS")
+# Throttle counters live in the cache: a per-process memory cache would give each gunicorn
+# worker its own limits (×3) and forget them on restart. Require a shared one (Redis).
+CACHES = {"default": env.cache("CACHE_URL")}
+if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
+    raise ImproperlyConfigured("CACHE_URL must be a shared cache (e.g. redis://…/1) in production.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -77,6 +77,7 @@ def test_check_deploy_passes_with_production_settings_and_environment():
         "DJANGO_ALLOWED_HOSTS": "meridian.example.com",
         "DATABASE_URL": "postgres://meridian@127.0.0.1:5432/meridian",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
         "FIELD_ENCRYPTION_SALTS": "a-production-salt",
     }
     result = subprocess.run(  # noqa: S603
@@ -89,6 +90,19 @@ def test_check_deploy_passes_with_production_settings_and_environment():
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+    # Throttle counters in each worker's memory would multiply the limits: refused.
+    env["CACHE_URL"] = "locmemcache://"
+    local = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert local.returncode != 0
+    assert "CACHE_URL must be a shared cache" in local.stderr
 
 
 def test_production_settings_refuse_to_boot_without_a_secret_key():
