@@ -3,15 +3,19 @@
 Services raise ApplicationError (or Django's ValidationError from full_clean); views never catch.
 """
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
@@ -53,6 +57,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    if isinstance(exc, OperationalError):
+        # The database is busy (SQLite's lock wait ran out) or restarting: nothing was written,
+        # so the client may simply retry.
+        logger.warning("database unavailable", exc_info=exc)
+        return Response(
+            error_body("The service is busy; try again in a moment.", "unavailable"),
+            status=503,
+            headers={"Retry-After": "2"},
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: let Django log it and answer 500

@@ -26,9 +26,9 @@ logger = logging.getLogger(__name__)
 # --- Auth -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
-    """Self-registration: a client login and an empty client profile to fill in."""
+    """Self-registration: a client login and an empty client profile to fill in. The password
+    is hashed before the transaction: a slow hash must not hold the database's write lock."""
     email = User.objects.normalize_email(email).strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": ["An account with this email already exists."]})
@@ -39,10 +39,11 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
     user.full_clean(exclude=["password"])
-    user.save()
-    client = Client(user=user, first_name=first_name, last_name=last_name)
-    client.full_clean()
-    client.save()
+    with transaction.atomic():
+        user.save()
+        client = Client(user=user, first_name=first_name, last_name=last_name)
+        client.full_clean()
+        client.save()
     logger.info("user registered", extra={"user_id": user.pk, "client_id": client.pk})
     return user
 

@@ -85,6 +85,18 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default under concurrent writers: readers never wait for a writer (WAL), a
+    # transaction takes the write lock when it begins (IMMEDIATE: no lock upgrade can deadlock
+    # and fail at once, which select_for_update cannot prevent on SQLite), and a writer waits up
+    # to 20 s for another. What still times out answers 503 with Retry-After (config.errors).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Caches hold derived data only (keys carry a fingerprint of their inputs): losing them is safe.

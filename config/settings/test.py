@@ -1,9 +1,14 @@
 """The test suite: fast hashing, no throttling surprises, PostgreSQL/Redis when CI exports them."""
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK
+from .base import BASE_DIR, DATABASES, REST_FRAMEWORK
 
 DEBUG = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: the concurrency tests' threads then share one database, and they run
+    # on the embedded default as on PostgreSQL.
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
