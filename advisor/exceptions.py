@@ -30,3 +30,11 @@ class RiskOverrideConflict(ApplicationError):
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "override_request_conflict"
+
+
+class GoalNotEmpty(ApplicationError):
+    """A goal whose account still holds money cannot be closed or deleted: the money has to go
+    somewhere first (a withdrawal), and the client says where."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "goal_not_empty"

@@ -2,6 +2,9 @@
 
 from django.dispatch import Signal
 
-# Sent by `goal_delete` before the goal is deleted, inside its transaction (kwargs: goal). The
-# portfolios app discards the goal's account if no money ever moved in it.
-goal_deleting = Signal()
+# Sent before a goal is deleted or closed, inside that transaction (kwargs: goal, deleting).
+# The portfolios app refuses (raises GoalNotEmpty) while the goal's account holds money; when
+# deleting, it discards an account in which no money ever moved, and answers GOAL_HAS_HISTORY
+# for one with transactions, whose goal is then closed instead: history is never deleted.
+goal_closing = Signal()
+GOAL_HAS_HISTORY = "history"

@@ -11,7 +11,7 @@ class PortfoliosConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from advisor.models import Goal
-        from advisor.signals import goal_deleting
+        from advisor.signals import goal_closing
 
         from . import models, receivers
 
@@ -20,4 +20,4 @@ class PortfoliosConfig(AppConfig):
         auditlog.register(models.RebalanceProposal)
         auditlog.register(models.RecurringDeposit)
         post_save.connect(receivers.goal_account_open, sender=Goal, dispatch_uid="goal_account")
-        goal_deleting.connect(receivers.goal_account_discard, dispatch_uid="goal_account_discard")
+        goal_closing.connect(receivers.goal_account_close, dispatch_uid="goal_account_close")

@@ -1,16 +1,19 @@
 """How portfolios follows the goals of advisor, the floor below it, which cannot call up: a goal
 gets its account when it is made (so no read ever has to open one) and its plan projected when
-it is made or edited, and a goal deleted before
-any money moved takes its empty account with it. Each receiver calls one service; connected in
-`PortfoliosConfig.ready`."""
+it is made or edited; a goal deleted before any money moved takes its empty account with it,
+and once money has moved a goal is closed instead (never deleted), and only when nothing is
+left in it. Each receiver calls one service; connected in `PortfoliosConfig.ready`."""
 
 from typing import Any
 
+from advisor.exceptions import GoalNotEmpty
 from advisor.models import Goal
+from advisor.signals import GOAL_HAS_HISTORY
 from config.celery import enqueue_on_commit
 
 from .models import Account
 from .services.ledger import account_open
+from .valuation import account_value
 
 
 def goal_account_open(sender: type[Goal], instance: Goal, created: bool, **kwargs: Any) -> None:
@@ -22,6 +25,21 @@ def goal_account_open(sender: type[Goal], instance: Goal, created: bool, **kwarg
     enqueue_on_commit("portfolios.goal_plans_project", goal_ids=[instance.pk])
 
 
-def goal_account_discard(sender: type[Goal], goal: Goal, **kwargs: Any) -> None:
-    # An account with a transaction is history: the goal stays protected (on_delete=PROTECT).
-    Account.objects.filter(goal=goal, transactions__isnull=True).delete()
+def goal_account_close(sender: type[Goal], goal: Goal, deleting: bool, **kwargs: Any) -> str | None:
+    """Refuse while the account holds money; when deleting, discard an account no money ever
+    moved in, and answer GOAL_HAS_HISTORY for one with transactions (the goal is closed)."""
+    account = Account.objects.select_for_update().filter(goal=goal).first()
+    if account is None:
+        return None
+    if account.cash > 0 or account.positions.filter(quantity__gt=0).exists():
+        value = account_value(account=account).total
+        raise GoalNotEmpty(
+            f"This goal's account still holds ${value:,}. Withdraw it first; then the goal can "
+            "be closed, its history kept.",
+            extra={"account_id": account.pk, "value": str(value)},
+        )
+    if not account.transactions.exists():
+        if deleting:
+            account.delete()
+        return None
+    return GOAL_HAS_HISTORY

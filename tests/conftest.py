@@ -1,5 +1,6 @@
 """Fixtures shared by every test: API clients, users, the broker switch."""
 
+import contextlib
 import os
 
 import pytest
@@ -11,6 +12,17 @@ from advisor.models import Client, User
 from .factories import PASSWORD, AdvisorFactory, ClientFactory
 
 REQUIRE_SERVICES = os.environ.get("MERIDIAN_REQUIRE_SERVICES") == "1"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The SQLite test database is a file per run (config/settings/test.py): remove it."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name and str(name).endswith(f"-{os.getpid()}.sqlite3"):
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{name}{suffix}")
 
 
 def pytest_collection_modifyitems(config, items):

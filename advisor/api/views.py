@@ -308,11 +308,28 @@ class GoalDetailApi(APIView):
         goal = services.goal_update(goal=goal, data=dict(payload.validated_data))
         return Response(s.GoalOutputSerializer(goal).data)
 
-    @extend_schema(tags=["goals"], responses={204: None, **ERRORS})
+    @extend_schema(
+        tags=["goals"],
+        responses={
+            204: OpenApiResponse(description="deleted: no money ever moved in its account"),
+            200: OpenApiResponse(
+                s.GoalOutputSerializer,
+                description="closed instead: its account has history, which is kept",
+            ),
+            409: OpenApiResponse(
+                ApiErrorSerializer, description="its account still holds money: withdraw first"
+            ),
+            **ERRORS,
+        },
+    )
     def delete(self, request: AuthedRequest, goal_id: int) -> Response:
+        """Delete a goal, or close it once money has moved in its account (history is kept).
+        A goal that still holds money is refused with 409."""
         client = selectors.client_of_user(request.user)
-        services.goal_delete(goal=selectors.goal_get(client=client, goal_id=goal_id))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        closed = services.goal_delete(goal=selectors.goal_get(client=client, goal_id=goal_id))
+        if closed is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(s.GoalOutputSerializer(closed).data)
 
 
 # --- Advisor --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from ..models import (
     Client,
     Goal,
 )
-from ..signals import goal_deleting
+from ..signals import GOAL_HAS_HISTORY, goal_closing
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ def goal_update(*, goal: Goal, data: dict[str, Any]) -> Goal:
     if unknown:
         raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
     goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    if data.get("status") == Goal.Status.CLOSED and goal.status != Goal.Status.CLOSED:
+        goal_closing.send(sender=Goal, goal=goal, deleting=False)  # refuses while it holds money
     if "target_date" in data and data["target_date"] != goal.target_date:
         _goal_date_check(data["target_date"])
     for field, value in data.items():
@@ -72,7 +74,21 @@ def goal_update(*, goal: Goal, data: dict[str, Any]) -> Goal:
 
 
 @transaction.atomic
-def goal_delete(*, goal: Goal) -> None:
-    """Delete a goal; its account goes with it only if no money ever moved in it."""
-    goal_deleting.send(sender=Goal, goal=goal)
+def goal_delete(*, goal: Goal) -> Goal | None:
+    """Delete a goal, or close it: a goal whose account has history (money moved in it) is
+    closed instead, its transactions kept; None when deleted, the closed goal otherwise. A goal
+    whose account still holds money is refused (GoalNotEmpty, 409): withdraw it first."""
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    answers = goal_closing.send(sender=Goal, goal=goal, deleting=True)
+    if any(answer == GOAL_HAS_HISTORY for _, answer in answers):
+        return _close(goal)
     goal.delete()
+    logger.info("goal deleted", extra={"goal_id": goal.pk})
+    return None
+
+
+def _close(goal: Goal) -> Goal:
+    goal.status = Goal.Status.CLOSED
+    goal.save(update_fields=["status"])
+    logger.info("goal closed", extra={"goal_id": goal.pk})
+    return goal

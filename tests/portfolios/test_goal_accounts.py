@@ -8,13 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from advisor import services as advisor_services
+from advisor.models import Goal
 from portfolios import services
 from portfolios.models import Account
+from portfolios.valuation import account_value
 
 pytestmark = pytest.mark.django_db
 
@@ -68,10 +69,36 @@ def test_a_goal_deleted_before_any_money_moved_takes_its_empty_account(client_ap
     assert not Account.objects.filter(goal_id=goal_id).exists()
 
 
-def test_a_funded_goals_account_is_never_discarded(account):
+def test_a_goal_that_holds_money_is_refused_with_a_409_that_says_what_to_do(account, client_of):
+    """Issue 13, finding 5: this DELETE was a 500 (ProtectedError)."""
     services.deposit_make(account=account, amount=Decimal("100.00"))
+    api = APIClient()
+    api.force_authenticate(account.client.user)
 
-    with pytest.raises(ProtectedError):
-        advisor_services.goal_delete(goal=account.goal)
+    deleted = api.delete(f"/api/v1/goals/{account.goal_id}/")
+    closed = api.patch(f"/api/v1/goals/{account.goal_id}/", {"status": "closed"})
 
+    for response in (deleted, closed):
+        assert response.status_code == 409, response.content
+        assert response.json()["code"] == "goal_not_empty"
+        assert "Withdraw it first" in response.json()["message"]
+    assert response.json()["extra"]["value"] == "100.00"
+    account.goal.refresh_from_db()
+    assert account.goal.status == Goal.Status.ACTIVE
     assert Account.objects.filter(pk=account.pk).exists()
+
+
+def test_a_goal_emptied_to_zero_is_closed_not_deleted_its_history_kept(account):
+    services.deposit_make(account=account, amount=Decimal("100.00"))
+    services.withdrawal_make(account=account, amount=account_value(account=account).total)
+    api = APIClient()
+    api.force_authenticate(account.client.user)
+
+    response = api.delete(f"/api/v1/goals/{account.goal_id}/")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "closed"
+    assert Goal.objects.get(pk=account.goal_id).status == Goal.Status.CLOSED
+    assert account.transactions.count() >= 2  # the deposit and the withdrawal stay
+    # and deleting it again is harmless: it stays closed
+    assert api.delete(f"/api/v1/goals/{account.goal_id}/").status_code == 200
