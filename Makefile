@@ -61,7 +61,7 @@ e2e: install frontend ## End to end in headless Chromium: fresh demo database, c
 	mkdir -p var/e2e && rm -f var/e2e/db.sqlite3
 	export DATABASE_URL=sqlite:///$(CURDIR)/var/e2e/db.sqlite3 CELERY_BROKER_URL= \
 	       NLP_MODEL_DIR=$(CURDIR)/var/e2e/models ; \
-	$(PY) manage.py migrate --noinput -v0 && \
+	$(PY) manage.py migrate --noinput -v0 && $(PY) manage.py collectstatic --noinput -v0 && \
 	$(PY) manage.py load_market_data --no-progress && \
 	$(PY) manage.py seed_demo && $(PY) manage.py seed_demo_portfolios && \
 	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-ACTIVE} $(PY) manage.py train_models chat_intent --no-progress && \
@@ -73,7 +73,7 @@ e2e: install frontend ## End to end in headless Chromium: fresh demo database, c
 
 run: frontend seed ## Set up everything and serve the app with demo data on http://127.0.0.1:8000
 	$(PY) manage.py collectstatic --noinput -v0
-	@echo "Meridian on http://$(HOST):$(PORT)/ — demo logins are in README.md"
+	@echo "Meridian on http://$(HOST):$(PORT)/ — demo logins are in README.md; the admin's password was printed above when it was created"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: install ## Production-style server (gunicorn; needs the production environment variables)

@@ -17,6 +17,8 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="meridian-insecure-local-development-key-change-me")
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# `seed_demo` (demo logins with published passwords) runs only where this is on: local and test.
+DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

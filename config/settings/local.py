@@ -1,6 +1,18 @@
-"""`make run`: debug on; SQLite and in-process tasks unless the environment says otherwise."""
+"""`make run` and `manage.py`: SQLite and in-process tasks unless the environment says
+otherwise, and DEBUG off, as in production: a 500 shows no data, an unknown /api/ route no URL
+map, and whitenoise serves the collected static files. DJANGO_DEBUG=1 turns it on for
+development, with a warning, and only for loopback hosts."""
+
+import sys
 
 from .base import *  # noqa: F403
 from .base import env
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
+if DEBUG:
+    # A debug page shows settings, SQL and other users' rows: never to anyone but this machine.
+    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+    sys.stderr.write(
+        "\n*** DJANGO_DEBUG is on: error pages show internals. Loopback only; never deploy. ***\n\n"
+    )

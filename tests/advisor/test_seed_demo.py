@@ -4,7 +4,7 @@ import io
 
 import pytest
 from auditlog.models import LogEntry
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from advisor.models import Client, Goal, QuestionnaireResponse, RiskAssessment, User
@@ -33,7 +33,7 @@ def seeded() -> None:
 def test_it_creates_one_admin_and_one_advisor(seeded: None) -> None:
     admin = User.objects.get(email="admin@meridian.example")
     assert admin.is_superuser
-    assert admin.check_password("meridian-admin-2026")
+    assert not admin.check_password("meridian-admin-2026")  # the old published one: gone
     advisor = User.objects.get(is_staff=True, is_superuser=False)
     assert advisor.email == "advisor@meridian.example"
     assert advisor.get_full_name() == "Alex Morgan"
@@ -94,6 +94,33 @@ def test_running_it_twice_changes_nothing(seeded: None) -> None:
         client.user.email: _rules_assessment(client.user.email).risk_level
         for client in Client.objects.select_related("user")
     }
+
+
+def test_the_demo_admin_gets_a_random_password_printed_once() -> None:
+    """Issue 13, finding 7: every install had the admin password printed in the README."""
+    first, second = io.StringIO(), io.StringIO()
+    call_command("seed_demo", stdout=first)
+    call_command("seed_demo", stdout=second)
+
+    line = next(x for x in first.getvalue().splitlines() if "admin@meridian.example" in x)
+    password = line.split(" / ")[1].split(" ")[0]
+    assert len(password) >= 16
+    assert User.objects.get(email="admin@meridian.example").check_password(password)
+    assert password not in second.getvalue()  # shown only when created
+    assert "password unchanged" in second.getvalue()
+
+
+def test_an_explicit_admin_password_is_used() -> None:
+    call_command("seed_demo", "--admin-password", "a chosen one, long enough", stdout=io.StringIO())
+    admin = User.objects.get(email="admin@meridian.example")
+    assert admin.check_password("a chosen one, long enough")
+
+
+def test_it_refuses_to_run_where_demo_data_is_not_allowed(settings) -> None:
+    settings.DEMO_DATA_ALLOWED = False  # as config.settings.production sets it
+    with pytest.raises(CommandError, match="refuses to run"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert not User.objects.exists()
 
 
 def test_it_prints_the_demo_logins() -> None:

@@ -2,15 +2,21 @@
 
 Idempotent: users are keyed on email and a client that already exists is left alone, so a
 second run changes nothing. Every person, address, phone number and tax id here is fictional.
+
+Demo only: it refuses to run unless the settings allow demo data (DEMO_DATA_ALLOWED: on in the
+local and test settings, off in production). The demo clients and advisor share a published
+password; the admin gets a random one, printed once when it is created (or `--admin-password`).
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from auditlog.context import set_actor
-from django.core.management.base import BaseCommand, CommandError
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +24,6 @@ from advisor import risk, services
 from advisor.models import Client, Goal, User
 
 ADMIN_EMAIL = "admin@meridian.example"
-ADMIN_PASSWORD = "meridian-admin-2026"  # noqa: S105 - demo login, printed on purpose
 ADVISOR_EMAIL = "advisor@meridian.example"
 DEMO_PASSWORD = "meridian-demo-2026"  # noqa: S105 - demo login, printed on purpose
 
@@ -273,9 +278,22 @@ def _years_from(day: date, years: int) -> date:
 class Command(BaseCommand):
     help = "Load demo logins and clients (idempotent: existing users are left untouched)."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--admin-password",
+            help="the demo admin's password when it is created (default: a random one, printed)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError(
+                "seed_demo creates demo logins with published passwords: it refuses to run with "
+                "these settings (DEMO_DATA_ALLOWED is off, as in production). Create real staff "
+                "with `python manage.py createsuperuser`."
+            )
+        admin_password = options.get("admin_password") or secrets.token_urlsafe(12)
         with transaction.atomic():
-            admin, admin_created = self._admin_ensure()
+            admin, admin_created = self._admin_ensure(admin_password)
             # Every write below is logged with the admin as actor, so the trail says who seeded.
             with set_actor(admin):
                 advisor, advisor_created = self._advisor_ensure()
@@ -285,7 +303,12 @@ class Command(BaseCommand):
             return "created" if created else "already present"
 
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (demo only):"))
-        self.stdout.write(f"  admin    {ADMIN_EMAIL} / {ADMIN_PASSWORD} ({state(admin_created)})")
+        if admin_created:
+            self.stdout.write(
+                f"  admin    {ADMIN_EMAIL} / {admin_password} (created; shown only now)"
+            )
+        else:
+            self.stdout.write(f"  admin    {ADMIN_EMAIL} (already present; password unchanged)")
         self.stdout.write(
             f"  advisor  {ADVISOR_EMAIL} / {DEMO_PASSWORD} ({state(advisor_created)})"
         )
@@ -294,12 +317,12 @@ class Command(BaseCommand):
                 f"  client   {demo.email} / {DEMO_PASSWORD} - {demo.persona} ({state(created)})"
             )
 
-    def _admin_ensure(self) -> tuple[User, bool]:
+    def _admin_ensure(self, password: str) -> tuple[User, bool]:
         admin = User.objects.filter(email__iexact=ADMIN_EMAIL).first()
         if admin is not None:
             return admin, False
         admin = User.objects.create_superuser(
-            email=ADMIN_EMAIL, password=ADMIN_PASSWORD, first_name="Meridian", last_name="Admin"
+            email=ADMIN_EMAIL, password=password, first_name="Meridian", last_name="Admin"
         )
         return admin, True
 
