@@ -14,7 +14,11 @@ class AdvisorConfig(AppConfig):
         from . import models
 
         # The tax id is masked in the audit trail: the log must not undo the encryption.
-        auditlog.register(models.Client, mask_fields=["tax_id"])
+        auditlog.register(
+            models.Client,
+            mask_fields=["tax_id"],
+            mask_callable="advisor.audit.mask_all_but_last_four",
+        )
         auditlog.register(models.QuestionnaireResponse)
         auditlog.register(models.RiskAssessment)
         auditlog.register(models.RiskOverrideRequest)
