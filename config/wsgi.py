@@ -1,9 +1,9 @@
 """The WSGI entry point for gunicorn (production settings unless told otherwise)."""
 
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+from config.environment import settings_module_set
+
+settings_module_set(default="config.settings.production")
 
 application = get_wsgi_application()

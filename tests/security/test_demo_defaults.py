@@ -46,3 +46,39 @@ def test_an_unknown_api_route_is_a_json_404_without_the_url_map():
     response = APIClient().get("/api/v1/no-such-thing/")
     assert response.status_code == 404
     assert response.json() == {"message": "Not found.", "code": "not_found", "extra": {}}
+
+
+def _start(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import config.celery",  # what `celery -A config worker|beat` imports first
+        "import sys; sys.argv = ['manage.py', 'check']; import manage; manage.main()",
+    ],
+)
+def test_workers_beat_and_manage_refuse_local_settings_on_a_production_machine(code):
+    """Issue 13, finding 8: workers and beat defaulted to the local settings (DEBUG, the
+    insecure key) even in production."""
+    result = _start(code, DJANGO_ENV="production", DJANGO_SETTINGS_MODULE="config.settings.local")
+    assert result.returncode != 0
+    assert "DJANGO_ENV=production but DJANGO_SETTINGS_MODULE=config.settings.local" in (
+        result.stderr
+    )
+
+
+def test_on_a_production_machine_the_default_is_the_production_settings():
+    result = _start(
+        "import config.celery, os; print(os.environ['DJANGO_SETTINGS_MODULE'])",
+        DJANGO_ENV="production",
+    )
+    assert result.stdout.strip() == "config.settings.production", result.stderr
