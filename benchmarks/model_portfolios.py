@@ -1,8 +1,10 @@
 """Time the ten model portfolios on real prices and print their risk, return and top weights.
 
 Usage: python benchmarks/model_portfolios.py [PRICES_CSV]
-PRICES_CSV defaults to portfolios/data/prices.csv (wide: date,VTI,EFA,... with ISO dates); a
-path ending in ETFs_TotalReturnIndices.csv is read in that file's M/D/YYYY + "NA" format.
+PRICES_CSV defaults to portfolios/data/total_returns.csv (wide: date,VTI,EFA,... with ISO dates):
+total-return levels, as the app estimates from (prices.csv holds actual closes, which drop on
+every ex-date); a path ending in ETFs_TotalReturnIndices.csv is read in that file's M/D/YYYY +
+"NA" format.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from portfolios.allocation import (  # noqa: E402
     model_portfolios_build,
 )
 
-DEFAULT_PRICES = ROOT / "portfolios" / "data" / "prices.csv"
+DEFAULT_PRICES = ROOT / "portfolios" / "data" / "total_returns.csv"
 RUNS = 5
 TOP_WEIGHTS = 4
 

@@ -5,7 +5,6 @@ run needs no worker.
 """
 
 import logging
-import os
 from typing import Any
 
 from celery import Celery
@@ -13,7 +12,11 @@ from celery.result import AsyncResult
 from celery.schedules import crontab
 from django.db import OperationalError, transaction
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+from .environment import settings_module_set
+
+# Workers and beat: the local settings by default, production's where DJANGO_ENV says so (and
+# never the local ones there).
+settings_module_set(default="config.settings.local")
 
 # Every task: retry transient database errors with backoff, acknowledge only when done (a rerun
 # is safe because tasks are idempotent). `@shared_task(name=..., **RETRY_TRANSIENT)`.

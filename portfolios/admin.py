@@ -28,7 +28,11 @@ from .exceptions import RebalanceStale
 from .models import (
     Account,
     Asset,
+    Distribution,
+    FeeOwed,
     LedgerBreak,
+    MarketDataAlert,
+    MarketDataRevision,
     ModelPortfolio,
     ModelPortfolioSet,
     RebalanceProposal,
@@ -349,14 +353,8 @@ class RebalanceProposalAdmin(admin.ModelAdmin):
         self._decide(request, queryset, approve=False)
 
 
-@admin.register(LedgerBreak)
-class LedgerBreakAdmin(admin.ModelAdmin):
-    """Balances the daily reconciliation found out of step with their ledger: read-only, a
-    break closes itself when the account adds up again."""
-
-    list_display = ("account", "kind", "asset", "expected", "found", "detected_at", "resolved_at")
-    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
-    readonly_fields = list_display
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the jobs write and nobody edits: the history they keep is the point."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -366,3 +364,51 @@ class LedgerBreakAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(LedgerBreak)
+class LedgerBreakAdmin(ReadOnlyAdmin):
+    """Balances the daily reconciliation found out of step with their ledger: read-only, a
+    break closes itself when the account adds up again."""
+
+    list_display = ("account", "kind", "asset", "expected", "found", "detected_at", "resolved_at")
+    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
+    readonly_fields = list_display
+
+
+@admin.register(MarketDataAlert)
+class MarketDataAlertAdmin(ReadOnlyAdmin):
+    """Price-feed days that could not be imported whole; the market date waits for them, and an
+    alert closes itself when its day imports complete."""
+
+    list_display = ("day", "kind", "detail", "source", "detected_at", "resolved_at")
+    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
+    readonly_fields = list_display
+
+
+@admin.register(MarketDataRevision)
+class MarketDataRevisionAdmin(ReadOnlyAdmin):
+    """Past closes, total-return levels and distributions a reload changed (`--allow-revisions`)."""
+
+    list_display = ("asset", "date", "field", "old", "new", "source", "revised_at")
+    list_filter = ("field", "asset")
+    readonly_fields = list_display
+
+
+@admin.register(Distribution)
+class DistributionAdmin(ReadOnlyAdmin):
+    """Cash distributions per unit, paid to holders at the close before the ex-date."""
+
+    list_display = ("asset", "ex_date", "pay_date", "amount")
+    list_filter = ("asset",)
+    date_hierarchy = "ex_date"
+    readonly_fields = list_display
+
+
+@admin.register(FeeOwed)
+class FeeOwedAdmin(ReadOnlyAdmin):
+    """Advisory fees an account could not pay when billed; its next inflow pays them."""
+
+    list_display = ("account", "period", "amount", "billed_on", "collected_by", "created_at")
+    list_filter = (("collected_by", admin.EmptyFieldListFilter),)
+    readonly_fields = list_display

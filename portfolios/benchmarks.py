@@ -36,12 +36,14 @@ class PolicyBenchmark:
 
 
 def _prices(tickers: Iterable[str], *, start: date, end: date) -> dict[str, dict[date, Decimal]]:
+    """Total-return levels, not closes: an index's return includes its funds' distributions
+    (the account's does too, paid to it as cash), so a close-based benchmark would lag."""
     rows = Price.objects.filter(
         asset__ticker__in=set(tickers), date__gte=start, date__lte=end
-    ).values_list("asset__ticker", "date", "close")
+    ).values_list("asset__ticker", "date", "total_return")
     series: dict[str, dict[date, Decimal]] = defaultdict(dict)
-    for ticker, day, close in rows:
-        series[ticker][day] = close
+    for ticker, day, level in rows:
+        series[ticker][day] = level
     return series
 
 

@@ -45,22 +45,116 @@ class Asset(models.Model):
         return self.ticker
 
 
+TOTAL_RETURN: dict[str, Any] = {"max_digits": 20, "decimal_places": 6}
+PER_UNIT: dict[str, Any] = {"max_digits": 16, "decimal_places": 6}
+
+
 class Price(models.Model):
-    """Daily adjusted close (distributions reinvested): trades fill at it, returns use it."""
+    """A fund's day: its actual close, what trades fill at and holdings are valued at, and its
+    total-return index level (distributions reinvested), what return statistics, market
+    assumptions and benchmarks use. The two are kept apart: the difference is the distributions,
+    which are paid to holders as cash (`Distribution`). A loaded day is never silently rewritten
+    (`MarketDataRevision`)."""
 
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="prices")
     date = models.DateField(db_index=True)
     close = models.DecimalField(**PRICE)
+    total_return = models.DecimalField(
+        **TOTAL_RETURN, help_text="total-return index level: its own base, distributions reinvested"
+    )
 
     class Meta:
         ordering = ("asset", "date")
         constraints = [
             models.UniqueConstraint(fields=["asset", "date"], name="price_one_per_asset_day"),
             models.CheckConstraint(condition=Q(close__gt=0), name="price_positive"),
+            models.CheckConstraint(
+                condition=Q(total_return__gt=0), name="price_total_return_positive"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.asset_id} {self.date} {self.close}"
+
+
+class Distribution(models.Model):
+    """A cash distribution (dividend, interest, capital gain) of `amount` per unit: whoever
+    holds units at the close before `ex_date` is paid on `pay_date`."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="distributions")
+    ex_date = models.DateField()
+    pay_date = models.DateField(db_index=True)
+    amount = models.DecimalField(**PER_UNIT, help_text="cash per unit")
+
+    class Meta:
+        ordering = ("asset", "ex_date")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "ex_date"], name="distribution_one_per_asset_ex_date"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="distribution_positive"),
+            models.CheckConstraint(
+                condition=Q(pay_date__gte=models.F("ex_date")),
+                name="distribution_paid_on_or_after_ex_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} {self.amount}/unit ex {self.ex_date} paid {self.pay_date}"
+
+
+class MarketDataRevision(models.Model):
+    """A loaded figure that a later load changed, accepted with `--allow-revisions`: the old
+    and the new value, kept so the past is never rewritten silently."""
+
+    class Field(models.TextChoices):
+        CLOSE = "close", "Close"
+        TOTAL_RETURN = "total_return", "Total-return level"
+        DISTRIBUTION = "distribution", "Distribution per unit"
+
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="revisions")
+    date = models.DateField(help_text="the price day, or a distribution's ex-date")
+    field = models.CharField(max_length=14, choices=Field)
+    old = models.DecimalField(**TOTAL_RETURN, null=True, blank=True)
+    new = models.DecimalField(**TOTAL_RETURN, null=True, blank=True)
+    source = models.CharField(max_length=255, help_text="the file or feed that brought it")
+    revised_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-revised_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} {self.date} {self.field}: {self.old} → {self.new}"
+
+
+class MarketDataAlert(models.Model):
+    """A price-feed day that could not be imported whole (missing, partial or invalid): the
+    market date stays where it was, and an advisor or admin sees it until it is resolved."""
+
+    class Kind(models.TextChoices):
+        MISSING = "missing", "Day missing from the feed"
+        PARTIAL = "partial", "Day incomplete (funds without a close)"
+        INVALID = "invalid", "Feed file refused"
+
+    kind = models.CharField(max_length=8, choices=Kind)
+    day = models.DateField()
+    detail = models.TextField()
+    source = models.CharField(max_length=255)
+    detected_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-detected_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "day"],
+                condition=Q(resolved_at__isnull=True),
+                name="marketdataalert_one_open_per_kind_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Market data {self.kind} on {self.day}"
 
 
 class MarketAssumptions(models.Model):
@@ -180,6 +274,7 @@ class Transaction(models.Model):
         WITHDRAWAL = "withdrawal", "Withdrawal"
         TRADE = "trade", "Trades"
         FEE = "fee", "Advisory fee"
+        DIVIDEND = "dividend", "Dividend"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="transactions")
     kind = models.CharField(max_length=12, choices=Kind)
@@ -188,12 +283,32 @@ class Transaction(models.Model):
     fee_period = models.DateField(
         null=True, blank=True, help_text="advisory fees only: the first day of the month billed"
     )
+    distribution = models.ForeignKey(
+        Distribution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        help_text="dividends only: the distribution paid",
+    )
     description = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
         constraints = [
+            # One payment per account and distribution, whatever reruns or concurrent workers do.
+            models.UniqueConstraint(
+                fields=["account", "distribution"],
+                condition=Q(distribution__isnull=False),
+                name="transaction_one_payment_per_account_distribution",
+            ),
+            # A dividend names its distribution and brings money in; nothing else names one.
+            models.CheckConstraint(
+                condition=(Q(kind="dividend") & Q(distribution__isnull=False) & Q(amount__gt=0))
+                | (~Q(kind="dividend") & Q(distribution__isnull=True)),
+                name="transaction_distribution_iff_dividend",
+            ),
             # One fee per account and month, whatever reruns or concurrent workers do.
             models.UniqueConstraint(
                 fields=["account", "fee_period"],
@@ -210,6 +325,38 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
+
+
+class FeeOwed(models.Model):
+    """A month's advisory fee that the account could not pay when it was billed (too little in
+    it). Kept, not dropped: the fee transaction for that month is made from the account's next
+    inflow (a deposit or a dividend), which sets `collected_by`."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="fees_owed")
+    period = models.DateField(help_text="the first day of the month billed")
+    amount = models.DecimalField(**MONEY)
+    billed_on = models.DateField(help_text="the market date of the failed billing")
+    collected_by = models.OneToOneField(
+        Transaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fee_owed",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("account", "period")
+        verbose_name_plural = "fees owed"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "period"], name="feeowed_one_per_account_month"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="feeowed_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} owed by account {self.account_id} for {self.period:%Y-%m}"
 
 
 class Entry(models.Model):

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from config.celery import RETRY_TRANSIENT
 
-from . import projections, services
+from . import feeds, projections, services
 from .api import idempotency
 
 
@@ -14,9 +14,10 @@ from .api import idempotency
     soft_time_limit=600,
     time_limit=660,
 )
-def allocation_refresh_task() -> int | None:
-    """After new prices: re-estimate assumptions and model portfolios. Safe to run twice."""
-    portfolio_set = services.allocation_refresh()
+def allocation_refresh_task(*, force: bool = False) -> int | None:
+    """After new prices (or, `force`, revised ones): re-estimate assumptions and model
+    portfolios. Safe to run twice."""
+    portfolio_set = services.allocation_refresh(force=force)
     return portfolio_set.version if portfolio_set else None
 
 
@@ -42,6 +43,21 @@ def rebalance_proposals_refresh_task() -> int:
 def recurring_deposits_run_task() -> int:
     """Daily: pay due recurring deposits; each scheduled date is paid once, whatever reruns."""
     return services.recurring_deposits_run()
+
+
+@shared_task(name="portfolios.prices_import", **RETRY_TRANSIENT)
+def prices_import_task() -> str:
+    """Daily after the close: import the feed's new trading days (nothing when no feed is
+    configured); a day that is missing, partial or malformed raises an alert and stops it there.
+    Safe to run twice: an imported day is not imported again."""
+    return feeds.prices_import().message
+
+
+@shared_task(name="portfolios.dividends_pay", **RETRY_TRANSIENT)
+def dividends_pay_task() -> int:
+    """Daily after the prices: pay distributions due by the market date to their holders, and
+    invest the cash. Safe to run twice: one payment per account and distribution."""
+    return services.dividends_pay()
 
 
 @shared_task(

@@ -31,7 +31,7 @@ from nlp.models import Conversation, Escalation, Message
 from nlp.selectors import NewsAlert, news_alerts
 from portfolios.exceptions import MarketDataMissing
 from portfolios.market import closes_on, market_date_get
-from portfolios.models import Account, LedgerBreak, Position, RebalanceProposal
+from portfolios.models import Account, LedgerBreak, MarketDataAlert, Position, RebalanceProposal
 from portfolios.money import money_value
 from portfolios.selectors import goal_plan_projections, rebalances_for_staff
 from portfolios.valuation import Holding, drift_threshold
@@ -140,6 +140,9 @@ class WorkspaceHome:
     off_track_goals: list[OffTrackGoal]
     news_alerts: list[NewsAlert]
     ledger_breaks: int  # open breaks in the book's accounts (portfolios.ledger_reconcile)
+    market_data_alerts: (
+        int  # open price-feed alerts (portfolios.prices_import): the market date waits
+    )
 
 
 def workspace_home(*, user: User) -> WorkspaceHome:
@@ -157,6 +160,7 @@ def workspace_home(*, user: User) -> WorkspaceHome:
         ledger_breaks=LedgerBreak.objects.filter(
             resolved_at__isnull=True, account__client__in=clients_visible_to(user)
         ).count(),
+        market_data_alerts=MarketDataAlert.objects.filter(resolved_at__isnull=True).count(),
     )
 
 

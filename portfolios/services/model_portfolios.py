@@ -15,11 +15,17 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def allocation_refresh(*, approve: bool | None = None) -> ModelPortfolioSet | None:
+def allocation_refresh(
+    *, approve: bool | None = None, force: bool = False
+) -> ModelPortfolioSet | None:
     """Re-estimate market assumptions and build ten model portfolios when prices moved on.
 
+    Estimated from total-return levels, not closes: a fund's return to its holder includes its
+    distributions, and closes drop by each one on its ex-date.
+
     Idempotent: nothing new is written while the latest assumptions already cover the market
-    date. The new set is a candidate unless MODEL_PORTFOLIOS_AUTO_APPROVE (or `approve`)."""
+    date, unless `force` (past figures were revised: the same market date, other data). The new
+    set is a candidate unless MODEL_PORTFOLIOS_AUTO_APPROVE (or `approve`)."""
     import pandas as pd  # the ml worker's imports: keep them out of web processes
 
     from .. import allocation  # pandas and skfolio: the ml worker's imports
@@ -27,11 +33,13 @@ def allocation_refresh(*, approve: bool | None = None) -> ModelPortfolioSet | No
 
     day = market_date_get()
     latest = MarketAssumptions.objects.first()
-    if latest is not None and latest.prices_through >= day:
+    if latest is not None and latest.prices_through >= day and not force:
         return None
-    rows = Price.objects.filter(asset__active=True).values_list("date", "asset__ticker", "close")
-    frame = pd.DataFrame.from_records(list(rows), columns=["date", "ticker", "close"])
-    prices = frame.pivot(index="date", columns="ticker", values="close").astype(float)
+    rows = Price.objects.filter(asset__active=True).values_list(
+        "date", "asset__ticker", "total_return"
+    )
+    frame = pd.DataFrame.from_records(list(rows), columns=["date", "ticker", "level"])
+    prices = frame.pivot(index="date", columns="ticker", values="level").astype(float)
     prices.index = pd.to_datetime(prices.index)
     tickers = [t for t in allocation.UNIVERSE if t in prices.columns]
     estimate = allocation.assumptions_estimate(prices[tickers].sort_index())

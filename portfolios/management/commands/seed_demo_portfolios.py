@@ -6,14 +6,15 @@ the next twelve months, filled at those days' closes; then contributions pause. 
 without cash flows lets the portfolios drift, so the daily rebalancing job finds proposals for the
 advisor to approve. Markets alone drift these demo portfolios by 1–3%, under the 3% threshold, so
 the demo simulates the common trigger: Maya retook the risk questionnaire last month with more
-cautious answers, her targets moved, and her accounts now wait for a rebalance. Each complete
-month is billed its advisory fee at its last close, in step with the deposits, as the daily job
-would have done. Finally each goal is projected.
+cautious answers, her targets moved, and her accounts now wait for a rebalance. In step with the
+deposits, as the daily jobs would have done: the funds' distributions are paid as cash on their
+pay dates to the accounts that held them (and invested), and each complete month is billed its
+advisory fee, accrued daily. Finally each goal is projected.
 Idempotent: an account that already has transactions is left alone, and a month already billed
 is not billed again.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -67,14 +68,24 @@ class Command(BaseCommand):
                 account = services.account_open(goal=goal)
                 if not account.transactions.exists():
                     to_fund.append((account, goal))
-        funded, fees = len(to_fund), 0
+        funded, fees, dividends = len(to_fund), 0, 0
         complete = valuation.fee_months_complete()
-        # Month by month, so each month's fee is taken from what the account held at its end.
+        # Month by month, in the order the days happened: the deposits on the month's first
+        # trading day, the dividends paid during the month, then the month's fee on all of it.
         for month, day in enumerate(firsts):
             for account, goal in to_fund:
                 amount = _deposit_in(goal, month)
                 if amount > 0:
                     services.deposit_make(account=account, amount=amount, day=day)
+            if funded:
+                month_last = (
+                    firsts[month + 1] - timedelta(days=1)
+                    if month + 1 < len(firsts)
+                    else market_date
+                )
+                dividends += services.dividends_pay(
+                    since=day - timedelta(days=1), through=month_last
+                )
             month_end = complete.get(day.replace(day=1))
             if month_end is not None:
                 fees += services.fees_bill(month_end=month_end)
@@ -87,8 +98,9 @@ class Command(BaseCommand):
                 status = projections.projection_answer(goal=goal).status
                 projected += status == "ready"
         self.stdout.write(
-            f"Funded {funded} demo accounts since {firsts[0]}; {fees} monthly advisory fees "
-            f"billed; {pending} rebalance proposals pending; {projected} goal projections ready."
+            f"Funded {funded} demo accounts since {firsts[0]}; {dividends} dividends paid; "
+            f"{fees} monthly advisory fees billed; {pending} rebalance proposals pending; "
+            f"{projected} goal projections ready."
         )
 
     def _maya_retakes_the_questionnaire(self) -> None:
