@@ -29,3 +29,10 @@ class RebalanceStale(ApplicationError):
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "rebalance_stale"
+
+
+class GoalClosed(ApplicationError):
+    """Money into the account of a closed goal: the goal's history is kept, nothing new moves."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "goal_closed"

@@ -19,6 +19,7 @@ from .market import closes_on, market_date_get
 from .models import (
     Account,
     Asset,
+    FeeOwed,
     GoalProjection,
     Lot,
     ModelPortfolio,
@@ -28,7 +29,7 @@ from .models import (
     RecurringDeposit,
     Transaction,
 )
-from .money import money
+from .money import money, money_half_up
 from .performance import (
     DailyPoint,
     PeriodReturn,
@@ -50,6 +51,8 @@ from .valuation import (
     advisory_fee_annual,
     advisory_fee_annual_estimate,
     class_drift,
+    fee_accrued,
+    fee_prices,
     goal_level,
     target_weights,
     valuation_day,
@@ -479,9 +482,12 @@ def portfolio_fingerprint(*, client: Client) -> str:
 
 EXPENSE_RATIO_PLACES = Decimal("0.000001")
 FEE_BILLING_RULE = (
-    "Billed monthly: one twelfth of the annual rate on each account's value at the month's last "
-    "market close, taken from the account's cash (a little of the most overweight fund is sold "
-    "if cash is short). No trading commissions, no deposit or withdrawal fees, no minimum; "
+    "Accrued daily, billed monthly: each calendar day accrues the annual rate / 365 (366 in a "
+    "leap year) of the account's value at that day's market close (weekends and holidays at "
+    "the previous close), and after each month ends its accruals are billed, rounded once to "
+    "the cent, from the account's cash (a little of the most overweight fund is sold if cash "
+    "is short). A fee the account cannot pay is owed and taken from its next deposit before "
+    "the rest is invested. No trading commissions, no deposit or withdrawal fees, no minimum; "
     "a fee under $0.01 is not billed."
 )
 FUND_EXPENSES_NOTE = (
@@ -506,6 +512,8 @@ class AccountFees:
     paid_since_inception: Decimal
     last_fee_month: date | None
     last_fee_amount: Decimal | None
+    owed: Decimal
+    accrued_this_month: Decimal
     estimated_annual_fee: Decimal
     fund_expense_ratio: Decimal | None
     estimated_annual_fund_expenses: Decimal
@@ -519,6 +527,8 @@ class FeesSummary:
     value: Decimal
     paid_ytd: Decimal
     paid_since_inception: Decimal
+    owed: Decimal
+    accrued_this_month: Decimal
     estimated_annual_fee: Decimal
     fund_expense_ratio: Decimal | None
     estimated_annual_fund_expenses: Decimal
@@ -533,10 +543,17 @@ def _expense_ratio(cost: Decimal, invested: Decimal) -> Decimal | None:
 
 def fees_summary(*, client: Client) -> FeesSummary:
     """The client's advisory fees: the schedule, fees paid this year (of the market date) and
-    since inception per account and in total, the annual fee at today's value, and, for
-    information, the weighted expense ratio of the funds held (paid inside the funds)."""
+    since inception per account and in total, fees owed (not yet collected), the fee accrued so
+    far this month (building up, billed after the month ends), the annual fee at today's value,
+    and, for information, the weighted expense ratio of the funds held (paid inside the funds)."""
     day = market_date_get()
     accounts = list(account_list(client=client))
+    owed: dict[int, Decimal] = {a.pk: Decimal("0.00") for a in accounts}
+    uncollected = FeeOwed.objects.filter(account__in=accounts, collected_by__isnull=True)
+    for account_id, amount in uncollected.values_list("account_id", "amount"):
+        owed[account_id] += amount  # summed here: SQLite would add decimals as floats
+    month_start = day.replace(day=1)
+    prices = fee_prices(start=month_start, end=day)  # one read for every account
     fees = (
         Transaction.objects.filter(account__in=accounts, kind=Transaction.Kind.FEE)
         .order_by("fee_period")
@@ -565,6 +582,10 @@ def fees_summary(*, client: Client) -> FeesSummary:
                 paid_since_inception=sum((f for f, _ in charges), Decimal("0.00")),
                 last_fee_month=charges[-1][1] if charges else None,
                 last_fee_amount=charges[-1][0] if charges else None,
+                owed=owed[account.pk],
+                accrued_this_month=money_half_up(
+                    fee_accrued(account=account, start=month_start, end=day, prices=prices)
+                ),
                 estimated_annual_fee=advisory_fee_annual_estimate(value=valuation.total),
                 fund_expense_ratio=_expense_ratio(fund_cost, valuation.invested),
                 estimated_annual_fund_expenses=money(fund_cost),
@@ -581,6 +602,8 @@ def fees_summary(*, client: Client) -> FeesSummary:
         value=sum((r.value for r in rows), Decimal("0.00")),
         paid_ytd=sum((r.paid_ytd for r in rows), Decimal("0.00")),
         paid_since_inception=sum((r.paid_since_inception for r in rows), Decimal("0.00")),
+        owed=sum((r.owed for r in rows), Decimal("0.00")),
+        accrued_this_month=sum((r.accrued_this_month for r in rows), Decimal("0.00")),
         estimated_annual_fee=sum((r.estimated_annual_fee for r in rows), Decimal("0.00")),
         fund_expense_ratio=_expense_ratio(total_cost, total_invested),
         estimated_annual_fund_expenses=sum(

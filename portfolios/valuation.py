@@ -1,10 +1,24 @@
 """Reads that value accounts and price the advisory fee: the goal's level and target weights, an
-account's holdings at a close (today's or one rebuilt from the ledger), and the fee due on a
-value. No writes."""
+account's holdings at a close (today's or one rebuilt from the ledger), and the fee accrued over
+a span of days. No writes.
 
+The advisory fee accrues daily and is billed monthly ("calculated daily on the end-of-day
+balance", as Betterment puts it). Each calendar day d accrues
+
+    value(d) × annual rate / (days in d's year: 365 or 366)
+
+where value(d) is the account's value at the latest close on or before d, of what it held at that
+close (ledger entries dated on or before it; cash + Σ units × close, unrounded). So a weekend or a
+holiday accrues at the previous close, a day before the account was funded accrues nothing (a
+partial month is prorated by itself), and a full year at a constant value accrues exactly the
+annual rate (actual/actual). A month's bill is its accruals summed exactly and rounded once, half
+up, to the cent (`money_half_up`)."""
+
+import calendar
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,6 +34,9 @@ from .exceptions import MarketDataMissing
 from .market import closes_on, market_date_get
 from .models import Account, Asset, Entry, ModelPortfolio, ModelPortfolioSet, Price
 from .money import money_down, money_half_up, money_value
+
+# A ledger entry as the fee accrual reads it: (market date, asset id or None for cash, quantity).
+LedgerLine = tuple[date, int | None, Decimal]
 
 
 def min_trade() -> Decimal:
@@ -147,11 +164,6 @@ def advisory_fee_annual() -> Decimal:
     return Decimal(str(settings.ADVISORY_FEE_ANNUAL))
 
 
-def advisory_fee_monthly(*, value: Decimal) -> Decimal:
-    """One month's fee on a value: a twelfth of the annual rate, to the cent, half up."""
-    return money_half_up(value * advisory_fee_annual() / 12)
-
-
 def advisory_fee_annual_estimate(*, value: Decimal) -> Decimal:
     """A year of fees at this value (twelve monthly bills, before their rounding), to the cent."""
     return money_half_up(value * advisory_fee_annual())
@@ -172,3 +184,156 @@ def fee_months_complete() -> dict[date, date]:
         return {}
     latest = max(months)
     return {month: last for month, last in months.items() if month < latest}
+
+
+# How far before a span its closes are read: the latest close on or before its first day is
+# usually a day or three earlier (a weekend, a holiday); a fund with an older gap is looked up.
+FEE_PRICES_LOOKBACK = timedelta(days=10)
+
+
+@dataclass(frozen=True)
+class FeePrices:
+    """The closes a fee accrual over [start, end] reads, read once: every market date from
+    before `start` to `end`, and each asset's closes on them (`before`: a fund's latest close
+    before the window, when it has none on the window's first market date)."""
+
+    start: date
+    end: date
+    days: tuple[date, ...]
+    closes: dict[date, dict[int, Decimal]]
+    before: dict[int, Decimal] = field(default_factory=dict)
+
+
+def month_last_day(period: date) -> date:
+    return period.replace(day=calendar.monthrange(period.year, period.month)[1])
+
+
+def fee_prices(*, start: date, end: date, assets: Iterable[int] | None = None) -> FeePrices:
+    """The closes of `assets` (ids; default: every asset) for an accrual over [start, end].
+
+    One read for the window, so billing a month for many accounts prices them all from it."""
+    anchor = Price.objects.filter(date__lte=start).aggregate(day=Max("date"))["day"]
+    first = start - FEE_PRICES_LOOKBACK
+    if anchor is not None:
+        first = min(first, anchor)
+    prices = Price.objects.filter(date__range=(first, end)).order_by()
+    days = tuple(sorted(set(prices.values_list("date", flat=True).distinct())))
+    wanted = None if assets is None else set(assets)
+    if wanted is not None:
+        prices = prices.filter(asset_id__in=wanted)
+    closes: dict[date, dict[int, Decimal]] = defaultdict(dict)
+    first_seen: dict[int, date] = {}
+    for asset_id, day, close in prices.values_list("asset_id", "date", "close"):
+        closes[day][asset_id] = close
+        first_seen[asset_id] = min(day, first_seen.get(asset_id, day))
+    if wanted is None:
+        wanted = set(Asset.objects.values_list("pk", flat=True))
+    before = {}
+    for asset_id in sorted(wanted):
+        if days and first_seen.get(asset_id, date.max) <= days[0]:
+            continue  # priced on the window's first market date: nothing older is needed
+        older = (
+            Price.objects.filter(asset_id=asset_id, date__lt=first)
+            .order_by("-date")
+            .values_list("close", flat=True)
+            .first()
+        )
+        if older is not None:
+            before[asset_id] = older
+    return FeePrices(start=start, end=end, days=days, closes=dict(closes), before=before)
+
+
+def fee_ledger(*, account: Account, through: date | None = None) -> list[LedgerLine]:
+    """The account's entries, oldest first, for the accrual: read once, reused for every month."""
+    entries = Entry.objects.filter(account=account).order_by("transaction__market_date", "pk")
+    if through is not None:
+        entries = entries.filter(transaction__market_date__lte=through)
+    return list(entries.values_list("transaction__market_date", "asset_id", "quantity"))
+
+
+def fee_accrual(
+    *, ledger: Sequence[LedgerLine], prices: FeePrices, start: date, end: date, rate: Decimal
+) -> Decimal:
+    """Σ over each calendar day d in [start, end] of value(d) × rate / days in d's year, exact.
+
+    Plain data in, so a bill and its property tests need no database. Values are summed per
+    year and divided once, so a constant value over a whole year accrues exactly `rate`."""
+    if end < start:
+        return Decimal(0)
+    lines = sorted(ledger, key=lambda line: line[0])
+    cash = Decimal(0)
+    units: defaultdict[int, Decimal] = defaultdict(Decimal)
+    latest = dict(prices.before)
+    values: list[tuple[date, Decimal]] = []  # (close, the account's value at it), ascending
+    i = 0
+    for close in prices.days:
+        if close > end:
+            break
+        while i < len(lines) and lines[i][0] <= close:
+            _, asset_id, quantity = lines[i]
+            if asset_id is None:
+                cash += quantity
+            else:
+                units[asset_id] += quantity
+            i += 1
+        latest.update(prices.closes.get(close, {}))
+        value = cash
+        for asset_id, quantity in units.items():
+            if quantity <= 0:
+                continue
+            if asset_id not in latest:
+                raise MarketDataMissing(f"No close for asset {asset_id} on or before {close}.")
+            value += quantity * latest[asset_id]
+        values.append((close, value))
+    by_year: defaultdict[int, Decimal] = defaultdict(Decimal)
+    j, value, day = 0, Decimal(0), start
+    while day <= end:
+        while j < len(values) and values[j][0] <= day:
+            value = values[j][1]
+            j += 1
+        by_year[day.year] += value  # no close yet on or before `day`: not funded, zero
+        day += timedelta(days=1)
+    return sum(
+        (rate * total / (366 if calendar.isleap(year) else 365) for year, total in by_year.items()),
+        Decimal(0),
+    )
+
+
+def fee_accrued(
+    *,
+    account: Account,
+    start: date,
+    end: date,
+    ledger: Sequence[LedgerLine] | None = None,
+    prices: FeePrices | None = None,
+) -> Decimal:
+    """The advisory fee the account accrued from `start` to `end`, both included, unrounded.
+
+    `ledger` and `prices` let a caller that prices many months or accounts read them once."""
+    if ledger is None:
+        ledger = fee_ledger(account=account, through=end)
+    if prices is None:
+        held = {asset_id for _, asset_id, _ in ledger if asset_id is not None}
+        prices = fee_prices(start=start, end=end, assets=held)
+    return fee_accrual(
+        ledger=ledger, prices=prices, start=start, end=end, rate=advisory_fee_annual()
+    )
+
+
+def fee_month_bill(
+    *,
+    account: Account,
+    period: date,
+    ledger: Sequence[LedgerLine] | None = None,
+    prices: FeePrices | None = None,
+) -> Decimal:
+    """The bill for the month starting `period`: its daily accruals summed, rounded once."""
+    return money_half_up(
+        fee_accrued(
+            account=account,
+            start=period,
+            end=month_last_day(period),
+            ledger=ledger,
+            prices=prices,
+        )
+    )

@@ -550,15 +550,21 @@ def fees(ctx: Context) -> Answer:
     summary = portfolio_selectors.fees_summary(client=ctx.client)
     text = (
         f"Meridian's advisory fee is {rate_text(summary.schedule.annual_rate)} a year of your "
-        "account value, billed monthly at the month's last market close. There are no trading "
-        "commissions, no deposit or withdrawal fees and no minimums."
+        "account value, accrued daily on each day's closing value and billed monthly. There are "
+        "no trading commissions, no deposit or withdrawal fees and no minimums."
     )
     if summary.accounts:
         text += (
             f" You have paid {usd(summary.paid_ytd)} in {summary.year} and "
             f"{usd(summary.paid_since_inception)} since you joined; at today's value of "
             f"{usd(summary.value)} the fee comes to about {usd(summary.estimated_annual_fee)} a "
-            "year."
+            f"year. So far this month {usd(summary.accrued_this_month)} has accrued, billed "
+            "after the month ends."
+        )
+    if summary.owed > 0:
+        text += (
+            f" {usd(summary.owed)} of fees could not be taken from your accounts when billed; "
+            "it is paid from your next deposit before the rest is invested."
         )
     if summary.fund_expense_ratio is not None:
         text += (

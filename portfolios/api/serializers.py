@@ -360,6 +360,13 @@ class AccountFeesOutputSerializer(serializers.Serializer):
     paid_since_inception = serializers.DecimalField(**MONEY_OUT)
     last_fee_month = serializers.DateField(allow_null=True, help_text="first day of the month")
     last_fee_amount = serializers.DecimalField(**MONEY_OUT, allow_null=True)
+    owed = serializers.DecimalField(
+        **MONEY_OUT, help_text="fees the account could not pay, taken from its next deposit"
+    )
+    accrued_this_month = serializers.DecimalField(
+        **MONEY_OUT,
+        help_text="accrued from the month's first day to the market date; not billed yet",
+    )
     estimated_annual_fee = serializers.DecimalField(**MONEY_OUT, help_text="at today's value")
     fund_expense_ratio = serializers.DecimalField(
         max_digits=8,
@@ -378,6 +385,10 @@ class FeesSummaryOutputSerializer(serializers.Serializer):
     value = serializers.DecimalField(**MONEY_OUT)
     paid_ytd = serializers.DecimalField(**MONEY_OUT)
     paid_since_inception = serializers.DecimalField(**MONEY_OUT)
+    owed = serializers.DecimalField(**MONEY_OUT, help_text="fees owed, not yet collected")
+    accrued_this_month = serializers.DecimalField(
+        **MONEY_OUT, help_text="accrued this month so far; billed after the month ends"
+    )
     estimated_annual_fee = serializers.DecimalField(**MONEY_OUT)
     fund_expense_ratio = serializers.DecimalField(
         max_digits=8, decimal_places=6, coerce_to_string=True, allow_null=True

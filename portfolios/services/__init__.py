@@ -1,12 +1,14 @@
 """Writes of the portfolio domain, one module per subdomain: the ledger, cash flows (deposits and
-withdrawals), advisory fees, rebalancing, recurring deposits, model portfolios and the ledger's
-daily reconciliation.
+withdrawals), dividends (fund distributions paid as cash), advisory fees and fees owed,
+rebalancing, recurring deposits, model portfolios and the ledger's daily reconciliation.
 
 The public services are re-exported here, so callers say `services.deposit_make(...)`; reads live
 in `portfolios.selectors` and `portfolios.valuation`."""
 
 from .cash_flows import CashFlowResult, deposit_make, withdrawal_make
+from .distributions import dividend_pay, dividends_pay
 from .fees import fee_charge, fees_bill
+from .fees_owed import fees_owed_collect
 from .ledger import account_open
 from .model_portfolios import allocation_refresh, model_portfolio_set_decide
 from .rebalancing import rebalance_decide, rebalance_proposals_refresh, rebalance_propose
@@ -23,8 +25,11 @@ __all__ = [
     "account_open",
     "allocation_refresh",
     "deposit_make",
+    "dividend_pay",
+    "dividends_pay",
     "fee_charge",
     "fees_bill",
+    "fees_owed_collect",
     "ledger_reconcile",
     "model_portfolio_set_decide",
     "rebalance_decide",

@@ -9,14 +9,16 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from advisor.models import Goal
 from config.celery import enqueue_on_commit
 
 from ..broker import Broker, Fill, PaperBroker, proceeds_pooled, units_for_value
-from ..exceptions import InsufficientFunds
+from ..exceptions import GoalClosed, InsufficientFunds
 from ..market import market_date_get
 from ..models import Account, Asset, Transaction
 from ..money import CENT, money, money_down
 from ..valuation import Valuation, account_value, min_trade, target_weights
+from .fees_owed import fees_owed_collect
 from .ledger import ledger_cash, ledger_fill
 
 logger = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ def _sells(
     return {t: raise_ * v / invested for t, v in current.items()} if invested else {}
 
 
-def _invest(*, txn: Transaction, account: Account, broker: Broker) -> list[Fill]:
+def cash_invest(*, txn: Transaction, account: Account, broker: Broker) -> list[Fill]:
     targets = target_weights(account=account)
     if not targets or account.cash < min_trade():
         return []
@@ -152,10 +154,16 @@ def deposit_make(
 ) -> CashFlowResult:
     """Add cash and invest it at the close, buying the most underweight funds first.
 
-    `day` (default: the market date) lets demo data and backfills replay history."""
+    Advisory fees the account owes are paid from the new cash first, so only the rest is
+    invested. `day` (default: the market date) lets demo data and backfills replay history."""
     amount_check(amount)
     broker = broker or PaperBroker()
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = Account.objects.select_for_update().select_related("goal").get(pk=account.pk)
+    if account.goal.status == Goal.Status.CLOSED:
+        raise GoalClosed(
+            f"The goal “{account.goal.name}” is closed: it takes no new money. Reopen it, or "
+            "deposit to another goal."
+        )
     txn = Transaction.objects.create(
         account=account,
         kind=Transaction.Kind.DEPOSIT,
@@ -164,7 +172,8 @@ def deposit_make(
         description=f"Deposit of {amount} {account.currency}",
     )
     ledger_cash(txn=txn, account=account, amount=amount)
-    fills = _invest(txn=txn, account=account, broker=broker)
+    collected = fees_owed_collect(account=account, day=txn.market_date, broker=broker)
+    fills = cash_invest(txn=txn, account=account, broker=broker)
     if fills:
         message = f"Deposited {amount} and invested it in {len(fills)} funds at the close."
     else:
@@ -172,6 +181,9 @@ def deposit_make(
             f"Deposited {amount}. It stays in cash until your risk profile and an approved "
             "model portfolio let us invest it."
         )
+    if collected:
+        paid = -sum((fee.amount for fee in collected), Decimal(0))
+        message += f" {paid} of it paid the advisory fees you owed."
     logger.info("deposit", extra={"account_id": account.pk, "transaction_id": txn.pk})
     if day is None:  # a live deposit, not a replay of history: the goal's plan changed
         plan_changed(account=account)

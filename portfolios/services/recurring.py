@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from advisor.models import Goal
+
 from ..models import Account, RecurringDeposit
 from .cash_flows import amount_check, deposit_make, plan_changed
 
@@ -71,9 +73,11 @@ def recurring_deposits_run(*, today: date | None = None) -> int:
     """Run every due recurring deposit once per scheduled date (a rerun pays nothing)."""
     today = today or timezone.localdate()
     ran = 0
-    due = RecurringDeposit.objects.filter(
-        active=True, cancelled_at=None, next_run__lte=today
-    ).select_related("account")
+    due = (
+        RecurringDeposit.objects.filter(active=True, cancelled_at=None, next_run__lte=today)
+        .exclude(account__goal__status=Goal.Status.CLOSED)  # a closed goal takes no new money
+        .select_related("account")
+    )
     for recurring in due:
         with transaction.atomic():
             locked = RecurringDeposit.objects.select_for_update().get(pk=recurring.pk)

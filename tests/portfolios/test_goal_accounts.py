@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from advisor.models import Goal
 from portfolios import services
+from portfolios.exceptions import GoalClosed
 from portfolios.models import Account
 from portfolios.valuation import account_value
 
@@ -102,3 +103,13 @@ def test_a_goal_emptied_to_zero_is_closed_not_deleted_its_history_kept(account):
     assert account.transactions.count() >= 2  # the deposit and the withdrawal stay
     # and deleting it again is harmless: it stays closed
     assert api.delete(f"/api/v1/goals/{account.goal_id}/").status_code == 200
+    # and a closed goal takes no new money
+    with pytest.raises(GoalClosed):
+        services.deposit_make(account=account, amount=Decimal("50.00"))
+    refused = api.post(
+        f"/api/v1/accounts/{account.pk}/deposits/",
+        {"amount": "50.00"},
+        HTTP_IDEMPOTENCY_KEY="closed-goal-deposit-1",
+    )
+    assert refused.status_code == 409, refused.content
+    assert refused.json()["code"] == "goal_closed"

@@ -16,6 +16,8 @@ const fees: FeesSummary = {
   value: "15012.50",
   paid_ytd: "9.38",
   paid_since_inception: "28.96",
+  owed: "0.00",
+  accrued_this_month: "1.25",
   estimated_annual_fee: "37.53",
   fund_expense_ratio: "0.000512",
   estimated_annual_fund_expenses: "7.69",
@@ -28,6 +30,8 @@ const fees: FeesSummary = {
       paid_since_inception: "20.00",
       last_fee_month: "2024-03-01",
       last_fee_amount: "2.09",
+      owed: "0.00",
+      accrued_this_month: "1.25",
       estimated_annual_fee: "25.00",
       fund_expense_ratio: "0.0006",
       estimated_annual_fund_expenses: "6.00",
@@ -40,6 +44,8 @@ const fees: FeesSummary = {
       paid_since_inception: "8.96",
       last_fee_month: "2024-03-01",
       last_fee_amount: "1.05",
+      owed: "0.00",
+      accrued_this_month: "1.25",
       estimated_annual_fee: "12.53",
       fund_expense_ratio: "0.000337",
       estimated_annual_fund_expenses: "1.69",
@@ -52,6 +58,8 @@ const fees: FeesSummary = {
       paid_since_inception: "0.00",
       last_fee_month: null,
       last_fee_amount: null,
+      owed: "0.00",
+      accrued_this_month: "1.25",
       estimated_annual_fee: "0.00",
       fund_expense_ratio: null,
       estimated_annual_fund_expenses: "0.00",
@@ -98,6 +106,23 @@ describe("the dashboard fees card", () => {
     await screen.findByText("Nothing billed yet");
     expect(figure("Last month's fee")).toBe("—");
     expect(figure("Paid in 2024")).toBe("$0.00");
+  });
+});
+
+describe("fees building up and owed", () => {
+  it("shows this month's accrual, and what is owed only when something is", async () => {
+    mockFetch(() => json(fees));
+    const { unmount } = render(<FeesCard />);
+    await screen.findByText("Advisory fee");
+    expect(figure("Building up this month")).toBe("$1.25");
+    expect(screen.queryByText("Owed")).toBeNull();
+    unmount();
+
+    mockFetch(() => json({ ...fees, owed: "2.47" }));
+    render(<FeesCard />);
+    await screen.findByText("Owed");
+    expect(figure("Owed")).toBe("$2.47");
+    expect(screen.getByText(/taken from your next deposit/)).toBeTruthy();
   });
 });
 

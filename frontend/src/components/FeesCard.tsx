@@ -40,6 +40,14 @@ export function FeesFigures({ fees }: { fees: FeesSummary }) {
           value={last ? formatMoney(last.amount) : "—"}
           hint={last ? "All accounts" : "Nothing billed yet"}
         />
+        <Figure
+          label="Building up this month"
+          value={formatMoney(fees.accrued_this_month)}
+          hint="Accrued daily on each day's value; billed after the month ends"
+        />
+        {Number(fees.owed) > 0 ? (
+          <Figure label="Owed" value={formatMoney(fees.owed)} hint="Fees your accounts could not pay; taken from your next deposit" />
+        ) : null}
         <Figure label={`Paid in ${fees.year}`} value={formatMoney(fees.paid_ytd)} hint="Advisory fees this year" />
         <Figure label="Paid since you started" value={formatMoney(fees.paid_since_inception)} hint="Advisory fees since inception" />
         <Figure
@@ -87,6 +95,16 @@ export function AccountFeesTables({ fees }: { fees: FeesSummary }) {
                 </th>
                 <td className="num">{a.last_fee_amount === null ? "None yet" : formatMoney(a.last_fee_amount)}</td>
               </tr>
+              <tr>
+                <th scope="row">Building up this month</th>
+                <td className="num">{formatMoney(a.accrued_this_month)}</td>
+              </tr>
+              {Number(a.owed) > 0 ? (
+                <tr>
+                  <th scope="row">Owed (taken from your next deposit)</th>
+                  <td className="num">{formatMoney(a.owed)}</td>
+                </tr>
+              ) : null}
               <tr>
                 <th scope="row">Paid in {fees.year}</th>
                 <td className="num">{formatMoney(a.paid_ytd)}</td>

@@ -244,15 +244,15 @@ function TransactionsCard({ account }: { account: AccountSummary }) {
             </thead>
             <tbody>
               {rows.map((t) => {
-                // Cash out of the account is negative: withdrawals and advisory fees.
+                // Cash out of the account is negative: withdrawals and advisory fees; dividends come in.
                 const out = t.amount.startsWith("-");
                 return (
                   <tr key={t.id}>
                     <td className="nowrap">{formatDate(t.market_date)}</td>
                     <td>
                       {label(TRANSACTION_KINDS, t.kind)}
-                      {t.kind === "fee" && t.description ? (
-                        // Narrow screens drop the Description column; a fee still names its month.
+                      {(t.kind === "fee" || t.kind === "dividend") && t.description ? (
+                        // Narrow screens drop the Description column; a fee still names its month, a dividend its fund.
                         <span className="show-narrow small muted">{t.description}</span>
                       ) : null}
                     </td>
