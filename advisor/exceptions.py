@@ -38,3 +38,30 @@ class GoalNotEmpty(ApplicationError):
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "goal_not_empty"
+
+
+class IdentityLinkInvalid(ApplicationError):
+    """A password-reset or verification link that is forged, expired or already used."""
+
+    default_code = "link_invalid"
+
+
+class MfaCodeInvalid(ApplicationError):
+    """A wrong, reused or throttled authenticator or recovery code."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "mfa_code_invalid"
+
+
+class MfaLoginExpired(ApplicationError):
+    """The second login step came too late (or with a forged mfa_token): log in again."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "mfa_token_invalid"
+
+
+class MfaStateConflict(ApplicationError):
+    """Enrolling twice, confirming with nothing to confirm, disabling what is not on."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "mfa_state_conflict"

@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from encrypted_fields.fields import EncryptedCharField
 from knox.models import AbstractAuthToken
 
@@ -65,6 +66,12 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the owner followed the verification link."
+    )
+    # Bumped to end every browser session of the user without changing the password (see
+    # _get_session_auth_hash): "sign out everywhere".
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -84,6 +91,22 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django stores this hash in each session and ends any session whose hash no longer
+        matches: it covers the password, and here the session epoch too, so bumping the epoch
+        signs every browser out. Epoch 0 hashes as Django does, so no session ends on deploy."""
+        value = self.password if not self.session_epoch else f"{self.password}:{self.session_epoch}"
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            value,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Client(models.Model):
@@ -488,3 +511,21 @@ class DeviceToken(AbstractAuthToken):
 
     def __str__(self) -> str:
         return f"{self.token_key}… ({self.device_name or 'device'})"
+
+
+class KnownDevice(models.Model):
+    """A browser or app a user has signed in from: a hash of its client IP and user agent, so a
+    sign-in from anything new can be announced by email. Only the hash is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    fingerprint = models.CharField(max_length=64)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("user", "fingerprint"), name="known_device_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fingerprint[:8]}… (user {self.user_id})"

@@ -1,6 +1,7 @@
 """Thin tasks: take ids, call one service."""
 
 import logging
+from smtplib import SMTPException
 
 from celery import shared_task
 
@@ -29,3 +30,16 @@ def kyc_reviews_flag_due_task() -> int:
 def auth_tokens_purge_expired_task() -> int:
     """Daily: delete expired device tokens. Safe to run twice."""
     return services.device_tokens_purge_expired()
+
+
+@shared_task(
+    name="advisor.identity_email_send",
+    autoretry_for=(OSError, SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def identity_email_send_task(*, user_id: int, kind: str, details: dict[str, str]) -> None:
+    """Send one account email (reset link, verification, notices); SMTP hiccups retry. A
+    rerun may send the email twice, which beats never sending a reset link."""
+    services.identity_email_send(user_id=user_id, kind=kind, details=details)

@@ -43,7 +43,8 @@ from portfolios.models import Price
 def setup() -> User:
     call_command("migrate", verbosity=0)
     call_command("load_market_data", "--no-progress", verbosity=0)
-    user = advisor_services.user_register(email="bench@example.test", password="bench-pass-12345")
+    advisor_services.user_register(email="bench@example.test", password="bench-pass-12345")
+    user = User.objects.get(email="bench@example.test")
     client = user.client
     question_set = risk.question_set_get()
     advisor_services.questionnaire_submit(

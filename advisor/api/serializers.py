@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import InputSerializer, MoneyField
+from config.authentication import mfa_enrolment_pending
 
 from .. import suitability
 from ..models import (
@@ -21,6 +22,7 @@ from ..models import (
     User,
     age_on,
 )
+from ..services.mfa import mfa_enabled
 
 MONEY_FIELD: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
 
@@ -52,10 +54,31 @@ class TokenRevokeInputSerializer(InputSerializer):
 class UserOutputSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
     client_id = serializers.SerializerMethodField()
+    email_verified = serializers.BooleanField(read_only=True)
+    mfa_enabled = serializers.SerializerMethodField()
+    mfa_enrolment_required = serializers.SerializerMethodField(
+        help_text="Staff without an authenticator app: only MFA enrolment works until they enrol."
+    )
 
     class Meta:
         model = User
-        fields = ("id", "email", "first_name", "last_name", "role", "client_id")
+        fields = (
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "client_id",
+            "email_verified",
+            "mfa_enabled",
+            "mfa_enrolment_required",
+        )
+
+    def get_mfa_enabled(self, user: User) -> bool:
+        return mfa_enabled(user=user)
+
+    def get_mfa_enrolment_required(self, user: User) -> bool:
+        return mfa_enrolment_pending(user)
 
     def get_role(self, user: User) -> str:
         if user.is_superuser:
@@ -87,6 +110,64 @@ class RevokedOutputSerializer(serializers.Serializer):
 
 class CsrfOutputSerializer(serializers.Serializer):
     csrf_token = serializers.CharField()
+
+
+class RegisteredOutputSerializer(serializers.Serializer):
+    """The same answer whether or not the address already had an account."""
+
+    message = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class MfaChallengeOutputSerializer(serializers.Serializer):
+    mfa_required = serializers.BooleanField()
+    mfa_token = serializers.CharField(
+        help_text="Send with a code to POST /auth/mfa/verify/ within MFA_LOGIN_TIMEOUT seconds."
+    )
+
+
+class PasswordResetInputSerializer(InputSerializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInputSerializer(InputSerializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordChangeInputSerializer(InputSerializer):
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class EmailVerifyInputSerializer(InputSerializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+
+
+class DetailOutputSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class MfaCodeInputSerializer(InputSerializer):
+    code = serializers.CharField(max_length=32, help_text="A 6-digit TOTP code or a recovery code.")
+
+
+class MfaVerifyInputSerializer(MfaCodeInputSerializer):
+    mfa_token = serializers.CharField(max_length=1024)
+
+
+class TotpEnrolmentOutputSerializer(serializers.Serializer):
+    otpauth_uri = serializers.CharField()
+    secret = serializers.CharField(help_text="Base32, for typing into the app by hand.")
+    qr_svg_data_uri = serializers.CharField(help_text="The otpauth URI as a QR code (SVG).")
+
+
+class RecoveryCodesOutputSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(), help_text="One-time codes, shown only now."
+    )
 
 
 # --- Client profile -------------------------------------------------------------------------

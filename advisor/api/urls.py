@@ -28,6 +28,23 @@ urlpatterns = [
     path("auth/token/", views.TokenCreateApi.as_view(), name="auth-token"),
     path("auth/token/revoke/", views.TokenRevokeApi.as_view(), name="auth-token-revoke"),
     path("auth/tokens/", views.TokenListApi.as_view(), name="auth-tokens"),
+    path("auth/password/reset/", views.PasswordResetApi.as_view(), name="auth-password-reset"),
+    path(
+        "auth/password/reset/confirm/",
+        views.PasswordResetConfirmApi.as_view(),
+        name="auth-password-reset-confirm",
+    ),
+    path("auth/password/change/", views.PasswordChangeApi.as_view(), name="auth-password-change"),
+    path("auth/email/verify/", views.EmailVerifyApi.as_view(), name="auth-email-verify"),
+    path(
+        "auth/email/verify/resend/",
+        views.EmailVerifyResendApi.as_view(),
+        name="auth-email-verify-resend",
+    ),
+    path("auth/mfa/totp/", views.MfaTotpApi.as_view(), name="auth-mfa-totp"),
+    path("auth/mfa/totp/confirm/", views.MfaTotpConfirmApi.as_view(), name="auth-mfa-totp-confirm"),
+    path("auth/mfa/disable/", views.MfaDisableApi.as_view(), name="auth-mfa-disable"),
+    path("auth/mfa/verify/", views.MfaVerifyApi.as_view(), name="auth-mfa-verify"),
     path(
         "auth/tokens/<token_key:token_key>/",
         views.TokenDetailApi.as_view(),

@@ -4,7 +4,12 @@ from typing import Any, cast
 
 from django.middleware.csrf import get_token
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import permissions, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import ListAPIView
@@ -46,13 +51,27 @@ class RegisterApi(APIView):
     @extend_schema(
         tags=["auth"],
         request=s.RegisterInputSerializer,
-        responses={201: s.UserOutputSerializer, **ERRORS},
+        responses={202: s.RegisteredOutputSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
+        """Sign up. The answer is the same whether or not the address already has an account
+        (its owner gets an email instead); a new account gets a link to verify the address and
+        can log in at once."""
         payload = s.RegisterInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        user = services.user_register(**payload.validated_data)
-        return Response(s.UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        services.user_register(**payload.validated_data)
+        body = {
+            "message": "Check your inbox: we sent a link to confirm your email address.",
+            "email": payload.validated_data["email"].strip().lower(),
+        }
+        return Response(s.RegisteredOutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+LOGIN_RESULT = PolymorphicProxySerializer(
+    component_name="LoginResult",
+    serializers=[s.UserOutputSerializer, s.MfaChallengeOutputSerializer],
+    resource_type_field_name=None,
+)
 
 
 class LoginApi(APIView):
@@ -64,15 +83,18 @@ class LoginApi(APIView):
     @extend_schema(
         tags=["auth"],
         request=s.LoginInputSerializer,
-        responses={200: s.UserOutputSerializer, 429: ApiErrorSerializer, **ERRORS},
+        responses={200: LOGIN_RESULT, 429: ApiErrorSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        """Browser login: starts a session. Send the CSRF token (GET /auth/csrf/) as X-CSRFToken."""
+        """Browser login: starts a session. Send the CSRF token (GET /auth/csrf/) as X-CSRFToken.
+        With MFA on, no session yet: `{mfa_required, mfa_token}` for POST /auth/mfa/verify/."""
         _enforce_csrf(request)
         payload = s.LoginInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        user = services.session_login(request=request._request, **payload.validated_data)
-        return Response(s.UserOutputSerializer(user).data)
+        result = services.session_login(request=request._request, **payload.validated_data)
+        if isinstance(result, services.MfaChallenge):
+            return Response(s.MfaChallengeOutputSerializer(result).data)
+        return Response(s.UserOutputSerializer(result).data)
 
 
 class LogoutApi(APIView):
@@ -90,8 +112,12 @@ class LogoutApi(APIView):
 class MeApi(APIView):
     @extend_schema(tags=["auth"], responses={200: s.UserOutputSerializer, **ERRORS})
     def get(self, request: AuthedRequest) -> Response:
-        """The logged-in user."""
+        """The logged-in user, with whether the address is verified and MFA is on."""
         return Response(s.UserOutputSerializer(request.user).data)
+
+
+def _token_body(token: DeviceToken, raw: str) -> dict[str, Any]:
+    return {"token": raw, "token_key": token.token_key, "expiry": token.expiry, "user": token.user}
 
 
 class TokenCreateApi(APIView):
@@ -103,20 +129,26 @@ class TokenCreateApi(APIView):
     @extend_schema(
         tags=["auth"],
         request=s.TokenCreateInputSerializer,
-        responses={201: s.TokenOutputSerializer, 429: ApiErrorSerializer, **ERRORS},
+        responses={
+            201: s.TokenOutputSerializer,
+            200: s.MfaChallengeOutputSerializer,
+            429: ApiErrorSerializer,
+            **ERRORS,
+        },
     )
     def post(self, request: Request) -> Response:
-        """Mobile login: a token for this device, expiring after AUTH_TOKEN_TTL_DAYS."""
+        """Mobile login: a token for this device, expiring after AUTH_TOKEN_TTL_DAYS (renewed on
+        use, never past AUTH_TOKEN_MAX_AGE_DAYS). With MFA on: 200 `{mfa_required, mfa_token}`,
+        and POST /auth/mfa/verify/ gives the token."""
         payload = s.TokenCreateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        token, raw = services.device_token_issue(request=request._request, **payload.validated_data)
-        body = {
-            "token": raw,
-            "token_key": token.token_key,
-            "expiry": token.expiry,
-            "user": token.user,
-        }
-        return Response(s.TokenOutputSerializer(body).data, status=status.HTTP_201_CREATED)
+        result = services.device_token_issue(request=request._request, **payload.validated_data)
+        if isinstance(result, services.MfaChallenge):
+            return Response(s.MfaChallengeOutputSerializer(result).data)
+        token, raw = result
+        return Response(
+            s.TokenOutputSerializer(_token_body(token, raw)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class TokenRevokeApi(APIView):
@@ -126,7 +158,8 @@ class TokenRevokeApi(APIView):
         responses={200: s.RevokedOutputSerializer, **ERRORS},
     )
     def post(self, request: AuthedRequest) -> Response:
-        """Revoke a token: `all` for every device, `token_key` for one, else the calling one."""
+        """Revoke a token: `all` for every device (and every browser session: sign out
+        everywhere), `token_key` for one, else the calling one."""
         payload = s.TokenRevokeInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -165,6 +198,179 @@ class TokenDetailApi(APIView):
                 status=status.HTTP_404_NOT_FOUND,
             )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Password, email verification, MFA -----------------------------------------------------
+
+ACCEPTED = {"message": "If an account has this address, we sent it a link to reset the password."}
+
+
+class PasswordResetApi(APIView):
+    permission_classes = (permissions.AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        request=s.PasswordResetInputSerializer,
+        responses={202: s.DetailOutputSerializer, 429: ApiErrorSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        """Email a one-time reset link. Always 202 with the same body: it never tells whether
+        the address has an account."""
+        payload = s.PasswordResetInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.password_reset_request(**payload.validated_data)
+        return Response(ACCEPTED, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(APIView):
+    permission_classes = (permissions.AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        request=s.PasswordResetConfirmInputSerializer,
+        responses={200: s.DetailOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        """Set a new password from the emailed link (uid, token). Every session and device
+        token of the account ends, and any lockout is lifted."""
+        payload = s.PasswordResetConfirmInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.password_reset_confirm(**payload.validated_data)
+        return Response({"message": "Your password was changed. Log in with the new one."})
+
+
+class PasswordChangeApi(APIView):
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        request=s.PasswordChangeInputSerializer,
+        responses={200: s.DetailOutputSerializer, **ERRORS},
+    )
+    def post(self, request: AuthedRequest) -> Response:
+        """Change the password: this session stays, every other one and every device token
+        ends, and the owner gets an email."""
+        payload = s.PasswordChangeInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.password_change(
+            request=request._request, user=request.user, **payload.validated_data
+        )
+        return Response({"message": "Your password was changed. Other devices were signed out."})
+
+
+class EmailVerifyApi(APIView):
+    permission_classes = (permissions.AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        request=s.EmailVerifyInputSerializer,
+        responses={200: s.DetailOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        """Confirm the address from the emailed link (uid, token)."""
+        payload = s.EmailVerifyInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.email_verify(**payload.validated_data)
+        return Response({"message": "Your email address is confirmed."})
+
+
+class EmailVerifyResendApi(APIView):
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(tags=["auth"], request=None, responses={202: s.DetailOutputSerializer, **ERRORS})
+    def post(self, request: AuthedRequest) -> Response:
+        """Send the verification link again (nothing happens once the address is verified)."""
+        services.email_verification_send(user=request.user)
+        return Response(
+            {"message": "We sent a new confirmation link."}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class MfaTotpApi(APIView):
+    @extend_schema(
+        tags=["auth"], request=None, responses={201: s.TotpEnrolmentOutputSerializer, **ERRORS}
+    )
+    def post(self, request: AuthedRequest) -> Response:
+        """Start enrolling an authenticator app: its otpauth:// URI, secret and QR code, shown
+        once. Nothing changes until POST /auth/mfa/totp/confirm/ with a first code."""
+        enrolment = services.mfa_totp_enrol(user=request.user)
+        return Response(
+            s.TotpEnrolmentOutputSerializer(enrolment).data, status=status.HTTP_201_CREATED
+        )
+
+
+class MfaTotpConfirmApi(APIView):
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        request=s.MfaCodeInputSerializer,
+        responses={200: s.RecoveryCodesOutputSerializer, **ERRORS},
+    )
+    def post(self, request: AuthedRequest) -> Response:
+        """Turn MFA on with a first code from the app; returns ten one-time recovery codes."""
+        payload = s.MfaCodeInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        codes = services.mfa_totp_confirm(
+            request=request._request, user=request.user, **payload.validated_data
+        )
+        return Response(s.RecoveryCodesOutputSerializer({"recovery_codes": codes}).data)
+
+
+class MfaDisableApi(APIView):
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(tags=["auth"], request=s.MfaCodeInputSerializer, responses={204: None, **ERRORS})
+    def post(self, request: AuthedRequest) -> Response:
+        """Turn MFA off, with a current code (or a recovery code) as proof."""
+        payload = s.MfaCodeInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.mfa_disable(user=request.user, **payload.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MfaVerifyApi(APIView):
+    permission_classes = (permissions.AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        request=s.MfaVerifyInputSerializer,
+        responses={
+            200: s.UserOutputSerializer,
+            201: s.TokenOutputSerializer,
+            429: ApiErrorSerializer,
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """The login's second step: the mfa_token and a code (TOTP or recovery). A browser
+        login gets its session (200, the user); a device login its token (201)."""
+        _enforce_csrf(request)
+        payload = s.MfaVerifyInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        result = services.mfa_login_verify(request=request._request, **payload.validated_data)
+        if result.token is not None and result.raw_token is not None:
+            return Response(
+                s.TokenOutputSerializer(_token_body(result.token, result.raw_token)).data,
+                status=status.HTTP_201_CREATED,
+            )
+        return Response(s.UserOutputSerializer(result.user).data)
 
 
 # --- Client profile -------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from knox.settings import knox_settings
 
 from ..exceptions import (
     AccountLockedOut,
@@ -20,30 +19,47 @@ from ..models import (
     DeviceToken,
     User,
 )
+from .identity import (
+    device_token_create,
+    identity_email_enqueue,
+    known_device_record,
+    user_sessions_end,
+)
+from .mfa import SESSION, TOKEN, MfaChallenge, mfa_challenge_issue, mfa_enabled
 
 logger = logging.getLogger(__name__)
 
 # --- Auth -----------------------------------------------------------------------------------
 
 
-def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
-    """Self-registration: a client login and an empty client profile to fill in. The password
-    is hashed before the transaction: a slow hash must not hold the database's write lock."""
+def user_register(
+    *, email: str, password: str, first_name: str = "", last_name: str = ""
+) -> User | None:
+    """Self-registration: a client login and an empty client profile to fill in, and a link to
+    verify the address. An address that already has an account gets the same answer (nothing
+    says it is registered) and its owner an email instead. The password is validated and hashed
+    either way, before any transaction: the same work, and no write lock held while hashing.
+    Returns the new user, or None for a taken address (the API answers the same for both)."""
     email = User.objects.normalize_email(email).strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": ["An account with this email already exists."]})
     user = User(email=email, first_name=first_name, last_name=last_name)
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        if existing.is_active:
+            identity_email_enqueue(user=existing, kind="signup_attempt")
+        logger.info("registration for a taken address", extra={"user_id": existing.pk})
+        return None
     user.full_clean(exclude=["password"])
     with transaction.atomic():
         user.save()
         client = Client(user=user, first_name=first_name, last_name=last_name)
         client.full_clean()
         client.save()
+        identity_email_enqueue(user=user, kind="email_verify")
     logger.info("user registered", extra={"user_id": user.pk, "client_id": client.pk})
     return user
 
@@ -64,9 +80,13 @@ def _credentials_check(*, request: HttpRequest, email: str, password: str) -> Us
     return user
 
 
-def session_login(*, request: HttpRequest, email: str, password: str) -> User:
-    """Browser login: checks the credentials and starts a session (new CSRF token too)."""
+def session_login(*, request: HttpRequest, email: str, password: str) -> User | MfaChallenge:
+    """Browser login: checks the credentials and starts a session (new CSRF token too). With
+    MFA on, no session yet: a challenge that /auth/mfa/verify/ completes with a code."""
     user = _credentials_check(request=request, email=email, password=password)
+    if mfa_enabled(user=user):
+        return mfa_challenge_issue(user=user, mode=SESSION)
+    known_device_record(request=request, user=user)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     logger.info("session login", extra={"user_id": user.pk})
     return user
@@ -78,23 +98,18 @@ def session_logout(*, request: HttpRequest) -> None:
 
 def device_token_issue(
     *, request: HttpRequest, email: str, password: str, device_name: str = ""
-) -> tuple[DeviceToken, str]:
-    """Mobile login: a new expiring token for one device. The raw token is shown once.
+) -> tuple[DeviceToken, str] | MfaChallenge:
+    """Mobile login: a new expiring token for one device. The raw token is shown once. With
+    MFA on, a challenge instead, which /auth/mfa/verify/ turns into the token.
 
     The credentials are checked outside the transaction: a failure that axes records must
     survive the refusal (inside, it rolled back with it and the token path never locked), and
     hashing a password holds no database lock."""
     user = _credentials_check(request=request, email=email, password=password)
-    with transaction.atomic():
-        live = DeviceToken.objects.select_for_update().filter(user=user, expiry__gt=timezone.now())
-        if len(live) >= knox_settings.TOKEN_LIMIT_PER_USER:
-            # The oldest device gives way rather than locking the user out of a new phone.
-            live.order_by("created").first().delete()
-        token, raw = DeviceToken.objects.create(
-            user=user, expiry=knox_settings.TOKEN_TTL, device_name=device_name
-        )
-    logger.info("device token issued", extra={"user_id": user.pk})
-    return token, raw
+    if mfa_enabled(user=user):
+        return mfa_challenge_issue(user=user, mode=TOKEN, device_name=device_name)
+    known_device_record(request=request, user=user)
+    return device_token_create(user=user, device_name=device_name)
 
 
 def device_token_revoke(
@@ -112,7 +127,9 @@ def device_token_revoke(
 
 
 def device_token_revoke_all(*, user: User) -> int:
+    """Sign out everywhere: every device token, and every browser session too."""
     deleted, _ = DeviceToken.objects.filter(user=user).delete()
+    user_sessions_end(user=user)
     logger.info("all device tokens revoked", extra={"user_id": user.pk, "count": deleted})
     return deleted
 

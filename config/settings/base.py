@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -58,6 +59,24 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this origin
+# only, no inline script or style, no framing, no plugins. The browser client is built to it
+# (Vite emits external modules), the admin and the API docs (the split Swagger view) too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "advisor.User"
@@ -68,7 +87,7 @@ LOGIN_URL = "admin:login"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # overrides of third-party pages
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -148,6 +167,45 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
 }
 
+# --- Identity (issue #13): email, password reset, verification, device notices, MFA ---------
+# Outgoing mail. With EMAIL_HOST: SMTP. Without (local, demo): each message is written as a file
+# under EMAIL_FILE_PATH (var/mail), the demo's inbox. Production requires EMAIL_HOST.
+EMAIL_HOST = env("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Meridian <no-reply@meridian.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in emails point at the browser client: reset-password, verify-email.
+FRONTEND_BASE_URL = env("FRONTEND_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Password-reset and email-verification links expire after this many seconds (1 hour).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+# A device token dies this many days after it was issued however often knox renewed it.
+AUTH_TOKEN_MAX_AGE_DAYS = env.int("AUTH_TOKEN_MAX_AGE_DAYS", default=30)
+REST_KNOX["AUTO_REFRESH_MAX_TTL"] = timedelta(days=AUTH_TOKEN_MAX_AGE_DAYS)
+# Staff (advisors, admins) must sign in with a TOTP code; until they enrol, only enrolment works.
+MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=True)
+# The second login step's token (mfa_token) is good for this many seconds.
+MFA_LOGIN_TIMEOUT = env.int("MFA_LOGIN_TIMEOUT", default=5 * 60)
+MFA_ISSUER = env("MFA_ISSUER", default="Meridian")
+OTP_TOTP_ISSUER = MFA_ISSUER
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+# After authentication: marks request.user verified when the session holds a confirmed device.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+
 # Field encryption (django-fernet-encrypted-fields): keys derive from SECRET_KEY (+ fallbacks)
 # and these salts. The first salt encrypts; every salt decrypts, so rotation is: prepend a new
 # salt, run `manage.py rotate_field_encryption`, then drop the old one.
@@ -158,7 +216,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes an anonymous call a 401, not a 403.
         "config.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "config.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON in and out: the browser client and the mobile app both speak it.
@@ -244,7 +302,9 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # The browser client's build (`make frontend`), served as /static/app/…; listed only once built,
 # so a checkout without Node passes `check --deploy`.
 FRONTEND_BUILD_DIR = BASE_DIR / "frontend" / "dist"
-STATICFILES_DIRS = [("app", FRONTEND_BUILD_DIR)] if FRONTEND_BUILD_DIR.is_dir() else []
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "config" / "static"]
+if FRONTEND_BUILD_DIR.is_dir():
+    STATICFILES_DIRS.append(("app", FRONTEND_BUILD_DIR))
 # Vite puts a content hash in every bundle name: browsers may keep those forever.
 WHITENOISE_IMMUTABLE_FILE_TEST = rf"^/{STATIC_URL}app/assets/.+-[\w-]{{8,}}\.\w+$"
 STORAGES = {

@@ -10,6 +10,9 @@ from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
+# The demo's advisor and admin sign in with a password only (seed_demo warns); production
+# requires TOTP for staff. MFA_REQUIRED_FOR_STAFF=1 tries the real thing locally.
+MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=False)
 if DEBUG:
     # A debug page shows settings, SQL and other users' rows: never to anyone but this machine.
     ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]

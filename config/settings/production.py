@@ -16,6 +16,10 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 SALT_KEY = env.list("FIELD_ENCRYPTION_SALTS")
+# Password resets, verification and sign-in notices go by email: a real SMTP server is required.
+EMAIL_HOST = env("EMAIL_HOST")
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+FRONTEND_BASE_URL = env("FRONTEND_BASE_URL").rstrip("/")
 # Throttle counters live in the cache: a per-process memory cache would give each gunicorn
 # worker its own limits (×3) and forget them on restart. Require a shared one (Redis).
 CACHES = {"default": env.cache("CACHE_URL")}

@@ -35,3 +35,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CELERY_TASK_ALWAYS_EAGER = True  # unit tests; the worker tests switch the app to a real broker
+# Identity (issue #13): mail stays in memory (django.core.mail.outbox); staff MFA is switched on
+# by the tests that pin it (tests/security/test_mfa.py), so other tests can log staff in plainly.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MFA_REQUIRED_FOR_STAFF = False

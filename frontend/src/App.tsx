@@ -8,6 +8,7 @@ import { ErrorAlert, Loading } from "./components/ui";
 import { LoginPage } from "./pages/LoginPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { OnboardingPage } from "./pages/OnboardingPage";
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./pages/PasswordResetPages";
 import { SignupPage } from "./pages/SignupPage";
 import { StaffNoticePage } from "./pages/StaffNoticePage";
 
@@ -101,6 +102,17 @@ export function App() {
           </PublicOnly>
         }
       />
+      <Route
+        path="/forgot-password"
+        element={
+          <PublicOnly>
+            <ForgotPasswordPage />
+          </PublicOnly>
+        }
+      />
+      {/* Reached from emails: they work whether or not this browser is logged in. */}
+      <Route path="/reset-password" element={<ResetPasswordPage />} />
+      <Route path="/verify-email" element={<VerifyEmailPage />} />
       <Route element={<RequireAuth />}>
         <Route path="/onboarding" element={<OnboardingPage />} />
         <Route element={<RequireOnboarded />}>

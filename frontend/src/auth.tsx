@@ -3,7 +3,7 @@ import type { ReactNode } from "react";
 
 import { ApiError, onUnauthorized } from "./api/client";
 import { auth, risk } from "./api/endpoints";
-import type { User } from "./api/types";
+import type { LoginResult, MfaChallenge, User } from "./api/types";
 
 type Status = "loading" | "anonymous" | "authenticated";
 
@@ -15,19 +15,28 @@ interface AuthValue {
   /** Set when a request found the session gone, so the login page can say why. */
   sessionExpired: boolean;
   startupError: ApiError | null;
-  login: (email: string, password: string) => Promise<User>;
+  /** The user, or a challenge when MFA is on: finish with `completeMfa`. */
+  login: (email: string, password: string) => Promise<User | MfaChallenge>;
+  completeMfa: (mfaToken: string, code: string) => Promise<User>;
+  /** Signs a brand-new account in; null when it could not (check your inbox, then log in). */
   register: (body: {
     email: string;
     password: string;
     first_name: string;
     last_name: string;
-  }) => Promise<User>;
+  }) => Promise<User | null>;
+  /** Re-read the user after a change (email verified, MFA on or off). */
+  refreshUser: () => Promise<void>;
   logout: () => Promise<void>;
   markOnboarded: () => void;
   retryStartup: () => void;
 }
 
 const AuthContext = createContext<AuthValue | null>(null);
+
+export function isMfaChallenge(result: LoginResult): result is MfaChallenge {
+  return "mfa_required" in result && result.mfa_required === true;
+}
 
 async function questionnaireDone(user: User): Promise<boolean | null> {
   if (user.role !== "client") return null;
@@ -93,17 +102,37 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const login = useCallback(
-    async (email: string, password: string) => signIn(await auth.login(email, password)),
+    async (email: string, password: string) => {
+      const result = await auth.login(email, password);
+      return isMfaChallenge(result) ? result : signIn(result);
+    },
+    [signIn],
+  );
+
+  const completeMfa = useCallback(
+    async (mfaToken: string, code: string) => signIn(await auth.mfaVerify(mfaToken, code)),
     [signIn],
   );
 
   const register = useCallback<AuthValue["register"]>(
     async (body) => {
       await auth.register(body);
-      return signIn(await auth.login(body.email, body.password));
+      // The answer is the same for a taken address; only a new account's login succeeds.
+      let result: LoginResult;
+      try {
+        result = await auth.login(body.email, body.password);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) return null;
+        throw error;
+      }
+      return isMfaChallenge(result) ? null : signIn(result);
     },
     [signIn],
   );
+
+  const refreshUser = useCallback(async () => {
+    setUser(await auth.me());
+  }, []);
 
   const logout = useCallback(async () => {
     try {
@@ -124,12 +153,25 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       sessionExpired,
       startupError,
       login,
+      completeMfa,
       register,
+      refreshUser,
       logout,
       markOnboarded: () => setOnboarded(true),
       retryStartup: () => setAttempt((n) => n + 1),
     }),
-    [status, user, onboarded, sessionExpired, startupError, login, register, logout],
+    [
+      status,
+      user,
+      onboarded,
+      sessionExpired,
+      startupError,
+      login,
+      completeMfa,
+      register,
+      refreshUser,
+      logout,
+    ],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -79,6 +79,8 @@ def test_check_deploy_passes_with_production_settings_and_environment():
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "CACHE_URL": "redis://127.0.0.1:6379/1",
         "FIELD_ENCRYPTION_SALTS": "a-production-salt",
+        "EMAIL_HOST": "smtp.meridian.example.com",
+        "FRONTEND_BASE_URL": "https://meridian.example.com",
     }
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -316,6 +316,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  client   {demo.email} / {DEMO_PASSWORD} - {demo.persona} ({state(created)})"
             )
+        if not settings.MFA_REQUIRED_FOR_STAFF:
+            self.stdout.write(
+                self.style.WARNING(
+                    "  MFA_REQUIRED_FOR_STAFF is off (demo default): the advisor and admin sign in "
+                    "with a password only. Production requires an authenticator code for staff."
+                )
+            )
 
     def _admin_ensure(self, password: str) -> tuple[User, bool]:
         admin = User.objects.filter(email__iexact=ADMIN_EMAIL).first()
@@ -347,6 +354,8 @@ class Command(BaseCommand):
             first_name=demo.profile["first_name"],
             last_name=demo.profile["last_name"],
         )
+        if user is None:  # registered between the check above and now
+            return False
         client = services.client_assign_advisor(client=user.client, advisor=advisor)
         client = services.client_update(client=client, data=demo.profile)
         services.questionnaire_submit(

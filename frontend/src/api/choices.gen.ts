@@ -82,6 +82,7 @@ export const KindEnum = [
   ["withdrawal", "Withdrawal"],
   ["trade", "Trades"],
   ["fee", "Advisory fee"],
+  ["dividend", "Dividend"],
 ] as const satisfies readonly (readonly [Schemas["KindEnum"], string])[];
 
 export const LiquidityNeedsEnum = [

@@ -18,29 +18,54 @@ import type {
   GoalList,
   GoalPatch,
   HoldingsNews,
+  Detail,
   LoginInput,
+  LoginResult,
   Performance,
   PortfolioSummary,
   Projection,
   ProjectionQuery,
+  PasswordChangeInput,
+  PasswordResetConfirmInput,
   QuestionnaireAnswers,
   QuestionnaireResponse,
   QuestionSet,
   RebalanceProposal,
+  RecoveryCodes,
   RecurringDeposit,
   RecurringDepositInput,
   RecurringDepositPatch,
+  Registered,
   RegisterInput,
   RiskProfile,
+  TotpEnrolment,
   TransactionList,
   User,
 } from "./types";
 
 export const auth = {
   me: (signal?: AbortSignal) => get<User>("auth/me/", { signal, anonymous: true }),
+  /** The user, or `{mfa_required, mfa_token}`: then `mfaVerify` with a code finishes. */
   login: (email: string, password: string) =>
-    post<User>("auth/login/", { email, password } satisfies LoginInput, { anonymous: true }),
-  register: (body: RegisterInput) => post<User>("auth/register/", body, { anonymous: true }),
+    post<LoginResult>("auth/login/", { email, password } satisfies LoginInput, { anonymous: true }),
+  mfaVerify: (mfaToken: string, code: string) =>
+    post<User>("auth/mfa/verify/", { mfa_token: mfaToken, code }, { anonymous: true }),
+  /** The same answer whether or not the address has an account. */
+  register: (body: RegisterInput) => post<Registered>("auth/register/", body, { anonymous: true }),
+  passwordReset: (email: string) =>
+    post<Detail>("auth/password/reset/", { email }, { anonymous: true }),
+  passwordResetConfirm: (body: PasswordResetConfirmInput) =>
+    post<Detail>("auth/password/reset/confirm/", body, { anonymous: true }),
+  // anonymous: a 401 for a wrong password or code here must not end the session in the client.
+  passwordChange: (body: PasswordChangeInput) =>
+    post<Detail>("auth/password/change/", body, { anonymous: true }),
+  emailVerify: (uid: string, token: string) =>
+    post<Detail>("auth/email/verify/", { uid, token }, { anonymous: true }),
+  emailVerifyResend: () => post<Detail>("auth/email/verify/resend/", undefined),
+  mfaEnrol: () => post<TotpEnrolment>("auth/mfa/totp/", undefined),
+  mfaConfirm: (code: string) =>
+    post<RecoveryCodes>("auth/mfa/totp/confirm/", { code }, { anonymous: true }),
+  mfaDisable: (code: string) => post<null>("auth/mfa/disable/", { code }, { anonymous: true }),
   logout: () => post<null>("auth/logout/", undefined, { anonymous: true }),
   tokens: (signal?: AbortSignal) => get<DeviceToken[]>("auth/tokens/", { signal }),
   revokeToken: (tokenKey: string) => del(`auth/tokens/${encodeURIComponent(tokenKey)}/`),

@@ -465,6 +465,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/email/verify/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Confirm the address from the emailed link (uid, token). */
+        post: operations["auth_email_verify_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email/verify/resend/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Send the verification link again (nothing happens once the address is verified). */
+        post: operations["auth_email_verify_resend_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login/": {
         parameters: {
             query?: never;
@@ -474,7 +508,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Browser login: starts a session. Send the CSRF token (GET /auth/csrf/) as X-CSRFToken. */
+        /**
+         * @description Browser login: starts a session. Send the CSRF token (GET /auth/csrf/) as X-CSRFToken.
+         *     With MFA on, no session yet: `{mfa_required, mfa_token}` for POST /auth/mfa/verify/.
+         */
         post: operations["auth_login_create"];
         delete?: never;
         options?: never;
@@ -506,10 +543,144 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The logged-in user. */
+        /** @description The logged-in user, with whether the address is verified and MFA is on. */
         get: operations["auth_me_retrieve"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/disable/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Turn MFA off, with a current code (or a recovery code) as proof. */
+        post: operations["auth_mfa_disable_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/totp/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Start enrolling an authenticator app: its otpauth:// URI, secret and QR code, shown
+         *     once. Nothing changes until POST /auth/mfa/totp/confirm/ with a first code.
+         */
+        post: operations["auth_mfa_totp_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/totp/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Turn MFA on with a first code from the app; returns ten one-time recovery codes. */
+        post: operations["auth_mfa_totp_confirm_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/verify/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description The login's second step: the mfa_token and a code (TOTP or recovery). A browser
+         *     login gets its session (200, the user); a device login its token (201).
+         */
+        post: operations["auth_mfa_verify_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password/change/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Change the password: this session stays, every other one and every device token
+         *     ends, and the owner gets an email.
+         */
+        post: operations["auth_password_change_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password/reset/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Email a one-time reset link. Always 202 with the same body: it never tells whether
+         *     the address has an account.
+         */
+        post: operations["auth_password_reset_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password/reset/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Set a new password from the emailed link (uid, token). Every session and device
+         *     token of the account ends, and any lockout is lifted.
+         */
+        post: operations["auth_password_reset_confirm_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -525,6 +696,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * @description Sign up. The answer is the same whether or not the address already has an account
+         *     (its owner gets an email instead); a new account gets a link to verify the address and
+         *     can log in at once.
+         */
         post: operations["auth_register_create"];
         delete?: never;
         options?: never;
@@ -541,7 +717,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Mobile login: a token for this device, expiring after AUTH_TOKEN_TTL_DAYS. */
+        /**
+         * @description Mobile login: a token for this device, expiring after AUTH_TOKEN_TTL_DAYS (renewed on
+         *     use, never past AUTH_TOKEN_MAX_AGE_DAYS). With MFA on: 200 `{mfa_required, mfa_token}`,
+         *     and POST /auth/mfa/verify/ gives the token.
+         */
         post: operations["auth_token_create"];
         delete?: never;
         options?: never;
@@ -558,7 +738,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Revoke a token: `all` for every device, `token_key` for one, else the calling one. */
+        /**
+         * @description Revoke a token: `all` for every device (and every browser session: sign out
+         *     everywhere), `token_key` for one, else the calling one.
+         */
         post: operations["auth_token_revoke_create"];
         delete?: never;
         options?: never;
@@ -737,6 +920,10 @@ export interface paths {
         get: operations["goals_retrieve"];
         put?: never;
         post?: never;
+        /**
+         * @description Delete a goal, or close it once money has moved in its account (history is kept).
+         *     A goal that still holds money is refused with 409.
+         */
         delete: operations["goals_destroy"];
         options?: never;
         head?: never;
@@ -908,6 +1095,16 @@ export interface components {
             last_fee_month: string | null;
             /** Format: decimal */
             last_fee_amount: string | null;
+            /**
+             * Format: decimal
+             * @description fees the account could not pay, taken from its next deposit
+             */
+            owed: string;
+            /**
+             * Format: decimal
+             * @description accrued from the month's first day to the market date; not billed yet
+             */
+            accrued_this_month: string;
             /**
              * Format: decimal
              * @description at today's value
@@ -1322,6 +1519,9 @@ export interface components {
             override: components["schemas"]["OverrideOutput"] | null;
             policy: string;
         };
+        DetailOutput: {
+            message: string;
+        };
         DeviceTokenOutput: {
             token_key: string;
             device_name: string;
@@ -1345,6 +1545,11 @@ export interface components {
          * @enum {string}
          */
         EducationLevelEnum: "no_high_school" | "high_school" | "some_college" | "bachelors" | "graduate";
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        EmailVerifyInputRequest: {
+            uid: string;
+            token: string;
+        };
         /**
          * @description * `employed` - Employed
          *     * `self_employed` - Self-employed
@@ -1395,6 +1600,16 @@ export interface components {
             paid_ytd: string;
             /** Format: decimal */
             paid_since_inception: string;
+            /**
+             * Format: decimal
+             * @description fees owed, not yet collected
+             */
+            owed: string;
+            /**
+             * Format: decimal
+             * @description accrued this month so far; billed after the month ends
+             */
+            accrued_this_month: string;
             /** Format: decimal */
             estimated_annual_fee: string;
             /** Format: decimal */
@@ -1579,9 +1794,10 @@ export interface components {
          *     * `withdrawal` - Withdrawal
          *     * `trade` - Trades
          *     * `fee` - Advisory fee
+         *     * `dividend` - Dividend
          * @enum {string}
          */
-        KindEnum: "deposit" | "withdrawal" | "trade" | "fee";
+        KindEnum: "deposit" | "withdrawal" | "trade" | "fee" | "dividend";
         /**
          * @description * `low` - Low: no withdrawals expected for years
          *     * `medium` - Medium: occasional withdrawals
@@ -1595,6 +1811,7 @@ export interface components {
             email: string;
             password: string;
         };
+        LoginResult: components["schemas"]["UserOutput"] | components["schemas"]["MfaChallengeOutput"];
         /**
          * @description * `single` - Single
          *     * `married` - Married or civil partnership
@@ -1603,6 +1820,22 @@ export interface components {
          * @enum {string}
          */
         MaritalStatusEnum: "single" | "married" | "divorced" | "widowed";
+        MfaChallengeOutput: {
+            mfa_required: boolean;
+            /** @description Send with a code to POST /auth/mfa/verify/ within MFA_LOGIN_TIMEOUT seconds. */
+            mfa_token: string;
+        };
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        MfaCodeInputRequest: {
+            /** @description A 6-digit TOTP code or a recovery code. */
+            code: string;
+        };
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        MfaVerifyInputRequest: {
+            /** @description A 6-digit TOTP code or a recovery code. */
+            code: string;
+            mfa_token: string;
+        };
         /**
          * @description * `pending` - Pending: queued for the ml worker
          *     * `done` - Done
@@ -1797,6 +2030,22 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["TransactionOutput"][];
+        };
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        PasswordChangeInputRequest: {
+            current_password: string;
+            new_password: string;
+        };
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        PasswordResetConfirmInputRequest: {
+            uid: string;
+            token: string;
+            new_password: string;
+        };
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        PasswordResetInputRequest: {
+            /** Format: email */
+            email: string;
         };
         /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
         PatchedClientUpdateInputRequest: {
@@ -2106,6 +2355,10 @@ export interface components {
             /** @description cash raised by a sale, or spent on a purchase */
             value: string;
         };
+        RecoveryCodesOutput: {
+            /** @description One-time codes, shown only now. */
+            recovery_codes: string[];
+        };
         /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
         RecurringDepositInputRequest: {
             /** Format: decimal */
@@ -2133,6 +2386,12 @@ export interface components {
             password: string;
             first_name?: string;
             last_name?: string;
+        };
+        /** @description The same answer whether or not the address already had an account. */
+        RegisteredOutput: {
+            message: string;
+            /** Format: email */
+            email: string;
         };
         RevokedOutput: {
             revoked: number;
@@ -2275,6 +2534,13 @@ export interface components {
             /** @default false */
             all?: boolean;
         };
+        TotpEnrolmentOutput: {
+            otpauth_uri: string;
+            /** @description Base32, for typing into the app by hand. */
+            secret: string;
+            /** @description The otpauth URI as a QR code (SVG). */
+            qr_svg_data_uri: string;
+        };
         TransactionOutput: {
             readonly id: number;
             kind: components["schemas"]["KindEnum"];
@@ -2295,6 +2561,10 @@ export interface components {
             last_name?: string;
             readonly role: string;
             readonly client_id: number | null;
+            readonly email_verified: boolean;
+            readonly mfa_enabled: boolean;
+            /** @description Staff without an authenticator app: only MFA enrolment works until they enrol. */
+            readonly mfa_enrolment_required: boolean;
         };
     };
     responses: never;
@@ -3495,6 +3765,102 @@ export interface operations {
             };
         };
     };
+    auth_email_verify_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailVerifyInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    auth_email_verify_resend_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     auth_login_create: {
         parameters: {
             query?: never;
@@ -3513,7 +3879,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOutput"];
+                    "application/json": components["schemas"]["LoginResult"];
                 };
             };
             /** @description Invalid input, with field errors. */
@@ -3617,6 +3983,375 @@ export interface operations {
             };
         };
     };
+    auth_mfa_disable_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaCodeInputRequest"];
+            };
+        };
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    auth_mfa_totp_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolmentOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    auth_mfa_totp_confirm_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaCodeInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    auth_mfa_verify_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaVerifyInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOutput"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    auth_password_change_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    auth_password_reset_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetInputRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    auth_password_reset_confirm_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirmInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     auth_register_create: {
         parameters: {
             query?: never;
@@ -3630,12 +4365,12 @@ export interface operations {
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOutput"];
+                    "application/json": components["schemas"]["RegisteredOutput"];
                 };
             };
             /** @description Invalid input, with field errors. */
@@ -3680,6 +4415,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaChallengeOutput"];
+                };
+            };
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4293,7 +5036,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
+            /** @description closed instead: its account has history, which is kept */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoalOutput"];
+                };
+            };
+            /** @description deleted: no money ever moved in its account */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -4320,6 +5072,15 @@ export interface operations {
             };
             /** @description No such object for this user. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description its account still holds money: withdraw first */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,6 +14,15 @@ export type ClientProfile = Schemas["ClientOutput"];
 export type ClientUpdate = Schemas["PatchedClientUpdateInputRequest"];
 export type RegisterInput = Schemas["RegisterInputRequest"];
 export type LoginInput = Schemas["LoginInputRequest"];
+/** The password step: the user (logged in), or a second step for a code when MFA is on. */
+export type LoginResult = Schemas["LoginResult"];
+export type MfaChallenge = Schemas["MfaChallengeOutput"];
+export type Registered = Schemas["RegisteredOutput"];
+export type Detail = Schemas["DetailOutput"];
+export type PasswordResetConfirmInput = Schemas["PasswordResetConfirmInputRequest"];
+export type PasswordChangeInput = Schemas["PasswordChangeInputRequest"];
+export type TotpEnrolment = Schemas["TotpEnrolmentOutput"];
+export type RecoveryCodes = Schemas["RecoveryCodesOutput"];
 
 // --- Risk ----------------------------------------------------------------------------------
 export type QuestionSet = Schemas["QuestionSetOutput"];

@@ -5,6 +5,7 @@ import { auth, clients } from "../api/endpoints";
 import type { DeviceToken } from "../api/types";
 import { KycForm } from "../components/KycForm";
 import { RiskProfilePanel } from "../components/RiskProfileView";
+import { SecurityCard } from "../components/SecurityCard";
 import { Card, EmptyState, ErrorAlert, Loading, PageHeader, StatusMessage } from "../components/ui";
 import { formatDate, formatDateTime } from "../lib/format";
 import { asApiError, useAsync } from "../lib/useAsync";
@@ -131,6 +132,7 @@ export default function SettingsPage() {
       <nav aria-label="Settings sections" className="subnav">
         <a href="#profile">Profile</a>
         <a href="#risk">Risk profile</a>
+        <a href="#security">Security</a>
         <a href="#devices">Devices</a>
       </nav>
       <div className="stack">
@@ -145,6 +147,7 @@ export default function SettingsPage() {
         >
           <RiskProfilePanel />
         </Card>
+        <SecurityCard />
         <DevicesCard />
       </div>
     </>

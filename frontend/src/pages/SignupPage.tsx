@@ -4,7 +4,7 @@ import { Link } from "react-router";
 
 import type { ApiError } from "../api/client";
 import { useAuth } from "../auth";
-import { ErrorAlert, SubmitButton, TextField } from "../components/ui";
+import { ErrorAlert, StatusMessage, SubmitButton, TextField } from "../components/ui";
 import { asApiError } from "../lib/useAsync";
 import { useTitle } from "../lib/useTitle";
 import { AuthShell } from "./AuthShell";
@@ -15,6 +15,7 @@ export function SignupPage() {
   const [form, setForm] = useState({ first_name: "", last_name: "", email: "", password: "" });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+  const [checkInbox, setCheckInbox] = useState<string | null>(null);
 
   const set = (field: keyof typeof form) => (e: { target: { value: string } }) =>
     setForm((f) => ({ ...f, [field]: e.target.value }));
@@ -24,7 +25,12 @@ export function SignupPage() {
     setBusy(true);
     setError(null);
     try {
-      await register(form);
+      const user = await register(form);
+      if (!user) {
+        // Not signed in (the address may already have an account): the email says what next.
+        setCheckInbox(form.email);
+        setBusy(false);
+      }
     } catch (err) {
       setError(asApiError(err));
       setBusy(false);
@@ -41,6 +47,11 @@ export function SignupPage() {
       }
     >
       <p className="muted">It takes about five minutes: your profile, a short risk questionnaire and your first goal.</p>
+      {checkInbox ? (
+        <StatusMessage tone="info">
+          We sent an email to {checkInbox}. Follow it to continue, or <Link to="/login">log in</Link>.
+        </StatusMessage>
+      ) : null}
       <ErrorAlert error={error} />
       <form onSubmit={onSubmit} noValidate className="form">
         <div className="grid-2">

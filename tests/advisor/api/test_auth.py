@@ -29,20 +29,36 @@ def test_a_visitor_registers_and_gets_an_empty_client_profile(api_client):
         },
     )
 
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     assert response.json()["email"] == "new.person@example.test"
-    assert response.json()["role"] == "client"
+    user = User.objects.get(email="new.person@example.test")
+    assert not user.is_staff
+    assert user.email_verified_at is None
     assert Client.objects.filter(user__email="new.person@example.test").exists()
 
 
-def test_registration_refuses_a_taken_email_whatever_its_case(api_client, client_user):
-    response = api_client.post(
-        "/api/v1/auth/register/",
-        {"email": client_user.email.upper(), "password": "correct horse battery"},
+def test_registration_of_a_taken_email_whatever_its_case_answers_as_for_a_new_one(
+    api_client, client_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Issue 13: sign-up no longer says an address is registered (it answered 400 "An
+    account with this email already exists"); the owner is told by email instead."""
+    new = api_client.post(
+        "/api/v1/auth/register/", {"email": "fresh@example.test", "password": "correct horse 1"}
     )
+    mailoutbox.clear()
 
-    assert response.status_code == 400
-    assert "email" in response.json()["extra"]["fields"]
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = api_client.post(
+            "/api/v1/auth/register/",
+            {"email": client_user.email.upper(), "password": "correct horse battery"},
+        )
+
+    assert taken.status_code == new.status_code == 202
+    assert taken.json().keys() == new.json().keys()
+    assert taken.json()["message"] == new.json()["message"]
+    assert User.objects.filter(email__iexact=client_user.email).count() == 1
+    assert [m.to for m in mailoutbox] == [[client_user.email]]
+    assert "tried to sign up" in mailoutbox[0].subject
 
 
 def test_registration_applies_the_password_validators_and_writes_nothing(api_client):
