@@ -27,7 +27,9 @@ class AdvisorConfig(AppConfig):
             models.User, include_fields=["email", "is_staff", "is_active", "is_superuser"]
         )
 
-        post_migrate.connect(_advisor_group_ensure, sender=self)
+        # After every app's migrations: the groups name permissions of the floors above, which
+        # exist only once those apps have migrated.
+        post_migrate.connect(_advisor_group_ensure, dispatch_uid="advisor_groups_ensure")
 
 
 def _advisor_group_ensure(**kwargs: object) -> None:

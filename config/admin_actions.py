@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -15,16 +15,20 @@ def decide_each(
     request: HttpRequest,
     queryset: QuerySet[Any],
     decide: Callable[[Any], object],
-    outcome: str,
+    outcome: str | Callable[[Any], str],
 ) -> None:
-    """Run an approve/reject service on each selected row and say how each went."""
+    """Run an approve/reject service on each selected row and say how each went (`outcome`, or
+    what it says of the decided row)."""
     for row in queryset:
         try:
-            decide(row)
+            decided = decide(row)
         except ValidationError as exc:  # e.g. already decided: say so, carry on with the rest
             model_admin.message_user(request, f"{row}: {'; '.join(exc.messages)}", messages.ERROR)
+        except PermissionDenied as exc:
+            model_admin.message_user(request, f"{row}: {exc}", messages.ERROR)
         else:
-            model_admin.message_user(request, f"{row}: {outcome}.")
+            said = outcome(decided) if callable(outcome) else outcome
+            model_admin.message_user(request, f"{row}: {said}.")
 
 
 class LifecycleAdmin(admin.ModelAdmin):
@@ -43,8 +47,13 @@ class LifecycleAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda row: self.lifecycle_decide(row, approve=approve, actor=request.user),
-            self.approved_outcome if approve else self.rejected_outcome,
+            self._approval_outcome if approve else self.rejected_outcome,
         )
+
+    def _approval_outcome(self, row: Any) -> str:
+        if row.status == "candidate":  # the first of the two approvals (config.lifecycle)
+            return "first approval recorded; a second committee member puts it in force"
+        return self.approved_outcome
 
     @admin.action(description="Approve the selected candidate (retires the one in use)")
     def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:

@@ -28,9 +28,19 @@ class ModelVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="the first of the two committee approvals (four eyes)",
+    )
+    first_approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("name", "-version")
+        permissions = [("approve_modelversion", "Approve model versions (investment committee)")]
         constraints = [
             models.UniqueConstraint(fields=["name", "version"], name="modelversion_unique"),
             models.UniqueConstraint(

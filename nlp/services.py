@@ -87,8 +87,9 @@ def version_decide(
         actor=actor,
         rejected_status=ModelVersion.Status.RETIRED,
         peers=ModelVersion.objects.filter(name=model_version.name),
+        permission="nlp.approve_modelversion",
     )
-    if approve:
+    if model_version.status == ModelVersion.Status.APPROVED:
         transaction.on_commit(lambda: _catch_up(model_version.name))
     return model_version
 

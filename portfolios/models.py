@@ -190,10 +190,25 @@ class ModelPortfolioSet(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="the first of the two committee approvals (four eyes)",
+    )
+    first_approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ("-version",)
+        permissions = [
+            (
+                "approve_modelportfolioset",
+                "Approve firm-wide model portfolios (investment committee)",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["status"],

@@ -26,6 +26,17 @@ class AdvisorFactory(UserFactory):
     is_staff = True
 
 
+def committee_member() -> User:
+    """A staff member of the investment committee (its group made by the post-migrate hook)."""
+    from django.contrib.auth.models import Group
+
+    from advisor.services.clients import COMMITTEE_GROUP
+
+    user = AdvisorFactory()
+    user.groups.add(Group.objects.get(name=COMMITTEE_GROUP))
+    return User.objects.get(pk=user.pk)  # a fresh instance: no permission cache
+
+
 class ClientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Client

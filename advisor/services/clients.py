@@ -103,17 +103,32 @@ ADVISOR_PERMISSIONS = (
 )
 
 
-def advisor_group_ensure() -> Any:
-    """The admin permissions every advisor has; their rows are still scoped to their book."""
+# Firm-wide decisions, not an advisor's: the investment committee approves model-portfolio sets
+# and model versions (two different members, config.lifecycle). Membership is given by an admin.
+COMMITTEE_GROUP = "Investment committee"
+COMMITTEE_PERMISSIONS = (
+    ("portfolios", "modelportfolioset", ("view", "change", "approve")),
+    ("nlp", "modelversion", ("view", "change", "approve")),
+)
+
+
+def _group_ensure(name: str, permissions: tuple[tuple[str, str, tuple[str, ...]], ...]) -> Any:
     from django.contrib.auth.models import Group, Permission
 
-    group, _ = Group.objects.get_or_create(name=ADVISOR_GROUP)
+    group, _ = Group.objects.get_or_create(name=name)
     wanted = Q()
-    for app_label, model, actions in ADVISOR_PERMISSIONS:
+    for app_label, model, actions in permissions:
         for action in actions:
             wanted |= Q(content_type__app_label=app_label, codename=f"{action}_{model}")
     group.permissions.set(Permission.objects.filter(wanted))
     return group
+
+
+def advisor_group_ensure() -> Any:
+    """The admin permissions every advisor has; their rows are still scoped to their book. Also
+    keeps the investment committee's group in step."""
+    _group_ensure(COMMITTEE_GROUP, COMMITTEE_PERMISSIONS)
+    return _group_ensure(ADVISOR_GROUP, ADVISOR_PERMISSIONS)
 
 
 @transaction.atomic

@@ -340,7 +340,9 @@ LOGGING = {
 PORTFOLIO_MIN_TRADE = env("PORTFOLIO_MIN_TRADE", default="1.00")  # smallest order, in dollars
 # Demo default: a freshly built model-portfolio set is approved at once. Production: False, and
 # an advisor or admin approves each candidate in the admin.
-MODEL_PORTFOLIOS_AUTO_APPROVE = env.bool("MODEL_PORTFOLIOS_AUTO_APPROVE", default=True)
+# Auto-approval is for the local demo (config.settings.local turns it on): in production a daily
+# price load would otherwise re-optimise and put a new firm-wide set in force every day.
+MODEL_PORTFOLIOS_AUTO_APPROVE = env.bool("MODEL_PORTFOLIOS_AUTO_APPROVE", default=False)
 # The daily price feed (portfolios/feeds.py): kind folder, csv_url or json_url, and its location
 # (a folder, or a URL template with {date}). An empty kind disables it: prices then come from
 # `manage.py load_market_data` only.
@@ -362,7 +364,7 @@ PROJECTION_INFLATION = env.float("PROJECTION_INFLATION", default=0.025)
 # How long a web request waits for a projection from the ml worker before answering "pending".
 PROJECTION_WAIT_SECONDS = env.float("PROJECTION_WAIT_SECONDS", default=3.0)
 # A freshly trained model serves at once (demo default); False: an admin approves each version.
-NLP_AUTO_APPROVE_MODELS = env.bool("NLP_AUTO_APPROVE_MODELS", default=True)
+NLP_AUTO_APPROVE_MODELS = env.bool("NLP_AUTO_APPROVE_MODELS", default=False)
 # RSS feeds polled by Celery beat in production (comma-separated URLs); empty: no polling.
 NEWS_RSS_FEEDS = env.list("NEWS_RSS_FEEDS", default=[])
 # A held fund's 7-day sentiment at or below this (−1…+1) alerts its clients' advisors.

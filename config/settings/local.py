@@ -10,6 +10,10 @@ from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
+# The demo puts new model portfolios and model versions in force at once; production waits for
+# two investment-committee approvals.
+MODEL_PORTFOLIOS_AUTO_APPROVE = env.bool("MODEL_PORTFOLIOS_AUTO_APPROVE", default=True)
+NLP_AUTO_APPROVE_MODELS = env.bool("NLP_AUTO_APPROVE_MODELS", default=True)
 # The demo's advisor and admin sign in with a password only (seed_demo warns); production
 # requires TOTP for staff. MFA_REQUIRED_FOR_STAFF=1 tries the real thing locally.
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=False)

@@ -7,6 +7,8 @@ from .base import BASE_DIR, DATABASES, REST_FRAMEWORK
 
 DEBUG = False
 DEMO_DATA_ALLOWED = True
+MODEL_PORTFOLIOS_AUTO_APPROVE = True  # as the demo; tests of the committee turn it off
+NLP_AUTO_APPROVE_MODELS = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the concurrency tests' threads then share one database, and they run
     # on the embedded default as on PostgreSQL. One per process: two suites may run at once.

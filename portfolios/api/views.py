@@ -24,8 +24,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=True,
-    description="A unique key per deposit or withdrawal (e.g. a UUID). Retrying with the same "
-    "key and body replays the first response; a different body is refused (422). Kept 24 h.",
+    description="A unique key per deposit, withdrawal or recurring-deposit schedule (e.g. a "
+    "UUID). Retrying with the same key and body replays the first response; a different body "
+    "is refused (422). Kept 24 h.",
 )
 
 
@@ -109,18 +110,30 @@ class AccountTransactionListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+def _idempotency_key(request: AuthedRequest) -> str:
+    key = request.headers.get("Idempotency-Key", "")
+    if not key or len(key) > 255 or not key.isascii() or not key.isprintable():
+        raise IdempotencyKeyMissing(
+            "Send an Idempotency-Key header (1–255 printable characters), e.g. a UUID.",
+            extra={"fields": {"Idempotency-Key": ["Required."]}},
+        )
+    return key
+
+
+def _replayable(code: int, body: Any, replayed: bool) -> Response:
+    response = Response(body, status=code)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
 class _CashFlowApi(APIView):
     operation = staticmethod(services.deposit_make)
     scope = "deposit"
 
     def post(self, request: AuthedRequest, account_id: int) -> Response:
         account = _account(request, account_id)  # someone else's account: 404 before anything
-        key = request.headers.get("Idempotency-Key", "")
-        if not key or len(key) > 255 or not key.isascii() or not key.isprintable():
-            raise IdempotencyKeyMissing(
-                "Send an Idempotency-Key header (1–255 printable characters), e.g. a UUID.",
-                extra={"fields": {"Idempotency-Key": ["Required."]}},
-            )
+        key = _idempotency_key(request)
         payload = s.CashFlowInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         amount = payload.validated_data["amount"]
@@ -141,10 +154,7 @@ class _CashFlowApi(APIView):
             payload={"amount": str(amount)},
             operation=run,
         )
-        response = Response(body, status=code)
-        if replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return _replayable(code, body, replayed)
 
 
 class DepositApi(_CashFlowApi):
@@ -277,17 +287,30 @@ class RecurringDepositListApi(APIView):
     @extend_schema(
         tags=["accounts"],
         request=s.RecurringDepositInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={201: s.RecurringDepositOutputSerializer, **ERRORS},
     )
     def post(self, request: AuthedRequest, account_id: int) -> Response:
-        """Deposit an amount every month on a day from 1 to 28."""
+        """Deposit an amount every month on a day from 1 to 28. Takes an Idempotency-Key, as
+        deposits do: a double-submitted schedule would pay twice a month."""
         account = _account(request, account_id)
+        key = _idempotency_key(request)
         payload = s.RecurringDepositInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        recurring = services.recurring_deposit_create(account=account, **payload.validated_data)
-        return Response(
-            s.RecurringDepositOutputSerializer(recurring).data, status=status.HTTP_201_CREATED
+        data = payload.validated_data
+
+        def run() -> tuple[int, Any]:
+            recurring = services.recurring_deposit_create(account=account, **data)
+            return status.HTTP_201_CREATED, s.RecurringDepositOutputSerializer(recurring).data
+
+        code, body, replayed = idempotent(
+            user=request.user,
+            key=key,
+            scope=f"recurring:{account.pk}",
+            payload={"amount": str(data["amount"]), "day_of_month": data["day_of_month"]},
+            operation=run,
         )
+        return _replayable(code, body, replayed)
 
 
 class RecurringDepositDetailApi(APIView):

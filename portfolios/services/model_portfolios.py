@@ -78,4 +78,5 @@ def model_portfolio_set_decide(
         actor=actor,
         rejected_status=ModelPortfolioSet.Status.REJECTED,
         peers=ModelPortfolioSet.objects.all(),
+        permission="portfolios.approve_modelportfolioset",
     )

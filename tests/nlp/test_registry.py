@@ -9,7 +9,7 @@ from nlp.exceptions import ModelUnavailable
 from nlp.inference import registry as loaded
 from nlp.models import ModelVersion
 
-from ..factories import AdvisorFactory
+from ..factories import committee_member
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,8 @@ def test_an_advisor_decision_on_a_decided_version_is_refused(model_dir, settings
     version = services.version_register(
         name="sentiment", trained_in=_trained("sentiment"), result=FakeResult(), quick=True
     )
-    services.version_decide(model_version=version, approve=True, actor=AdvisorFactory())
+    services.version_decide(model_version=version, approve=True, actor=committee_member())
+    services.version_decide(model_version=version, approve=True, actor=committee_member())
 
     with pytest.raises(ValidationError):
         services.version_decide(model_version=version, approve=False, actor=None)

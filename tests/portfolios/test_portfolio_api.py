@@ -125,11 +125,21 @@ def test_a_client_reads_but_cannot_approve_rebalances(drifted):  # noqa: F811
 def test_recurring_deposits_are_created_listed_and_stopped_over_the_api(owner_api, account):
     url = f"/api/v1/accounts/{account.pk}/recurring-deposits/"
 
-    created = owner_api.post(url, {"amount": "200.00", "day_of_month": 15}, format="json")
-    bad = owner_api.post(url, {"amount": "200.00", "day_of_month": 31}, format="json")
+    body = {"amount": "200.00", "day_of_month": 15}
+    created = owner_api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="schedule-1")
+    replayed = owner_api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="schedule-1")
+    keyless = owner_api.post(url, body, format="json")
+    bad = owner_api.post(
+        url, {"amount": "200.00", "day_of_month": 31}, format="json", HTTP_IDEMPOTENCY_KEY="s-2"
+    )
     stopped = owner_api.delete(f"{url}{created.json()['id']}/")
 
     assert created.status_code == 201, created.content
+    # a double-submitted schedule is made once (issue 13): the retry replays the first answer
+    assert replayed.status_code == 201
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert replayed.json()["id"] == created.json()["id"]
+    assert keyless.status_code == 400
     assert bad.status_code == 400
     assert stopped.status_code == 204
     assert owner_api.get(url).json() == []
@@ -143,7 +153,9 @@ def test_a_recurring_deposit_pauses_skips_its_dates_and_resumes(owner_api, accou
     from portfolios.models import RecurringDeposit, Transaction
 
     url = f"/api/v1/accounts/{account.pk}/recurring-deposits/"
-    created = owner_api.post(url, {"amount": "200.00", "day_of_month": 15}, format="json").json()
+    created = owner_api.post(
+        url, {"amount": "200.00", "day_of_month": 15}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+    ).json()
     detail = f"{url}{created['id']}/"
 
     paused = owner_api.patch(detail, {"active": False}, format="json")

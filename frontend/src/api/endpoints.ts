@@ -129,8 +129,8 @@ export const portfolio = {
   fees: (signal?: AbortSignal) => get<FeesSummary>("fees/", { signal }),
   recurring: (accountId: number, signal?: AbortSignal) =>
     get<RecurringDeposit[]>(`accounts/${accountId}/recurring-deposits/`, { signal }),
-  recurringCreate: (accountId: number, body: RecurringDepositInput) =>
-    post<RecurringDeposit>(`accounts/${accountId}/recurring-deposits/`, body),
+  recurringCreate: (accountId: number, body: RecurringDepositInput, idempotencyKey: string) =>
+    post<RecurringDeposit>(`accounts/${accountId}/recurring-deposits/`, body, { idempotencyKey }),
   recurringSetActive: (accountId: number, id: number, active: boolean) =>
     patch<RecurringDeposit>(`accounts/${accountId}/recurring-deposits/${id}/`, {
       active,

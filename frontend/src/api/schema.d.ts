@@ -101,7 +101,10 @@ export interface paths {
         /** @description The account's recurring deposits, running or paused (cancelled ones are gone). */
         get: operations["accounts_recurring_deposits_list"];
         put?: never;
-        /** @description Deposit an amount every month on a day from 1 to 28. */
+        /**
+         * @description Deposit an amount every month on a day from 1 to 28. Takes an Idempotency-Key, as
+         *     deposits do: a double-submitted schedule would pay twice a month.
+         */
         post: operations["accounts_recurring_deposits_create"];
         delete?: never;
         options?: never;
@@ -2646,7 +2649,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description A unique key per deposit or withdrawal (e.g. a UUID). Retrying with the same key and body replays the first response; a different body is refused (422). Kept 24 h. */
+                /** @description A unique key per deposit, withdrawal or recurring-deposit schedule (e.g. a UUID). Retrying with the same key and body replays the first response; a different body is refused (422). Kept 24 h. */
                 "Idempotency-Key": string;
             };
             path: {
@@ -2790,7 +2793,10 @@ export interface operations {
     accounts_recurring_deposits_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description A unique key per deposit, withdrawal or recurring-deposit schedule (e.g. a UUID). Retrying with the same key and body replays the first response; a different body is refused (422). Kept 24 h. */
+                "Idempotency-Key": string;
+            };
             path: {
                 account_id: number;
             };
@@ -2972,7 +2978,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description A unique key per deposit or withdrawal (e.g. a UUID). Retrying with the same key and body replays the first response; a different body is refused (422). Kept 24 h. */
+                /** @description A unique key per deposit, withdrawal or recurring-deposit schedule (e.g. a UUID). Retrying with the same key and body replays the first response; a different body is refused (422). Kept 24 h. */
                 "Idempotency-Key": string;
             };
             path: {

@@ -3,6 +3,7 @@ import type { FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 
 import { ApiError } from "../api/client";
+import { IdempotencyKeeper } from "../api/idempotency";
 import { portfolio } from "../api/endpoints";
 import type { AccountSummary, RecurringDeposit, Transaction } from "../api/types";
 import { CashFlowForm } from "../components/CashFlowForm";
@@ -27,6 +28,8 @@ function RecurringForm({ account, onCreated }: { account: AccountSummary; onCrea
   const [day, setDay] = useState("1");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+  // One key per intended schedule: a double click or a retry after an error makes it once.
+  const [keeper] = useState(() => new IdempotencyKeeper());
   const dayId = useId();
 
   async function onSubmit(event: FormEvent) {
@@ -39,7 +42,10 @@ function RecurringForm({ account, onCreated }: { account: AccountSummary; onCrea
     setBusy(true);
     setError(null);
     try {
-      onCreated(await portfolio.recurringCreate(account.id, { amount: normalised, day_of_month: Number(day) }));
+      const body = { amount: normalised, day_of_month: Number(day) };
+      const key = keeper.keyFor({ account: account.id, ...body });
+      onCreated(await portfolio.recurringCreate(account.id, body, key));
+      keeper.succeeded();
       setAmount("");
     } catch (err) {
       setError(asApiError(err));
