@@ -6,6 +6,7 @@ WSGI app in-process, authenticated as a client that has a profile, answers and a
 """
 
 import os
+import re
 
 import pytest
 import schemathesis
@@ -71,3 +72,37 @@ def test_no_generated_request_makes_the_api_fail(case, token):
     response = case.call(app=application, headers={"Authorization": f"Token {token}"})
 
     case.validate_response(response, checks=[not_a_server_error])
+
+
+HOSTILE_BODIES = {
+    "deeply nested": "[" * 5000 + "]" * 5000,
+    "deeply nested object": '{"a":' * 5000 + "1" + "}" * 5000,
+    "many keys": "{" + ",".join(f'"k{i}": {i}' for i in range(5000)) + "}",
+    "long string": '{"name": "' + "x" * 200_000 + '"}',
+    "oversized": '{"amount": "' + "9" * 3_000_000 + '"}',
+}
+BODY_OPERATIONS = [
+    (method.upper(), path)
+    for path, item in SchemaGenerator().get_schema(request=None, public=True)["paths"].items()
+    for method in item
+    if method in ("post", "put", "patch")
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES.keys())
+def test_no_json_route_fails_on_a_hostile_body(body, token):
+    """Issue 13, finding 4, on every route that takes a body: a 4xx, never a 5xx, logged in or
+    not. Path parameters are filled with 1 (a 404 is as good an answer as a 400)."""
+    from rest_framework.test import APIClient
+
+    anonymous, authed = APIClient(), APIClient()
+    authed.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    failures = []
+    for method, path in BODY_OPERATIONS:
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        for api in (anonymous, authed):
+            response = api.generic(method, url, body, content_type="application/json")
+            if response.status_code >= 500:
+                failures.append(f"{method} {url}: {response.status_code}")
+    assert failures == []
