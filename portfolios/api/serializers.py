@@ -29,7 +29,18 @@ class AssetOutputSerializer(serializers.ModelSerializer):
 
 class PriceOutputSerializer(serializers.Serializer):
     date = serializers.DateField()
-    close = serializers.DecimalField(max_digits=16, decimal_places=4, coerce_to_string=True)
+    close = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=4,
+        coerce_to_string=True,
+        help_text="the actual close: what trades fill at and holdings are valued at",
+    )
+    total_return = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=6,
+        coerce_to_string=True,
+        help_text="total-return index level (distributions reinvested; its own base)",
+    )
 
 
 class ModelPortfolioOutputSerializer(serializers.ModelSerializer):

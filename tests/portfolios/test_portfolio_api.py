@@ -210,3 +210,13 @@ def test_the_cached_summary_changes_as_soon_as_money_moves(owner_api, account):
     after = Decimal(owner_api.get("/api/v1/portfolio/summary/").json()["total_value"])
 
     assert after - before > Decimal("499")
+
+
+def test_a_funds_prices_give_its_close_and_total_return_level_as_strings(owner_api, market_data):
+    response = owner_api.get("/api/v1/assets/VTI/prices/")
+
+    assert response.status_code == 200, response.content
+    rows = response.json()
+    rows = rows["results"] if isinstance(rows, dict) else rows
+    # a prices-only file: the first day's total-return level starts at its close
+    assert rows[0] == {"date": "2023-06-09", "close": "200.0000", "total_return": "200.000000"}

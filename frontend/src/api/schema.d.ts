@@ -2183,8 +2183,16 @@ export interface components {
         PriceOutput: {
             /** Format: date */
             date: string;
-            /** Format: decimal */
+            /**
+             * Format: decimal
+             * @description the actual close: what trades fill at and holdings are valued at
+             */
             close: string;
+            /**
+             * Format: decimal
+             * @description total-return index level (distributions reinvested; its own base)
+             */
+            total_return: string;
         };
         /**
          * @description * `need` - Need
