@@ -41,6 +41,15 @@ class LifecycleAdmin(admin.ModelAdmin):
     def lifecycle_decide(self, row: Any, *, approve: bool, actor: Any) -> object:
         raise NotImplementedError  # the app's service: e.g. model_portfolio_set_decide
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Only the investment committee decides (config.lifecycle): others are not offered it.
+        actions = super().get_actions(request)
+        opts = self.model._meta
+        if not request.user.has_perm(f"{opts.app_label}.approve_{opts.model_name}"):
+            actions.pop("approve", None)
+            actions.pop("reject", None)
+        return actions
+
     def _decide(self, request: HttpRequest, queryset: QuerySet[Any], approve: bool) -> None:
         decide_each(
             self,

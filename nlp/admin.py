@@ -20,7 +20,15 @@ from .models import Conversation, Escalation, Message, ModelVersion, NewsItem, S
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(LifecycleAdmin):
-    list_display = ("name", "version", "status", "quick", "created_at", "decided_by")
+    list_display = (
+        "name",
+        "version",
+        "status",
+        "quick",
+        "created_at",
+        "first_approved_by",
+        "decided_by",
+    )
     list_filter = ("name", "status")
     readonly_fields = (
         "name",
@@ -31,6 +39,8 @@ class ModelVersionAdmin(LifecycleAdmin):
         "data_hash",
         "metrics",
         "quick",
+        "first_approved_by",
+        "first_approved_at",
         "decided_by",
         "decided_at",
     )

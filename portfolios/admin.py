@@ -58,9 +58,25 @@ class ModelPortfolioInline(admin.TabularInline):
 
 @admin.register(ModelPortfolioSet)
 class ModelPortfolioSetAdmin(LifecycleAdmin):
-    list_display = ("version", "status", "assumptions", "created_at", "decided_by", "decided_at")
+    list_display = (
+        "version",
+        "status",
+        "assumptions",
+        "created_at",
+        "first_approved_by",
+        "decided_by",
+        "decided_at",
+    )
     list_filter = ("status",)
-    readonly_fields = ("version", "assumptions", "status", "decided_by", "decided_at")
+    readonly_fields = (
+        "version",
+        "assumptions",
+        "status",
+        "first_approved_by",
+        "first_approved_at",
+        "decided_by",
+        "decided_at",
+    )
     inlines = (ModelPortfolioInline,)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -44,6 +44,17 @@ function fail(message) {
   throw new StepFailure(message);
 }
 
+// Every page is watched for Content-Security-Policy violations (the server sends a strict
+// policy): the browser reports each as a console error; any one fails the run at the end.
+const cspViolations = [];
+function watchCsp(page) {
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+      cspViolations.push(`${page.url()}: ${message.text()}`);
+    }
+  });
+}
+
 let stepNumber = 0;
 let stepNote = "";
 const started = Date.now();
@@ -91,6 +102,9 @@ async function main() {
   } finally {
     await browser.close();
   }
+  if (cspViolations.length) {
+    throw new StepFailure(`Content-Security-Policy violations:\n  ${cspViolations.join("\n  ")}`);
+  }
   console.log(`\nAll steps passed in ${((Date.now() - started) / 1000).toFixed(1)} s. Screenshots: ${SCREENSHOT_DIR}`);
 }
 
@@ -98,6 +112,7 @@ async function clientJourney(browser) {
   const context = await browser.newContext({ baseURL: BASE_URL, viewport: VIEWPORT });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   const page = await context.newPage();
+  watchCsp(page);
   const serverErrors = [];
   page.on("response", (response) => {
     if (response.url().includes("/api/") && response.status() >= 500) {
@@ -268,6 +283,7 @@ async function advisorApproval(browser) {
   const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   const page = await context.newPage();
+  watchCsp(page);
 
   await step(page, "advisor-login", async () => {
     await page.goto("/admin/login/?next=/admin/");

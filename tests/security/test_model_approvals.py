@@ -69,3 +69,14 @@ def test_the_admin_action_says_a_first_approval_waits_for_a_second(candidate):
     assert "a second committee member puts it in force" in page.content.decode()
     candidate.refresh_from_db()
     assert candidate.status == ModelPortfolioSet.Status.CANDIDATE
+
+
+def test_an_advisor_is_not_offered_the_approve_action(candidate, advisor_user):
+    from django.contrib.auth.models import Group
+
+    from advisor.services.clients import ADVISOR_GROUP
+
+    advisor_user.groups.add(Group.objects.get(name=ADVISOR_GROUP))
+    browser = admin_login(advisor_user)
+    page = browser.get("/admin/portfolios/modelportfolioset/").content.decode()
+    assert 'value="approve"' not in page
