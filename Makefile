@@ -56,7 +56,7 @@ frontend: frontend/dist/index.html ## Build the browser client into frontend/dis
 test-frontend: frontend/node_modules/.package-lock.json ## The browser client's unit tests (Vitest)
 	cd frontend && npm test
 
-e2e: install frontend ## End to end in headless Chromium: fresh demo database, chat model, a server
+e2e: install frontend ## End to end in headless Chromium: fresh demo database, chat model, a server; then the PWA checks
 	command -v chromium >/dev/null || (apt-get install -y -q chromium >/dev/null)
 	mkdir -p var/e2e && rm -f var/e2e/db.sqlite3
 	export DATABASE_URL=sqlite:///$(CURDIR)/var/e2e/db.sqlite3 CELERY_BROKER_URL= \
@@ -69,7 +69,8 @@ e2e: install frontend ## End to end in headless Chromium: fresh demo database, c
 	{ $(PY) manage.py runserver 127.0.0.1:$(E2E_PORT) --noreload >var/e2e/server.log 2>&1 & server=$$!; \
 	  trap 'kill $$server' EXIT; \
 	  for i in $$(seq 60); do curl -sf -o /dev/null http://127.0.0.1:$(E2E_PORT)/healthz && break; sleep 1; done; \
-	  cd frontend && BASE_URL=http://127.0.0.1:$(E2E_PORT) npm run e2e; }
+	  cd frontend && BASE_URL=http://127.0.0.1:$(E2E_PORT) npm run e2e && \
+	  BASE_URL=http://127.0.0.1:$(E2E_PORT) node e2e/pwa.mjs; }
 
 run: frontend seed ## Set up everything and serve the app with demo data on http://127.0.0.1:8000
 	$(PY) manage.py collectstatic --noinput -v0
@@ -113,26 +114,30 @@ fmt: install-dev ## Format and autofix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-schema: install ## Write the OpenAPI schema to var/openapi.yaml (validated)
-	mkdir -p var && $(PY) manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+schema: install ## Write the versioned OpenAPI schema, openapi/meridian-api-v1.json (validated; committed for native apps)
+	mkdir -p openapi && $(API_SCHEMA_JSON) --file $(API_SCHEMA_FILE)
 
 # The browser client's types, generated from the schema and committed (frontend/scripts/api-types.mjs).
 # The schema is built as production serves it, whatever the local environment says: PostgreSQL
 # (its integer ranges differ from SQLite's and show in the schema; nothing connects to it).
 API_TYPES := schema.d.ts choices.gen.ts
+# The schema as a versioned artifact (SPECTACULAR_SETTINGS VERSION 1.x): native apps build on it.
+API_SCHEMA_FILE := openapi/meridian-api-v1.json
 API_SCHEMA_JSON := DJANGO_SETTINGS_MODULE=config.settings.local DATABASE_URL=postgres://schema@localhost/schema \
 	$(PY) manage.py spectacular --validate --fail-on-warn --format openapi-json
 
-api-types: install frontend/node_modules/.package-lock.json ## Regenerate frontend/src/api/{schema.d.ts,choices.gen.ts} from the schema
-	mkdir -p var && $(API_SCHEMA_JSON) --file var/openapi.json
-	node frontend/scripts/api-types.mjs var/openapi.json frontend/src/api
+api-types: install frontend/node_modules/.package-lock.json ## Regenerate the schema artifact and frontend/src/api/{schema.d.ts,choices.gen.ts} from it
+	mkdir -p openapi && $(API_SCHEMA_JSON) --file $(API_SCHEMA_FILE)
+	node frontend/scripts/api-types.mjs $(API_SCHEMA_FILE) frontend/src/api
 
 check-api-types: install frontend/node_modules/.package-lock.json ## Fail if the committed API types differ from what the schema produces
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(API_SCHEMA_JSON) --file "$$tmp/openapi.json" && \
 	node frontend/scripts/api-types.mjs "$$tmp/openapi.json" "$$tmp" && \
 	for f in $(API_TYPES); do diff -u "frontend/src/api/$$f" "$$tmp/$$f" || { \
-	  echo "frontend/src/api/$$f is out of date: run make api-types and commit it." >&2; exit 1; }; done
+	  echo "frontend/src/api/$$f is out of date: run make api-types and commit it." >&2; exit 1; }; done && \
+	diff -q $(API_SCHEMA_FILE) "$$tmp/openapi.json" >/dev/null || { \
+	  echo "$(API_SCHEMA_FILE) is out of date: run make api-types and commit it." >&2; exit 1; }
 
 clean: ## Remove the virtualenv, the SQLite database and generated files
 	rm -rf $(VENV) db.sqlite3 var frontend/node_modules frontend/dist

@@ -1,6 +1,6 @@
 """Client routes: everything the server does not own serves the browser client's index.html."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 
 from . import views
 
@@ -8,4 +8,7 @@ from . import views
 # instead of an app page; every other path is a client-side route.
 SERVER_PATHS = r"(?:api|admin|static|media)(?:/|$)|(?:healthz|readyz)$"
 
-urlpatterns = [re_path(rf"^(?!{SERVER_PATHS})(?P<route>.*)$", views.app, name="frontend-index")]
+urlpatterns = [
+    path("sw.js", views.service_worker, name="frontend-service-worker"),
+    re_path(rf"^(?!{SERVER_PATHS})(?P<route>.*)$", views.app, name="frontend-index"),
+]

@@ -22,6 +22,26 @@ def _index_html() -> str | None:
     return None
 
 
+def _built_file(name: str) -> Path | None:
+    for folder in (Path(settings.FRONTEND_BUILD_DIR), Path(settings.STATIC_ROOT) / "app"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+@require_safe
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, at the site's root so its scope is the whole app (a worker's scope
+    is the folder it is served from; the build lives under /static/app/)."""
+    path = _built_file("sw.js")
+    if path is None:
+        return HttpResponse(status=404)
+    response = HttpResponse(path.read_bytes(), content_type="application/javascript")
+    # Browsers check for a new worker on navigation; never let a cache hide a new one.
+    patch_cache_control(response, no_cache=True)
+    return response
+
+
 @require_safe
 def app(request: HttpRequest, route: str = "") -> HttpResponse:
     """The app shell; React Router picks the page from the URL in the browser."""

@@ -18,3 +18,13 @@ createRoot(root).render(
     </BrowserRouter>
   </StrictMode>,
 );
+
+// Installable on a phone: the service worker caches the app shell (never the API). Production
+// builds only: the dev server's modules change on every edit.
+if (import.meta.env.PROD && "serviceWorker" in navigator) {
+  window.addEventListener("load", () => {
+    navigator.serviceWorker.register("/sw.js").catch(() => {
+      // No service worker (e.g. a private window): the app works as before, online.
+    });
+  });
+}
