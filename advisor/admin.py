@@ -8,7 +8,7 @@ from typing import Any, cast
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from . import selectors, services
@@ -49,7 +49,12 @@ class BookScopedAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(**{f"{self.client_path}__advisor": request.user})
+        # The book and the firm queue (selectors.clients_in_reach): unassigned clients' rows
+        # are every advisor's to see, so that nothing of theirs waits unseen.
+        return queryset.filter(
+            Q(**{f"{self.client_path}__advisor": request.user})
+            | Q(**{f"{self.client_path}__advisor__isnull": True})
+        )
 
 
 class GoalInline(admin.TabularInline):

@@ -13,6 +13,7 @@ from . import suitability
 from .models import (
     Client,
     Goal,
+    Notification,
     QuestionnaireResponse,
     RiskAssessment,
     RiskOverrideRequest,
@@ -28,6 +29,17 @@ def clients_visible_to(user: User) -> QuerySet[Client]:
     if user.is_staff:
         return clients.filter(advisor=user)
     return clients.filter(user=user)
+
+
+def clients_in_reach(user: User) -> QuerySet[Client]:
+    """What a staff member works on: their book and the firm queue, the clients no advisor has
+    yet (see the assignment rule in advisor.services.clients), so that nothing of theirs goes
+    unseen. Admins: every client; anyone else: as clients_visible_to."""
+    if user.is_staff and not user.is_superuser:
+        return Client.objects.select_related("user", "advisor").filter(
+            Q(advisor=user) | Q(advisor__isnull=True)
+        )
+    return clients_visible_to(user)
 
 
 def client_of_user(user: User) -> Client:
@@ -50,6 +62,11 @@ FINAL_METHODS = (
 def client_list_with_risk(user: User) -> QuerySet[Client]:
     """An advisor's book annotated with the level and inconsistency flag of each client's
     current risk profile: the final assessment of the latest response, as risk_profile_get."""
+    return clients_with_risk(clients_visible_to(user))
+
+
+def clients_with_risk(clients: QuerySet[Client]) -> QuerySet[Client]:
+    """The clients annotated as client_list_with_risk says."""
     precedence = Case(
         *(When(method=method, then=Value(rank)) for rank, method in enumerate(FINAL_METHODS)),
         output_field=IntegerField(),
@@ -59,7 +76,7 @@ def client_list_with_risk(user: User) -> QuerySet[Client]:
         .annotate(precedence=precedence)
         .order_by("-response__submitted_at", "-response_id", "precedence")
     )
-    return clients_visible_to(user).annotate(
+    return clients.annotate(
         risk_level=Subquery(latest.values("risk_level")[:1]),
         risk_inconsistent=Subquery(latest.values("inconsistent")[:1]),
     )
@@ -229,3 +246,13 @@ def risk_override_requests_pending(*, response: QuestionnaireResponse) -> list[R
             response=response, status=RiskOverrideRequest.Status.PENDING
         ).select_related("requested_by")
     )
+
+
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    """The user's notices, newest first."""
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def notification_unread_count(*, user: User) -> int:
+    """How many of the user's notices are unread: the bell's figure."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from advisor.models import User
+from advisor.selectors import clients_in_reach
 from config.admin_actions import LifecycleAdmin, decide_each
 
 from . import news, services
@@ -167,6 +168,12 @@ class EscalationAdmin(_BookScoped):
         "created_at",
     )
     actions = ("resolve",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """The advisor's book and the firm queue: an unassigned client's escalation is every
+        advisor's to pick up (advisor.selectors.clients_in_reach)."""
+        queryset = admin.ModelAdmin.get_queryset(self, request).select_related("client")
+        return queryset.filter(client__in=clients_in_reach(cast(User, request.user)))
 
     @admin.display(description="Conversation")
     def conversation_transcript(self, escalation: Escalation) -> str:

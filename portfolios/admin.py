@@ -7,7 +7,7 @@ from typing import Any, cast
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -210,7 +210,11 @@ class RebalanceProposalAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request).select_related("account__client", "account__goal")
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(account__client__advisor=request.user)
+        # The book and the firm queue (advisor.selectors.clients_in_reach): an unassigned
+        # client's proposal waits for whichever advisor picks it up, never for no one.
+        return queryset.filter(
+            Q(account__client__advisor=request.user) | Q(account__client__advisor__isnull=True)
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # proposals come from the daily drift check

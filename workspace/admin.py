@@ -12,7 +12,13 @@ from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -152,23 +158,51 @@ class ClientAdmin(admin.ModelAdmin):
         ("Audit trail", {"fields": ("history",)}),
     )
     raw_id_fields = ("user",)
-    # Shown above the editable fields on an existing client's page.
+    actions = ("assign_to_me",)
+    # Shown above the editable fields on an existing client's page, each a collapsible section
+    # (<details>) but the summary, so that the page opens short; the editable ones follow, also
+    # collapsed.
     workspace_fieldsets = (
         ("Profile and KYC", {"fields": ("profile_panel",)}),
-        ("Risk profile", {"fields": ("risk_panel",)}),
-        ("Goals and projections", {"fields": ("goals_panel",)}),
-        ("Portfolio", {"fields": ("portfolio_panel",)}),
-        ("Chat history", {"fields": ("chat_panel",)}),
+        ("Risk profile", {"fields": ("risk_panel",), "classes": ("collapse",)}),
+        ("Goals and projections", {"fields": ("goals_panel",), "classes": ("collapse",)}),
+        ("Portfolio", {"fields": ("portfolio_panel",), "classes": ("collapse",)}),
+        ("Chat history", {"fields": ("chat_panel",), "classes": ("collapse",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
-        return selectors.client_list_with_risk(request.user)  # type: ignore[arg-type]
+        # The advisor's book and the firm queue (unassigned clients), for them to claim.
+        return selectors.clients_with_risk(selectors.clients_in_reach(cast(User, request.user)))
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = tuple(super().get_fieldsets(request, obj))
         if obj is None or obj.pk is None:
             return fieldsets
-        return fieldsets[:1] + self.workspace_fieldsets + fieldsets[1:]
+        editable = tuple(
+            (name, {**options, "classes": ("collapse",)}) for name, options in fieldsets[1:]
+        )
+        return fieldsets[:1] + self.workspace_fieldsets + editable
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "advisor":  # a book is held by an active staff member only
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by(
+                "email"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
+        """An admin moving a client to another book (or back to the firm queue) goes through
+        services.client_assign_advisor: validated and in the audit trail with the actor."""
+        if not (change and "advisor" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        advisor = obj.advisor
+        obj.advisor_id = Client.objects.values_list("advisor_id", flat=True).get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
+        moved = services.client_assign_advisor(
+            client=obj, advisor=advisor, actor=cast(User, request.user)
+        )
+        obj.advisor = moved.advisor
 
     def get_urls(self) -> list[URLPattern]:
         override = path(
@@ -176,7 +210,59 @@ class ClientAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.risk_override_view),
             name="advisor_client_risk_override",
         )
-        return [override, *super().get_urls()]
+        claim = path(
+            "<path:object_id>/assign-to-me/",
+            self.admin_site.admin_view(self.assign_to_me_view),  # login and CSRF checked
+            name="advisor_client_assign_to_me",
+        )
+        return [override, claim, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        client = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if client is not None and client.advisor_id is None:
+            context["client_unassigned"] = True
+            if self.has_change_permission(request, client):
+                context["assign_to_me_url"] = reverse(
+                    "admin:advisor_client_assign_to_me", args=[client.pk]
+                )
+        return super().change_view(request, object_id, form_url, context)
+
+    def _claim(self, request: HttpRequest, client: Client) -> bool:
+        try:
+            services.client_claim(client=client, advisor=cast(User, request.user))
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return False
+        return True
+
+    def assign_to_me_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST from an unassigned client's page: the client joins the signed-in advisor's
+        book (services.client_claim, audited)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        client = self.get_object(request, object_id)  # the book and the firm queue: others 404
+        if client is None:
+            raise Http404("No such client in your book or the firm queue.")
+        if not self.has_change_permission(request, client):
+            raise PermissionDenied
+        if self._claim(request, client):
+            self.message_user(request, f"{client} is now in your book.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:advisor_client_change", args=[client.pk]))
+
+    @admin.action(
+        description="Assign the selected unassigned clients to me", permissions=["change"]
+    )
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        done = sum(self._claim(request, client) for client in queryset.order_by("pk"))
+        if done:
+            self.message_user(request, f"{done} client(s) now in your book.", messages.SUCCESS)
 
     def risk_override_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Set the client's risk level by hand, with a reason (advisor.services)."""

@@ -1,16 +1,20 @@
 """Reads for the advisor workspace: the home page's figures and the client page's panels.
 
-Everything is scoped to the signed-in advisor's book (admins: every client), like the admin's
-querysets. The home page is opened all day, so its figures take a handful of queries whatever
-the book's size; the client page's panels are per client and may take a few more.
+The figures of the book (assets, clients) are scoped to the signed-in advisor's book (admins:
+every client), like the admin's querysets; what waits for someone (proposals, escalations,
+flags, reviews, off-track goals) is scoped to the book and the firm queue, the clients no advisor
+has yet (advisor.selectors.clients_in_reach): nothing of an unassigned client goes unseen. The
+home page is opened all day, so its figures take a handful of queries whatever the book's size;
+the client page's panels are per client and may take a few more.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
+from django.utils import timezone
 
 from advisor import suitability
 from advisor.models import (
@@ -22,8 +26,9 @@ from advisor.models import (
     User,
 )
 from advisor.selectors import (
-    client_list_with_risk,
+    clients_in_reach,
     clients_visible_to,
+    clients_with_risk,
     risk_override_requests_pending,
     risk_profile_get,
 )
@@ -33,7 +38,7 @@ from portfolios.exceptions import MarketDataMissing
 from portfolios.market import closes_on, market_date_get
 from portfolios.models import Account, LedgerBreak, MarketDataAlert, Position, RebalanceProposal
 from portfolios.money import money_value
-from portfolios.selectors import goal_plan_projections, rebalances_for_staff
+from portfolios.selectors import goal_plan_projections
 from portfolios.valuation import Holding, drift_threshold
 
 OFF_TRACK_PROBABILITY = 0.5
@@ -89,19 +94,38 @@ def client_count(*, user: User) -> int:
 
 
 def pending_rebalances(*, user: User) -> QuerySet[RebalanceProposal]:
-    return rebalances_for_staff(user=user).filter(status=RebalanceProposal.Status.PENDING)
+    return RebalanceProposal.objects.filter(
+        status=RebalanceProposal.Status.PENDING, account__client__in=clients_in_reach(user)
+    ).select_related("account__client", "account__goal")
 
 
 def open_escalations(*, user: User) -> QuerySet[Escalation]:
     return Escalation.objects.filter(
-        status=Escalation.Status.OPEN, client__in=clients_visible_to(user)
-    )
+        status=Escalation.Status.OPEN, client__in=clients_in_reach(user)
+    ).select_related("client")
 
 
 def inconsistent_risk_profiles(*, user: User) -> QuerySet[Client]:
     """Clients whose current risk profile (see risk_profile_get) is flagged inconsistent."""
-    clients: QuerySet[Any] = client_list_with_risk(user)  # annotated: the stubs can't tell
+    # Annotated (risk_level, risk_inconsistent): the stubs can't tell.
+    clients: QuerySet[Any] = clients_with_risk(clients_in_reach(user))
     return clients.filter(risk_inconsistent=True)
+
+
+def unassigned_clients() -> QuerySet[Client]:
+    """The firm queue: clients with an active login and no advisor yet, oldest first. Every
+    advisor sees them, and takes one into their book with "Assign to me"."""
+    return (
+        Client.objects.filter(advisor__isnull=True, user__is_active=True)
+        .select_related("user")
+        .order_by("created_at", "pk")
+    )
+
+
+def kyc_reviews_due(*, user: User, today: date | None = None) -> QuerySet[Client]:
+    """Clients whose periodic KYC review date has come (or was flagged overdue)."""
+    today = today or timezone.localdate()
+    return clients_in_reach(user).filter(kyc_review_due__lte=today)
 
 
 @dataclass(frozen=True)
@@ -115,7 +139,7 @@ def off_track_goals(*, user: User) -> list[OffTrackGoal]:
     sees) gives them under an even chance; a goal whose plan is not projected yet is left out.
     A few queries for the book, plus two per client for their risk levels."""
     goals = list(
-        Goal.objects.filter(client__in=clients_visible_to(user))
+        Goal.objects.filter(client__in=clients_in_reach(user))
         .exclude(status__in=FINISHED_GOALS)
         .select_related("client")
     )
@@ -131,6 +155,89 @@ def off_track_goals(*, user: User) -> list[OffTrackGoal]:
 
 
 @dataclass(frozen=True)
+class QueueItem:
+    """One thing waiting for the advisor, with where it is handled."""
+
+    kind: str
+    client: Client
+    what: str
+    since: datetime  # when it started waiting: the queue is sorted oldest first
+    url_name: str  # an admin URL name taking the object's id
+    object_id: int
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def work_queue(*, user: User) -> list[QueueItem]:
+    """Everything waiting for the advisor, oldest first: pending rebalance proposals, open
+    escalations, KYC reviews due, inconsistent risk profiles and (for whoever claims them)
+    unassigned clients. A handful of queries whatever the book's size."""
+    items = [
+        QueueItem(
+            kind="Rebalance to approve",
+            client=p.account.client,
+            what=f"Proposal {p.pk}: drift {Decimal(str(p.drift)):.1%} in {p.account}",
+            since=p.created_at,
+            url_name="admin:portfolios_rebalanceproposal_change",
+            object_id=p.pk,
+        )
+        for p in pending_rebalances(user=user)
+    ]
+    items += [
+        QueueItem(
+            kind="Open escalation",
+            client=e.client,
+            what=f"Escalation {e.pk}: {e.get_reason_display()}",
+            since=e.created_at,
+            url_name="admin:nlp_escalation_change",
+            object_id=e.pk,
+        )
+        for e in open_escalations(user=user)
+    ]
+    items += [
+        QueueItem(
+            kind="KYC review due",
+            client=c,
+            what=f"Review due {c.kyc_review_due:%Y-%m-%d}",
+            since=_start_of(c.kyc_review_due),
+            url_name="admin:advisor_client_change",
+            object_id=c.pk,
+        )
+        for c in kyc_reviews_due(user=user)
+        if c.kyc_review_due is not None
+    ]
+    inconsistent = inconsistent_risk_profiles(user=user).annotate(
+        answered_at=Max("questionnaire_responses__submitted_at")
+    )
+    items += [
+        QueueItem(
+            kind="Inconsistent risk profile",
+            client=c,
+            what="Risk answers point different ways: go through the flags",
+            since=c.answered_at or c.created_at,
+            url_name="admin:advisor_client_change",
+            object_id=c.pk,
+        )
+        for c in inconsistent
+    ]
+    if user.is_staff:
+        items += [
+            QueueItem(
+                kind="Unassigned client",
+                client=c,
+                what="No advisor yet: assign to yourself",
+                since=c.created_at,
+                url_name="admin:advisor_client_change",
+                object_id=c.pk,
+            )
+            for c in unassigned_clients()
+        ]
+    return sorted(items, key=lambda item: (item.since, item.kind, item.object_id))
+
+
+@dataclass(frozen=True)
 class WorkspaceHome:
     book: BookValue
     clients: int
@@ -139,6 +246,8 @@ class WorkspaceHome:
     inconsistent_profiles: list[Client]
     off_track_goals: list[OffTrackGoal]
     news_alerts: list[NewsAlert]
+    unassigned_clients: int  # the firm queue (see the assignment rule)
+    queue: list[QueueItem]
     ledger_breaks: int  # open breaks in the book's accounts (portfolios.ledger_reconcile)
     market_data_alerts: (
         int  # open price-feed alerts (portfolios.prices_import): the market date waits
@@ -157,6 +266,8 @@ def workspace_home(*, user: User) -> WorkspaceHome:
         off_track_goals=off_track_goals(user=user),
         # News alerts are read as of the market date: none before market data exists.
         news_alerts=news_alerts(user=user) if book.market_date is not None else [],
+        unassigned_clients=unassigned_clients().count(),
+        queue=work_queue(user=user),
         ledger_breaks=LedgerBreak.objects.filter(
             resolved_at__isnull=True, account__client__in=clients_visible_to(user)
         ).count(),

@@ -1,0 +1,214 @@
+"""The workspace's queue and polish (issue 14): everything waiting for the advisor on the home
+page, oldest first, the firm queue of unassigned clients, the proposal page's tables and
+percentages, the client page's collapsible sections."""
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from advisor import risk, services
+from advisor.models import Client, User
+from nlp.models import Escalation
+from portfolios import services as portfolio_services
+from portfolios.models import RebalanceProposal
+from workspace import selectors as workspace
+
+from ..factories import PASSWORD, ClientFactory, admin_login
+from ..portfolios import conftest as portfolio_fixtures
+from ..portfolios import test_rebalancing
+from .test_workspace import _escalation, _mixed_answers
+
+pytestmark = pytest.mark.django_db
+
+market_day = portfolio_fixtures.market_day
+market_data = portfolio_fixtures.market_data
+approved_set = portfolio_fixtures.approved_set
+bold_client = portfolio_fixtures.bold_client
+account = portfolio_fixtures.account
+drifted = test_rebalancing.drifted
+
+
+@pytest.fixture
+def me() -> User:
+    return services.advisor_create(email="alex@example.test", password=PASSWORD)
+
+
+def _aged(model, pk: int, days: int, field: str = "created_at") -> None:
+    model.objects.filter(pk=pk).update(**{field: timezone.now() - timedelta(days=days)})
+
+
+@pytest.fixture
+def proposal(drifted, me) -> RebalanceProposal:
+    Client.objects.filter(pk=drifted.client_id).update(advisor=me)
+    return portfolio_services.rebalance_propose(account=drifted)
+
+
+# --- The queue ------------------------------------------------------------------------------
+
+
+def test_an_escalation_from_an_unassigned_client_is_in_every_advisors_queue(me):
+    other = services.advisor_create(email="blair@example.test", password=None)
+    escalation = _escalation(ClientFactory())  # no advisor: the firm queue
+
+    for advisor in (me, other):
+        queue = workspace.work_queue(user=advisor)
+        assert ("Open escalation", escalation.pk) in {(i.kind, i.object_id) for i in queue}
+        assert workspace.open_escalations(user=advisor).get() == escalation
+
+    # and its page opens for an advisor, to resolve it
+    page = admin_login(me).get(f"/admin/nlp/escalation/{escalation.pk}/change/")
+    assert page.status_code == 200
+
+
+def test_another_books_escalation_is_not_in_my_queue(me):
+    other = services.advisor_create(email="blair@example.test", password=None)
+    _escalation(ClientFactory(advisor=other))
+
+    assert workspace.work_queue(user=me) == []
+
+
+def test_the_queue_lists_what_waits_oldest_first_each_linking_to_where_it_is_handled(me, proposal):
+    # given: one of each, of different ages
+    _aged(RebalanceProposal, proposal.pk, days=2)
+    mine = ClientFactory(advisor=me)
+    escalation = _escalation(mine)
+    _aged(Escalation, escalation.pk, days=5)
+    due = ClientFactory(advisor=me, kyc_review_due=timezone.localdate() - timedelta(days=9))
+    unassigned = ClientFactory()
+    _aged(Client, unassigned.pk, days=1)
+
+    # when
+    html = admin_login(me).get("/admin/").content.decode()
+    queue = workspace.work_queue(user=me)
+
+    # then: oldest first
+    assert [(i.kind, i.object_id) for i in queue] == [
+        ("KYC review due", due.pk),
+        ("Open escalation", escalation.pk),
+        ("Rebalance to approve", proposal.pk),
+        ("Unassigned client", unassigned.pk),
+    ]
+    assert [i.since for i in queue] == sorted(i.since for i in queue)
+    section = html[html.index('id="ws-queue"') :]
+    links = re.findall(r'<tr class="queue-item">.*?href="([^"]+)"', section, flags=re.S)
+    assert links == [
+        f"/admin/advisor/client/{due.pk}/change/",
+        f"/admin/nlp/escalation/{escalation.pk}/change/",
+        f"/admin/portfolios/rebalanceproposal/{proposal.pk}/change/",
+        f"/admin/advisor/client/{unassigned.pk}/change/",
+    ]
+
+
+def test_an_inconsistent_profile_is_in_the_queue(me, bold_answers, cautious_answers):
+    client = ClientFactory(advisor=me)
+    services.questionnaire_submit(
+        client=client,
+        version=risk.CURRENT_VERSION,
+        answers=_mixed_answers(bold_answers, cautious_answers),
+    )
+
+    kinds = [(i.kind, i.object_id) for i in workspace.work_queue(user=me)]
+
+    assert ("Inconsistent risk profile", client.pk) in kinds
+
+
+def test_the_home_page_counts_the_unassigned_clients_and_says_so_when_nothing_waits(me):
+    html = admin_login(me).get("/admin/").content.decode()
+    assert "Nothing is waiting for you." in html
+
+    ClientFactory.create_batch(2)
+    html = admin_login(me).get("/admin/").content.decode()
+
+    figure = html[html.index('id="ws-unassigned"') :][:400]
+    assert ">2</a>" in figure
+    assert "advisor__isnull=True" in figure
+
+
+# --- Polish ---------------------------------------------------------------------------------
+
+
+def test_assets_under_management_show_on_one_line_in_whole_dollars(me, proposal):
+    html = admin_login(me).get("/admin/").content.decode()
+
+    figure = html[html.index('id="ws-aum"') :][:600]
+    total = workspace.book_value(user=me).total
+    assert total is not None
+    assert 'class="figure figure-money"' in figure
+    assert f"${total:,.0f}<" in figure  # whole dollars, the cents in the tooltip
+    assert f'title="${total:,.2f}"' in figure
+
+
+def test_the_proposal_page_shows_tables_and_percentages_not_raw_json(me, proposal):
+    html = (
+        admin_login(me)
+        .get(f"/admin/portfolios/rebalanceproposal/{proposal.pk}/change/")
+        .content.decode()
+    )
+
+    for header in ("Action", "Fund", "Units", "Price", "Amount", "Before", "After the trades"):
+        assert f"<th>{header}</th>" in html
+    assert f"{proposal.drift:.1%}" in html  # e.g. "40.7%"
+    assert str(proposal.drift) not in html  # not 0.4067
+    assert '{"' not in html  # no JSON dumped on the page
+    assert "[{" not in html
+    assert 'name="decision" value="approve"' in html
+    assert 'name="decision" value="reject"' in html
+
+
+def test_pending_is_not_shown_once_the_approval_is_executed(me, proposal):
+    browser = admin_login(me)
+    page = f"/admin/portfolios/rebalanceproposal/{proposal.pk}/change/"
+    assert "(pending)" in browser.get(page).content.decode()  # the title, before
+
+    after = browser.post(
+        f"/admin/portfolios/rebalanceproposal/{proposal.pk}/decide/",
+        {"decision": "approve"},
+        follow=True,
+    ).content.decode()
+
+    proposal.refresh_from_db()
+    assert proposal.status == RebalanceProposal.Status.EXECUTED
+    for html in (after, browser.get(page).content.decode()):
+        assert "(pending)" not in html
+        assert "Pending approval" not in html
+        assert 'value="approve"' not in html  # nothing left to decide
+    client_page = browser.get(
+        f"/admin/advisor/client/{proposal.account.client_id}/change/"
+    ).content.decode()
+    assert "awaiting approval" not in client_page
+
+
+def test_the_client_page_is_in_collapsible_sections(me, proposal):
+    html = (
+        admin_login(me)
+        .get(f"/admin/advisor/client/{proposal.account.client_id}/change/")
+        .content.decode()
+    )
+
+    summaries = re.findall(r"<details><summary>\s*<h2[^>]*>([^<]+)</h2>", html)
+    assert summaries == [
+        "Risk profile",
+        "Goals and projections",
+        "Portfolio",
+        "Chat history",
+        "Identity and contact",
+        "Suitability",
+        "KYC",
+        "Audit trail",
+    ]
+    assert "Profile and KYC" in html  # the summary stays open
+    assert "<style" not in html  # the CSP: styles come from workspace.css
+
+
+def test_the_drift_on_the_client_page_is_a_percentage(me, proposal):
+    html = (
+        admin_login(me)
+        .get(f"/admin/advisor/client/{proposal.account.client_id}/change/")
+        .content.decode()
+    )
+
+    assert re.search(r"\d+\.\d%", html)
+    assert str(Decimal(str(proposal.drift))) not in html
