@@ -529,3 +529,73 @@ class KnownDevice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fingerprint[:8]}… (user {self.user_id})"
+
+
+class Notification(models.Model):
+    """Something that happened to a user's money or account, shown in the app (the bell) and,
+    where the user's preference says so, emailed. `key` names the event: one notice per event,
+    however often the code path that announces it runs (unique per user)."""
+
+    class Kind(models.TextChoices):
+        CASH_FLOW = "cash_flow", "Deposit or withdrawal done"
+        REBALANCE = "rebalance", "Rebalance executed"
+        GOAL_OFF_TRACK = "goal_off_track", "Goal moved off track"
+        ESCALATION_ANSWERED = "escalation_answered", "Your advisor answered"
+        KYC_REVIEW_DUE = "kyc_review_due", "Profile review due"
+        NEW_DEVICE = "new_device", "Sign-in from a new device"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=24, choices=Kind)
+    key = models.CharField(max_length=120)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=200, blank=True, help_text="A path in the app, e.g. /money.")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=("user", "key"), name="notification_once_per_event"),
+        ]
+        indexes = [
+            models.Index(
+                fields=("user",), condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for user {self.user_id}"
+
+
+class NotificationPreference(models.Model):
+    """Whether a user gets one kind of notification by email too (no row: yes). In-app notices
+    are always on."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=24, choices=Notification.Kind)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("user", "kind"), name="notification_preference_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: email {'on' if self.email else 'off'} (user {self.user_id})"
+
+
+class GoalTrack(models.Model):
+    """Whether a goal's current plan was last seen on track (its chance of success within its
+    priority's band), so that moving off track is announced once, not at every projection."""
+
+    goal = models.OneToOneField(Goal, on_delete=models.CASCADE, related_name="+", primary_key=True)
+    on_track = models.BooleanField()
+    probability = models.FloatField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Goal {self.goal_id} {'on' if self.on_track else 'off'} track"

@@ -8,6 +8,7 @@ from celery import shared_task
 from config.celery import RETRY_TRANSIENT
 
 from . import services
+from .services import notifications
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,8 @@ logger = logging.getLogger(__name__)
 def kyc_reviews_flag_due_task() -> int:
     """Daily: flag clients whose KYC review date has passed. Safe to run twice."""
     flagged = services.kyc_reviews_flag_due()
-    logger.info("kyc reviews flagged", extra={"count": flagged})
+    notified = notifications.kyc_reviews_notify_due()
+    logger.info("kyc reviews flagged", extra={"count": flagged, "notified": notified})
     return flagged
 
 
@@ -43,3 +45,16 @@ def identity_email_send_task(*, user_id: int, kind: str, details: dict[str, str]
     """Send one account email (reset link, verification, notices); SMTP hiccups retry. A
     rerun may send the email twice, which beats never sending a reset link."""
     services.identity_email_send(user_id=user_id, kind=kind, details=details)
+
+
+@shared_task(
+    name="advisor.notification_email_send",
+    autoretry_for=(OSError, SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def notification_email_send_task(*, notification_id: int) -> bool:
+    """Email one notification if its kind's preference is on; sent at most once (claimed on
+    the row), SMTP hiccups retry."""
+    return notifications.notification_email_send(notification_id=notification_id)

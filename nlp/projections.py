@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from portfolios.models import GoalProjection
+from portfolios.notices import goal_track_check
 
 logger = logging.getLogger(__name__)
 
@@ -54,3 +55,4 @@ def projection_compute(*, projection_id: int) -> None:
     GoalProjection.objects.filter(pk=projection_id).update(
         status=GoalProjection.Status.READY, result=asdict(result), computed_at=timezone.now()
     )
+    goal_track_check(projection_id=projection_id)

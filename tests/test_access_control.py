@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from advisor import risk, services
 from advisor.models import Client, DeviceToken, User
+from advisor.services.notifications import notify
 from nlp.models import Conversation, Message
 from portfolios.models import Account, RebalanceProposal, RecurringDeposit
 from portfolios.services import account_open
@@ -88,6 +89,9 @@ class World:
                 trades=[],
                 before_weights={},
                 after_weights={},
+            ).pk,
+            "notification_id": lambda: notify(
+                user=self.owner.user, kind="cash_flow", key="access-test", title="Deposit done"
             ).pk,
             "request_id": lambda: services.risk_override_request_create(
                 client=self.owner, level=5, reason="test", actor=self.advisor, flags_reviewed=True

@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from . import views
+from . import notifications, views
 
 
 class TokenKeyConverter:
@@ -49,6 +49,27 @@ urlpatterns = [
         "auth/tokens/<token_key:token_key>/",
         views.TokenDetailApi.as_view(),
         name="auth-token-detail",
+    ),
+    path("notifications/", notifications.NotificationListApi.as_view(), name="notifications"),
+    path(
+        "notifications/unread-count/",
+        notifications.NotificationUnreadCountApi.as_view(),
+        name="notifications-unread-count",
+    ),
+    path(
+        "notifications/read-all/",
+        notifications.NotificationsReadAllApi.as_view(),
+        name="notifications-read-all",
+    ),
+    path(
+        "notifications/preferences/",
+        notifications.NotificationPreferencesApi.as_view(),
+        name="notification-preferences",
+    ),
+    path(
+        "notifications/<int:notification_id>/read/",
+        notifications.NotificationReadApi.as_view(),
+        name="notification-read",
     ),
     path("clients/me/", views.ClientMeApi.as_view(), name="client-me"),
     path("questionnaire/", views.QuestionnaireApi.as_view(), name="questionnaire"),

@@ -28,6 +28,7 @@ from config.celery import enqueue_on_commit
 
 from ..exceptions import AuthenticationFailed, IdentityLinkInvalid
 from ..models import DeviceToken, KnownDevice, User
+from .notifications import new_device_notify
 
 logger = logging.getLogger(__name__)
 
@@ -267,6 +268,7 @@ def known_device_record(*, request: HttpRequest, user: User) -> bool:
             "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200],
         }
         identity_email_enqueue(user=user, kind="new_device", details=details)
+        new_device_notify(user=user, fingerprint=fingerprint)
     logger.info("new sign-in device", extra={"user_id": user.pk, "first": first})
     return True
 

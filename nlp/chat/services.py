@@ -23,6 +23,7 @@ from config.celery import enqueue
 
 from ..exceptions import ChatInvalid, ConversationNotFound, ModelUnavailable
 from ..models import Conversation, Escalation, Message
+from ..notices import escalation_answered_notify
 from . import answers
 from .compliance import reply_check
 
@@ -235,4 +236,5 @@ def escalation_resolve(*, escalation: Escalation, actor: User, resolution: str =
     escalation.resolution = resolution
     escalation.resolved_by, escalation.resolved_at = actor, timezone.now()
     escalation.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+    escalation_answered_notify(escalation=escalation)
     return escalation

@@ -26,6 +26,7 @@ from ..exceptions import MarketDataMissing, RebalanceStale
 from ..market import closes_on
 from ..models import Account, Asset, ModelPortfolioSet, RebalanceProposal, Transaction
 from ..money import money, money_down
+from ..notices import rebalance_notify
 from ..valuation import (
     Valuation,
     account_value,
@@ -371,6 +372,7 @@ def _decide(
     proposal.executed_transaction = txn
     proposal.save(update_fields=["status", "decided_by", "decided_at", "executed_transaction"])
     logger.info("rebalance executed", extra={"proposal_id": proposal.pk, "transaction_id": txn.pk})
+    rebalance_notify(proposal=proposal)
     return proposal
 
 

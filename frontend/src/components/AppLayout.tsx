@@ -4,6 +4,7 @@ import { NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { useAuth } from "../auth";
 import { ChatPanel } from "./ChatPanel";
 import { Logo } from "./Logo";
+import { NotificationsBell } from "./NotificationsBell";
 
 const NAV = [
   { to: "/dashboard", label: "Dashboard" },
@@ -67,6 +68,7 @@ export function AppLayout() {
             </nav>
           )}
           <div className="topbar-user">
+            {inOnboarding ? null : <NotificationsBell />}
             <span className="topbar-name" title={user?.email}>
               {name}
             </span>

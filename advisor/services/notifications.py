@@ -1,0 +1,215 @@
+"""Notifications: a notice in the app (the bell) for each event that matters to a user, and an
+email too where the user's preference for that kind says so.
+
+`notify` is the one way in. Higher floors (portfolios, nlp) call it at their hook points; it is
+idempotent by the event's `key` (unique per user), so a rerun of a task, a retried request or a
+redelivered message notifies at most once. Emails go through `advisor.notification_email_send`
+after the commit: never in the request, never about an event that rolled back."""
+
+import logging
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.celery import enqueue_on_commit
+from config.errors import NotFound
+
+from ..models import Client, Goal, GoalTrack, Notification, NotificationPreference, User
+
+logger = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+
+# Kinds whose email another service sends (and always sends: security notices), so a second
+# email from here would repeat it and the preference cannot turn it off.
+EMAIL_ELSEWHERE = frozenset({Kind.NEW_DEVICE})
+
+# A goal is on track while its plan's chance of success stays at or above its priority's band:
+# a need must be likely, a wish may be a long shot.
+GOAL_TRACK_BANDS: dict[str, float] = {
+    Goal.Priority.NEED: 0.80,
+    Goal.Priority.WANT: 0.65,
+    Goal.Priority.WISH: 0.50,
+}
+
+
+def email_wanted(*, user: User, kind: str) -> bool:
+    """Whether `user` gets `kind` by email from here (no preference stored: yes)."""
+    if kind in EMAIL_ELSEWHERE:
+        return False
+    preference = NotificationPreference.objects.filter(user=user, kind=kind).first()
+    return preference is None or preference.email
+
+
+def notify(
+    *, user: User, kind: str, key: str, title: str, body: str = "", link: str = ""
+) -> Notification | None:
+    """Record the notice for event `key` unless it exists, and queue its email if wanted.
+    Returns the new notice, or None when this event was already notified."""
+    if Notification.objects.filter(user=user, key=key).exists():
+        return None
+    notification = Notification(
+        user=user, kind=kind, key=key, title=title[:200], body=body, link=link[:200]
+    )
+    notification.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent twin leaves the caller's work intact
+            notification.save()
+    except IntegrityError:
+        return None
+    if email_wanted(user=user, kind=kind):
+        enqueue_on_commit("advisor.notification_email_send", notification_id=notification.pk)
+    logger.info(
+        "notification created",
+        extra={"notification_id": notification.pk, "user_id": user.pk, "kind": kind},
+    )
+    return notification
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Email one notice, once: claimed by compare-and-set on `emailed_at`, released again if
+    sending fails so that the retry sends it. The preference is read now, at send time."""
+    notification = (
+        Notification.objects.select_related("user")
+        .filter(pk=notification_id, emailed_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if notification is None or not email_wanted(user=notification.user, kind=notification.kind):
+        return False
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    if claimed != 1:
+        return False
+    user = notification.user
+    text = f"Hello {user.first_name or 'there'},\n\n{notification.body}\n"
+    if notification.link:
+        text += f"\n{settings.FRONTEND_BASE_URL}{notification.link}\n"
+    text += (
+        f"\nYou get this email because of your notification settings; change them at "
+        f"{settings.FRONTEND_BASE_URL}/settings\n"
+    )
+    try:
+        send_mail(notification.title, text, None, [user.email])
+    except Exception:
+        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+        raise
+    logger.info(
+        "notification emailed",
+        extra={"notification_id": notification_id, "kind": notification.kind},
+    )
+    return True
+
+
+# --- Reading and preferences --------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, notification_id: int) -> Notification:
+    """Mark one of the user's notices read (again: no change)."""
+    notification = (
+        Notification.objects.select_for_update().filter(user=user, pk=notification_id).first()
+    )
+    if notification is None:
+        raise NotFound
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    """Mark every unread notice of the user read. Returns how many were unread."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def notification_preference_set(*, user: User, kind: str, email: bool) -> NotificationPreference:
+    """Turn the email for one kind on or off (in-app notices stay on)."""
+    if kind not in Kind.values or kind in EMAIL_ELSEWHERE:
+        raise ValidationError({"kind": ["This kind's email cannot be changed."]})
+    preference, _ = NotificationPreference.objects.update_or_create(
+        user=user, kind=kind, defaults={"email": email}
+    )
+    return preference
+
+
+# --- Hooks within the advisor floor -------------------------------------------------------------
+
+
+def new_device_notify(*, user: User, fingerprint: str) -> Notification | None:
+    """A sign-in from a device not seen before (its email is identity's, always sent)."""
+    return notify(
+        user=user,
+        kind=Kind.NEW_DEVICE,
+        key=f"new_device:{fingerprint}",
+        title="New sign-in to your account",
+        body=(
+            "Your account was just signed in to from a device we have not seen before. If this "
+            "wasn't you, reset your password at once and contact us."
+        ),
+        link="/settings",
+    )
+
+
+def kyc_reviews_notify_due(*, today: date | None = None) -> int:
+    """Tell each client whose KYC review is overdue to review their profile: once per review
+    date (a new review date is a new event). Safe to run twice. Returns notices created."""
+    today = today or timezone.localdate()
+    created = 0
+    clients = Client.objects.filter(
+        kyc_review_overdue=True, kyc_review_due__lt=today, user__is_active=True
+    ).select_related("user")
+    for client in clients.iterator():
+        assert client.kyc_review_due is not None  # noqa: S101 - filtered on it above
+        notice = notify(
+            user=client.user,
+            kind=Kind.KYC_REVIEW_DUE,
+            key=f"kyc_review_due:{client.pk}:{client.kyc_review_due.isoformat()}",
+            title="Time to review your profile",
+            body=(
+                "Your financial profile was due for its periodic review on "
+                f"{client.kyc_review_due:%d %B %Y}. Please check that your details are still "
+                "right, so our advice stays suitable for you."
+            ),
+            link="/settings",
+        )
+        created += notice is not None
+    return created
+
+
+@transaction.atomic
+def goal_track_record(*, goal: Goal, probability: float, event: str) -> Notification | None:
+    """Record where the goal's current plan stands against its priority's band and notify when
+    it has moved off track (was on track, now below). The first reading sets the state only.
+    `event` names the projection read, so a rerun on it changes nothing."""
+    band = GOAL_TRACK_BANDS[goal.priority]
+    on_track = probability >= band
+    track = GoalTrack.objects.select_for_update().filter(goal=goal).first()
+    if track is None:
+        GoalTrack.objects.create(goal=goal, on_track=on_track, probability=probability)
+        return None
+    moved_off = track.on_track and not on_track
+    track.on_track, track.probability, track.updated_at = on_track, probability, timezone.now()
+    track.save(update_fields=["on_track", "probability", "updated_at"])
+    if not moved_off:
+        return None
+    user = Client.objects.values_list("user", flat=True).get(pk=goal.client_id)
+    return notify(
+        user=User.objects.get(pk=user),
+        kind=Kind.GOAL_OFF_TRACK,
+        key=f"goal_off_track:{goal.pk}:{event}",
+        title=f"“{goal.name}” has moved off track",
+        body=(
+            f"The chance of reaching “{goal.name}” is now {probability:.0%}, below the "
+            f"{band:.0%} we aim for with a goal of this priority. A larger monthly deposit, a "
+            "later date or a smaller target can bring it back on track."
+        ),
+        link=f"/goals/{goal.pk}",
+    )

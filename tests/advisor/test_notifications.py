@@ -1,0 +1,201 @@
+"""Notifications (#14): one notice per event, whatever reruns; email by preference; the API."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import RequestFactory
+from django.utils import timezone
+
+from advisor.models import GoalTrack, Notification, NotificationPreference
+from advisor.services import identity
+from advisor.services import notifications as service
+from advisor.tasks import kyc_reviews_flag_due_task
+from nlp.chat.services import escalation_resolve
+from nlp.models import Conversation, Escalation
+from nlp.notices import escalation_answered_notify
+
+from ..factories import AdvisorFactory, ClientFactory, GoalFactory
+
+pytestmark = pytest.mark.django_db
+
+Kind = Notification.Kind
+
+
+def notices(user, kind=None) -> list[Notification]:
+    rows = Notification.objects.filter(user=user)
+    return list(rows.filter(kind=kind) if kind else rows)
+
+
+def email_off(user, kind: str) -> None:
+    NotificationPreference.objects.create(user=user, kind=kind, email=False)
+
+
+# --- notify: once per event; email by preference ----------------------------------------------
+
+
+def test_an_event_notified_twice_is_recorded_once(client_user):
+    for _ in range(2):
+        service.notify(user=client_user, kind=Kind.CASH_FLOW, key="e:1", title="Done")
+    assert len(notices(client_user)) == 1
+
+
+def test_the_email_is_sent_after_commit_when_the_preference_is_on(
+    client_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        service.notify(
+            user=client_user, kind=Kind.CASH_FLOW, key="e:1", title="Deposit done", link="/money"
+        )
+        assert mail.outbox == []  # not in the request's transaction
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Deposit done"
+    assert mail.outbox[0].to == [client_user.email]
+    assert "/money" in mail.outbox[0].body
+    assert Notification.objects.get(user=client_user).emailed_at is not None
+
+
+def test_no_email_when_the_preference_is_off(client_user, django_capture_on_commit_callbacks):
+    email_off(client_user, Kind.CASH_FLOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        service.notify(user=client_user, kind=Kind.CASH_FLOW, key="e:1", title="Deposit done")
+    assert mail.outbox == []
+    assert len(notices(client_user)) == 1  # in the app: always
+
+
+def test_a_preference_turned_off_before_sending_stops_the_email(client_user):
+    notice = service.notify(user=client_user, kind=Kind.REBALANCE, key="r:1", title="Rebalanced")
+    email_off(client_user, Kind.REBALANCE)
+    assert service.notification_email_send(notification_id=notice.pk) is False
+    assert mail.outbox == []
+
+
+def test_a_notice_is_emailed_at_most_once(client_user):
+    notice = service.notify(user=client_user, kind=Kind.REBALANCE, key="r:1", title="Rebalanced")
+    assert service.notification_email_send(notification_id=notice.pk) is True
+    assert service.notification_email_send(notification_id=notice.pk) is False
+    assert len(mail.outbox) == 1
+
+
+# --- Each kind, its code path run twice ------------------------------------------------------
+
+
+def test_an_answered_escalation_notifies_once_and_a_bare_resolve_not_at_all():
+    client = ClientFactory()
+    advisor = AdvisorFactory()
+
+    def escalation() -> Escalation:
+        conversation = Conversation.objects.create(client=client)
+        return Escalation.objects.create(
+            conversation=conversation, client=client, reason=Escalation.Reason.REQUESTED
+        )
+
+    answered, bare = escalation(), escalation()
+    escalation_resolve(escalation=answered, actor=advisor, resolution="Yes, you can.")
+    escalation_resolve(escalation=answered, actor=advisor, resolution="Yes, you can.")
+    escalation_answered_notify(escalation=Escalation.objects.get(pk=answered.pk))
+    escalation_resolve(escalation=bare, actor=advisor)
+    [notice] = notices(client.user, Kind.ESCALATION_ANSWERED)
+    assert notice.body == "Yes, you can."
+
+
+def test_a_due_kyc_review_notifies_once_per_review_date():
+    today = timezone.localdate()
+    client = ClientFactory(kyc_review_due=today - timedelta(days=1))
+    ClientFactory(kyc_review_due=today + timedelta(days=30))  # not due
+    kyc_reviews_flag_due_task()
+    kyc_reviews_flag_due_task()
+    [notice] = notices(client.user)
+    assert notice.kind == Kind.KYC_REVIEW_DUE
+    assert Notification.objects.count() == 1
+
+
+def test_a_sign_in_from_a_new_device_notifies_once_and_its_email_is_identitys(
+    client_user, django_capture_on_commit_callbacks
+):
+    def sign_in(agent: str) -> None:
+        request = RequestFactory().post("/", REMOTE_ADDR="203.0.113.5", HTTP_USER_AGENT=agent)
+        identity.known_device_record(request=request, user=client_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_in("laptop")  # the first device: the sign-up one, no notice
+        sign_in("phone")
+        sign_in("phone")
+    [notice] = notices(client_user)
+    assert notice.kind == Kind.NEW_DEVICE
+    assert [m.subject for m in mail.outbox] == ["New sign-in to your Meridian account"]
+
+
+# --- Goals moving off track ------------------------------------------------------------------
+
+
+def test_a_goal_moving_below_its_band_notifies_once_per_move():
+    goal = GoalFactory(priority="need")  # band 80%
+    user = goal.client.user
+    assert service.goal_track_record(goal=goal, probability=0.9, event="p1") is None  # first
+    assert service.goal_track_record(goal=goal, probability=0.7, event="p2") is not None
+    service.goal_track_record(goal=goal, probability=0.7, event="p2")  # the same projection
+    service.goal_track_record(goal=goal, probability=0.6, event="p3")  # still off: no news
+    assert len(notices(user, Kind.GOAL_OFF_TRACK)) == 1
+    service.goal_track_record(goal=goal, probability=0.85, event="p4")  # back on track
+    service.goal_track_record(goal=goal, probability=0.5, event="p5")  # off again
+    assert len(notices(user, Kind.GOAL_OFF_TRACK)) == 2
+    assert GoalTrack.objects.get(goal=goal).on_track is False
+
+
+def test_the_band_depends_on_the_goals_priority():
+    wish = GoalFactory(priority="wish")  # band 50%
+    service.goal_track_record(goal=wish, probability=0.9, event="p1")
+    assert service.goal_track_record(goal=wish, probability=0.6, event="p2") is None
+    assert service.goal_track_record(goal=wish, probability=0.4, event="p3") is not None
+
+
+# --- The API ---------------------------------------------------------------------------------
+
+
+def test_the_list_shows_only_my_notices_newest_first_with_the_unread_count(
+    client_api, client_user, other_client_user
+):
+    service.notify(user=client_user, kind=Kind.CASH_FLOW, key="a", title="First")
+    service.notify(user=client_user, kind=Kind.REBALANCE, key="b", title="Second")
+    service.notify(user=other_client_user, kind=Kind.CASH_FLOW, key="a", title="Not mine")
+    body = client_api.get("/api/v1/notifications/").json()
+    assert [n["title"] for n in body["results"]] == ["Second", "First"]
+    assert body["count"] == 2
+    assert body["unread_count"] == 2
+    assert client_api.get("/api/v1/notifications/unread-count/").json() == {"unread_count": 2}
+
+
+def test_marking_one_read_and_all_read(client_api, client_user, other_client_user):
+    first = service.notify(user=client_user, kind=Kind.CASH_FLOW, key="a", title="First")
+    service.notify(user=client_user, kind=Kind.CASH_FLOW, key="b", title="Second")
+    theirs = service.notify(user=other_client_user, kind=Kind.CASH_FLOW, key="a", title="X")
+    response = client_api.post(f"/api/v1/notifications/{first.pk}/read/")
+    assert response.status_code == 200
+    assert response.json()["read"] is True
+    assert client_api.get("/api/v1/notifications/").json()["unread_count"] == 1
+    assert client_api.post(f"/api/v1/notifications/{theirs.pk}/read/").status_code == 404
+    response = client_api.post("/api/v1/notifications/read-all/")
+    assert response.json() == {"marked": 1, "unread_count": 0}
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
+
+
+def test_the_api_needs_a_login(api_client):
+    assert api_client.get("/api/v1/notifications/").status_code in (401, 403)
+
+
+def test_email_preferences_per_kind(client_api, client_user):
+    prefs = {p["kind"]: p for p in client_api.get("/api/v1/notifications/preferences/").json()}
+    assert set(prefs) == set(Kind.values)
+    assert all(p["email"] and p["in_app"] for p in prefs.values())
+    assert prefs[Kind.NEW_DEVICE]["email_editable"] is False
+    response = client_api.patch(
+        "/api/v1/notifications/preferences/", {"kind": "rebalance", "email": False}, format="json"
+    )
+    assert response.status_code == 200
+    assert {p["kind"]: p["email"] for p in response.json()}["rebalance"] is False
+    assert service.email_wanted(user=client_user, kind=Kind.REBALANCE) is False
+    refused = client_api.patch(
+        "/api/v1/notifications/preferences/", {"kind": "new_device", "email": False}, format="json"
+    )
+    assert refused.status_code == 400
