@@ -35,3 +35,12 @@ def money_value(value: Decimal) -> Decimal:
 
 def money_half_up(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money_text(value: Decimal, currency: str = "USD") -> str:
+    """An amount as a person reads it in a message: $1,234.56 (or 1,234.56 EUR), rounded like
+    `money`. Display only: never parse it back into an amount."""
+    amount = money(value)
+    sign = "-" if amount < 0 else ""
+    digits = f"{abs(amount):,.2f}"
+    return f"{sign}${digits}" if currency == "USD" else f"{sign}{digits} {currency}"

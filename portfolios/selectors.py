@@ -205,6 +205,50 @@ def recurring_list(*, account: Account) -> QuerySet[RecurringDeposit]:
     return RecurringDeposit.objects.filter(account=account, cancelled_at=None)
 
 
+def goal_scheduled_monthly(*, goal_ids: list[int]) -> dict[int, Decimal]:
+    """Goal id → the month's total of its account's active recurring deposits (0.00 when none):
+    what is scheduled to go in, beside the plan's `monthly_contribution`. Every surface that
+    compares the two reads it here."""
+    totals = dict(
+        RecurringDeposit.objects.filter(
+            account__goal_id__in=goal_ids, active=True, cancelled_at=None
+        )
+        .order_by()
+        .values("account__goal_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account__goal_id", "total")
+    )
+    return {goal_id: totals.get(goal_id) or Decimal("0.00") for goal_id in goal_ids}
+
+
+@dataclass(frozen=True)
+class GoalFunding:
+    goal_id: int
+    account_id: int
+    currency: str
+    initial_amount: Decimal
+    monthly_contribution: Decimal
+    scheduled_monthly: Decimal
+
+
+def goal_funding_get(*, client: Client, goal_id: int) -> GoalFunding:
+    """How the client's goal is funded: its plan (starting amount, monthly contribution) and
+    what its account has scheduled each month. 404 for another client's goal."""
+    try:
+        account = Account.objects.select_related("goal").get(client=client, goal_id=goal_id)
+    except Account.DoesNotExist as exc:
+        raise NotFound from exc
+    goal = account.goal
+    return GoalFunding(
+        goal_id=goal.pk,
+        account_id=account.pk,
+        currency=account.currency,
+        initial_amount=goal.initial_amount,
+        monthly_contribution=goal.monthly_contribution,
+        scheduled_monthly=goal_scheduled_monthly(goal_ids=[goal.pk])[goal.pk],
+    )
+
+
 def recurring_get(*, account: Account, recurring_id: int) -> RecurringDeposit:
     try:
         return recurring_list(account=account).get(pk=recurring_id)
@@ -311,6 +355,8 @@ class GoalSummary:
     projection_status: str
     probability: float | None
     median_final_value: Decimal | None
+    monthly_contribution: Decimal
+    scheduled_monthly: Decimal  # goal_scheduled_monthly
 
 
 @dataclass(frozen=True)
@@ -348,6 +394,7 @@ def portfolio_summary(*, client: Client) -> PortfolioSummary:
         levels = history.benchmark_levels(start=combined[0].day, end=combined[-1].day)
         policy_levels, policy = _blended_policy(accounts, histories)
     plans = goal_plan_projections(goals=[s.account.goal for s in summaries])
+    scheduled = goal_scheduled_monthly(goal_ids=[s.account.goal_id for s in summaries])
     goals = []
     for summary in summaries:
         goal = summary.account.goal
@@ -364,6 +411,8 @@ def portfolio_summary(*, client: Client) -> PortfolioSummary:
                 projection_status=plan.status,
                 probability=plan.probability,
                 median_final_value=plan.median_final_value,
+                monthly_contribution=goal.monthly_contribution,
+                scheduled_monthly=scheduled[goal.pk],
             )
         )
     profile = risk_profile_get(client=client)

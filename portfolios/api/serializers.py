@@ -94,12 +94,27 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
         fields = ("id", "kind", "amount", "market_date", "description", "created_at", "entries")
 
 
+AMOUNT_TOO_LARGE = "Enter an amount of at most $10,000,000.00."
+
+
 class CashFlowInputSerializer(InputSerializer):
+    # The browser mirrors these limits and messages (frontend/src/lib/format.ts, amountProblem).
     amount = serializers.DecimalField(
         max_digits=10,
         decimal_places=2,
         min_value=Decimal("0.01"),
         max_value=Decimal("10000000.00"),
+        error_messages={
+            "required": "Enter an amount.",
+            "null": "Enter an amount.",
+            "invalid": "Enter a number, e.g. 1000 or 250.50.",
+            "min_value": "Enter an amount of at least $0.01.",
+            "max_value": AMOUNT_TOO_LARGE,
+            "max_digits": AMOUNT_TOO_LARGE,
+            "max_whole_digits": AMOUNT_TOO_LARGE,
+            "max_decimal_places": "Enter whole cents: at most 2 decimal places.",
+            "max_string_length": AMOUNT_TOO_LARGE,
+        },
     )
 
 
@@ -338,6 +353,25 @@ class GoalSummaryOutputSerializer(serializers.Serializer):
     )
     median_final_value = serializers.DecimalField(
         **MONEY_OUT, allow_null=True, help_text="in today's money, of the current plan"
+    )
+    monthly_contribution = serializers.DecimalField(
+        **MONEY_OUT, help_text="the plan's monthly contribution (the goal's)"
+    )
+    scheduled_monthly = serializers.DecimalField(
+        **MONEY_OUT, help_text="the account's active recurring deposits, a month's total"
+    )
+
+
+class GoalFundingOutputSerializer(serializers.Serializer):
+    goal_id = serializers.IntegerField()
+    account_id = serializers.IntegerField()
+    currency = serializers.CharField()
+    initial_amount = serializers.DecimalField(**MONEY_OUT, help_text="the plan's starting amount")
+    monthly_contribution = serializers.DecimalField(
+        **MONEY_OUT, help_text="the plan's monthly contribution"
+    )
+    scheduled_monthly = serializers.DecimalField(
+        **MONEY_OUT, help_text="the account's active recurring deposits, a month's total"
     )
 
 

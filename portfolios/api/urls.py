@@ -48,6 +48,7 @@ urlpatterns = [
     path(
         "goals/<int:goal_id>/projection/", views.GoalProjectionApi.as_view(), name="goal-projection"
     ),
+    path("goals/<int:goal_id>/funding/", views.GoalFundingApi.as_view(), name="goal-funding"),
     path("goals/allocations/", views.GoalAllocationListApi.as_view(), name="goal-allocations"),
     path("advisor/rebalances/", views.AdvisorRebalanceListApi.as_view(), name="advisor-rebalances"),
     path(

@@ -366,6 +366,17 @@ class GoalProjectionApi(APIView):
         return Response(s.ProjectionOutputSerializer(outcome).data, status=code)
 
 
+class GoalFundingApi(APIView):
+    @extend_schema(tags=["goals"], responses={200: s.GoalFundingOutputSerializer, **ERRORS})
+    def get(self, request: AuthedRequest, goal_id: int) -> Response:
+        """How the goal is funded: its account, the plan's starting amount and monthly
+        contribution, and the month's total of the account's active recurring deposits
+        (`scheduled_monthly`), to compare with the plan."""
+        client = advisor_selectors.client_of_user(request.user)
+        funding = selectors.goal_funding_get(client=client, goal_id=goal_id)
+        return Response(s.GoalFundingOutputSerializer(funding).data)
+
+
 # --- Performance and the dashboard ----------------------------------------------------------
 
 

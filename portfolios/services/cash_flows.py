@@ -16,7 +16,8 @@ from ..broker import Broker, Fill, PaperBroker, proceeds_pooled, units_for_value
 from ..exceptions import GoalClosed, InsufficientFunds
 from ..market import market_date_get
 from ..models import Account, Asset, Transaction
-from ..money import CENT, money, money_down
+from ..money import CENT, money, money_down, money_text
+from ..notices import cash_flow_notify
 from ..valuation import Valuation, account_value, min_trade, target_weights
 from .fees_owed import fees_owed_collect
 from .ledger import ledger_cash, ledger_fill
@@ -24,6 +25,14 @@ from .ledger import ledger_cash, ledger_fill
 logger = logging.getLogger(__name__)
 
 MAX_AMOUNT = Decimal("10000000.00")
+UNITS_SHOWN = Decimal("0.0001")  # a message's unit counts; the transaction keeps all 8 decimals
+
+
+def units_text(quantity: Decimal) -> str:
+    """A unit count for a message: 4 decimals, trailing zeros dropped (12.5, 0.1235)."""
+    shown = quantity.quantize(UNITS_SHOWN).normalize()
+    text = f"{shown:f}"
+    return text if shown else f"< {UNITS_SHOWN}"
 
 
 def _buys(valuation: Valuation, targets: dict[str, Decimal], cash: Decimal) -> dict[str, Decimal]:
@@ -86,9 +95,10 @@ def raise_cash(
     valuation = account_value(account=account, day=txn.market_date)
     if amount > valuation.total:
         raise InsufficientFunds(
-            f"You can withdraw at most {valuation.total} {account.currency} from this account.",
+            f"You can withdraw at most {money_text(valuation.total, account.currency)} from this "
+            "account.",
             extra={
-                "fields": {"amount": [f"At most {valuation.total}."]},
+                "fields": {"amount": [f"At most {money_text(valuation.total, account.currency)}."]},
                 "available": str(valuation.total),
             },
         )
@@ -141,10 +151,12 @@ class CashFlowResult:
 
 
 def amount_check(amount: Decimal) -> Decimal:
-    if amount <= 0 or amount > MAX_AMOUNT or amount != money(amount):
-        raise ValidationError(
-            {"amount": ["Enter a positive amount in whole cents, at most 10,000,000."]}
-        )
+    if amount <= 0:
+        raise ValidationError({"amount": ["Enter an amount of at least $0.01."]})
+    if amount > MAX_AMOUNT:
+        raise ValidationError({"amount": [f"Enter an amount of at most {money_text(MAX_AMOUNT)}."]})
+    if amount != money(amount):
+        raise ValidationError({"amount": ["Enter whole cents: at most 2 decimal places."]})
     return amount
 
 
@@ -169,24 +181,27 @@ def deposit_make(
         kind=Transaction.Kind.DEPOSIT,
         amount=amount,
         market_date=day or market_date_get(),
-        description=f"Deposit of {amount} {account.currency}",
+        description=f"Deposit of {money_text(amount, account.currency)}",
     )
     ledger_cash(txn=txn, account=account, amount=amount)
     collected = fees_owed_collect(account=account, day=txn.market_date, broker=broker)
     fills = cash_invest(txn=txn, account=account, broker=broker)
+    shown = money_text(amount, account.currency)
     if fills:
-        message = f"Deposited {amount} and invested it in {len(fills)} funds at the close."
+        funds = "1 fund" if len(fills) == 1 else f"{len(fills)} funds"
+        message = f"Deposited {shown} and invested it in {funds} at the close."
     else:
         message = (
-            f"Deposited {amount}. It stays in cash until your risk profile and an approved "
+            f"Deposited {shown}. It stays in cash until your risk profile and an approved "
             "model portfolio let us invest it."
         )
     if collected:
         paid = -sum((fee.amount for fee in collected), Decimal(0))
-        message += f" {paid} of it paid the advisory fees you owed."
+        message += f" {money_text(paid, account.currency)} of it paid the advisory fees you owed."
     logger.info("deposit", extra={"account_id": account.pk, "transaction_id": txn.pk})
     if day is None:  # a live deposit, not a replay of history: the goal's plan changed
         plan_changed(account=account)
+        cash_flow_notify(txn=txn)
     return CashFlowResult(transaction=txn, fills=fills, message=message)
 
 
@@ -221,12 +236,15 @@ def withdrawal_make(
         kind=Transaction.Kind.WITHDRAWAL,
         amount=-amount,
         market_date=day or market_date_get(),
-        description=f"Withdrawal of {amount} {account.currency}",
+        description=f"Withdrawal of {money_text(amount, account.currency)}",
     )
     fills = cash_out(txn=txn, account=account, amount=amount, broker=broker)
-    sold = ", ".join(f"{-f.quantity} {f.asset.ticker}" for f in fills)
-    message = f"Withdrew {amount}." + (f" Sold {sold} at the close to raise it." if fills else "")
+    sold = ", ".join(f"{units_text(-f.quantity)} {f.asset.ticker}" for f in fills)
+    message = f"Withdrew {money_text(amount, account.currency)}." + (
+        f" Sold {sold} at the close to raise it." if fills else ""
+    )
     logger.info("withdrawal", extra={"account_id": account.pk, "transaction_id": txn.pk})
     if day is None:
         plan_changed(account=account)
+        cash_flow_notify(txn=txn)
     return CashFlowResult(transaction=txn, fills=fills, message=message)

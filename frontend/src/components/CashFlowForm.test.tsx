@@ -123,16 +123,72 @@ describe("the deposit form", () => {
   it("shows the server's field errors next to the field", async () => {
     document.cookie = "csrftoken=t; path=/";
     mockFetch(() =>
-      json({ message: "Invalid input.", code: "invalid", extra: { fields: { amount: ["Ensure this value is less than or equal to 10000000.00."] } } }, 400),
+      json({ message: "Invalid input.", code: "invalid", extra: { fields: { amount: ["Slightly less, please: prices moved."] } } }, 400),
     );
     render(<CashFlowForm account={account} kind="deposit" />);
 
-    fireEvent.change(screen.getByLabelText("Amount to deposit"), { target: { value: "20000000" } });
-    fireEvent.click(screen.getByRole("button", { name: /Deposit \$20,000,000\.00/ }));
+    fireEvent.change(screen.getByLabelText("Amount to deposit"), { target: { value: "2000" } });
+    fireEvent.click(screen.getByRole("button", { name: /Deposit \$2,000\.00/ }));
 
-    const message = await screen.findByText("Ensure this value is less than or equal to 10000000.00.");
+    const message = await screen.findByText("Slightly less, please: prices moved.");
     const input = screen.getByLabelText("Amount to deposit");
     expect(input.getAttribute("aria-describedby")).toContain(message.id);
     expect(screen.getByRole("alert").textContent).toBe("Please correct the highlighted fields.");
+  });
+
+  it.each([
+    ["", "Enter an amount."],
+    ["twelve", "Enter a number, e.g. 1000 or 250.50."],
+    ["0", "Enter an amount of at least $0.01."],
+    ["0.001", "Enter whole cents: at most 2 decimal places."],
+    ["12.345", "Enter whole cents: at most 2 decimal places."],
+    ["9999999999.99", "Enter an amount of at most $10,000,000.00."],
+    ["10,000,000.01", "Enter an amount of at most $10,000,000.00."],
+  ])("refuses %j in the browser with a message of its own", async (typed, problem) => {
+    const { calls } = mockFetch(() => json({}, 201));
+    render(<CashFlowForm account={account} kind="deposit" />);
+
+    fireEvent.change(screen.getByLabelText("Amount to deposit"), { target: { value: typed } });
+    fireEvent.submit(screen.getByLabelText("Amount to deposit").closest("form")!);
+
+    expect(await screen.findByText(problem)).toBeTruthy();
+    expect(calls).toHaveLength(0);
+  });
+
+  it("shows the result as money, with the exact units one click away", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    mockFetch(() =>
+      json(
+        {
+          message: "Withdrew $1,234.56. Sold 0.1235 VTI at the close to raise it.",
+          transaction: {
+            id: 2,
+            kind: "withdrawal",
+            amount: "-1234.56",
+            market_date: "2023-06-09",
+            description: "",
+            created_at: "",
+            entries: [
+              { ticker: null, quantity: "1234.56", price: null },
+              { ticker: "VTI", quantity: "-0.12345678", price: "200.0000" },
+            ],
+          },
+          account,
+        },
+        201,
+      ),
+    );
+    render(<CashFlowForm account={account} kind="withdrawal" />);
+
+    fireEvent.change(screen.getByLabelText("Amount to withdraw"), { target: { value: "1234.56" } });
+    fireEvent.click(screen.getByRole("button", { name: "Withdraw $1,234.56" }));
+
+    expect((await screen.findByRole("status")).textContent).toBe(
+      "Withdrew $1,234.56. Sold 0.1235 VTI at the close to raise it.",
+    );
+    const details = screen.getByText("Trade details").closest("details")!;
+    expect(details.open).toBe(false);
+    expect(details.textContent).toContain("-0.1235");
+    expect(details.textContent).toContain("-0.12345678");
   });
 });

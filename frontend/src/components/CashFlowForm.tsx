@@ -5,7 +5,7 @@ import { ApiError } from "../api/client";
 import { portfolio } from "../api/endpoints";
 import { IdempotencyKeeper } from "../api/idempotency";
 import type { AccountSummary, CashFlowResult } from "../api/types";
-import { compareDecimal, formatMoney, normaliseAmount } from "../lib/format";
+import { checkAmount, compareDecimal, formatMoney, formatUnits } from "../lib/format";
 import { asApiError } from "../lib/useAsync";
 import { ErrorAlert, MoneyField, StatusMessage, SubmitButton } from "./ui";
 
@@ -24,12 +24,13 @@ export function CashFlowForm({
   const [amount, setAmount] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const [done, setDone] = useState<string | null>(null);
+  const [done, setDone] = useState<CashFlowResult | null>(null);
   const [keeper] = useState(() => new IdempotencyKeeper());
   // State updates land after the event: this ref stops a second click in the same tick.
   const inFlight = useRef(false);
 
-  const normalised = normaliseAmount(amount);
+  const checked = checkAmount(amount);
+  const normalised = checked.amount;
   const verb = kind === "deposit" ? "Deposit" : "Withdraw";
 
   async function onSubmit(event: FormEvent) {
@@ -37,9 +38,10 @@ export function CashFlowForm({
     if (inFlight.current) return;
     setDone(null);
     if (!normalised) {
+      // The server's limits, checked here: an amount it would refuse is never sent.
       setError(
         new ApiError(400, "Please check the amount.", "invalid", {
-          fields: { amount: ["Enter an amount in dollars, e.g. 1000 or 250.50."] },
+          fields: { amount: [checked.problem ?? "Enter an amount."] },
         }),
       );
       return;
@@ -63,7 +65,7 @@ export function CashFlowForm({
           : await portfolio.withdraw(account.id, normalised, key);
       keeper.succeeded();
       setAmount("");
-      setDone(result.message || `${verb} of ${formatMoney(normalised, account.currency)} received.`);
+      setDone(result.message ? result : { ...result, message: `${verb} of ${formatMoney(normalised, account.currency)} received.` });
       onDone?.(result);
     } catch (err) {
       // The key is kept: resubmitting the same amount is the same payment.
@@ -93,10 +95,55 @@ export function CashFlowForm({
         }
         errors={error?.fields.amount}
       />
-      {done ? <StatusMessage>{done}</StatusMessage> : null}
+      {done ? (
+        <>
+          <StatusMessage>{done.message}</StatusMessage>
+          <CashFlowDetails result={done} currency={account.currency} />
+        </>
+      ) : null}
       <SubmitButton busy={busy} busyLabel={kind === "deposit" ? "Depositing…" : "Withdrawing…"}>
         {normalised ? `${verb} ${formatMoney(normalised, account.currency)}` : verb}
       </SubmitButton>
     </form>
+  );
+}
+
+/** The trades behind a deposit or withdrawal, to the full 8 decimals: one click away. */
+function CashFlowDetails({ result, currency }: { result: CashFlowResult; currency: string }) {
+  const trades = (result.transaction.entries ?? []).filter((e) => e.ticker && e.price);
+  if (!trades.length) return null;
+  return (
+    <details className="cash-flow-details">
+      <summary>Trade details</summary>
+      <table className="table small">
+        <caption className="visually-hidden">Units traded at the close</caption>
+        <thead>
+          <tr>
+            <th scope="col">Fund</th>
+            <th scope="col" className="num">
+              Units
+            </th>
+            <th scope="col" className="num">
+              Exact units
+            </th>
+            <th scope="col" className="num">
+              Price
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {trades.map((e, i) => (
+            <tr key={`${e.ticker}-${i}`}>
+              <td>{e.ticker}</td>
+              <td className="num">{formatUnits(e.quantity)}</td>
+              <td className="num">{e.quantity}</td>
+              <td className="num">
+                {e.price} {currency}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   );
 }

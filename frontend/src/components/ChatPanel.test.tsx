@@ -1,9 +1,9 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import type { ChatReply } from "../api/types";
 import { json, mockFetch } from "../test/fetchMock";
-import { ChatPanel } from "./ChatPanel";
+import { CHAT_MAX_LENGTH, ChatPanel } from "./ChatPanel";
 
 const HOSTILE = '<img src=x onerror="window.pwned=1"><b>bold</b><script>window.pwned=2</script>';
 
@@ -110,5 +110,74 @@ describe("the chat panel", () => {
     fireEvent.keyDown(screen.getByLabelText("Your message"), { key: "Escape" });
     expect(toggle.getAttribute("aria-expanded")).toBe("false");
     expect(document.activeElement).toBe(toggle);
+  });
+
+  it("counts characters against the server's limit and refuses a longer message whole", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    const { calls } = mockFetch(() => json({}, 500));
+    render(<ChatPanel />);
+    open();
+    const input = screen.getByLabelText("Your message");
+
+    fireEvent.change(input, { target: { value: "How are my goals doing?" } });
+    expect(screen.getByText("23 / 1,000")).toBeTruthy();
+    expect(input.getAttribute("maxlength")).toBeNull(); // nothing is cut off silently
+
+    const long = "a".repeat(CHAT_MAX_LENGTH + 5);
+    ask(long);
+
+    expect(screen.getByText(/1,005 \/ 1,000/).textContent).toContain("5 over the limit");
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "Your message is 1,005 characters; the limit is 1,000. Please shorten it, or split it into two questions.",
+    );
+    expect((input as HTMLTextAreaElement).value).toBe(long); // kept, to be shortened
+    expect(input.getAttribute("aria-invalid")).toBe("true");
+    expect(calls).toHaveLength(0);
+
+    fireEvent.change(input, { target: { value: "a".repeat(CHAT_MAX_LENGTH) } });
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("scrolls a new answer's first line into view, not the bottom of its sources", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    mockFetch(() =>
+      json({
+        conversation: 9,
+        message_id: 77,
+        reply: "A long answer. ".repeat(40),
+        intent: "fees",
+        confidence: 0.9,
+        sources: [{ slug: "fees", title: "How fees work", excerpt: "We charge 0.25% a year." }],
+        fallback: false,
+        escalation: null,
+      } satisfies ChatReply),
+    );
+    // Layout, which jsdom lacks: the log's box starts 100px down the viewport and its content
+    // is 2,000px tall; the answer starts 320px into that content.
+    let scrollTop = 0;
+    const rect = vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockImplementation(function (
+      this: HTMLElement,
+    ) {
+      if (this.getAttribute("role") === "log") return { top: 100 } as DOMRect;
+      if (this.dataset.testid === "chat-line-m77") return { top: 100 + 320 - scrollTop } as DOMRect;
+      return { top: 0 } as DOMRect;
+    });
+    render(<ChatPanel />);
+    open();
+    const log = screen.getByRole("log");
+    Object.defineProperty(log, "scrollTop", {
+      configurable: true,
+      get: () => scrollTop,
+      set: (value: number) => {
+        scrollTop = value;
+      },
+    });
+    Object.defineProperty(log, "scrollHeight", { configurable: true, get: () => 2000 });
+
+    ask("What do I pay?");
+    await within(log).findByText(/A long answer/);
+
+    expect(scrollTop).toBe(320); // the answer's top at the log's top
+    rect.mockRestore();
   });
 });

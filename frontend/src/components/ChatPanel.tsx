@@ -9,6 +9,26 @@ import { formatDateTime } from "../lib/format";
 const STORAGE_KEY = "meridian.chat.conversation";
 // After a holding ("fallback") reply, look for the real answer a few times, further apart.
 const FOLLOW_UP_DELAYS_MS = [2000, 4000, 8000, 15000];
+/** The server's limit on a message (nlp/api/serializers.py, ChatQuestionInputSerializer). */
+export const CHAT_MAX_LENGTH = 1000;
+
+/** What the server counts: the message without its surrounding whitespace. */
+export function chatLength(text: string): number {
+  return Array.from(text.trim()).length;
+}
+
+function tooLongMessage(length: number): string {
+  return (
+    `Your message is ${length.toLocaleString("en-US")} characters; the limit is ` +
+    `${CHAT_MAX_LENGTH.toLocaleString("en-US")}. Please shorten it, or split it into two questions.`
+  );
+}
+
+/** Scroll the log so that `message` starts at its top: an answer is read from its start. */
+export function scrollToMessageStart(log: HTMLElement, message: HTMLElement): void {
+  const offset = message.getBoundingClientRect().top - log.getBoundingClientRect().top;
+  log.scrollTop = Math.max(0, log.scrollTop + offset);
+}
 
 export interface ChatLine {
   key: string;
@@ -71,9 +91,14 @@ export function ChatPanel({ defaultOpen = false }: { defaultOpen?: boolean }) {
   const toggleRef = useRef<HTMLButtonElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const logRef = useRef<HTMLDivElement>(null);
+  const lineRefs = useRef(new Map<string, HTMLDivElement>());
+  const scrolledTo = useRef<string | null>(null);
   const panelId = useId();
   const titleId = useId();
   const inputId = useId();
+  const counterId = useId();
+  const length = chatLength(draft);
+  const tooLong = length > CHAT_MAX_LENGTH;
 
   const loadConversation = useCallback(async (id: number, quietly = false) => {
     if (!quietly) setLoadingHistory(true);
@@ -137,9 +162,22 @@ export function ChatPanel({ defaultOpen = false }: { defaultOpen?: boolean }) {
     };
   }, [awaitingAnswer, conversation, loadConversation]);
 
+  // A new answer: its first line at the top of the log, not the bottom of its sources. Anything
+  // else (the client's own message, "typing…"): the bottom of the log.
   useEffect(() => {
     const log = logRef.current;
-    if (log) log.scrollTop = log.scrollHeight;
+    if (!log) return;
+    const last = lines[lines.length - 1];
+    if (last?.role === "assistant" && !sending) {
+      if (scrolledTo.current === last.key) return;
+      scrolledTo.current = last.key;
+      const element = lineRefs.current.get(last.key);
+      if (element) {
+        scrollToMessageStart(log, element);
+        return;
+      }
+    }
+    log.scrollTop = log.scrollHeight;
   }, [lines, sending]);
 
   function close() {
@@ -158,6 +196,11 @@ export function ChatPanel({ defaultOpen = false }: { defaultOpen?: boolean }) {
     event?.preventDefault();
     const text = draft.trim();
     if (!text || sending) return;
+    if (chatLength(text) > CHAT_MAX_LENGTH) {
+      // Refused here, whole: never cut short without saying so.
+      setError(tooLongMessage(chatLength(text)));
+      return;
+    }
     setSending(true);
     setError(null);
     const pendingKey = `pending-${Date.now()}`;
@@ -311,7 +354,15 @@ export function ChatPanel({ defaultOpen = false }: { defaultOpen?: boolean }) {
           ) : null}
           {loadingHistory ? <p className="muted">Loading conversation…</p> : null}
           {lines.map((line) => (
-            <div key={line.key} className={`chat-msg chat-msg-${line.role}`}>
+            <div
+              key={line.key}
+              ref={(element) => {
+                if (element) lineRefs.current.set(line.key, element);
+                else lineRefs.current.delete(line.key);
+              }}
+              className={`chat-msg chat-msg-${line.role}`}
+              data-testid={`chat-line-${line.key}`}
+            >
               <p className="visually-hidden">{line.role === "client" ? "You said:" : "Meridian replied:"}</p>
               <p className="chat-text">{line.text}</p>
               {line.sources.length ? (
@@ -350,15 +401,23 @@ export function ChatPanel({ defaultOpen = false }: { defaultOpen?: boolean }) {
             id={inputId}
             ref={inputRef}
             rows={2}
-            maxLength={1000}
             value={draft}
             placeholder="Type your question…"
-            onChange={(e) => setDraft(e.target.value)}
+            aria-invalid={tooLong || undefined}
+            aria-describedby={counterId}
+            onChange={(e) => {
+              setDraft(e.target.value);
+              if (error && error.startsWith("Your message is ")) setError(null);
+            }}
             onKeyDown={onInputKeyDown}
           />
           <button type="submit" className="btn btn-primary" disabled={sending || !draft.trim()}>
             {sending ? "Sending…" : "Send"}
           </button>
+          <p id={counterId} className={`chat-counter ${tooLong ? "is-over" : ""}`}>
+            {length.toLocaleString("en-US")} / {CHAT_MAX_LENGTH.toLocaleString("en-US")}
+            {tooLong ? ` — ${(length - CHAT_MAX_LENGTH).toLocaleString("en-US")} over the limit` : ""}
+          </p>
         </form>
       </section>
     </>

@@ -1,13 +1,24 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError } from "../api/client";
 import type { FieldErrors } from "../api/client";
-import { goals } from "../api/endpoints";
+import { goals, portfolio } from "../api/endpoints";
+import { IdempotencyKeeper } from "../api/idempotency";
 import type { Goal, GoalInput, GoalPriority, GoalStatus, GoalType } from "../api/types";
 import { GOAL_PRIORITIES, GOAL_STATUSES, GOAL_TYPES } from "../lib/choices";
-import { addYearsIso, normaliseAmount, todayIso } from "../lib/format";
+import {
+  addYearsIso,
+  checkAmount,
+  formatDate,
+  formatMoney,
+  normaliseAmount,
+  ordinal,
+  RECURRING_LIMITS,
+  todayIso,
+} from "../lib/format";
 import { asApiError } from "../lib/useAsync";
+import { DAYS_OF_MONTH, isPositive } from "./GoalFunding";
 import { ErrorAlert, MoneyField, SelectField, SubmitButton, TextField } from "./ui";
 
 interface Values {
@@ -92,6 +103,32 @@ function validate(values: Values): { errors: FieldErrors; payload: GoalInput | n
   };
 }
 
+/** The money a new goal's plan would move, as the client chose it in the form. */
+interface Funding {
+  deposit: boolean;
+  monthly: boolean;
+  day: string;
+}
+
+/** What can be offered for a plan: a starting deposit and a monthly deposit, within limits. */
+function fundable(values: Values) {
+  const initial = normaliseAmount(values.initial_amount) ?? "0.00";
+  const monthly = normaliseAmount(values.monthly_contribution) ?? "0.00";
+  return {
+    deposit: isPositive(initial) && checkAmount(initial).amount !== null ? initial : null,
+    monthly: isPositive(monthly) && checkAmount(monthly, RECURRING_LIMITS).amount !== null ? monthly : null,
+  };
+}
+
+function nextRun(day: number): string {
+  // The first scheduled day after today (the server's rule: a new schedule starts from tomorrow).
+  const now = new Date();
+  const thisMonth = new Date(now.getFullYear(), now.getMonth(), day);
+  const date = thisMonth > now ? thisMonth : new Date(now.getFullYear(), now.getMonth() + 1, day);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
 export function GoalForm({
   goal,
   onSaved,
@@ -106,6 +143,16 @@ export function GoalForm({
   const [values, setValues] = useState<Values>(() => fromGoal(goal));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+  // Creating only: fund the plan in the same flow, after a confirm step that shows the money.
+  const [funding, setFunding] = useState<Funding>({ deposit: true, monthly: true, day: "1" });
+  const [confirming, setConfirming] = useState<GoalInput | null>(null);
+  const [progress, setProgress] = useState<string | null>(null);
+  const created = useRef<Goal | null>(null);
+  const deposited = useRef(false);
+  const scheduled = useRef(false);
+  const [depositKeeper] = useState(() => new IdempotencyKeeper());
+  const [recurringKeeper] = useState(() => new IdempotencyKeeper());
+  const offer = goal ? { deposit: null, monthly: null } : fundable(values);
 
   const bind = (field: keyof Values) => ({
     name: field,
@@ -135,6 +182,10 @@ export function GoalForm({
       if (goal) {
         const { status, ...rest } = payload;
         onSaved(await goals.update(goal.id, { ...rest, status }));
+      } else if ((offer.deposit && funding.deposit) || (offer.monthly && funding.monthly)) {
+        // Money would move: show what, and wait for the client to confirm. Nothing is sent yet.
+        setConfirming(payload);
+        setBusy(false);
       } else {
         const { status: _status, ...create } = payload;
         onSaved(await goals.create(create));
@@ -143,6 +194,110 @@ export function GoalForm({
       setError(asApiError(err));
       setBusy(false);
     }
+  }
+
+  /** Confirmed: create the goal, then make the deposit and the schedule. A retry after a
+   * failure resumes where it stopped; each payment keeps its Idempotency-Key. */
+  async function createAndFund(payload: GoalInput, move: { deposit: string | null; monthly: string | null }) {
+    setBusy(true);
+    setError(null);
+    try {
+      if (!created.current) {
+        setProgress("Creating your goal…");
+        const { status: _status, ...create } = payload;
+        created.current = await goals.create(create);
+      }
+      const goalId = created.current.id;
+      const needsAccount = (move.deposit && !deposited.current) || (move.monthly && !scheduled.current);
+      const account = needsAccount ? (await goals.funding(goalId)).account_id : null;
+      if (account !== null && move.deposit && !deposited.current) {
+        setProgress(`Depositing ${formatMoney(move.deposit)}…`);
+        const key = depositKeeper.keyFor({ goal: goalId, amount: move.deposit });
+        await portfolio.deposit(account, move.deposit, key);
+        depositKeeper.succeeded();
+        deposited.current = true;
+      }
+      if (account !== null && move.monthly && !scheduled.current) {
+        setProgress("Scheduling your monthly deposit…");
+        const body = { amount: move.monthly, day_of_month: Number(funding.day) };
+        await portfolio.recurringCreate(account, body, recurringKeeper.keyFor({ goal: goalId, ...body }));
+        recurringKeeper.succeeded();
+        scheduled.current = true;
+      }
+      onSaved(created.current);
+    } catch (err) {
+      const problem = asApiError(err);
+      setError(
+        created.current
+          ? new ApiError(
+              problem.status,
+              `Your goal “${created.current.name}” was created, but ${
+                move.deposit && !deposited.current ? "the deposit" : "the monthly deposit"
+              } didn't go through: ${problem.message} Try again, or go to your goal and fund it later.`,
+              problem.code,
+            )
+          : problem,
+      );
+      setProgress(null);
+      setBusy(false);
+    }
+  }
+
+  if (confirming) {
+    const move = {
+      deposit: funding.deposit ? offer.deposit : null,
+      monthly: funding.monthly ? offer.monthly : null,
+    };
+    const day = Number(funding.day);
+    return (
+      <div className="form confirm-step" role="group" aria-labelledby="goal-confirm-title">
+        <h3 id="goal-confirm-title">Check and confirm</h3>
+        <p>
+          We'll create <strong>{confirming.name}</strong> ({formatMoney(confirming.target_amount, "USD", { whole: true })} by{" "}
+          {formatDate(confirming.target_date)}) with its own account, and move this money into it:
+        </p>
+        <ul className="confirm-list" data-testid="money-summary">
+          {move.deposit ? (
+            <li>
+              <strong>{formatMoney(move.deposit)}</strong> deposited now, invested at the next market close.
+            </li>
+          ) : null}
+          {move.monthly ? (
+            <li>
+              <strong>{formatMoney(move.monthly)} every month</strong> on the {ordinal(day)}, from{" "}
+              {formatDate(nextRun(day))}, until you pause or cancel it (on the Money page).
+            </li>
+          ) : null}
+        </ul>
+        <p className="small muted">Nothing moves until you confirm.</p>
+        <ErrorAlert error={error} />
+        {progress ? <p role="status">{progress}</p> : null}
+        <div className="form-actions">
+          {created.current ? (
+            <button type="button" className="btn btn-secondary" onClick={() => created.current && onSaved(created.current)} disabled={busy}>
+              Go to my goal
+            </button>
+          ) : (
+            <>
+              <button type="button" className="btn btn-secondary" onClick={() => setConfirming(null)} disabled={busy}>
+                Back
+              </button>
+              <button
+                type="button"
+                className="btn btn-ghost"
+                onClick={() => void createAndFund(confirming, { deposit: null, monthly: null })}
+                disabled={busy}
+              >
+                Create the goal without moving money
+              </button>
+            </>
+          )}
+          <button type="button" className="btn btn-primary" onClick={() => void createAndFund(confirming, move)} disabled={busy}>
+            {busy ? "Working…" : created.current ? "Try again" : "Confirm and create"}
+          </button>
+        </div>
+      </div>
+    );
   }
 
   return (
@@ -164,6 +319,49 @@ export function GoalForm({
         />
         {goal ? <SelectField label="Status" choices={GOAL_STATUSES} placeholder={null} {...bind("status")} /> : null}
       </div>
+      {offer.deposit || offer.monthly ? (
+        <fieldset className="fieldset">
+          <legend>Fund your plan</legend>
+          {offer.deposit ? (
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={funding.deposit}
+                onChange={(e) => setFunding((f) => ({ ...f, deposit: e.target.checked }))}
+              />{" "}
+              Deposit the starting {formatMoney(offer.deposit)} now
+            </label>
+          ) : null}
+          {offer.monthly ? (
+            <div className="check">
+              <label>
+                <input
+                  type="checkbox"
+                  checked={funding.monthly}
+                  onChange={(e) => setFunding((f) => ({ ...f, monthly: e.target.checked }))}
+                />{" "}
+                Deposit {formatMoney(offer.monthly)} every month
+              </label>{" "}
+              <label>
+                on the{" "}
+                <select
+                  aria-label="Day of the month"
+                  value={funding.day}
+                  onChange={(e) => setFunding((f) => ({ ...f, day: e.target.value }))}
+                  disabled={!funding.monthly}
+                >
+                  {DAYS_OF_MONTH.map((d) => (
+                    <option key={d} value={d}>
+                      {ordinal(d)}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </div>
+          ) : null}
+          <p className="field-hint">You'll see a summary of the money that will move, and confirm it, before anything happens.</p>
+        </fieldset>
+      ) : null}
       <div className="form-actions">
         {onCancel ? (
           <button type="button" className="btn btn-secondary" onClick={onCancel} disabled={busy}>
@@ -171,7 +369,12 @@ export function GoalForm({
           </button>
         ) : null}
         <SubmitButton busy={busy} busyLabel="Saving…">
-          {submitLabel ?? (goal ? "Save changes" : "Create goal")}
+          {submitLabel ??
+            (goal
+              ? "Save changes"
+              : (offer.deposit && funding.deposit) || (offer.monthly && funding.monthly)
+                ? "Review and create"
+                : "Create goal")}
         </SubmitButton>
       </div>
     </form>

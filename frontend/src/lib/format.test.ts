@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 
 import {
+  checkAmount,
+  formatUnits,
+  RECURRING_LIMITS,
   compareDecimal,
   formatDate,
   formatMoney,
@@ -99,5 +102,30 @@ describe("sumDecimal", () => {
     expect(sumDecimal(["1.05", "2.1", "3"])).toBe("6.15");
     expect(sumDecimal(["-0.05", "0.02"])).toBe("-0.03");
     expect(sumDecimal([])).toBe("0");
+  });
+});
+
+describe("checkAmount", () => {
+  it("accepts amounts within the server's limits, normalised to cents", () => {
+    expect(checkAmount("$1,234.5")).toEqual({ amount: "1234.50", problem: null });
+    expect(checkAmount("10000000")).toEqual({ amount: "10000000.00", problem: null });
+    expect(checkAmount("0.01")).toEqual({ amount: "0.01", problem: null });
+    expect(checkAmount("5.10", RECURRING_LIMITS)).toEqual({ amount: "5.10", problem: null });
+  });
+
+  it("says what is wrong", () => {
+    expect(checkAmount(" ").problem).toBe("Enter an amount.");
+    expect(checkAmount("1e5").problem).toBe("Enter a number, e.g. 1000 or 250.50.");
+    expect(checkAmount("-5").problem).toBe("Enter an amount of at least $0.01.");
+    expect(checkAmount("1.005").problem).toBe("Enter whole cents: at most 2 decimal places.");
+    expect(checkAmount("9999999999.99").problem).toBe("Enter an amount of at most $10,000,000.00.");
+    expect(checkAmount("0.50", RECURRING_LIMITS).problem).toBe("Enter an amount of at least $1.00.");
+  });
+});
+
+describe("formatUnits", () => {
+  it("keeps at most 4 decimals", () => {
+    expect(formatUnits("0.12345678")).toBe("0.1235");
+    expect(formatUnits("12.50000000")).toBe("12.5");
   });
 });

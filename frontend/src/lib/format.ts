@@ -109,6 +109,52 @@ export function normaliseAmount(input: string): string | null {
   return fraction ? `${trimmedWhole}.${fraction.padEnd(2, "0")}` : `${trimmedWhole}.00`;
 }
 
+/** The server's limits on a deposit or withdrawal (CashFlowInputSerializer). */
+export const MIN_CASH_FLOW = "0.01";
+export const MAX_CASH_FLOW = "10000000.00";
+/** A recurring deposit's limits (RecurringDepositInputSerializer). */
+export const RECURRING_LIMITS = { min: "1.00", max: "1000000.00" } as const;
+
+export type AmountCheck = { amount: string; problem: null } | { amount: null; problem: string };
+
+/**
+ * Check a typed amount against the server's limits, with a message for each way it can be
+ * wrong (empty, not a number, too many decimals, too small, too large) — so an amount the
+ * server would refuse is never sent. Commas, spaces and a $ are allowed.
+ */
+export function checkAmount(
+  input: string,
+  limits: { min?: string; max?: string } = {},
+): AmountCheck {
+  const min = limits.min ?? MIN_CASH_FLOW;
+  const max = limits.max ?? MAX_CASH_FLOW;
+  const cleaned = input.replace(/[\s,$]/g, "");
+  const fail = (problem: string): AmountCheck => ({ amount: null, problem });
+  if (!cleaned) return fail("Enter an amount.");
+  if (cleaned.startsWith("-")) return fail(`Enter an amount of at least ${formatMoney(min)}.`);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(cleaned)) return fail("Enter a number, e.g. 1000 or 250.50.");
+  const [whole = "", fraction = ""] = cleaned.split(".");
+  if (fraction.replace(/0+$/, "").length > 2) return fail("Enter whole cents: at most 2 decimal places.");
+  const cents = fraction.slice(0, 2).padEnd(2, "0");
+  const amount = `${(whole || "0").replace(/^0+(?=\d)/, "")}.${cents}`;
+  if (compareDecimal(amount, max) > 0) return fail(`Enter an amount of at most ${formatMoney(max)}.`);
+  if (compareDecimal(amount, min) < 0) {
+    return fail(`Enter an amount of at least ${formatMoney(min)}.`);
+  }
+  return { amount, problem: null };
+}
+
+/** 1st, 2nd, 3rd, 4th … 28th: a day of the month. */
+export function ordinal(n: number): string {
+  const suffix = n % 10 === 1 && n !== 11 ? "st" : n % 10 === 2 && n !== 12 ? "nd" : n % 10 === 3 && n !== 13 ? "rd" : "th";
+  return `${n}${suffix}`;
+}
+
+/** A unit count for reading: at most 4 decimals, trailing zeros dropped ("0.1235", "12.5"). */
+export function formatUnits(value: Numeric): string {
+  return formatter("units", { minimumFractionDigits: 0, maximumFractionDigits: 4 }).format(asIntl(value));
+}
+
 /** Compare two non-negative decimal strings without floats: -1, 0 or 1. */
 export function compareDecimal(a: string, b: string): number {
   const split = (s: string) => {

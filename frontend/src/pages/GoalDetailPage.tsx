@@ -7,6 +7,7 @@ import type { Goal, Projection } from "../api/types";
 import FanChart from "../components/charts/FanChart";
 import type { FanPoint } from "../components/charts/FanChart";
 import { GoalForm } from "../components/GoalForm";
+import { ScheduledVsPlan } from "../components/GoalFunding";
 import { Card, ErrorAlert, Loading, PageHeader, StatusMessage } from "../components/ui";
 import { GOAL_PRIORITIES, GOAL_TYPES, label } from "../lib/choices";
 import { chartNumber, formatDate, formatMoney, formatMonth, formatPercent, normaliseAmount, todayIso } from "../lib/format";
@@ -348,6 +349,8 @@ export default function GoalDetailPage() {
   const id = Number(goalId);
   const state = useAsync((signal) => goals.get(id, signal), [id]);
   const [editing, setEditing] = useState(false);
+  // A what-if saved to the plan: offer (not make) the matching change to the monthly deposit.
+  const [offerSchedule, setOfferSchedule] = useState(false);
   useTitle(state.data?.name ?? "Goal");
 
   if (!Number.isInteger(id)) return <ErrorAlert error="That goal doesn't exist." />;
@@ -385,6 +388,7 @@ export default function GoalDetailPage() {
           </div>
         }
       />
+      <ScheduledVsPlan goal={goal} offer={offerSchedule} />
       {editing ? (
         <Card title="Edit goal">
           <GoalForm
@@ -397,7 +401,13 @@ export default function GoalDetailPage() {
           />
         </Card>
       ) : null}
-      <ProjectionCard goal={goal} onGoalSaved={(updated) => state.setData(updated)} />
+      <ProjectionCard
+        goal={goal}
+        onGoalSaved={(updated) => {
+          if (updated.monthly_contribution !== goal.monthly_contribution) setOfferSchedule(true);
+          state.setData(updated);
+        }}
+      />
     </>
   );
 }

@@ -10,16 +10,12 @@ import { CashFlowForm } from "../components/CashFlowForm";
 import { AccountFeesCard } from "../components/FeesCard";
 import { Card, EmptyState, ErrorAlert, Loading, MoneyField, PageHeader, StatusMessage, SubmitButton } from "../components/ui";
 import { label, TRANSACTION_KINDS } from "../lib/choices";
-import { formatDate, formatMoney, normaliseAmount } from "../lib/format";
+import { checkAmount, formatDate, formatMoney, ordinal, RECURRING_LIMITS } from "../lib/format";
 import { asApiError, useAsync } from "../lib/useAsync";
 import { useTitle } from "../lib/useTitle";
 
 const DAYS = Array.from({ length: 28 }, (_, i) => i + 1);
 
-function ordinal(n: number): string {
-  const suffix = n % 10 === 1 && n !== 11 ? "st" : n % 10 === 2 && n !== 12 ? "nd" : n % 10 === 3 && n !== 13 ? "rd" : "th";
-  return `${n}${suffix}`;
-}
 
 // --- Recurring deposits ----------------------------------------------------------------------
 
@@ -34,9 +30,10 @@ function RecurringForm({ account, onCreated }: { account: AccountSummary; onCrea
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
-    const normalised = normaliseAmount(amount);
+    // The server's limits for a schedule (RecurringDepositInputSerializer): $1 to $1,000,000.
+    const { amount: normalised, problem } = checkAmount(amount, RECURRING_LIMITS);
     if (!normalised) {
-      setError(new ApiError(400, "Please check the amount.", "invalid", { fields: { amount: ["Enter at least $1, e.g. 250."] } }));
+      setError(new ApiError(400, "Please check the amount.", "invalid", { fields: { amount: [problem ?? "Enter an amount."] } }));
       return;
     }
     setBusy(true);
