@@ -22,6 +22,7 @@ from ..models import (
     User,
     age_on,
 )
+from ..services.clients import KYC_FIELD_LABELS, kyc_missing_fields
 from ..services.mfa import mfa_enabled
 
 MONEY_FIELD: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
@@ -258,11 +259,21 @@ class ClientUpdateInputSerializer(InputSerializer):
         return attrs
 
 
+class KycMissingOutputSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    # DRF's metaclass pops declared fields out of the class, so this `label` is a field, not
+    # Field.label; mypy only sees the class body.
+    label = serializers.CharField(help_text="the field's name on the client's form")  # type: ignore[assignment]
+
+
 class ClientOutputSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email")
     tax_id_masked = serializers.CharField(help_text="Only the last four characters are shown.")
     advisor_name = serializers.SerializerMethodField()
     kyc_complete = serializers.SerializerMethodField()
+    kyc_missing = serializers.SerializerMethodField(
+        help_text="the KYC fields still to fill in; empty when KYC can complete"
+    )
 
     class Meta:
         model = Client
@@ -294,6 +305,7 @@ class ClientOutputSerializer(serializers.ModelSerializer):
             "time_horizon",
             "liquidity_needs",
             "kyc_complete",
+            "kyc_missing",
             "kyc_completed_at",
             "kyc_review_due",
             "kyc_review_overdue",
@@ -307,6 +319,13 @@ class ClientOutputSerializer(serializers.ModelSerializer):
 
     def get_kyc_complete(self, client: Client) -> bool:
         return client.kyc_completed_at is not None
+
+    @extend_schema_field(KycMissingOutputSerializer(many=True))
+    def get_kyc_missing(self, client: Client) -> list[dict[str, str]]:
+        return [
+            {"field": field, "label": KYC_FIELD_LABELS[field]}
+            for field in kyc_missing_fields(client=client)
+        ]
 
 
 class AdvisorClientOutputSerializer(ClientOutputSerializer):

@@ -19,6 +19,7 @@ from ..models import (
     DeviceToken,
     User,
 )
+from .clients import client_advisor_auto_assign
 from .identity import (
     device_token_create,
     identity_email_enqueue,
@@ -59,6 +60,7 @@ def user_register(
         client = Client(user=user, first_name=first_name, last_name=last_name)
         client.full_clean()
         client.save()
+        client = client_advisor_auto_assign(client=client)  # or the firm queue: see the rule
         identity_email_enqueue(user=user, kind="email_verify")
     logger.info("user registered", extra={"user_id": user.pk, "client_id": client.pk})
     return user

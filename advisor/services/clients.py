@@ -1,13 +1,15 @@
 """Client profiles and KYC, and advisors: their group, accounts and books."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from ..models import (
@@ -39,6 +41,27 @@ KYC_REQUIRED_FIELDS = (
     "liquidity_needs",
     "tax_id",
 )
+# How the client's form names each KYC field, so "what is missing" reads in the client's words.
+KYC_FIELD_LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "date_of_birth": "Date of birth",
+    "address_line1": "Street address",
+    "city": "City",
+    "postal_code": "Postal code",
+    "country": "Country",
+    "employment_status": "Employment",
+    "annual_income": "Annual income",
+    "net_worth": "Net worth",
+    "liquid_net_worth": "Liquid net worth",
+    "dependents": "Dependents",
+    "marital_status": "Marital status",
+    "investment_experience": "Investment experience",
+    "objective": "Main objective",
+    "time_horizon": "Time horizon",
+    "liquidity_needs": "Liquidity needs",
+    "tax_id": "Tax ID (SSN or ITIN)",
+}
 CLIENT_EDITABLE_FIELDS = frozenset(
     {
         *KYC_REQUIRED_FIELDS,
@@ -64,7 +87,7 @@ def client_update(*, client: Client, data: dict[str, Any]) -> Client:
     for field, value in data.items():
         setattr(client, field, value)
     client.full_clean()
-    if all(getattr(client, field) not in (None, "") for field in KYC_REQUIRED_FIELDS):
+    if not kyc_missing_fields(client=client):
         now = timezone.now()
         if client.kyc_completed_at is None or set(data) & set(KYC_REQUIRED_FIELDS):
             client.kyc_completed_at = now
@@ -72,6 +95,12 @@ def client_update(*, client: Client, data: dict[str, Any]) -> Client:
             client.kyc_review_overdue = False
     client.save()
     return client
+
+
+def kyc_missing_fields(*, client: Client) -> list[str]:
+    """The KYC fields still empty, in form order: KYC is complete when there are none. The one
+    rule both `client_update` and the API's `kyc_missing` go by."""
+    return [field for field in KYC_REQUIRED_FIELDS if getattr(client, field) in (None, "")]
 
 
 def kyc_reviews_flag_due(*, today: date | None = None) -> int:
@@ -143,11 +172,90 @@ def advisor_create(
     return user
 
 
+# --- Books: who looks after which client ----------------------------------------------------
+#
+# The assignment rule, applied at sign-up (user_register): the new client goes to the
+# least-loaded advisor, that is the active staff member of the Advisors group with the fewest
+# active clients (clients whose login is active) in their book; ties go to the lowest id, the
+# longest-serving advisor. With no such advisor the client stays unassigned, in the firm queue:
+# every advisor sees the unassigned clients (advisor.selectors.clients_in_reach) with their
+# escalations, flags and goals, and claims one with "Assign to me" (client_claim); an admin can
+# move a client to another book at any time (client_assign_advisor). Every change is in the
+# client's audit trail, with the actor. Two sign-ups at the same instant may both pick the same
+# advisor: loads drift by one at worst, and the next sign-ups even them out.
+
+
+def advisors_assignable() -> QuerySet[User]:
+    """The advisors who can take new clients, each annotated with `active_clients`."""
+    return (
+        User.objects.filter(is_active=True, is_staff=True, groups__name=ADVISOR_GROUP)
+        .annotate(active_clients=Count("book", filter=Q(book__user__is_active=True), distinct=True))
+        .order_by("active_clients", "pk")
+    )
+
+
+def advisor_least_loaded() -> User | None:
+    """The advisor the assignment rule picks, or None (the client goes to the firm queue)."""
+    return advisors_assignable().first()
+
+
+@contextmanager
+def _audit_actor(actor: User | None) -> Iterator[None]:
+    """Attribute the audit entries to `actor` (None: leave the request's or the system's)."""
+    if actor is None:
+        yield
+        return
+    from .overrides import _audit_actor as audit_actor  # it restores an enclosing context
+
+    with audit_actor(actor):
+        yield
+
+
 @transaction.atomic
-def client_assign_advisor(*, client: Client, advisor: User | None) -> Client:
-    if advisor is not None and not advisor.is_staff:
-        raise ValidationError({"advisor": ["Only staff users can hold a book of clients."]})
+def client_assign_advisor(
+    *, client: Client, advisor: User | None, actor: User | None = None
+) -> Client:
+    """Put the client in `advisor`'s book (None: back to the firm queue); audited."""
+    if advisor is not None and not (advisor.is_staff and advisor.is_active):
+        raise ValidationError({"advisor": ["Only active staff users can hold a book of clients."]})
+    client = Client.objects.select_for_update().get(pk=client.pk)
     client.advisor = advisor
     client.full_clean()
-    client.save(update_fields=["advisor", "updated_at"])
+    with _audit_actor(actor):
+        client.save(update_fields=["advisor", "updated_at"])
+    logger.info(
+        "client assigned",
+        extra={
+            "client_id": client.pk,
+            "advisor_id": advisor.pk if advisor else None,
+            "actor_id": actor.pk if actor else None,
+        },
+    )
     return client
+
+
+def client_advisor_auto_assign(*, client: Client) -> Client:
+    """The sign-up rule (above): the least-loaded advisor, or the firm queue if there is none."""
+    advisor = advisor_least_loaded()
+    if advisor is None:
+        logger.warning(
+            "no advisor to assign: client left in the firm queue", extra={"client_id": client.pk}
+        )
+        return client
+    return client_assign_advisor(client=client, advisor=advisor)
+
+
+@transaction.atomic
+def client_claim(*, client: Client, advisor: User) -> Client:
+    """An advisor takes an unassigned client from the firm queue into their book ("Assign to
+    me"); audited. A client someone else claimed first is refused, not taken over."""
+    if not (advisor.is_staff and advisor.is_active):
+        raise PermissionDenied("Only advisors can take clients into their book.")
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    if locked.advisor_id is not None:
+        if locked.advisor_id == advisor.pk:
+            return locked
+        raise ValidationError(
+            {"advisor": [f"{locked} is already in {locked.advisor}'s book."]}, code="claimed"
+        )
+    return client_assign_advisor(client=locked, advisor=advisor, actor=advisor)

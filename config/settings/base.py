@@ -259,6 +259,8 @@ SPECTACULAR_SETTINGS = {
         "GoalStatusEnum": "advisor.models.Goal.Status",
         "RebalanceStatusEnum": "portfolios.models.RebalanceProposal.Status",
         "ProjectionStatusEnum": "portfolios.models.GoalProjection.Status",
+        "NotificationKindEnum": "advisor.models.Notification.Kind",
+        "KindEnum": "portfolios.models.Transaction.Kind",
     },
 }
 

@@ -120,10 +120,23 @@ async function clientJourney(browser) {
     }
   });
 
+  await step(page, "landing", async () => {
+    // A first visit, logged out: what Meridian is and its disclosures, before any login.
+    const response = await page.goto("/");
+    if (!response || response.status() !== 200) fail(`GET / answered ${response?.status()}`);
+    if (await page.getByText("make frontend").count()) fail("the server has no frontend build: run `make frontend`");
+    await page.getByRole("heading", { name: "Invest towards what matters to you" }).waitFor();
+    for (const disclosure of [/0\.25% a year/, /paper trades/, /not guarantees/]) {
+      if (!(await page.getByText(disclosure).count())) fail(`the landing page lacks the disclosure ${disclosure}`);
+    }
+    if (page.url().includes("/login")) fail(`/ went to the login page: ${page.url()}`);
+    await page.getByRole("link", { name: "Sign up" }).click();
+    await page.waitForURL("**/signup");
+  });
+
   await step(page, "sign-up", async () => {
     const response = await page.goto("/signup");
     if (!response || response.status() !== 200) fail(`GET /signup answered ${response?.status()}`);
-    if (await page.getByText("make frontend").count()) fail("the server has no frontend build: run `make frontend`");
     await page.getByLabel("First name").fill(client.first);
     await page.getByLabel("Last name").fill(client.last);
     await page.getByLabel("Email").fill(client.email);
@@ -134,30 +147,54 @@ async function clientJourney(browser) {
   });
 
   await step(page, "onboarding-profile", async () => {
+    // Short screens; pre-filled fields (names from sign-up, country "US") are left as they are.
+    const part = async (n) => {
+      const text = await page.getByTestId("kyc-progress").innerText();
+      if (!text.startsWith(`Part ${n} of 4`)) fail(`expected part ${n} of 4, the page says "${text}"`);
+    };
+    await part(1);
+    if ((await page.getByLabel("First name").inputValue()) !== client.first) fail("the first name is not pre-filled");
     await page.getByLabel("Date of birth").fill("1988-04-12");
     await page.getByLabel("Phone (optional)").fill("+14155550142");
     await page.getByLabel("Marital status").selectOption({ label: "Married or civil partnership" });
     await page.getByLabel("Dependents").fill("1");
     await page.getByLabel("Education").selectOption({ label: "Bachelor's degree" });
-    await page.getByLabel("Tax ID (SSN or ITIN)").fill("123-45-6789");
+    await page.getByRole("button", { name: "Next" }).click();
+
+    await part(2);
     await page.getByLabel("Street address").fill("500 Market Street");
+    // Back and forward again: nothing typed is lost.
+    await page.getByRole("button", { name: "Back" }).click();
+    await part(1);
+    if ((await page.getByLabel("Date of birth").inputValue()) !== "1988-04-12") fail("Back lost the date of birth");
+    await page.getByRole("button", { name: "Next" }).click();
+    if ((await page.getByLabel("Street address").inputValue()) !== "500 Market Street") fail("Back lost the address");
+    if ((await page.getByLabel("Country").inputValue()) !== "US") fail("the country is not pre-filled with US");
     await page.getByLabel("City").fill("San Francisco");
     await page.getByLabel("State / region").fill("CA");
     await page.getByLabel("Postal code").fill("94105");
-    await page.getByLabel("Country").fill("US");
+    await page.getByRole("button", { name: "Next" }).click();
+
+    await part(3);
     await page.getByLabel("Employment", { exact: true }).selectOption({ label: "Employed" });
     await page.getByLabel("Annual income").fill("120000");
     await page.getByLabel("Net worth", { exact: true }).fill("250000");
     await page.getByLabel("Liquid net worth").fill("80000");
+    await page.getByLabel("Tax ID (SSN or ITIN)").fill("123-45-6789");
+    await page.getByRole("button", { name: "Next" }).click();
+
+    await part(4);
     await page.getByLabel("Investment experience").selectOption({ label: "Moderate (2–10 years)" });
     await page.getByLabel("Main objective").selectOption({ label: "Growth" });
     await page.getByLabel("Time horizon").selectOption({ label: "Over 20 years" });
     await page.getByLabel("Liquidity needs").selectOption({ label: "Low: no withdrawals expected for years" });
     await page.getByRole("button", { name: "Save and continue" }).click();
     const error = page.locator(".alert-error");
+    const missing = page.getByTestId("kyc-missing");
     await Promise.race([
       page.getByRole("progressbar", { name: "Questionnaire progress" }).waitFor(),
       error.waitFor().then(async () => fail(`profile refused: ${await error.innerText()}`)),
+      missing.waitFor().then(async () => fail(`KYC incomplete: ${await missing.innerText()}`)),
     ]);
   });
 
@@ -186,6 +223,13 @@ async function clientJourney(browser) {
     if (!(value >= 1 && value <= 10)) fail(`risk level shows "${value}"`);
     // The explanation is generated from the same decision record as the number: it must agree.
     await page.getByText(new RegExp(`Your risk level is ${value} of 10, set by`)).first().waitFor();
+    await page.getByTestId("risk-meaning").waitFor();
+    // The recommended stock/bond/cash mix, before any money moves.
+    const mix = page.getByTestId("recommended-mix");
+    await mix.waitFor();
+    const mixText = (await mix.textContent()) ?? "";
+    for (const part of ["Stocks", "Bonds", "Cash"]) if (!mixText.includes(part)) fail(`the mix has no ${part} column`);
+    if (!/\d+%/.test(mixText)) fail(`the mix shows no percentages: "${mixText}"`);
     note(`(level ${value})`);
   });
 
@@ -196,7 +240,16 @@ async function clientJourney(browser) {
     await page.getByLabel("Target amount").fill("750000");
     await page.getByLabel("Monthly contribution (optional)").fill("800");
     await page.getByRole("button", { name: "Create goal" }).click();
-    await page.waitForURL("**/dashboard**");
+    // The goal form may ask to confirm a summary before it creates anything.
+    const confirm = page.getByRole("button", { name: "Confirm and create" });
+    const landed = await Promise.race([
+      page.waitForURL("**/dashboard**").then(() => true),
+      confirm.waitFor().then(() => false),
+    ]);
+    if (!landed) {
+      await confirm.click();
+      await page.waitForURL("**/dashboard**");
+    }
     await page.getByTestId("total-value").waitFor();
   });
 
@@ -273,6 +326,24 @@ async function clientJourney(browser) {
     // Grounded: the answer quotes the client's own total, the figure the dashboard shows.
     if (!text.includes(after)) fail(`the reply does not state the balance ${after}: "${text}"`);
     note(`(reply: "${text.slice(0, 60)}${text.length > 60 ? "…" : ""}")`);
+  });
+
+  await step(page, "settings-kyc-complete", async () => {
+    await page.getByRole("link", { name: "Settings" }).click();
+    const kyc = page.locator("dt", { hasText: /^KYC$/ }).locator("xpath=following-sibling::dd[1]");
+    await kyc.waitFor();
+    const text = (await kyc.innerText()).trim();
+    if (!text.startsWith("Complete")) fail(`Settings shows KYC "${text}"`);
+  });
+
+  await step(page, "logout-clears-next", async () => {
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL("**/login**");
+    await page.getByRole("heading", { name: "Log in to Meridian" }).waitFor();
+    // Give any redirect a moment to land, then check the next person starts clean.
+    await page.waitForTimeout(300);
+    const url = new URL(page.url());
+    if (url.pathname !== "/login" || url.searchParams.has("next")) fail(`after log-out the URL is ${page.url()}`);
   });
 
   if (serverErrors.length) fail(`server errors during the client journey: ${serverErrors.join("; ")}`);

@@ -5,6 +5,7 @@ import { Navigate, Outlet, Route, Routes, useLocation } from "react-router";
 import { useAuth } from "./auth";
 import { AppLayout } from "./components/AppLayout";
 import { ErrorAlert, Loading } from "./components/ui";
+import { LandingPage } from "./pages/LandingPage";
 import { LoginPage } from "./pages/LoginPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { OnboardingPage } from "./pages/OnboardingPage";
@@ -30,7 +31,7 @@ function Splash({ children }: { children: ReactNode }) {
 }
 
 function RequireAuth() {
-  const { status, user, startupError, retryStartup } = useAuth();
+  const { status, user, loggedOut, startupError, retryStartup } = useAuth();
   const location = useLocation();
   if (startupError) {
     return (
@@ -47,6 +48,9 @@ function RequireAuth() {
     );
   }
   if (status === "anonymous" || !user) {
+    // A first visit to / shows what Meridian is; after a log-out the next person starts clean.
+    if (location.pathname === "/") return <LandingPage />;
+    if (loggedOut) return <Navigate to="/login" replace />;
     const next = `${location.pathname}${location.search}`;
     return <Navigate to={`/login?next=${encodeURIComponent(next)}`} replace />;
   }

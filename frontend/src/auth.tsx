@@ -14,6 +14,8 @@ interface AuthValue {
   onboarded: boolean | null;
   /** Set when a request found the session gone, so the login page can say why. */
   sessionExpired: boolean;
+  /** Set by a deliberate log-out: the login page then carries no `next` of the last user's. */
+  loggedOut: boolean;
   startupError: ApiError | null;
   /** The user, or a challenge when MFA is on: finish with `completeMfa`. */
   login: (email: string, password: string) => Promise<User | MfaChallenge>;
@@ -54,6 +56,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null>(null);
   const [onboarded, setOnboarded] = useState<boolean | null>(null);
   const [sessionExpired, setSessionExpired] = useState(false);
+  const [loggedOut, setLoggedOut] = useState(false);
   const [startupError, setStartupError] = useState<ApiError | null>(null);
   const [attempt, setAttempt] = useState(0);
 
@@ -62,6 +65,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setUser(next);
     setOnboarded(done);
     setSessionExpired(false);
+    setLoggedOut(false);
     setStatus("authenticated");
     return next;
   }, []);
@@ -141,6 +145,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       setUser(null);
       setOnboarded(null);
       setSessionExpired(false);
+      setLoggedOut(true);
       setStatus("anonymous");
     }
   }, []);
@@ -151,6 +156,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       user,
       onboarded,
       sessionExpired,
+      loggedOut,
       startupError,
       login,
       completeMfa,
@@ -165,6 +171,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       user,
       onboarded,
       sessionExpired,
+      loggedOut,
       startupError,
       login,
       completeMfa,

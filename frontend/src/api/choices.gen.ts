@@ -106,6 +106,15 @@ export const ModelOpinionEnum = [
   ["failed", "Failed after retries"],
 ] as const satisfies readonly (readonly [Schemas["ModelOpinionEnum"], string])[];
 
+export const NotificationKindEnum = [
+  ["cash_flow", "Deposit or withdrawal done"],
+  ["rebalance", "Rebalance executed"],
+  ["goal_off_track", "Goal moved off track"],
+  ["escalation_answered", "Your advisor answered"],
+  ["kyc_review_due", "Profile review due"],
+  ["new_device", "Sign-in from a new device"],
+] as const satisfies readonly (readonly [Schemas["NotificationKindEnum"], string])[];
+
 export const ObjectiveEnum = [
   ["capital_preservation", "Capital preservation"],
   ["income", "Income"],

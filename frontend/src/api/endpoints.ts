@@ -2,6 +2,8 @@
 import { del, get, patch, post, request } from "./client";
 import type {
   AccountSummary,
+  AppNotification,
+  AppNotificationList,
   CashFlowInput,
   CashFlowResult,
   ChatConversation,
@@ -14,6 +16,7 @@ import type {
   FeesSummary,
   Goal,
   GoalAllocation,
+  GoalFunding,
   GoalInput,
   GoalList,
   GoalPatch,
@@ -21,6 +24,9 @@ import type {
   Detail,
   LoginInput,
   LoginResult,
+  NotificationKind,
+  NotificationPreference,
+  NotificationsReadAll,
   Performance,
   PortfolioSummary,
   Projection,
@@ -40,6 +46,7 @@ import type {
   RiskProfile,
   TotpEnrolment,
   TransactionList,
+  UnreadCount,
   User,
 } from "./types";
 
@@ -95,6 +102,8 @@ export const goals = {
   create: (body: GoalInput) => post<Goal>("goals/", body),
   update: (id: number, body: GoalPatch) => patch<Goal>(`goals/${id}/`, body),
   remove: (id: number) => del(`goals/${id}/`),
+  /** The goal's account, its plan's figures and `scheduled_monthly` (active recurring deposits). */
+  funding: (id: number, signal?: AbortSignal) => get<GoalFunding>(`goals/${id}/funding/`, { signal }),
   /** Each goal's level and the stock/bond split of the portfolio it is rebalanced to. */
   allocations: (signal?: AbortSignal) => get<GoalAllocation[]>("goals/allocations/", { signal }),
   /** 200 ready/failed, or 202 pending: call again shortly. */
@@ -150,4 +159,17 @@ export const chat = {
     get<ChatConversationList>("chat/conversations/", { signal }),
   conversation: (id: number, signal?: AbortSignal) =>
     get<ChatConversation>(`chat/conversations/${id}/`, { signal }),
+};
+
+export const notifications = {
+  /** Newest first, with the unread count (the bell's badge). */
+  list: (page = 1, signal?: AbortSignal) =>
+    get<AppNotificationList>("notifications/", { signal, query: { page } }),
+  unreadCount: (signal?: AbortSignal) => get<UnreadCount>("notifications/unread-count/", { signal }),
+  markRead: (id: number) => post<AppNotification>(`notifications/${id}/read/`),
+  markAllRead: () => post<NotificationsReadAll>("notifications/read-all/"),
+  preferences: (signal?: AbortSignal) =>
+    get<NotificationPreference[]>("notifications/preferences/", { signal }),
+  setEmail: (kind: NotificationKind, email: boolean) =>
+    patch<NotificationPreference[]>("notifications/preferences/", { kind, email }),
 };

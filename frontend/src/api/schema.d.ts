@@ -933,6 +933,27 @@ export interface paths {
         patch: operations["goals_partial_update"];
         trace?: never;
     };
+    "/api/v1/goals/{goal_id}/funding/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description How the goal is funded: its account, the plan's starting amount and monthly
+         *     contribution, and the month's total of the account's active recurring deposits
+         *     (`scheduled_monthly`), to compare with the plan.
+         */
+        get: operations["goals_funding_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/goals/{goal_id}/projection/": {
         parameters: {
             query?: never;
@@ -1001,6 +1022,92 @@ export interface paths {
         };
         /** @description News on my holdings: 7-day sentiment per fund and its latest headlines. */
         get: operations["news_holdings_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description My notifications, newest first, with how many are unread. */
+        get: operations["notifications_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{notification_id}/read/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Mark one of my notifications read. */
+        post: operations["notifications_read_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/preferences/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Which notifications I get by email (in the app: all of them). */
+        get: operations["notifications_preferences_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Turn the email for one kind of notification on or off. */
+        patch: operations["notifications_preferences_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/notifications/read-all/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Mark all my notifications read. */
+        post: operations["notifications_read_all_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unread-count/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description How many of my notifications are unread (the bell's badge). */
+        get: operations["notifications_unread_count_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1182,6 +1289,8 @@ export interface components {
             time_horizon?: components["schemas"]["TimeHorizonEnum"] | components["schemas"]["BlankEnum"];
             liquidity_needs?: components["schemas"]["LiquidityNeedsEnum"] | components["schemas"]["BlankEnum"];
             readonly kyc_complete: boolean;
+            /** @description the KYC fields still to fill in; empty when KYC can complete */
+            readonly kyc_missing: components["schemas"]["KycMissingOutput"][];
             /** Format: date-time */
             kyc_completed_at?: string | null;
             /**
@@ -1443,6 +1552,8 @@ export interface components {
             time_horizon?: components["schemas"]["TimeHorizonEnum"] | components["schemas"]["BlankEnum"];
             liquidity_needs?: components["schemas"]["LiquidityNeedsEnum"] | components["schemas"]["BlankEnum"];
             readonly kyc_complete: boolean;
+            /** @description the KYC fields still to fill in; empty when KYC can complete */
+            readonly kyc_missing: components["schemas"]["KycMissingOutput"][];
             /** Format: date-time */
             kyc_completed_at?: string | null;
             /**
@@ -1662,6 +1773,26 @@ export interface components {
                 [key: string]: string;
             };
         };
+        GoalFundingOutput: {
+            goal_id: number;
+            account_id: number;
+            currency: string;
+            /**
+             * Format: decimal
+             * @description the plan's starting amount
+             */
+            initial_amount: string;
+            /**
+             * Format: decimal
+             * @description the plan's monthly contribution
+             */
+            monthly_contribution: string;
+            /**
+             * Format: decimal
+             * @description the account's active recurring deposits, a month's total
+             */
+            scheduled_monthly: string;
+        };
         /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
         GoalInputRequest: {
             goal_type: components["schemas"]["GoalTypeEnum"];
@@ -1735,6 +1866,16 @@ export interface components {
              * @description in today's money, of the current plan
              */
             median_final_value: string | null;
+            /**
+             * Format: decimal
+             * @description the plan's monthly contribution (the goal's)
+             */
+            monthly_contribution: string;
+            /**
+             * Format: decimal
+             * @description the account's active recurring deposits, a month's total
+             */
+            scheduled_monthly: string;
         };
         /**
          * @description * `retirement` - Retirement
@@ -1801,6 +1942,11 @@ export interface components {
          * @enum {string}
          */
         KindEnum: "deposit" | "withdrawal" | "trade" | "fee" | "dividend";
+        KycMissingOutput: {
+            field: string;
+            /** @description the field's name on the client's form */
+            label: string;
+        };
         /**
          * @description * `low` - Low: no withdrawals expected for years
          *     * `medium` - Medium: occasional withdrawals
@@ -1868,6 +2014,44 @@ export interface components {
         NewsAlertOutput: {
             sentiment: components["schemas"]["AssetSentimentOutput"];
             clients: components["schemas"]["AlertClientOutput"][];
+        };
+        /**
+         * @description * `cash_flow` - Deposit or withdrawal done
+         *     * `rebalance` - Rebalance executed
+         *     * `goal_off_track` - Goal moved off track
+         *     * `escalation_answered` - Your advisor answered
+         *     * `kyc_review_due` - Profile review due
+         *     * `new_device` - Sign-in from a new device
+         * @enum {string}
+         */
+        NotificationKindEnum: "cash_flow" | "rebalance" | "goal_off_track" | "escalation_answered" | "kyc_review_due" | "new_device";
+        NotificationOutput: {
+            readonly id: number;
+            readonly kind: components["schemas"]["NotificationKindEnum"];
+            readonly title: string;
+            readonly body: string;
+            /** @description A path in the app, e.g. /money. */
+            readonly link: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly read_at: string | null;
+            readonly read: boolean;
+        };
+        NotificationPreferenceOutput: {
+            kind: components["schemas"]["NotificationKindEnum"];
+            /** @description What the kind is, in words. */
+            name: string;
+            /** @description Always on. */
+            in_app: boolean;
+            email: boolean;
+            /** @description False for security notices, which are always emailed. */
+            email_editable: boolean;
+        };
+        NotificationsReadAllOutput: {
+            /** @description How many were unread. */
+            marked: number;
+            unread_count: number;
         };
         /**
          * @description * `capital_preservation` - Capital preservation
@@ -1973,6 +2157,23 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["GoalOutput"][];
+        };
+        PaginatedNotificationOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["NotificationOutput"][];
+            /** @example 3 */
+            unread_count: number;
         };
         PaginatedPriceOutputList: {
             /** @example 123 */
@@ -2096,6 +2297,11 @@ export interface components {
             monthly_contribution?: string;
             priority?: components["schemas"]["PriorityEnum"];
             status?: components["schemas"]["GoalStatusEnum"];
+        };
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        PatchedNotificationPreferenceInputRequest: {
+            kind?: components["schemas"]["NotificationKindEnum"];
+            email?: boolean;
         };
         /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
         PatchedRecurringDepositPatchInputRequest: {
@@ -2563,6 +2769,9 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
             entries: components["schemas"]["EntryOutput"][];
+        };
+        UnreadCountOutput: {
+            unread_count: number;
         };
         UserOutput: {
             readonly id: number;
@@ -5156,6 +5365,54 @@ export interface operations {
             };
         };
     };
+    goals_funding_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                goal_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoalFundingOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     goals_projection_retrieve: {
         parameters: {
             query?: {
@@ -5327,6 +5584,187 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    notifications_list: {
+        parameters: {
+            query?: {
+                /** @description Which field to use when ordering the results. */
+                ordering?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedNotificationOutputList"];
+                };
+            };
+        };
+    };
+    notifications_read_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notification_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    notifications_preferences_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferenceOutput"][];
+                };
+            };
+        };
+    };
+    notifications_preferences_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedNotificationPreferenceInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferenceOutput"][];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    notifications_read_all_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsReadAllOutput"];
+                };
+            };
+        };
+    };
+    notifications_unread_count_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCountOutput"];
                 };
             };
         };

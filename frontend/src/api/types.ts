@@ -47,6 +47,8 @@ export type GoalInput = Schemas["GoalInputRequest"];
 export type GoalPatch = Schemas["PatchedGoalInputRequest"];
 export type GoalList = Schemas["PaginatedGoalOutputList"];
 export type Projection = Schemas["ProjectionOutput"];
+/** GET goals/{id}/funding/: the goal's account, its plan, and what is scheduled each month. */
+export type GoalFunding = Schemas["GoalFundingOutput"];
 /** The what-if query of GET goals/{id}/projection/. */
 export type ProjectionQuery = NonNullable<operations["goals_projection_retrieve"]["parameters"]["query"]>;
 
@@ -88,3 +90,11 @@ export type ChatConversationSummary = Schemas["ConversationOutput"];
 export type ChatConversationList = Schemas["PaginatedConversationOutputList"];
 export type ChatMessage = Schemas["ChatMessageOutput"];
 export type ChatConversation = Schemas["ConversationDetailOutput"];
+
+// Notifications (the bell and Settings).
+export type AppNotification = Schemas["NotificationOutput"];
+export type AppNotificationList = Schemas["PaginatedNotificationOutputList"];
+export type NotificationKind = Schemas["NotificationKindEnum"];
+export type NotificationPreference = Schemas["NotificationPreferenceOutput"];
+export type NotificationsReadAll = Schemas["NotificationsReadAllOutput"];
+export type UnreadCount = Schemas["UnreadCountOutput"];

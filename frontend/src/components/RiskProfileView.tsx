@@ -1,7 +1,8 @@
 import { useEffect, useRef } from "react";
 
-import { ApiError } from "../api/client";
+import { ApiError, get } from "../api/client";
 import { goals, risk } from "../api/endpoints";
+import type { components } from "../api/schema";
 import type { GoalAllocation, RiskAssessment, RiskProfile } from "../api/types";
 import { riskLevelName } from "../lib/choices";
 import { formatDate, formatDateTime, formatPercent, humanize } from "../lib/format";
@@ -286,4 +287,187 @@ export function RiskProfilePanel({ onMissing }: { onMissing?: () => void }) {
   return state.data ? (
     <RiskProfileView profile={state.data} allocations={allocations.data ?? []} />
   ) : null;
+}
+
+// --- The client's result page (onboarding) ---------------------------------------------------
+// Only what the client needs, in the client's words: no model attributions, scores out of 100,
+// questionnaire versions or who-decided records (those are for advisors, on the full view).
+
+type ModelPortfolio = components["schemas"]["ModelPortfolioOutput"];
+type Asset = components["schemas"]["AssetOutput"];
+
+/** What a level means for the client's money, in plain words. */
+export function riskLevelMeaning(level: number): string {
+  if (level <= 2) {
+    return "Keeping your money steady matters most to you. We invest mostly in bonds and cash, so its value should move little from month to month, and it is likely to grow slowly.";
+  }
+  if (level <= 4) {
+    return "You want steadiness with some growth. We hold more bonds than stocks: your balance can dip in a bad year, but usually not by much.";
+  }
+  if (level <= 6) {
+    return "You accept ups and downs for better growth over time. We hold a balance of stocks and bonds: in a bad year your balance could fall noticeably before it recovers.";
+  }
+  if (level <= 8) {
+    return "You are investing for growth over many years. We hold mostly stocks: your balance can fall a lot in a bad year, and you plan to wait for it to recover.";
+  }
+  return "You are after the most growth and can wait out big falls. We hold almost all stocks: your balance can drop sharply for a while, in exchange for more growth over the long run.";
+}
+
+interface Mix {
+  key: string;
+  name: string;
+  stocks: number;
+  bonds: number;
+  cash: number;
+  other: number;
+  level: number | null;
+  note?: string;
+}
+
+const CASH_CLASSES = new Set(["cash"]);
+
+function mixOfGoal(row: GoalAllocation): Mix | null {
+  if (row.equity === null || row.fixed_income === null) return null;
+  const cash = Object.entries(row.classes)
+    .filter(([c]) => CASH_CLASSES.has(c))
+    .reduce((sum, [, w]) => sum + Number(w), 0);
+  return {
+    key: `goal-${row.goal_id}`,
+    name: row.goal_name,
+    stocks: Number(row.equity),
+    bonds: Number(row.fixed_income),
+    cash,
+    other: Math.max(0, Number(row.other ?? 0) - cash),
+    level: row.level,
+    note: row.level_reason,
+  };
+}
+
+export function mixOfPortfolio(portfolio: ModelPortfolio, assets: Asset[]): Mix {
+  const classOf = Object.fromEntries(assets.map((a) => [a.ticker, a.asset_class]));
+  const mix = { stocks: 0, bonds: 0, cash: 0, other: 0 };
+  for (const [ticker, weight] of Object.entries(portfolio.weights)) {
+    const assetClass = classOf[ticker] ?? "other";
+    const w = Number(weight);
+    if (assetClass.endsWith("equity")) mix.stocks += w;
+    else if (["us_aggregate_bonds", "treasuries", "tips", "corporate_bonds"].includes(assetClass) || assetClass.endsWith("bonds")) mix.bonds += w;
+    else if (CASH_CLASSES.has(assetClass)) mix.cash += w;
+    else mix.other += w;
+  }
+  return { key: `level-${portfolio.level}`, name: "Any goal at your level", level: portfolio.level, ...mix };
+}
+
+function MixTable({ rows }: { rows: Mix[] }) {
+  const pct = (n: number) => formatPercent(n, { digits: 0 });
+  return (
+    <table className="table" data-testid="recommended-mix">
+      <thead>
+        <tr>
+          <th scope="col">Goal</th>
+          <th scope="col">Stocks</th>
+          <th scope="col">Bonds</th>
+          <th scope="col">Cash</th>
+          <th scope="col">Other</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={row.key}>
+            <td>
+              {row.name}
+              {row.note ? <div className="small muted">{row.note}</div> : null}
+            </td>
+            <td>{pct(row.stocks)}</td>
+            <td>{pct(row.bonds)}</td>
+            <td>{pct(row.cash)}</td>
+            <td>{pct(row.other)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function RiskResultView({ profile, mixes }: { profile: RiskProfile; mixes: Mix[] }) {
+  return (
+    <div className="risk-profile">
+      <div className="risk-headline">
+        <div className="risk-level" aria-label={`Risk level ${profile.risk_level} of 10`}>
+          <span className="risk-level-number">{profile.risk_level}</span>
+          <span className="risk-level-of">/ 10</span>
+        </div>
+        <div>
+          <p className="risk-level-name">{riskLevelName(profile.risk_level)}</p>
+          <LevelScale level={profile.risk_level} />
+        </div>
+      </div>
+      <h3>What this means for you</h3>
+      <p data-testid="risk-meaning">{riskLevelMeaning(profile.risk_level)}</p>
+      <p>{profile.explanation}</p>
+      {profile.flags.length ? (
+        <div className="alert alert-warning">
+          <p>
+            <strong>Your advisor will take a look</strong>: some answers point in different directions.
+          </p>
+          <ul>
+            {profile.flags.map((flag) => (
+              <li key={flag.code}>{flag.message}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      <h3>Your recommended mix</h3>
+      {mixes.length ? (
+        <>
+          <MixTable rows={mixes} />
+          <p className="small muted">Other: real estate and gold. A goal that is near, or must stay safe, is invested more cautiously.</p>
+        </>
+      ) : (
+        <p className="muted">Your mix will show here once your portfolios are ready.</p>
+      )}
+      <p className="small muted">
+        Nothing has been invested yet: no money moves until you add money to a goal. Projections
+        are hypothetical, not guarantees.
+      </p>
+    </div>
+  );
+}
+
+/** The client's result page: the level, what it means, and the mix per goal (or, before any
+ * goal, the mix at their level). */
+export function RiskResultPanel({ onMissing }: { onMissing?: () => void }) {
+  const state = useAsync((signal) => risk.profile(signal), []);
+  const level = state.data?.risk_level;
+  const mixes = useAsync<Mix[]>(
+    async (signal) => {
+      if (level === undefined) return [];
+      const rows = (await goals.allocations(signal)).map(mixOfGoal).filter((m): m is Mix => m !== null);
+      if (rows.length) return rows;
+      const [portfolios, assets] = await Promise.all([
+        get<ModelPortfolio[]>("model-portfolios/", { signal }),
+        get<Asset[]>("assets/", { signal }),
+      ]);
+      const atLevel = portfolios.find((p) => p.level === level);
+      return atLevel ? [mixOfPortfolio(atLevel, assets)] : [];
+    },
+    [level],
+  );
+
+  if (state.loading && !state.data) return <Loading label="Loading your result…" />;
+  if (state.error) {
+    if (state.error instanceof ApiError && state.error.status === 404) {
+      return (
+        <EmptyState title="No risk level yet">
+          <p>Answer the risk questionnaire to get one.</p>
+          {onMissing ? (
+            <button type="button" className="btn btn-primary" onClick={onMissing}>
+              Take the questionnaire
+            </button>
+          ) : null}
+        </EmptyState>
+      );
+    }
+    return <ErrorAlert error={state.error} onRetry={state.reload} />;
+  }
+  return state.data ? <RiskResultView profile={state.data} mixes={mixes.data ?? []} /> : null;
 }

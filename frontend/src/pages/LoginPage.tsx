@@ -94,6 +94,9 @@ export function LoginPage() {
           <p>
             New to Meridian? <Link to="/signup">Create an account</Link>
           </p>
+          <p>
+            <Link to="/">What is Meridian?</Link>
+          </p>
         </>
       }
     >

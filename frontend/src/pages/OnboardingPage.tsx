@@ -5,9 +5,10 @@ import { clients, risk } from "../api/endpoints";
 import type { ClientProfile, QuestionSet } from "../api/types";
 import { useAuth } from "../auth";
 import { GoalForm } from "../components/GoalForm";
-import { KycForm } from "../components/KycForm";
+import { KYC_SECTIONS, KycForm, KycMissing, kycInitialValues } from "../components/KycForm";
+import type { KycValues } from "../components/KycForm";
 import { QuestionnaireForm } from "../components/QuestionnaireForm";
-import { RiskProfilePanel } from "../components/RiskProfileView";
+import { RiskResultPanel } from "../components/RiskProfileView";
 import { Card, ErrorAlert, Loading, PageHeader } from "../components/ui";
 import { useAsync } from "../lib/useAsync";
 import { useTitle } from "../lib/useTitle";
@@ -45,6 +46,11 @@ export function OnboardingPage() {
   const profile = useAsync((signal) => clients.me(signal), []);
   const questions = useAsync<QuestionSet>((signal) => risk.questionnaire(signal), []);
   const [step, setStep] = useState<number | null>(null);
+  // The profile comes in short screens; its answers live here, so Back loses nothing.
+  const [kycSection, setKycSection] = useState(0);
+  const [kycValues, setKycValues] = useState<KycValues | null>(null);
+  // Saved, yet the server still misses something: say exactly what.
+  const [kycShort, setKycShort] = useState(false);
   const headingRef = useRef<HTMLDivElement>(null);
 
   // Resume where the client left off.
@@ -56,11 +62,15 @@ export function OnboardingPage() {
   }, [profile.data, onboarded, step]);
 
   useEffect(() => {
+    if (profile.data && kycValues === null) setKycValues(kycInitialValues(profile.data));
+  }, [profile.data, kycValues]);
+
+  useEffect(() => {
     if (step === null) return;
     // A new step is a new page: start at the top and read its heading.
     window.scrollTo({ top: 0 });
     headingRef.current?.querySelector<HTMLElement>("h2 > [tabindex]")?.focus({ preventScroll: true });
-  }, [step]);
+  }, [step, kycSection]);
 
   if (profile.error) return <ErrorAlert error={profile.error} onRetry={profile.reload} />;
   if (step === null || !profile.data) return <Loading label="Loading your profile…" />;
@@ -80,14 +90,33 @@ export function OnboardingPage() {
             <p className="muted">
               Regulations require us to know our clients, and your answers shape how we invest.
             </p>
-            <KycForm
-              profile={profile.data}
-              submitLabel="Save and continue"
-              onSaved={(updated: ClientProfile) => {
-                profile.setData(updated);
-                setStep(1);
-              }}
+            {kycShort ? <KycMissing profile={profile.data} /> : null}
+            <p className="small" data-testid="kyc-progress">
+              Part {kycSection + 1} of {KYC_SECTIONS.length}: {KYC_SECTIONS[kycSection]?.title}
+            </p>
+            <progress
+              className="kyc-progress"
+              aria-label="Profile progress"
+              max={KYC_SECTIONS.length}
+              value={kycSection + 1}
             />
+            {kycValues ? (
+              <KycForm
+                key={kycSection}
+                profile={profile.data}
+                section={kycSection}
+                values={kycValues}
+                onValuesChange={setKycValues}
+                onNext={() => setKycSection((n) => Math.min(n + 1, KYC_SECTIONS.length - 1))}
+                onBack={kycSection > 0 ? () => setKycSection((n) => Math.max(n - 1, 0)) : undefined}
+                submitLabel="Save and continue"
+                onSaved={(updated: ClientProfile) => {
+                  profile.setData(updated);
+                  setKycShort(!updated.kyc_complete);
+                  if (updated.kyc_complete) setStep(1);
+                }}
+              />
+            ) : null}
           </Card>
         ) : null}
 
@@ -105,7 +134,14 @@ export function OnboardingPage() {
               />
             ) : null}
             <p className="small">
-              <button type="button" className="linklike" onClick={() => setStep(0)}>
+              <button
+                type="button"
+                className="linklike"
+                onClick={() => {
+                  setKycSection(KYC_SECTIONS.length - 1);
+                  setStep(0);
+                }}
+              >
                 Back to your profile
               </button>
             </p>
@@ -114,7 +150,7 @@ export function OnboardingPage() {
 
         {step === 2 ? (
           <Card title={<span tabIndex={-1}>Your risk level</span>}>
-            <RiskProfilePanel onMissing={() => setStep(1)} />
+            <RiskResultPanel onMissing={() => setStep(1)} />
             <div className="form-actions">
               <button type="button" className="btn btn-secondary" onClick={() => setStep(1)}>
                 Retake the questionnaire

@@ -3,7 +3,8 @@ import { Link, useLocation } from "react-router";
 
 import { auth, clients } from "../api/endpoints";
 import type { DeviceToken } from "../api/types";
-import { KycForm } from "../components/KycForm";
+import { KycForm, KycMissing } from "../components/KycForm";
+import { NotificationPreferencesCard } from "../components/NotificationPreferencesCard";
 import { RiskProfilePanel } from "../components/RiskProfileView";
 import { SecurityCard } from "../components/SecurityCard";
 import { Card, EmptyState, ErrorAlert, Loading, PageHeader, StatusMessage } from "../components/ui";
@@ -100,6 +101,7 @@ function ProfileCard() {
               <dd>
                 {profile.kyc_complete ? "Complete" : "Incomplete"}
                 {profile.kyc_review_overdue ? " · review overdue" : ""}
+                <KycMissing profile={profile} />
               </dd>
             </div>
             <div>
@@ -134,6 +136,7 @@ export default function SettingsPage() {
         <a href="#risk">Risk profile</a>
         <a href="#security">Security</a>
         <a href="#devices">Devices</a>
+        <a href="#notifications">Notifications</a>
       </nav>
       <div className="stack">
         <ProfileCard />
@@ -149,6 +152,7 @@ export default function SettingsPage() {
         </Card>
         <SecurityCard />
         <DevicesCard />
+        <NotificationPreferencesCard />
       </div>
     </>
   );

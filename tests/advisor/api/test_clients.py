@@ -121,3 +121,57 @@ def test_money_is_returned_as_exact_decimal_strings(client_api, client_user):
 
     assert client_api.get("/api/v1/clients/me/").json()["net_worth"] == "1234567.89"
     assert Client.objects.get(user=client_user).net_worth == Decimal("1234567.89")
+
+
+def _brand_new_client_api():
+    from rest_framework.test import APIClient
+
+    from advisor.services import user_register
+
+    user = user_register(
+        email="new.signup@example.com",
+        password="correct-horse-battery-42",
+        first_name="Jordan",
+        last_name="Rivera",
+    )
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def test_a_new_client_is_told_which_kyc_fields_are_missing_by_name():
+    api = _brand_new_client_api()
+
+    body = api.get("/api/v1/clients/me/").json()
+
+    assert body["kyc_complete"] is False
+    missing = {item["field"]: item["label"] for item in body["kyc_missing"]}
+    assert missing["date_of_birth"] == "Date of birth"
+    assert missing["country"] == "Country"
+    assert missing["tax_id"] == "Tax ID (SSN or ITIN)"
+    assert "first_name" not in missing  # given at sign-up
+
+
+def test_kyc_missing_names_exactly_the_field_that_keeps_kyc_incomplete():
+    api = _brand_new_client_api()
+
+    body = api.patch("/api/v1/clients/me/", {k: v for k, v in KYC.items() if k != "country"}).json()
+
+    assert body["kyc_complete"] is False
+    assert body["kyc_missing"] == [{"field": "country", "label": "Country"}]
+
+
+def test_a_new_client_who_leaves_pre_filled_fields_as_they_are_completes_kyc():
+    # given: a sign-up; the form pre-fills the names from sign-up and country "US", and now
+    # sends the pre-filled country with everything the client typed (not the names: unchanged)
+    api = _brand_new_client_api()
+    typed = {k: v for k, v in KYC.items() if k not in ("first_name", "last_name")}
+
+    # when
+    body = api.patch("/api/v1/clients/me/", typed).json()
+
+    # then
+    assert body["kyc_complete"] is True, body["kyc_missing"]
+    assert body["kyc_missing"] == []
+    assert body["country"] == "US"
+    assert api.get("/api/v1/clients/me/").json()["kyc_complete"] is True
