@@ -56,7 +56,7 @@ frontend: frontend/dist/index.html ## Build the browser client into frontend/dis
 test-frontend: frontend/node_modules/.package-lock.json ## The browser client's unit tests (Vitest)
 	cd frontend && npm test
 
-e2e: install frontend ## End to end in headless Chromium: fresh demo database, chat model, a server; then the PWA checks
+e2e: install frontend ## End to end in headless Chromium (desktop, then 375 px; axe WCAG A/AA and CSP watched): fresh demo database, chat model, a server; then the PWA checks
 	command -v chromium >/dev/null || (apt-get install -y -q chromium >/dev/null)
 	mkdir -p var/e2e && rm -f var/e2e/db.sqlite3
 	export DATABASE_URL=sqlite:///$(CURDIR)/var/e2e/db.sqlite3 CELERY_BROKER_URL= \
@@ -70,6 +70,7 @@ e2e: install frontend ## End to end in headless Chromium: fresh demo database, c
 	  trap 'kill $$server' EXIT; \
 	  for i in $$(seq 60); do curl -sf -o /dev/null http://127.0.0.1:$(E2E_PORT)/healthz && break; sleep 1; done; \
 	  cd frontend && BASE_URL=http://127.0.0.1:$(E2E_PORT) npm run e2e && \
+	  BASE_URL=http://127.0.0.1:$(E2E_PORT) VIEWPORT=375x812 SCREENSHOT_DIR=$(CURDIR)/screenshots/phone npm run e2e && \
 	  BASE_URL=http://127.0.0.1:$(E2E_PORT) node e2e/pwa.mjs; }
 
 run: frontend seed ## Set up everything and serve the app with demo data on http://127.0.0.1:8000

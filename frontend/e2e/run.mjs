@@ -13,7 +13,8 @@
 // The server needs seed_demo data (market data, an advisor, pending rebalance proposals).
 // Exits non-zero with the failing step's name and a screenshot of it.
 
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -55,6 +56,23 @@ function watchCsp(page) {
   });
 }
 
+// Accessibility: axe-core checks every page of the client journey against WCAG 2.1 A and AA;
+// any violation fails the run at the end, with the rule and the elements.
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const a11yViolations = [];
+async function a11y(page, label) {
+  // page.evaluate goes through DevTools, so the page's CSP (no injected scripts) allows it.
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  for (const v of result.violations) {
+    const where = v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ");
+    a11yViolations.push(`${label}: ${v.id} (${v.impact}): ${v.help} [${where}]`);
+  }
+  return result.violations.length;
+}
+
 let stepNumber = 0;
 let stepNote = "";
 const started = Date.now();
@@ -79,7 +97,9 @@ async function step(page, name, body) {
     throw new StepFailure(`step "${name}" failed: ${why}\n  screenshot: ${path.join(SCREENSHOT_DIR, `${label}-FAILED.png`)}`);
   }
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${label}.png`), fullPage: true });
-  process.stdout.write(`ok (${((Date.now() - t0) / 1000).toFixed(1)} s)${stepNote ? ` ${stepNote}` : ""}\n`);
+  // The client app's pages; the admin is Django's own.
+  const a11yNote = new URL(page.url()).pathname.startsWith("/admin") ? "" : ` axe: ${await a11y(page, label)}`;
+  process.stdout.write(`ok (${((Date.now() - t0) / 1000).toFixed(1)} s)${stepNote ? ` ${stepNote}` : ""}${a11yNote}\n`);
 }
 
 async function main() {
@@ -104,6 +124,9 @@ async function main() {
   }
   if (cspViolations.length) {
     throw new StepFailure(`Content-Security-Policy violations:\n  ${cspViolations.join("\n  ")}`);
+  }
+  if (a11yViolations.length) {
+    throw new StepFailure(`WCAG A/AA violations (axe-core):\n  ${a11yViolations.join("\n  ")}`);
   }
   console.log(`\nAll steps passed in ${((Date.now() - started) / 1000).toFixed(1)} s. Screenshots: ${SCREENSHOT_DIR}`);
 }
@@ -301,6 +324,18 @@ async function clientJourney(browser) {
     note(`(${before} → ${after})`);
   });
 
+  await step(page, "notification", async () => {
+    // The deposit notified the client: the bell counts it (it polls; a reload asks at once).
+    await page.reload();
+    const bell = page.getByRole("button", { name: /^Notifications, \d+ unread$/ });
+    await bell.waitFor();
+    await bell.click();
+    const panel = page.getByRole("region", { name: "Notifications" });
+    await panel.getByText(/deposit/i).first().waitFor();
+    note(`(${await bell.getAttribute("aria-label")})`);
+    await bell.click();
+  });
+
   await step(page, "chat", async () => {
     let chatStatus = null;
     page.on("response", (response) => {
@@ -329,6 +364,9 @@ async function clientJourney(browser) {
   });
 
   await step(page, "settings-kyc-complete", async () => {
+    // On a phone the chat covers the page: close it, as a user would.
+    const closeChat = page.getByRole("button", { name: "Close chat" }).first();
+    if (await closeChat.isVisible()) await closeChat.click();
     await page.getByRole("link", { name: "Settings" }).click();
     const kyc = page.locator("dt", { hasText: /^KYC$/ }).locator("xpath=following-sibling::dd[1]");
     await kyc.waitFor();
