@@ -464,6 +464,11 @@ class Goal(models.Model):
         ACHIEVED = "achieved", "Achieved"
         CLOSED = "closed", "Closed"
 
+    # The one definition of "on track": the goal's plan's chance of success at or above its
+    # priority's band (a need must be likely, a wish may be a long shot). The workspace's
+    # off-track list and the client's off-track notification both read it.
+    SUCCESS_BANDS: dict[str, float] = {"need": 0.80, "want": 0.65, "wish": 0.50}
+
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="goals")
     goal_type = models.CharField(max_length=20, choices=GoalType)
     name = models.CharField(max_length=100)
@@ -499,6 +504,9 @@ class Goal(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def on_track(self, probability: float) -> bool:
+        return probability >= self.SUCCESS_BANDS[self.priority]
 
 
 class DeviceToken(AbstractAuthToken):

@@ -54,7 +54,7 @@ def rebalance_notify(*, proposal: RebalanceProposal) -> Notification | None:
 
 def goal_track_check(*, projection_id: int) -> Notification | None:
     """A projection is ready: if it is its goal's current plan, record whether the goal is on
-    track, notifying when it has moved off (advisor.services.notifications.GOAL_TRACK_BANDS).
+    track, notifying when it has moved off (`Goal.on_track`, the bands by priority).
     A what-if, or a plan already replaced by newer inputs, says nothing about the goal."""
     from .projections import ProjectionUnavailable, inputs_hash, plan_inputs
 

@@ -41,7 +41,6 @@ from portfolios.money import money_value
 from portfolios.selectors import goal_plan_projections
 from portfolios.valuation import Holding, drift_threshold
 
-OFF_TRACK_PROBABILITY = 0.5
 # Goals that can no longer be on or off track.
 FINISHED_GOALS = (Goal.Status.ACHIEVED, Goal.Status.CLOSED)
 
@@ -136,7 +135,8 @@ class OffTrackGoal:
 
 def off_track_goals(*, user: User) -> list[OffTrackGoal]:
     """Open goals of the book whose current plan (goal_plan_projections, the chance the client
-    sees) gives them under an even chance; a goal whose plan is not projected yet is left out.
+    sees) is below its priority's band (`Goal.on_track`: need 80%, want 65%, wish 50%), the rule
+    the client's off-track notification uses; a goal whose plan is not projected yet is left out.
     A few queries for the book, plus two per client for their risk levels."""
     goals = list(
         Goal.objects.filter(client__in=clients_in_reach(user))
@@ -149,7 +149,7 @@ def off_track_goals(*, user: User) -> list[OffTrackGoal]:
         for goal in goals
         if (outcome := projections.get(goal.pk)) is not None
         and outcome.probability is not None
-        and outcome.probability < OFF_TRACK_PROBABILITY
+        and not goal.on_track(outcome.probability)
     ]
     return sorted(off_track, key=lambda row: (row.probability, row.goal.pk))
 

@@ -28,14 +28,6 @@ Kind = Notification.Kind
 # email from here would repeat it and the preference cannot turn it off.
 EMAIL_ELSEWHERE = frozenset({Kind.NEW_DEVICE})
 
-# A goal is on track while its plan's chance of success stays at or above its priority's band:
-# a need must be likely, a wish may be a long shot.
-GOAL_TRACK_BANDS: dict[str, float] = {
-    Goal.Priority.NEED: 0.80,
-    Goal.Priority.WANT: 0.65,
-    Goal.Priority.WISH: 0.50,
-}
-
 
 def email_wanted(*, user: User, kind: str) -> bool:
     """Whether `user` gets `kind` by email from here (no preference stored: yes)."""
@@ -189,8 +181,7 @@ def goal_track_record(*, goal: Goal, probability: float, event: str) -> Notifica
     """Record where the goal's current plan stands against its priority's band and notify when
     it has moved off track (was on track, now below). The first reading sets the state only.
     `event` names the projection read, so a rerun on it changes nothing."""
-    band = GOAL_TRACK_BANDS[goal.priority]
-    on_track = probability >= band
+    on_track = goal.on_track(probability)
     track = GoalTrack.objects.select_for_update().filter(goal=goal).first()
     if track is None:
         GoalTrack.objects.create(goal=goal, on_track=on_track, probability=probability)
@@ -208,8 +199,9 @@ def goal_track_record(*, goal: Goal, probability: float, event: str) -> Notifica
         title=f"“{goal.name}” has moved off track",
         body=(
             f"The chance of reaching “{goal.name}” is now {probability:.0%}, below the "
-            f"{band:.0%} we aim for with a goal of this priority. A larger monthly deposit, a "
-            "later date or a smaller target can bring it back on track."
+            f"{Goal.SUCCESS_BANDS[goal.priority]:.0%} we aim for with a goal of this priority. "
+            "A larger monthly deposit, a later date or a smaller target can bring it back on "
+            "track."
         ),
         link=f"/goals/{goal.pk}",
     )
