@@ -269,10 +269,11 @@ async function clientJourney(browser) {
       page.waitForURL("**/dashboard**").then(() => true),
       confirm.waitFor().then(() => false),
     ]);
-    if (!landed) {
-      await confirm.click();
-      await page.waitForURL("**/dashboard**");
-    }
+    if (landed) fail("the goal was created without confirming the money it moves");
+    // Nothing moves before the client confirms: the summary names the monthly deposit.
+    await page.getByTestId("money-summary").getByText(/\$800\.00 every month/).waitFor();
+    await confirm.click();
+    await page.waitForURL("**/dashboard**");
     await page.getByTestId("total-value").waitFor();
   });
 
@@ -322,6 +323,14 @@ async function clientJourney(browser) {
     ).catch(() => fail(`the total still reads ${before} after a $1,000 deposit`));
     after = (await total.innerText()).trim();
     note(`(${before} → ${after})`);
+  });
+
+  await step(page, "plan-scheduled", async () => {
+    // The goal's monthly contribution, confirmed with the goal, is a scheduled deposit.
+    await page.getByRole("link", { name: "Money" }).click();
+    const recurring = page.locator(".recurring-list");
+    await recurring.getByText(/\$800\.00/).first().waitFor();
+    note(`(${(await recurring.locator(".recurring-row").first().innerText()).replace(/\s+/g, " ").slice(0, 60)})`);
   });
 
   await step(page, "notification", async () => {
