@@ -107,13 +107,14 @@ class NewsItemAdmin(admin.ModelAdmin):
 
 
 class _BookScoped(admin.ModelAdmin):
-    client_path = "client__advisor"
+    """The advisor's book and the firm queue of unassigned clients (advisor.selectors.
+    clients_in_reach; admins: everyone), as the workspace home and its queue show them."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(**{self.client_path: request.user})
+        return queryset.filter(client__in=clients_in_reach(cast(User, request.user)))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -170,10 +171,8 @@ class EscalationAdmin(_BookScoped):
     actions = ("resolve",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        """The advisor's book and the firm queue: an unassigned client's escalation is every
-        advisor's to pick up (advisor.selectors.clients_in_reach)."""
-        queryset = admin.ModelAdmin.get_queryset(self, request).select_related("client")
-        return queryset.filter(client__in=clients_in_reach(cast(User, request.user)))
+        # An unassigned client's escalation is every advisor's to pick up (_BookScoped).
+        return super().get_queryset(request).select_related("client")
 
     @admin.display(description="Conversation")
     def conversation_transcript(self, escalation: Escalation) -> str:

@@ -11,7 +11,7 @@ from django.db.models import CharField, Count, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Concat
 
 from advisor.models import Client, Goal, RiskAssessment, User
-from advisor.selectors import risk_profile_get
+from advisor.selectors import clients_in_reach, risk_profile_get
 from config.errors import NotFound
 
 from . import benchmarks, history, projections
@@ -187,11 +187,13 @@ def rebalance_current_drifts(
 
 
 def rebalances_for_staff(*, user: User) -> QuerySet[RebalanceProposal]:
-    """Proposals in the advisor's book (admins: all)."""
+    """Proposals of the clients the advisor works on: their book and the firm queue of
+    unassigned clients (advisor.selectors.clients_in_reach), as the workspace shows them;
+    admins: all."""
     proposals = RebalanceProposal.objects.select_related("account__client", "account__goal")
     if user.is_superuser:
         return proposals
-    return proposals.filter(account__client__advisor=user)
+    return proposals.filter(account__client__in=clients_in_reach(user))
 
 
 def rebalance_get_for_staff(*, user: User, rebalance_id: int) -> RebalanceProposal:

@@ -212,3 +212,27 @@ def test_the_drift_on_the_client_page_is_a_percentage(me, proposal):
 
     assert re.search(r"\d+\.\d%", html)
     assert str(Decimal(str(proposal.drift))) not in html
+
+
+def test_the_advisor_api_and_admin_show_the_firm_queue_as_the_workspace_does(drifted, me):
+    """One set of clients for every advisor surface: the book and the unassigned queue."""
+    from rest_framework.test import APIClient
+
+    Client.objects.filter(pk=drifted.client_id).update(advisor=None)  # the firm queue
+    queued = portfolio_services.rebalance_propose(account=drifted)
+    escalation = _escalation(Client.objects.get(pk=drifted.client_id))
+    other = services.advisor_create(email="blair@example.test", password=PASSWORD)
+    theirs = ClientFactory(advisor=other)
+
+    api = APIClient()
+    api.force_authenticate(me)
+    listed = api.get("/api/v1/advisor/rebalances/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert [row["id"] for row in rows] == [queued.pk]
+
+    browser = admin_login(me)
+    conversation = f"/admin/nlp/conversation/{escalation.conversation_id}/change/"
+    assert browser.get(conversation).status_code == 200
+    theirs_escalation = _escalation(theirs)
+    other_conversation = f"/admin/nlp/conversation/{theirs_escalation.conversation_id}/change/"
+    assert browser.get(other_conversation).status_code == 302  # not in reach: back to the list
