@@ -27,13 +27,18 @@ class AdvisorConfig(AppConfig):
             models.User, include_fields=["email", "is_staff", "is_active", "is_superuser"]
         )
 
-        # After every app's migrations: the groups name permissions of the floors above, which
-        # exist only once those apps have migrated.
         post_migrate.connect(_advisor_group_ensure, dispatch_uid="advisor_groups_ensure")
 
 
-def _advisor_group_ensure(**kwargs: object) -> None:
-    # Permissions exist only after migrate, so the Advisors group is kept in step here.
+def _advisor_group_ensure(app_config: AppConfig, **kwargs: object) -> None:
+    # The groups name permissions of the floors above, which exist only once those apps have
+    # migrated (post_migrate is sent per app with models, in INSTALLED_APPS order): once, after
+    # the last of them.
+    from django.apps import apps
+
+    last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    if app_config is not last:
+        return
     from .services import advisor_group_ensure
 
     advisor_group_ensure()

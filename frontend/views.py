@@ -9,20 +9,9 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 
-def _index_html() -> str | None:
+def _built_file(name: str) -> Path | None:
     # `npm run build` writes FRONTEND_BUILD_DIR; collectstatic copies it to STATIC_ROOT/app/,
     # which may be all a production image keeps.
-    candidates = (
-        Path(settings.FRONTEND_BUILD_DIR) / "index.html",
-        Path(settings.STATIC_ROOT) / "app" / "index.html",
-    )
-    for path in candidates:
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
-    return None
-
-
-def _built_file(name: str) -> Path | None:
     for folder in (Path(settings.FRONTEND_BUILD_DIR), Path(settings.STATIC_ROOT) / "app"):
         if (folder / name).is_file():
             return folder / name
@@ -45,11 +34,13 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 @require_safe
 def app(request: HttpRequest, route: str = "") -> HttpResponse:
     """The app shell; React Router picks the page from the URL in the browser."""
-    html = _index_html()
-    if html is None:
+    index = _built_file("index.html")
+    if index is None:
         response = render(request, "frontend/build_missing.html")
     else:
-        response = HttpResponse(html, content_type="text/html; charset=utf-8")
+        response = HttpResponse(
+            index.read_text(encoding="utf-8"), content_type="text/html; charset=utf-8"
+        )
     # The shell names the hashed bundles of one build: revalidate it so a deploy shows at once.
     patch_cache_control(response, no_cache=True)
     return response

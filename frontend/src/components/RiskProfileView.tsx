@@ -269,21 +269,7 @@ export function RiskProfilePanel({ onMissing }: { onMissing?: () => void }) {
   }, [pending, setData, data]);
 
   if (state.loading && !state.data) return <Loading label="Loading your risk profile…" />;
-  if (state.error) {
-    if (state.error instanceof ApiError && state.error.status === 404) {
-      return (
-        <EmptyState title="No risk profile yet">
-          <p>Answer the risk questionnaire to get one.</p>
-          {onMissing ? (
-            <button type="button" className="btn btn-primary" onClick={onMissing}>
-              Take the questionnaire
-            </button>
-          ) : null}
-        </EmptyState>
-      );
-    }
-    return <ErrorAlert error={state.error} onRetry={state.reload} />;
-  }
+  if (state.error) return <ProfileError error={state.error} onRetry={state.reload} onMissing={onMissing} title="No risk profile yet" />;
   return state.data ? (
     <RiskProfileView profile={state.data} allocations={allocations.data ?? []} />
   ) : null;
@@ -454,20 +440,33 @@ export function RiskResultPanel({ onMissing }: { onMissing?: () => void }) {
   );
 
   if (state.loading && !state.data) return <Loading label="Loading your result…" />;
-  if (state.error) {
-    if (state.error instanceof ApiError && state.error.status === 404) {
-      return (
-        <EmptyState title="No risk level yet">
-          <p>Answer the risk questionnaire to get one.</p>
-          {onMissing ? (
-            <button type="button" className="btn btn-primary" onClick={onMissing}>
-              Take the questionnaire
-            </button>
-          ) : null}
-        </EmptyState>
-      );
-    }
-    return <ErrorAlert error={state.error} onRetry={state.reload} />;
-  }
+  if (state.error) return <ProfileError error={state.error} onRetry={state.reload} onMissing={onMissing} title="No risk level yet" />;
   return state.data ? <RiskResultView profile={state.data} mixes={mixes.data ?? []} /> : null;
+}
+
+/** The profile could not be read: none yet (a 404: answer the questionnaire), or an error. */
+function ProfileError({
+  error,
+  onRetry,
+  onMissing,
+  title,
+}: {
+  error: ApiError | string;
+  onRetry: () => void;
+  onMissing?: () => void;
+  title: string;
+}) {
+  if (error instanceof ApiError && error.status === 404) {
+    return (
+      <EmptyState title={title}>
+        <p>Answer the risk questionnaire to get one.</p>
+        {onMissing ? (
+          <button type="button" className="btn btn-primary" onClick={onMissing}>
+            Take the questionnaire
+          </button>
+        ) : null}
+      </EmptyState>
+    );
+  }
+  return <ErrorAlert error={error} onRetry={onRetry} />;
 }
