@@ -242,6 +242,12 @@ class Client(models.Model):
     time_horizon = models.CharField(max_length=10, choices=TimeHorizon, blank=True)
     liquidity_needs = models.CharField(max_length=10, choices=LiquidityNeeds, blank=True)
 
+    harvest_auto = models.BooleanField(
+        "execute tax-loss harvests automatically",
+        default=False,
+        help_text="opted in: harvests in taxable accounts execute when proposed; otherwise each "
+        "waits for the client's or the advisor's approval, like a rebalance",
+    )
     kyc_completed_at = models.DateTimeField(null=True, blank=True)
     kyc_review_due = models.DateField(
         "KYC review date",
@@ -464,6 +470,13 @@ class Goal(models.Model):
         ACHIEVED = "achieved", "Achieved"
         CLOSED = "closed", "Closed"
 
+    class AccountType(models.TextChoices):
+        TAXABLE = "taxable", "Taxable"
+        TRADITIONAL_IRA = "traditional_ira", "Traditional IRA"
+        ROTH_IRA = "roth_ira", "Roth IRA"
+
+    IRA_TYPES = frozenset({AccountType.TRADITIONAL_IRA, AccountType.ROTH_IRA})
+
     # The one definition of "on track": the goal's plan's chance of success at or above its
     # priority's band (a need must be likely, a wish may be a long shot). The workspace's
     # off-track list and the client's off-track notification both read it.
@@ -488,6 +501,13 @@ class Goal(models.Model):
         **MONEY, default=Decimal("0.00"), validators=[non_negative]
     )
     priority = models.CharField(max_length=4, choices=Priority, default=Priority.WANT)
+    account_type = models.CharField(
+        max_length=16,
+        choices=AccountType,
+        default=AccountType.TAXABLE,
+        help_text="the tax treatment of the goal's account; chosen when the goal is made and "
+        "fixed once money is in it",
+    )
     status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -551,6 +571,8 @@ class Notification(models.Model):
         ESCALATION_ANSWERED = "escalation_answered", "Your advisor answered"
         KYC_REVIEW_DUE = "kyc_review_due", "Profile review due"
         NEW_DEVICE = "new_device", "Sign-in from a new device"
+        TAX_HARVEST = "tax_harvest", "Tax-loss harvest proposed or done"
+        DOCUMENT_READY = "document_ready", "Statement or tax report ready"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

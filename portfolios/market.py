@@ -72,6 +72,7 @@ def assets_sync(*, path: Path = ASSETS_FILE) -> int:
                 "name": row["name"].strip(),
                 "asset_class": row["asset_class"],
                 "expense_ratio": Decimal(row["expense_ratio"]),
+                "index_name": (row.get("index_name") or "").strip(),
             },
         )
     return len(rows)

@@ -36,6 +36,7 @@ class Asset(models.Model):
     name = models.CharField(max_length=120)
     asset_class = models.CharField(max_length=30, choices=AssetClass)
     expense_ratio = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal("0"))
+    index_name = models.CharField(max_length=120, blank=True, help_text="the index it tracks")
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -243,6 +244,12 @@ class ModelPortfolio(models.Model):
         return f"Level {self.level} (v{self.portfolio_set_id})"
 
 
+class LotMethod(models.TextChoices):
+    FIFO = "fifo", "First in, first out"
+    HIFO = "hifo", "Highest cost first"
+    TAX_MIN = "tax_min", "Tax-minimising"
+
+
 class Account(models.Model):
     """One investment account per goal, Betterment-style: each goal's money is invested to
     that goal's own target, and its value and performance are simply the account's."""
@@ -251,6 +258,13 @@ class Account(models.Model):
     goal = models.OneToOneField(Goal, on_delete=models.PROTECT, related_name="account")
     currency = models.CharField(max_length=3, default="USD")
     cash = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    lot_method = models.CharField(
+        max_length=8,
+        choices=LotMethod,
+        default=LotMethod.TAX_MIN,
+        help_text="which lots a sale consumes: first in first out, highest cost first, or "
+        "tax-minimising (losses first, then long-term gains, then short-term gains)",
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -307,6 +321,11 @@ class Transaction(models.Model):
         help_text="dividends only: the distribution paid",
     )
     description = models.CharField(max_length=255, blank=True)
+    tax_note = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="withdrawals from IRAs: their tax treatment, as told to the client",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -393,15 +412,35 @@ class Entry(models.Model):
 
 
 class Lot(models.Model):
-    """A purchase of units at a cost; sales consume lots first-in first-out."""
+    """A purchase of units at a cost; sales consume lots in the account's lot method's order.
+
+    The lot's cost basis is quantity × unit_cost + basis_adjustment, the adjustment being the
+    losses disallowed by wash sales that this lot replaced (added to basis, IRS Pub. 550);
+    its holding period then starts on `holding_from`, the washed lot's acquisition date."""
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lots")
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT)
     opened_by = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="lots")
     acquired_on = models.DateField()
+    holding_from = models.DateField(
+        null=True,
+        blank=True,
+        help_text="where a wash sale carried a holding period over: the date it counts from "
+        "(default: acquired_on)",
+    )
     quantity = models.DecimalField(**QUANTITY)
     remaining = models.DecimalField(**QUANTITY)
     unit_cost = models.DecimalField(**PRICE)
+    basis_adjustment = models.DecimalField(
+        **MONEY,
+        default=Decimal("0.00"),
+        help_text="disallowed wash-sale losses added to this lot's basis (for all its units)",
+    )
+    washed_units = models.DecimalField(
+        **QUANTITY,
+        default=Decimal("0"),
+        help_text="units of this lot already matched as a wash sale's replacement",
+    )
     realised_gain = models.DecimalField(**MONEY, default=Decimal("0.00"))
 
     class Meta:
@@ -410,11 +449,86 @@ class Lot(models.Model):
             models.CheckConstraint(
                 condition=Q(remaining__gte=0) & Q(remaining__lte=models.F("quantity")),
                 name="lot_remaining_within_quantity",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(washed_units__gte=0) & Q(washed_units__lte=models.F("quantity")),
+                name="lot_washed_within_quantity",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.remaining}/{self.quantity} {self.asset_id} @ {self.unit_cost}"
+
+
+class LotSale(models.Model):
+    """Units of one lot sold by one transaction: the realised gain or loss, its term and the
+    tax year. `gain` is proceeds − cost basis before any wash sale; `wash_disallowed` is the
+    part of a loss that a wash sale disallowed (≥ 0), so the reportable gain is
+    gain + wash_disallowed. Sales in IRAs are recorded too; tax reports read taxable ones."""
+
+    class Term(models.TextChoices):
+        SHORT = "short", "Short-term (held one year or less)"
+        LONG = "long", "Long-term (held more than one year)"
+
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="sales")
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="lot_sales")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lot_sales")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT)
+    sold_on = models.DateField()
+    quantity = models.DecimalField(**QUANTITY)
+    proceeds = models.DecimalField(**MONEY)
+    cost_basis = models.DecimalField(**MONEY)
+    gain = models.DecimalField(**MONEY, help_text="proceeds − cost basis (negative: a loss)")
+    term = models.CharField(max_length=5, choices=Term)
+    wash_disallowed = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    washed_units = models.DecimalField(
+        **QUANTITY, default=Decimal("0"), help_text="units of this loss already matched"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("sold_on", "id")
+        indexes = [models.Index(fields=["account", "sold_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="lotsale_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(wash_disallowed__gte=0), name="lotsale_wash_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(washed_units__gte=0) & Q(washed_units__lte=models.F("quantity")),
+                name="lotsale_washed_within_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.asset_id} sold {self.sold_on}: {self.gain}"
+
+
+class WashSale(models.Model):
+    """A loss disallowed because substantially identical units were bought within 30 days
+    before or after the sale, in any of the client's accounts. The disallowed loss is added to
+    the replacement lot's basis, except where the replacement is in an IRA, where it is lost
+    (Rev. Rul. 2008-5)."""
+
+    sale = models.ForeignKey(LotSale, on_delete=models.PROTECT, related_name="wash_sales")
+    replacement = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="wash_sales")
+    units = models.DecimalField(**QUANTITY)
+    disallowed = models.DecimalField(**MONEY)
+    basis_added = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [
+            models.CheckConstraint(condition=Q(units__gt=0), name="washsale_units_positive"),
+            models.CheckConstraint(
+                condition=Q(disallowed__gt=0) & Q(basis_added__gte=0),
+                name="washsale_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Wash sale of {self.units} ({self.disallowed} disallowed)"
 
 
 class IdempotencyKey(models.Model):
@@ -587,3 +701,120 @@ class LedgerBreak(models.Model):
 
     def __str__(self) -> str:
         return f"Ledger break ({self.kind}) in account {self.account_id}"
+
+
+class TaxHarvest(models.Model):
+    """A tax-loss harvest (sell a fund's lots at a loss, buy its alternate) or a switch back
+    (sell the alternate, buy the primary once the wash-sale window has passed), previewed before
+    it happens. Like a rebalance, approval executes exactly the trades shown while the state
+    they were computed from (`fingerprint`) holds; it executes at once where the client opted
+    in (Client.harvest_auto)."""
+
+    class Kind(models.TextChoices):
+        HARVEST = "harvest", "Harvest a loss"
+        SWITCH_BACK = "switch_back", "Switch back to the primary fund"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending approval"
+        EXECUTED = "executed", "Executed"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Superseded"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="harvests")
+    kind = models.CharField(max_length=12, choices=Kind, default=Kind.HARVEST)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    market_date = models.DateField()
+    sell_asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    buy_asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    units = models.DecimalField(**QUANTITY, help_text="units sold")
+    price = models.DecimalField(**PRICE, help_text="the close the sale fills at")
+    proceeds = models.DecimalField(**MONEY)
+    buy_units = models.DecimalField(**QUANTITY)
+    buy_price = models.DecimalField(**PRICE)
+    lots = models.JSONField(
+        help_text="[{lot, acquired_on, units, unit_cost, cost_basis, proceeds, gain, term}]"
+    )
+    short_term_gain = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    long_term_gain = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    tax_rate_short = models.DecimalField(max_digits=5, decimal_places=4)
+    tax_rate_long = models.DecimalField(max_digits=5, decimal_places=4)
+    tax_saved = models.DecimalField(
+        **MONEY,
+        help_text="estimated: −(short-term gain × short rate + long-term gain × long rate) at "
+        "the client's federal bracket; negative for a switch back that realises a gain",
+    )
+    reason = models.TextField()
+    state = models.JSONField()
+    fingerprint = models.CharField(max_length=64)
+    superseded_reason = models.TextField(blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    executed_transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="harvest"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "sell_asset"],
+                condition=Q(status="pending"),
+                name="taxharvest_one_pending_per_account_fund",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "sell_asset", "market_date"],
+                condition=Q(status="executed"),
+                name="taxharvest_one_executed_per_account_fund_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sell_asset_id}→{self.buy_asset_id} ({self.status})"
+
+
+class Document(models.Model):
+    """A generated client document, stored: a monthly statement of one account, or an annual
+    tax report of a client. One per (client, account, kind, period); regenerating replaces the
+    files in place."""
+
+    class Kind(models.TextChoices):
+        STATEMENT = "statement", "Monthly statement"
+        TAX_REPORT = "tax_report", "Annual tax report"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="documents")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
+    kind = models.CharField(max_length=12, choices=Kind)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    title = models.CharField(max_length=200)
+    pdf = models.BinaryField()
+    csv = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-period_start", "kind", "account_id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind", "period_start"],
+                condition=Q(account__isnull=False),
+                name="document_one_per_account_period",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "kind", "period_start"],
+                condition=Q(account__isnull=True),
+                name="document_one_per_client_period",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="statement") & Q(account__isnull=False))
+                | (Q(kind="tax_report") & Q(account__isnull=True)),
+                name="document_statement_has_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

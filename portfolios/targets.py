@@ -21,6 +21,24 @@ UNIVERSE: dict[str, str] = {
     "BIL": "cash",
 }
 
+# Tax-loss-harvesting alternates: alternate → the primary fund whose place it takes, of the same
+# asset class but tracking a different index (assets.csv names each index), so that selling the
+# primary at a loss and holding the alternate keeps the exposure without a wash sale. Never in a
+# model portfolio: a holding of an alternate counts toward its primary's target ("its slot").
+ALTERNATES: dict[str, str] = {"SPY": "VTI", "VEU": "EFA", "BND": "AGG", "IYR": "VNQ"}
+PRIMARIES: dict[str, str] = {primary: alternate for alternate, primary in ALTERNATES.items()}
+# Every fund an account may hold, with its asset class.
+HOLDABLE: dict[str, str] = {
+    **UNIVERSE,
+    **{alternate: UNIVERSE[primary] for alternate, primary in ALTERNATES.items()},
+}
+
+
+def slot(ticker: str) -> str:
+    """The model-portfolio fund a holding counts toward: its primary for an alternate."""
+    return ALTERNATES.get(ticker, ticker)
+
+
 # (min, max) share of the portfolio per asset class: caps keep satellites (EM, REITs, gold)
 # small and stop any one bond sleeve from crowding out diversification.
 CLASS_BOUNDS: dict[str, tuple[float, float]] = {
@@ -61,7 +79,7 @@ SHORT_PURCHASE_MAX_LEVEL = 2
 
 
 def class_weights(
-    weights: Mapping[str, float], universe: Mapping[str, str] = UNIVERSE
+    weights: Mapping[str, float], universe: Mapping[str, str] = HOLDABLE
 ) -> dict[str, float]:
     """Sum ticker weights per asset class; every class of the universe appears, zeros included.
 
@@ -77,7 +95,7 @@ def class_weights(
 
 
 def drift(
-    actual: Mapping[str, float], target: Mapping[str, float], universe: Mapping[str, str] = UNIVERSE
+    actual: Mapping[str, float], target: Mapping[str, float], universe: Mapping[str, str] = HOLDABLE
 ) -> float:
     """Half the L1 distance between class weights (missing tickers count as 0).
 

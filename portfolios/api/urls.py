@@ -1,6 +1,6 @@
 """Routes of the portfolios app's API."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -61,4 +61,7 @@ urlpatterns = [
         views.AdvisorRebalanceRejectApi.as_view(),
         name="advisor-rebalance-reject",
     ),
+    path("", include("portfolios.api.tax")),
+    path("", include("portfolios.api.harvests")),
+    path("", include("portfolios.api.documents")),
 ]

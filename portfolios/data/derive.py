@@ -32,7 +32,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-TICKERS = ("VTI", "EFA", "EEM", "AGG", "SHY", "IEF", "TIP", "LQD", "VNQ", "GLD", "BIL")
+TICKERS = (
+    # The universe, then the tax-loss-harvesting alternates (targets.ALTERNATES).
+    *("VTI", "EFA", "EEM", "AGG", "SHY", "IEF", "TIP", "LQD", "VNQ", "GLD", "BIL"),
+    *("SPY", "VEU", "BND", "IYR"),
+)
 FIRST_DAY = date(2008, 1, 2)  # the first date every fund of the universe has data
 K = 3  # an ex-date's implied cash is above K times the rounding noise
 ROUNDING = 0.005  # both files are rounded to 2 decimals

@@ -14,7 +14,10 @@ from portfolios.models import ModelPortfolio, ModelPortfolioSet
 
 from ..factories import ClientFactory, GoalFactory
 
-TICKERS = ("VTI", "EFA", "EEM", "AGG", "SHY", "IEF", "TIP", "LQD", "VNQ", "GLD", "BIL")
+TICKERS = (
+    *("VTI", "EFA", "EEM", "AGG", "SHY", "IEF", "TIP", "LQD", "VNQ", "GLD", "BIL"),
+    *("SPY", "VEU", "BND", "IYR"),  # the tax-loss-harvesting alternates
+)
 BASE_PRICES = {
     "VTI": "200",
     "EFA": "70",
@@ -27,6 +30,10 @@ BASE_PRICES = {
     "VNQ": "85",
     "GLD": "180",
     "BIL": "91.5",
+    "SPY": "430",
+    "VEU": "55",
+    "BND": "72",
+    "IYR": "86",
 }
 # One simple, hand-checkable target per level: more equity as the level rises.
 LEVEL_WEIGHTS = {

@@ -30,7 +30,7 @@ def test_the_shipped_prices_load_build_assumptions_and_ten_approved_model_portfo
     portfolio_set = ModelPortfolioSet.objects.get()
     levels = list(portfolio_set.portfolios.order_by("level"))
     assert market.market_date_get() == date(2023, 6, 9)
-    assert Price.objects.count() == 3918 * 11
+    assert Price.objects.count() == 3918 * 15
     assert portfolio_set.status == ModelPortfolioSet.Status.APPROVED
     assert [p.level for p in levels] == list(range(1, 11))
     assert all(
@@ -47,7 +47,7 @@ def test_loading_again_is_idempotent_and_a_newer_file_adds_days(tmp_path):
 
     call_command("load_market_data", str(newer), "--no-progress")
 
-    assert Price.objects.count() == 3918 * 11 + 11
+    assert Price.objects.count() == 3918 * 15 + 15
     assert market.market_date_get() == date(2023, 6, 12)
     assert MarketAssumptions.objects.count() == 2  # prices moved on: re-estimated once
     assert ModelPortfolioSet.objects.filter(status="approved").count() == 1
@@ -88,7 +88,7 @@ def test_the_shipped_files_hold_actual_closes_total_return_levels_and_distributi
     vti = Price.objects.get(asset__ticker="VTI", date=date(2023, 6, 9))
     assert vti.close == Decimal("213.93")  # the fund's actual close that day
     assert vti.total_return == Decimal("554.78")  # the source's TR level (its own base)
-    assert Distribution.objects.count() == 1020
+    assert Distribution.objects.count() == 1375
     assert not Distribution.objects.filter(asset__ticker="GLD").exists()
     months = {
         d.ex_date.month

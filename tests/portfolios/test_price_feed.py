@@ -37,7 +37,7 @@ def test_a_complete_day_is_imported_and_moves_the_market_date(market_data, tmp_p
     assert result.imported == [MONDAY]
     assert result.alert is None
     assert market.market_date_get() == MONDAY
-    assert Price.objects.filter(date=MONDAY).count() == 11
+    assert Price.objects.filter(date=MONDAY).count() == 15
     vti = Price.objects.get(asset__ticker="VTI", date=MONDAY)
     # the level derived: 200 × (201.50 + 0.5912 paid) / 200
     assert (vti.close, vti.total_return) == (Decimal("201.50"), Decimal("202.0912"))

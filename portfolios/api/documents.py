@@ -1,0 +1,5 @@
+"""Routes and views of the portfolios API's documents endpoints (see the tax issue, #15)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
