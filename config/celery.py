@@ -86,6 +86,11 @@ app.conf.beat_schedule = {
         "task": "portfolios.dividends_pay",
         "schedule": crontab(hour=22, minute=15),
     },
+    # Between the dividends and rebalancing: harvests sell and buy before drift is measured.
+    "portfolios.tax_harvests_refresh": {
+        "task": "portfolios.tax_harvests_refresh",
+        "schedule": crontab(hour=22, minute=20),
+    },
     "portfolios.rebalance_proposals_refresh": {
         "task": "portfolios.rebalance_proposals_refresh",
         "schedule": crontab(hour=22, minute=30),  # after the US close, once prices are in
@@ -97,6 +102,16 @@ app.conf.beat_schedule = {
     "portfolios.goal_plans_project": {
         "task": "portfolios.goal_plans_project",
         "schedule": crontab(hour=22, minute=50),  # after the close: new prices, new plans
+    },
+    # Statements once a month's last close is in (only those missing: cheap to run daily), and
+    # tax reports for the year before from mid-January (after any late corrections).
+    "portfolios.statements_generate_month": {
+        "task": "portfolios.statements_generate_month",
+        "schedule": crontab(hour=23, minute=0),
+    },
+    "portfolios.tax_reports_generate_year": {
+        "task": "portfolios.tax_reports_generate_year",
+        "schedule": crontab(hour=23, minute=10, day_of_month=15, month_of_year=1),
     },
     "portfolios.idempotency_keys_purge": {
         "task": "portfolios.idempotency_keys_purge",

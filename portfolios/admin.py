@@ -1,7 +1,5 @@
 """Portfolio pages of the advisor workspace: model portfolio approval, accounts of the book."""
 
-from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib import admin, messages
@@ -24,6 +22,9 @@ from advisor.models import User
 from config.admin_actions import LifecycleAdmin
 
 from . import selectors, services
+from .admin_html import money_cell as _money
+from .admin_html import percent_cell as _percent
+from .admin_html import table as _table
 from .exceptions import RebalanceStale
 from .models import (
     Account,
@@ -141,34 +142,6 @@ class TransactionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the ledger is append-only
-
-
-def _money(value: Decimal | str | None, currency: str, places: int = 2) -> str:
-    if value is None:
-        return "—"
-    amount = f"{Decimal(str(value)):,.{places}f}"
-    return f"${amount}" if currency == "USD" else f"{amount} {currency}"
-
-
-def _percent(value: Decimal | float | str | None) -> str:
-    """A weight or drift (a fraction) as a percentage, one decimal: 0.4067 → 40.7%."""
-    return "—" if value is None else f"{Decimal(str(value)):.1%}"
-
-
-def _cells(values: Iterable[Any], cell: str = "<td>{}</td>") -> SafeString:
-    return format_html_join("", cell, ((v,) for v in values))
-
-
-def _table(headers: Iterable[str], rows: Iterable[Iterable[Any]], empty: str) -> SafeString:
-    """An admin-styled table; every cell escaped."""
-    body = format_html_join("", "<tr>{}</tr>", ((_cells(row),) for row in rows))
-    if not body:
-        return format_html('<p class="quiet">{}</p>', empty)
-    return format_html(
-        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
-        _cells(headers, "<th>{}</th>"),
-        body,
-    )
 
 
 @admin.register(RebalanceProposal)
@@ -432,3 +405,6 @@ class FeeOwedAdmin(ReadOnlyAdmin):
     list_display = ("account", "period", "amount", "billed_on", "collected_by", "created_at")
     list_filter = (("collected_by", admin.EmptyFieldListFilter),)
     readonly_fields = list_display
+
+
+from . import admin_tax  # noqa: E402, F401  (registers the tax pages)

@@ -36,3 +36,19 @@ class GoalClosed(ApplicationError):
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "goal_closed"
+
+
+class TaxHarvestStale(ApplicationError):
+    """An approved harvest no longer matches the lots, prices or wash-sale state it was computed
+    from: nothing was executed, it is superseded and a fresh one proposed if still due."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "tax_harvest_stale"
+
+
+class IraLimitExceeded(ApplicationError):
+    """A deposit that would take the client's IRA contributions for the year past the IRS
+    limit; nothing is booked. Rendered as a 400 with the field error on `amount`."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "ira_limit_exceeded"

@@ -2,13 +2,18 @@
 gets its account when it is made (so no read ever has to open one) and its plan projected when
 it is made or edited; a goal deleted before any money moved takes its empty account with it,
 and once money has moved a goal is closed instead (never deleted), and only when nothing is
-left in it. Each receiver calls one service; connected in `PortfoliosConfig.ready`."""
+left in it; its account type changes only before any money moved. Each receiver calls one
+service; connected in `PortfoliosConfig.ready` (the account-type one by `@receiver` below,
+which runs when `ready` imports this module)."""
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.dispatch import receiver
+
 from advisor.exceptions import GoalNotEmpty
 from advisor.models import Goal
-from advisor.signals import GOAL_HAS_HISTORY
+from advisor.signals import GOAL_HAS_HISTORY, goal_account_type_changing
 from config.celery import enqueue_on_commit
 
 from .models import Account
@@ -43,3 +48,20 @@ def goal_account_close(sender: type[Goal], goal: Goal, deleting: bool, **kwargs:
             account.delete()
         return None
     return GOAL_HAS_HISTORY
+
+
+ACCOUNT_TYPE_FIXED = (
+    "The account type cannot change once money is in the account; open a new goal instead."
+)
+
+
+@receiver(goal_account_type_changing, dispatch_uid="goal_account_type_fixed")
+def goal_account_type_fixed(
+    sender: type[Goal], goal: Goal, account_type: str, **kwargs: Any
+) -> None:
+    """Refuse a new account type once any transaction was booked in the goal's account: its
+    deposits, sales and withdrawals were taxed (or limited) as the old type. The account's lock
+    makes a deposit in flight either finish first (then this refuses) or wait for the change."""
+    account = Account.objects.select_for_update().filter(goal=goal).first()
+    if account is not None and account.transactions.exists():
+        raise ValidationError({"account_type": [ACCOUNT_TYPE_FIXED]})

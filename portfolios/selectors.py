@@ -14,8 +14,8 @@ from advisor.models import Client, Goal, RiskAssessment, User
 from advisor.selectors import clients_in_reach, risk_profile_get
 from config.errors import NotFound
 
-from . import benchmarks, history, projections
-from .market import closes_on, market_date_get
+from . import benchmarks, history, projections, tax
+from .market import market_date_get
 from .models import (
     Account,
     Asset,
@@ -278,18 +278,13 @@ class Performance:
 
 
 def account_gains(*, account: Account) -> tuple[Decimal, Decimal]:
-    """Realised gains from closed lots and unrealised gains on open ones, at the market date."""
-    lots = list(Lot.objects.filter(account=account))
+    """Realised gains from lot sales and unrealised gains on open lots at the market date, each
+    lot's basis including its wash-sale adjustment (as the lots endpoint shows it)."""
+    lots = list(Lot.objects.filter(account=account).select_related("asset"))
     realised = sum((lot.realised_gain for lot in lots), Decimal("0.00"))
-    closes = closes_on(day=market_date_get(), assets={lot.asset for lot in lots if lot.remaining})
-    unrealised = sum(
-        (
-            money(lot.remaining * (closes[lot.asset_id] - lot.unit_cost))
-            for lot in lots
-            if lot.remaining
-        ),
-        Decimal("0.00"),
-    )
+    held = [lot for lot in lots if lot.remaining]
+    rows = tax.unrealised(account=account, day=market_date_get(), lots=held)
+    unrealised = sum((row.gain for row in rows), Decimal("0.00"))
     return realised, unrealised
 
 

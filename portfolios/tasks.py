@@ -82,3 +82,27 @@ def ledger_reconcile_task() -> int:
     """Daily: check every balance against its ledger entries and record each break once.
     Safe to run twice (one open break per account and kind)."""
     return services.ledger_reconcile()
+
+
+@shared_task(name="portfolios.tax_harvests_refresh", **RETRY_TRANSIENT)
+def tax_harvests_refresh_task() -> int:
+    """Daily after the dividends, before rebalancing: propose (or, where the client opted in,
+    execute) tax-loss harvests, then switch-backs, in taxable accounts. Safe to run twice."""
+    return services.tax_harvests_refresh()
+
+
+@shared_task(name="portfolios.statements_generate_month", **RETRY_TRANSIENT)
+def statements_generate_month_task(
+    *, year: int | None = None, month: int | None = None, only_missing: bool = True
+) -> int:
+    """Monthly statements of every account open in the month (default: the month before the
+    market date's). Beat runs it daily with only_missing, so a month is stated once its last
+    close is in, whatever day of the week the 1st falls on. Safe to run twice."""
+    return services.statements_generate_month(year=year, month=month, only_missing=only_missing)
+
+
+@shared_task(name="portfolios.tax_reports_generate_year", **RETRY_TRANSIENT)
+def tax_reports_generate_year_task(*, year: int | None = None, only_missing: bool = True) -> int:
+    """Annual tax reports of every client with accounts (default: the year before the market
+    date's). Safe to run twice."""
+    return services.tax_reports_generate_year(year=year, only_missing=only_missing)

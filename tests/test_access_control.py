@@ -17,7 +17,14 @@ from advisor import risk, services
 from advisor.models import Client, DeviceToken, User
 from advisor.services.notifications import notify
 from nlp.models import Conversation, Message
-from portfolios.models import Account, RebalanceProposal, RecurringDeposit
+from portfolios.models import (
+    Account,
+    Asset,
+    Document,
+    RebalanceProposal,
+    RecurringDeposit,
+    TaxHarvest,
+)
 from portfolios.services import account_open
 
 from .factories import AdvisorFactory, ClientFactory, GoalFactory
@@ -66,6 +73,12 @@ class World:
     def account(self) -> Account:
         return account_open(goal=GoalFactory(client=self.owner))
 
+    @staticmethod
+    def _asset(ticker: str) -> Asset:
+        return Asset.objects.get_or_create(
+            ticker=ticker, defaults={"name": ticker, "asset_class": "us_equity"}
+        )[0]
+
     def build(self, param: str) -> str:
         builders: dict[str, Callable[[], object]] = {
             "goal_id": lambda: GoalFactory(client=self.owner).pk,
@@ -89,6 +102,34 @@ class World:
                 trades=[],
                 before_weights={},
                 after_weights={},
+            ).pk,
+            "harvest_id": lambda: TaxHarvest.objects.create(
+                account=self.account,
+                market_date="2023-06-09",
+                sell_asset=self._asset("VTI"),
+                buy_asset=self._asset("SPY"),
+                units="1",
+                price="100",
+                proceeds="100.00",
+                buy_units="1",
+                buy_price="100",
+                lots=[],
+                tax_rate_short="0.24",
+                tax_rate_long="0.15",
+                tax_saved="0.00",
+                reason="test",
+                state={},
+                fingerprint="x",
+            ).pk,
+            "document_id": lambda: Document.objects.create(
+                client=self.owner,
+                account=self.account,
+                kind="statement",
+                period_start="2023-05-01",
+                period_end="2023-05-31",
+                title="Statement",
+                pdf=b"%PDF-1.4",
+                csv="Summary",
             ).pk,
             "notification_id": lambda: notify(
                 user=self.owner.user, kind="cash_flow", key="access-test", title="Deposit done"

@@ -122,6 +122,7 @@ class ClientAdmin(admin.ModelAdmin):
         "risk_panel",
         "goals_panel",
         "portfolio_panel",
+        "tax_panel",
         "chat_panel",
     )
     exclude = ("tax_id",)  # never shown in full, not even to advisors
@@ -167,6 +168,7 @@ class ClientAdmin(admin.ModelAdmin):
         ("Risk profile", {"fields": ("risk_panel",), "classes": ("collapse",)}),
         ("Goals and projections", {"fields": ("goals_panel",), "classes": ("collapse",)}),
         ("Portfolio", {"fields": ("portfolio_panel",), "classes": ("collapse",)}),
+        ("Taxes and documents", {"fields": ("tax_panel",), "classes": ("collapse",)}),
         ("Chat history", {"fields": ("chat_panel",), "classes": ("collapse",)}),
     )
 
@@ -510,6 +512,64 @@ class ClientAdmin(admin.ModelAdmin):
                 )
             ),
             table,
+        )
+
+    @admin.display(description="Tax year")
+    def tax_panel(self, client: Client) -> str:
+        """The client's tax year so far, from the selector their tax centre and tax report read,
+        their latest harvests and their documents."""
+        taxes = workspace.client_taxes(client=client)
+        summary = taxes.summary
+        realized = summary.realized
+        figures = _facts(
+            (
+                ("Tax year", taxes.year),
+                ("Short-term gain (reportable)", _money(realized.short_term.reportable)),
+                ("Long-term gain (reportable)", _money(realized.long_term.reportable)),
+                (
+                    "Wash sales",
+                    f"{summary.wash_sales.count}, {_money(summary.wash_sales.disallowed)} "
+                    "disallowed (added to the replacements' basis)",
+                ),
+                ("Losses harvested", _money(summary.harvested_losses)),
+                ("Estimated tax saved by harvesting", _money(summary.estimated_tax_saved)),
+                ("Dividends in taxable accounts", _money(summary.dividends)),
+                ("Automatic harvesting", "on" if client.harvest_auto else "off (each approved)"),
+            )
+        )
+        harvests = _table(
+            ("Harvest", "Account", "Switch", "Gain (−) / loss", "Est. tax saved", "Status"),
+            (
+                (
+                    _link("admin:portfolios_taxharvest_change", h.pk, f"{h.get_kind_display()}"),
+                    h.account,
+                    f"{h.sell_asset.ticker} → {h.buy_asset.ticker}",
+                    _money(h.short_term_gain + h.long_term_gain),
+                    _money(h.tax_saved),
+                    h.get_status_display(),
+                )
+                for h in taxes.harvests
+            ),
+            "No tax-loss harvests.",
+        )
+        documents = _table(
+            ("Document", "Period", "Download"),
+            (
+                (
+                    d.title,
+                    f"{d.period_start:%Y-%m-%d} – {d.period_end:%Y-%m-%d}",
+                    format_html(
+                        '<a href="{}">PDF</a> · <a href="{}">CSV</a>',
+                        reverse("admin:portfolios_document_download", args=[d.pk, "pdf"]),
+                        reverse("admin:portfolios_document_download", args=[d.pk, "csv"]),
+                    ),
+                )
+                for d in taxes.documents
+            ),
+            "No statements or tax reports yet.",
+        )
+        return format_html(
+            "{}<h3>Harvests</h3>{}<h3>Documents</h3>{}", figures, harvests, documents
         )
 
     @admin.display(description="Latest messages")

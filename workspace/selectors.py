@@ -36,7 +36,15 @@ from nlp.models import Conversation, Escalation, Message
 from nlp.selectors import NewsAlert, news_alerts
 from portfolios.exceptions import MarketDataMissing
 from portfolios.market import closes_on, market_date_get
-from portfolios.models import Account, LedgerBreak, MarketDataAlert, Position, RebalanceProposal
+from portfolios.models import (
+    Account,
+    Document,
+    LedgerBreak,
+    MarketDataAlert,
+    Position,
+    RebalanceProposal,
+    TaxHarvest,
+)
 from portfolios.money import money_value
 from portfolios.selectors import goal_plan_projections
 from portfolios.valuation import Holding, drift_threshold
@@ -96,6 +104,14 @@ def pending_rebalances(*, user: User) -> QuerySet[RebalanceProposal]:
     return RebalanceProposal.objects.filter(
         status=RebalanceProposal.Status.PENDING, account__client__in=clients_in_reach(user)
     ).select_related("account__client", "account__goal")
+
+
+def pending_harvests(*, user: User) -> QuerySet[TaxHarvest]:
+    """Tax-loss harvests and switch-backs waiting for approval (the client did not opt in to
+    automatic harvesting)."""
+    return TaxHarvest.objects.filter(
+        status=TaxHarvest.Status.PENDING, account__client__in=clients_in_reach(user)
+    ).select_related("account__client", "account__goal", "sell_asset", "buy_asset")
 
 
 def open_escalations(*, user: User) -> QuerySet[Escalation]:
@@ -171,9 +187,9 @@ def _start_of(day: date) -> datetime:
 
 
 def work_queue(*, user: User) -> list[QueueItem]:
-    """Everything waiting for the advisor, oldest first: pending rebalance proposals, open
-    escalations, KYC reviews due, inconsistent risk profiles and (for whoever claims them)
-    unassigned clients. A handful of queries whatever the book's size."""
+    """Everything waiting for the advisor, oldest first: pending rebalance proposals and
+    tax-loss harvests, open escalations, KYC reviews due, inconsistent risk profiles and (for
+    whoever claims them) unassigned clients. A handful of queries whatever the book's size."""
     items = [
         QueueItem(
             kind="Rebalance to approve",
@@ -184,6 +200,22 @@ def work_queue(*, user: User) -> list[QueueItem]:
             object_id=p.pk,
         )
         for p in pending_rebalances(user=user)
+    ]
+    items += [
+        QueueItem(
+            kind="Tax-loss harvest to approve"
+            if h.kind == TaxHarvest.Kind.HARVEST
+            else "Switch-back to approve",
+            client=h.account.client,
+            what=(
+                f"Harvest {h.pk}: sell {h.sell_asset.ticker} for {h.buy_asset.ticker} in "
+                f"{h.account}, est. tax saved ${h.tax_saved:,.2f}"
+            ),
+            since=h.created_at,
+            url_name="admin:portfolios_taxharvest_change",
+            object_id=h.pk,
+        )
+        for h in pending_harvests(user=user)
     ]
     items += [
         QueueItem(
@@ -405,6 +437,40 @@ def client_portfolio(*, client: Client) -> ClientPortfolio:
     total = sum((r.value for r in rows if r.value is not None), Decimal("0.00"))
     return ClientPortfolio(
         market_date=day, threshold=threshold, total=total if day else None, accounts=rows
+    )
+
+
+@dataclass(frozen=True)
+class ClientTaxes:
+    year: int
+    summary: Any  # portfolios.tax.tax_year_summary: the figures the client's tax centre shows
+    harvests: list[TaxHarvest]  # the latest, pending first
+    documents: list[Document]
+
+
+def client_taxes(*, client: Client, year: int | None = None) -> ClientTaxes:
+    """The client's tax year so far (the same selector as the client's tax centre and tax
+    report), their latest harvests and their documents."""
+    from portfolios.tax import tax_year_summary
+
+    day = _market_date()
+    year = year or (day.year if day else timezone.now().year)
+    harvests = list(
+        TaxHarvest.objects.filter(account__client=client)
+        .select_related("account__goal", "sell_asset", "buy_asset")
+        .order_by("-status", "-created_at")[:10]
+    )
+    harvests.sort(key=lambda h: h.status != TaxHarvest.Status.PENDING)
+    documents = list(
+        Document.objects.filter(client=client)
+        .select_related("account__goal")
+        .defer("pdf", "csv")[:24]
+    )
+    return ClientTaxes(
+        year=year,
+        summary=tax_year_summary(client=client, year=year),
+        harvests=harvests,
+        documents=documents,
     )
 
 

@@ -23,6 +23,7 @@ from ..models import (
     age_on,
 )
 from ..services.clients import KYC_FIELD_LABELS, kyc_missing_fields
+from ..services.goals import goal_account_type_suggested
 from ..services.mfa import mfa_enabled
 
 MONEY_FIELD: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
@@ -249,6 +250,11 @@ class ClientUpdateInputSerializer(InputSerializer):
     liquidity_needs = serializers.ChoiceField(
         Client.LiquidityNeeds.choices, required=False, allow_blank=True
     )
+    harvest_auto = serializers.BooleanField(
+        required=False,
+        help_text="execute tax-loss harvests in taxable accounts as they are proposed (else each "
+        "waits for approval)",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         liquid, total = attrs.get("liquid_net_worth"), attrs.get("net_worth")
@@ -304,6 +310,7 @@ class ClientOutputSerializer(serializers.ModelSerializer):
             "objective",
             "time_horizon",
             "liquidity_needs",
+            "harvest_auto",
             "kyc_complete",
             "kyc_missing",
             "kyc_completed_at",
@@ -599,12 +606,22 @@ class GoalInputSerializer(InputSerializer):
     )
     priority = serializers.ChoiceField(Goal.Priority.choices, required=False)
     status = serializers.ChoiceField(Goal.Status.choices, required=False)
+    account_type = serializers.ChoiceField(
+        Goal.AccountType.choices,
+        required=False,
+        help_text="taxable (the default), traditional_ira or roth_ira; fixed once money is in "
+        "the goal's account",
+    )
 
 
 class GoalOutputSerializer(serializers.ModelSerializer):
     target_amount = serializers.DecimalField(**MONEY_FIELD)
     initial_amount = serializers.DecimalField(**MONEY_FIELD)
     monthly_contribution = serializers.DecimalField(**MONEY_FIELD)
+    suggested_account_type = serializers.SerializerMethodField(
+        help_text="the account type to offer for this kind of goal: traditional_ira for "
+        "retirement, taxable otherwise"
+    )
 
     class Meta:
         model = Goal
@@ -619,6 +636,12 @@ class GoalOutputSerializer(serializers.ModelSerializer):
             "monthly_contribution",
             "priority",
             "status",
+            "account_type",
+            "suggested_account_type",
             "created_at",
             "updated_at",
         )
+
+    @extend_schema_field(serializers.ChoiceField(choices=Goal.AccountType.choices))
+    def get_suggested_account_type(self, goal: Goal) -> str:
+        return goal_account_type_suggested(goal.goal_type)

@@ -71,6 +71,7 @@ CLIENT_EDITABLE_FIELDS = frozenset(
         "occupation_category",
         "education_level",
         "tax_filing_status",
+        "harvest_auto",
     }
 )
 

@@ -12,7 +12,7 @@ from ..models import (
     Client,
     Goal,
 )
-from ..signals import GOAL_HAS_HISTORY, goal_closing
+from ..signals import GOAL_HAS_HISTORY, goal_account_type_changing, goal_closing
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +27,18 @@ GOAL_EDITABLE_FIELDS = frozenset(
         "monthly_contribution",
         "priority",
         "status",
+        "account_type",
     }
 )
+
+
+def goal_account_type_suggested(goal_type: str) -> str:
+    """The account type the client is offered for a goal: a traditional IRA for retirement,
+    taxable otherwise. Only a suggestion: the model's default stays taxable, and the client
+    picks (an IRA's money is locked up until 59½, which suits retirement only)."""
+    if goal_type == Goal.GoalType.RETIREMENT:
+        return Goal.AccountType.TRADITIONAL_IRA
+    return Goal.AccountType.TAXABLE
 
 
 # --- Goals ----------------------------------------------------------------------------------
@@ -57,13 +67,20 @@ def goal_create(*, client: Client, **fields: Any) -> Goal:
 
 @transaction.atomic
 def goal_update(*, goal: Goal, data: dict[str, Any]) -> Goal:
-    """Change a goal; a changed target date must still lie in the future."""
+    """Change a goal; a changed target date must still lie in the future, and its account type
+    may change only while no money has moved in its account."""
     unknown = set(data) - GOAL_EDITABLE_FIELDS
     if unknown:
         raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
-    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    # FOR NO KEY UPDATE (an edit never changes the goal's key): a deposit committing in its
+    # account checks its foreign key to the goal with a key-share lock on this row, which a
+    # plain FOR UPDATE would block while the receivers below wait on that deposit's account.
+    goal = Goal.objects.select_for_update(no_key=True).get(pk=goal.pk)
     if data.get("status") == Goal.Status.CLOSED and goal.status != Goal.Status.CLOSED:
         goal_closing.send(sender=Goal, goal=goal, deleting=False)  # refuses while it holds money
+    if "account_type" in data and data["account_type"] != goal.account_type:
+        # Refused once money moved in the account (taxes already followed the old type).
+        goal_account_type_changing.send(sender=Goal, goal=goal, account_type=data["account_type"])
     if "target_date" in data and data["target_date"] != goal.target_date:
         _goal_date_check(data["target_date"])
     for field, value in data.items():

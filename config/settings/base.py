@@ -261,6 +261,9 @@ SPECTACULAR_SETTINGS = {
         "ProjectionStatusEnum": "portfolios.models.GoalProjection.Status",
         "NotificationKindEnum": "advisor.models.Notification.Kind",
         "KindEnum": "portfolios.models.Transaction.Kind",
+        "AccountTypeEnum": "advisor.models.Goal.AccountType",
+        "TaxHarvestKindEnum": "portfolios.models.TaxHarvest.Kind",
+        "DocumentKindEnum": "portfolios.models.Document.Kind",
     },
 }
 
@@ -361,6 +364,15 @@ PRICE_FEED_MISSING_AFTER_DAYS = env.int("PRICE_FEED_MISSING_AFTER_DAYS", default
 REBALANCE_DRIFT_THRESHOLD = env.float("REBALANCE_DRIFT_THRESHOLD", default=0.03)
 # False: an advisor approves each proposal. True: proposals execute at once (still audited).
 REBALANCE_AUTO_EXECUTE = env.bool("REBALANCE_AUTO_EXECUTE", default=False)
+# Tax-loss harvesting (portfolios/services/harvesting.py): a fund's lots at a loss are harvested
+# when their loss is at least TLH_MIN_LOSS dollars and at least TLH_MIN_LOSS_FRACTION of their
+# basis (5%); a switch back to the primary fund waits while it would realise a short-term gain
+# above TLH_SWITCH_BACK_MAX_GAIN. WASH_SALE_PAIRS_IDENTICAL: treat each primary and its alternate
+# (different indices) as substantially identical for wash sales (default: not).
+TLH_MIN_LOSS = Decimal("100.00")
+TLH_MIN_LOSS_FRACTION = Decimal("0.05")
+TLH_SWITCH_BACK_MAX_GAIN = Decimal("50.00")
+WASH_SALE_PAIRS_IDENTICAL = False
 # Advisory fee, a year, on each account's value; billed monthly (one twelfth at each month end).
 ADVISORY_FEE_ANNUAL = Decimal(env("ADVISORY_FEE_ANNUAL", default="0.0025"))
 # Goal projections: Monte Carlo paths and the inflation that turns results into today's money.

@@ -3,7 +3,7 @@
 // playwright-core (no browser downloads).
 //
 //   BASE_URL          the server (default http://127.0.0.1:8000)
-//   ADVISOR_EMAIL     a staff login that approves a pending rebalance in the admin
+//   ADVISOR_EMAIL     a staff login: the workspace queue, then approves a pending rebalance
 //   ADVISOR_PASSWORD  (defaults: the seed_demo advisor)
 //   SCREENSHOT_DIR    where each step's screenshot goes (default <repo>/screenshots)
 //   CHROMIUM          the browser binary (default /usr/bin/chromium)
@@ -19,6 +19,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
+
+import { chatButtonOverlaps } from "./checks.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BASE_URL = (process.env.BASE_URL ?? "http://127.0.0.1:8000").replace(/\/$/, "");
@@ -48,8 +50,12 @@ function fail(message) {
 // Every page is watched for Content-Security-Policy violations (the server sends a strict
 // policy): the browser reports each as a console error; any one fails the run at the end.
 const cspViolations = [];
+// axe-core's own checks (link-in-text-block) set inline styles while it runs, which the policy
+// blocks and reports; those reports are about the checker, not the page, so they are not counted.
+const axeRunning = new WeakSet();
 function watchCsp(page) {
   page.on("console", (message) => {
+    if (axeRunning.has(page)) return;
     if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
       cspViolations.push(`${page.url()}: ${message.text()}`);
     }
@@ -60,16 +66,25 @@ function watchCsp(page) {
 // any violation fails the run at the end, with the rule and the elements.
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const a11yViolations = [];
-async function a11y(page, label) {
-  // page.evaluate goes through DevTools, so the page's CSP (no injected scripts) allows it.
-  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(() =>
-    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
-  );
-  for (const v of result.violations) {
-    const where = v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ");
-    a11yViolations.push(`${label}: ${v.id} (${v.impact}): ${v.help} [${where}]`);
+async function a11y(page, label, { record = true } = {}) {
+  axeRunning.add(page);
+  let result;
+  try {
+    // page.evaluate goes through DevTools, so the page's CSP (no injected scripts) allows it.
+    if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) await page.evaluate(AXE_SOURCE);
+    result = await page.evaluate(() =>
+      window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+    );
+    await page.waitForTimeout(100); // let the console catch up before reports count again
+  } finally {
+    axeRunning.delete(page);
   }
+  const found = result.violations.map((v) => {
+    const where = v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ");
+    return `${label}: ${v.id} (${v.impact}): ${v.help} [${where}]`;
+  });
+  if (record) a11yViolations.push(...found);
+  else if (found.length) process.stdout.write(`\n  (reported, not failing) ${found.join("\n  ")}\n  `);
   return result.violations.length;
 }
 
@@ -82,7 +97,9 @@ function note(text) {
   stepNote = text;
 }
 
-async function step(page, name, body) {
+/** `axe`: true or false to check a page or not (default: the client app's pages, not the
+ * admin's); "report" to print what axe finds without failing the run. */
+async function step(page, name, body, { axe = null } = {}) {
   stepNumber += 1;
   const label = `${String(stepNumber).padStart(2, "0")}-${name}`;
   const t0 = Date.now();
@@ -97,8 +114,9 @@ async function step(page, name, body) {
     throw new StepFailure(`step "${name}" failed: ${why}\n  screenshot: ${path.join(SCREENSHOT_DIR, `${label}-FAILED.png`)}`);
   }
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${label}.png`), fullPage: true });
-  // The client app's pages; the admin is Django's own.
-  const a11yNote = new URL(page.url()).pathname.startsWith("/admin") ? "" : ` axe: ${await a11y(page, label)}`;
+  // The client app's pages; the admin is Django's own, checked only where a step asks (axe: true).
+  const check = axe ?? !new URL(page.url()).pathname.startsWith("/admin");
+  const a11yNote = check ? ` axe: ${await a11y(page, label, { record: check !== "report" })}` : "";
   process.stdout.write(`ok (${((Date.now() - t0) / 1000).toFixed(1)} s)${stepNote ? ` ${stepNote}` : ""}${a11yNote}\n`);
 }
 
@@ -259,6 +277,12 @@ async function clientJourney(browser) {
   await step(page, "first-goal", async () => {
     await page.getByRole("button", { name: "Continue to your first goal" }).click();
     await page.getByLabel("Goal type").selectOption({ label: "Retirement" });
+    // The account type follows the goal: a traditional IRA is suggested for retirement.
+    if (!(await page.getByRole("radio", { name: "Traditional IRA" }).isChecked())) {
+      fail("a retirement goal does not pre-select a traditional IRA");
+    }
+    // This journey invests in a taxable account: its goal page then lists tax lots.
+    await page.getByRole("radio", { name: "Taxable account" }).check();
     await page.getByLabel("Name").fill("Retire by the sea");
     await page.getByLabel("Target amount").fill("750000");
     await page.getByLabel("Monthly contribution (optional)").fill("800");
@@ -331,6 +355,110 @@ async function clientJourney(browser) {
     const recurring = page.locator(".recurring-list");
     await recurring.getByText(/\$800\.00/).first().waitFor();
     note(`(${(await recurring.locator(".recurring-row").first().innerText()).replace(/\s+/g, " ").slice(0, 60)})`);
+  });
+
+  let goalPath = "";
+  await step(page, "what-if-updates-deposit", async () => {
+    // Saving a what-if to the plan offers (never makes) the matching change to the deposit.
+    await page.getByRole("link", { name: "Goals" }).click();
+    await page.getByRole("link", { name: "Retire by the sea" }).first().click();
+    await page.getByRole("heading", { name: "What if…" }).waitFor();
+    goalPath = new URL(page.url()).pathname;
+    if ((await page.getByTestId("account-type").innerText()).trim() !== "Account: Taxable account") {
+      fail(`the goal page shows "${await page.getByTestId("account-type").innerText()}"`);
+    }
+    await page.getByTestId("scheduled-monthly").getByText("scheduled $800.00/mo").waitFor();
+    const writes = [];
+    const onRequest = (request) => {
+      if (request.method() !== "GET" && /\/recurring-deposits\//.test(request.url())) writes.push(request.method());
+    };
+    page.on("request", onRequest);
+    await page.getByRole("textbox", { name: "Monthly contribution", exact: true }).fill("950");
+    await page.getByRole("button", { name: "Save to goal" }).click();
+    const offer = page.getByRole("group", { name: "Update your monthly deposit" });
+    await offer.waitFor();
+    await offer.getByText(/Replace your current monthly deposits \(\$800\.00 a month\) with/).waitFor();
+    if (writes.length) fail(`the deposit changed before the client confirmed: ${writes.join(", ")}`);
+    await offer.getByRole("button", { name: "Confirm $950.00/mo" }).click();
+    const error = page.locator(".scheduled-vs-plan .alert-error");
+    await Promise.race([
+      page.getByText("Your monthly deposit is now $950.00 on the 1st.").waitFor(),
+      error.waitFor().then(async () => fail(`the update was refused: ${await error.innerText()}`)),
+    ]);
+    page.off("request", onRequest);
+    await page.getByTestId("scheduled-monthly").getByText("scheduled $950.00/mo").waitFor();
+    note(`(${writes.join(" + ")})`);
+  });
+
+  await step(page, "money-lists-new-deposit", async () => {
+    await page.getByRole("link", { name: "Money" }).click();
+    const rows = page.locator(".recurring-list .recurring-row");
+    await rows.filter({ hasText: "$950.00 on the 1st of each month" }).first().waitFor();
+    const texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, " "));
+    if (texts.some((t) => t.includes("$800.00") && !t.includes("Paused"))) {
+      fail(`the old $800.00 deposit is still scheduled: ${texts.join(" | ")}`);
+    }
+    note(`(${texts.length} scheduled: ${texts.map((t) => t.slice(0, 40)).join(" | ")})`);
+  });
+
+  await step(page, "tax-centre", async () => {
+    await page.getByRole("link", { name: "Taxes" }).click();
+    await page.getByRole("heading", { name: "Taxes", level: 1 }).waitFor();
+    // The figures, or an explicit empty state: never a blank card.
+    const gains = page.getByTestId("realised-gains");
+    const empty = page.getByText(/^No gains or losses realised in \d{4}$|^No tax figures for \d{4} yet$/);
+    await Promise.race([gains.waitFor(), empty.first().waitFor()]);
+    const year = await page.getByLabel("Tax year").inputValue();
+    if (!/^\d{4}$/.test(year)) fail(`the year picker reads "${year}"`);
+    await page.getByRole("heading", { name: `Realised gains and losses in ${year}` }).waitFor();
+    await page.getByRole("heading", { name: "Tax-loss harvesting" }).waitFor();
+    await page.getByRole("heading", { name: "Documents" }).waitFor();
+    // A tax report covers a year that is over: for the latest year, the one before is offered.
+    await page.getByRole("button", { name: `Create tax report for ${Number(year) - 1}` }).waitFor();
+    await page.locator(".loading").first().waitFor({ state: "detached" }).catch(() => {});
+    note(`(${year}: ${(await gains.count()) ? "realised gains shown" : (await empty.first().innerText()).trim()})`);
+  });
+
+  await step(page, "tax-lots", async () => {
+    await page.goto(goalPath);
+    await page.getByRole("button", { name: "Show lots" }).click();
+    const table = page.getByTestId("tax-lots");
+    const none = page.getByText("No tax lots yet");
+    const error = page.locator(".tax-lots .alert-error");
+    await Promise.race([
+      table.waitFor(),
+      none.waitFor(),
+      error.waitFor().then(async () => fail(`the tax lots did not load: ${await error.innerText()}`)),
+    ]);
+    await page.getByLabel("Which lots a sale uses").waitFor();
+    note(`(${(await table.count()) ? `${await table.locator("tbody tr").count()} lots` : "no lots yet"})`);
+  });
+
+  await step(page, "phone-chat-button-clear", async () => {
+    // At 375 px the chat button must not cover any text or control on any client page.
+    const wide = page.viewportSize();
+    if (wide.width > 375) await page.setViewportSize({ width: 375, height: 812 });
+    const pages = [
+      ["dashboard", "/dashboard", () => page.getByTestId("total-value").waitFor()],
+      ["goals", "/goals", () => page.locator(".goal-card").first().waitFor()],
+      ["goal", goalPath, () => page.getByRole("heading", { name: "What if…" }).waitFor()],
+      ["money", "/money", () => page.getByTestId("account-value").waitFor()],
+      ["tax", "/tax", () => page.getByRole("heading", { name: "Documents" }).waitFor()],
+      ["settings", "/settings", () => page.locator(".risk-level-number").waitFor()],
+    ];
+    const problems = [];
+    for (const [name, url, ready] of pages) {
+      await page.goto(url);
+      await ready();
+      await page.waitForLoadState("networkidle").catch(() => {});
+      for (const problem of await chatButtonOverlaps(page)) problems.push(`${name}: ${problem}`);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `chat-button-375-${name}.png`), fullPage: true });
+    }
+    if (wide.width > 375) await page.setViewportSize(wide);
+    await page.goto("/dashboard");
+    await page.getByTestId("total-value").waitFor();
+    if (problems.length) fail(`the chat button covers content at 375 px:\n    ${problems.join("\n    ")}`);
+    note(`(${pages.length} pages clear)`);
   });
 
   await step(page, "notification", async () => {
@@ -413,6 +541,47 @@ async function advisorApproval(browser) {
       fail(`admin login failed for ${ADVISOR_EMAIL}${note ? `: ${note}` : ""}`);
     });
   });
+
+  await step(
+    page,
+    "advisor-queue",
+    async () => {
+      // The workspace home: everything waiting for this advisor, oldest first.
+      await page.goto("/admin/");
+      const queue = page.locator("#ws-queue");
+      await queue.waitFor();
+      const rows = queue.locator("tbody tr.queue-item");
+      if ((await rows.count()) === 0) fail("the advisor's queue is empty (run seed_demo on a fresh database)");
+      const since = await rows.locator("td:first-child").allInnerTexts();
+      const sorted = [...since].sort();
+      if (since.join() !== sorted.join()) fail(`the queue is not oldest first: ${since.join(", ")}`);
+      const kinds = await rows.locator("td:nth-child(2)").allInnerTexts();
+      if (!kinds.some((k) => /Rebalance to approve|Open escalation/.test(k))) {
+        fail(`no pending rebalance or open escalation in the queue: ${[...new Set(kinds)].join(", ")}`);
+      }
+      note(`(${since.length} items, ${since[0]} … ${since.at(-1)}; ${[...new Set(kinds)].join(", ")})`);
+    },
+    { axe: true },
+  );
+
+  await step(
+    page,
+    "advisor-queue-item",
+    async () => {
+      const item = page
+        .locator("#ws-queue tr.queue-item")
+        .filter({ hasText: /Rebalance to approve|Open escalation/ })
+        .first();
+      const what = (await item.locator("td:nth-child(4)").innerText()).trim();
+      await item.locator("td:nth-child(4) a").click();
+      await page.waitForURL(/\/admin\/(portfolios\/rebalanceproposal|nlp\/escalation)\/\d+\/change\//);
+      await page.locator("#content h1, #content h2").first().waitFor();
+      note(`(${what.slice(0, 60)})`);
+    },
+    // Django's stock change page: its breadcrumbs fail link-in-text-block (white links on light
+    // blue text, no underline) until the workspace styles cover every admin page; reported here.
+    { axe: "report" },
+  );
 
   await step(page, "advisor-approves-rebalance", async () => {
     await page.goto("/admin/portfolios/rebalanceproposal/?status__exact=pending");

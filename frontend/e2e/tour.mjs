@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Screenshots of every page as the demo client, at desktop and phone (375 px) width, for a
-// visual review. Not a test: `npm run e2e` is the test.
+// visual review. Not a test: `npm run e2e` is the test. At phone width it does check one thing:
+// the chat button covers no text or control on any page (exits non-zero when it does).
 //
 //   BASE_URL, CLIENT_EMAIL, CLIENT_PASSWORD (default: Maya from seed_demo), SCREENSHOT_DIR
 
@@ -9,6 +10,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
+
+import { chatButtonOverlaps } from "./checks.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BASE_URL = (process.env.BASE_URL ?? "http://127.0.0.1:8000").replace(/\/$/, "");
@@ -21,9 +24,14 @@ const SIZES = {
   phone: { width: 375, height: 812 },
 };
 
+const overlaps = [];
+
 async function shoot(page, name) {
   await page.waitForLoadState("networkidle").catch(() => {});
   await page.waitForTimeout(300);
+  if (name.startsWith("phone-") && name !== "phone-login") {
+    for (const problem of await chatButtonOverlaps(page)) overlaps.push(`${name}: ${problem}`);
+  }
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
   console.log(`  ${name}.png`);
 }
@@ -59,6 +67,9 @@ async function main() {
       await page.goto("/money");
       await page.getByTestId("account-value").waitFor();
       await shoot(page, `${size}-money`);
+      await page.goto("/tax");
+      await page.getByRole("heading", { name: "Documents" }).waitFor();
+      await shoot(page, `${size}-tax`);
       await page.goto("/settings");
       await page.locator(".risk-level-number").waitFor();
       await shoot(page, `${size}-settings`);
@@ -76,6 +87,9 @@ async function main() {
     }
   } finally {
     await browser.close();
+  }
+  if (overlaps.length) {
+    throw new Error(`the chat button covers content at 375 px:\n  ${overlaps.join("\n  ")}`);
   }
 }
 

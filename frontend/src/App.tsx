@@ -19,6 +19,7 @@ const GoalsPage = lazy(() => import("./pages/GoalsPage"));
 const GoalDetailPage = lazy(() => import("./pages/GoalDetailPage"));
 const GoalNewPage = lazy(() => import("./pages/GoalNewPage"));
 const MoneyPage = lazy(() => import("./pages/MoneyPage"));
+const TaxPage = lazy(() => import("./pages/TaxPage"));
 const SettingsPage = lazy(() => import("./pages/SettingsPage"));
 const RetakeQuestionnairePage = lazy(() => import("./pages/RetakeQuestionnairePage"));
 
@@ -126,6 +127,7 @@ export function App() {
           <Route path="/goals/new" element={<GoalNewPage />} />
           <Route path="/goals/:goalId" element={<GoalDetailPage />} />
           <Route path="/money" element={<MoneyPage />} />
+          <Route path="/tax" element={<TaxPage />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="/settings/questionnaire" element={<RetakeQuestionnairePage />} />
         </Route>

@@ -7,11 +7,13 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from advisor.models import Goal
 from config.api import InputSerializer
 
 from ..models import (
     Asset,
     GoalProjection,
+    LotMethod,
     ModelPortfolio,
     RebalanceProposal,
     RecurringDeposit,
@@ -75,6 +77,26 @@ class AccountSummaryOutputSerializer(serializers.Serializer):
     level = serializers.IntegerField(allow_null=True, help_text="the goal-adjusted risk level")
     drift = serializers.FloatField(allow_null=True, help_text="½·Σ|actual − target| by class")
     holdings = HoldingOutputSerializer(many=True)
+    account_type = serializers.ChoiceField(
+        source="account.goal.account_type",
+        choices=Goal.AccountType.choices,
+        help_text="the tax treatment of the account (its goal's)",
+    )
+    lot_method = serializers.ChoiceField(
+        source="account.lot_method",
+        choices=LotMethod.choices,
+        help_text="which lots a sale consumes: fifo, hifo (highest cost first) or tax_min "
+        "(losses first, then long-term gains, then short-term gains)",
+    )
+
+
+class AccountPatchInputSerializer(InputSerializer):
+    lot_method = serializers.ChoiceField(
+        choices=LotMethod.choices,
+        error_messages={
+            "invalid_choice": "Choose one of: " + ", ".join(LotMethod.values) + ".",
+        },
+    )
 
 
 class EntryOutputSerializer(serializers.Serializer):
@@ -91,7 +113,16 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Transaction
-        fields = ("id", "kind", "amount", "market_date", "description", "created_at", "entries")
+        fields = (
+            "id",
+            "kind",
+            "amount",
+            "market_date",
+            "description",
+            "tax_note",
+            "created_at",
+            "entries",
+        )
 
 
 AMOUNT_TOO_LARGE = "Enter an amount of at most $10,000,000.00."

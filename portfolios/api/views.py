@@ -16,6 +16,7 @@ from config.celery import enqueue_on_commit
 
 from .. import projections, selectors, services
 from ..exceptions import IdempotencyKeyMissing
+from ..services.ledger import account_lot_method_set
 from . import serializers as s
 from .idempotency import idempotent
 
@@ -92,6 +93,22 @@ class AccountDetailApi(APIView):
         """Value, cash, holdings with actual vs target weight, and drift."""
         summary = selectors.account_summary(account=_account(request, account_id))
         return Response(s.AccountSummaryOutputSerializer(summary).data)
+
+    @extend_schema(
+        tags=["accounts"],
+        request=s.AccountPatchInputSerializer,
+        responses={200: s.AccountSummaryOutputSerializer, **ERRORS},
+    )
+    def patch(self, request: AuthedRequest, account_id: int) -> Response:
+        """Choose the lot method its sales use from now on: `{"lot_method": "hifo"}` (fifo,
+        hifo or tax_min)."""
+        account = _account(request, account_id)
+        payload = s.AccountPatchInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        account = account_lot_method_set(account=account, **payload.validated_data)
+        return Response(
+            s.AccountSummaryOutputSerializer(selectors.account_summary(account=account)).data
+        )
 
 
 class AccountTransactionListApi(ListAPIView):

@@ -1,5 +1,6 @@
 """Writes of the portfolio domain, one module per subdomain: the ledger, cash flows (deposits and
-withdrawals), dividends (fund distributions paid as cash), advisory fees and fees owed,
+withdrawals), IRA contribution limits, tax-loss harvests, client documents (statements and tax
+reports), dividends (fund distributions paid as cash), advisory fees and fees owed,
 rebalancing, recurring deposits, model portfolios and the ledger's daily reconciliation.
 
 The public services are re-exported here, so callers say `services.deposit_make(...)`; reads live
@@ -7,8 +8,17 @@ in `portfolios.selectors` and `portfolios.valuation`."""
 
 from .cash_flows import CashFlowResult, deposit_make, withdrawal_make
 from .distributions import dividend_pay, dividends_pay
+from .documents import (
+    document_generate,
+    statement_generate,
+    statements_generate_month,
+    tax_report_generate,
+    tax_reports_generate_year,
+)
 from .fees import fee_charge, fees_bill
 from .fees_owed import fees_owed_collect
+from .harvesting import harvest_decide, harvest_propose, switch_back_propose, tax_harvests_refresh
+from .ira import ira_contributed, ira_limit, ira_room
 from .ledger import account_open
 from .model_portfolios import allocation_refresh, model_portfolio_set_decide
 from .rebalancing import rebalance_decide, rebalance_proposals_refresh, rebalance_propose
@@ -27,6 +37,18 @@ __all__ = [
     "deposit_make",
     "dividend_pay",
     "dividends_pay",
+    "document_generate",
+    "harvest_decide",
+    "harvest_propose",
+    "ira_contributed",
+    "ira_limit",
+    "ira_room",
+    "statement_generate",
+    "statements_generate_month",
+    "switch_back_propose",
+    "tax_harvests_refresh",
+    "tax_report_generate",
+    "tax_reports_generate_year",
     "fee_charge",
     "fees_bill",
     "fees_owed_collect",

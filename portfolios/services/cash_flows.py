@@ -1,7 +1,13 @@
 """Deposits and withdrawals, invested and raised with cash-flow rebalancing: new cash buys the
-most underweight funds first, a withdrawal sells the most overweight funds first."""
+most underweight funds first, a withdrawal sells the most overweight funds first.
+
+Holdings are compared with targets per slot (`targets.slot`): a tax-loss-harvesting alternate
+counts toward its primary's target, a purchase for a slot buys `purchase_ticker`'s choice, and a
+sale from a slot sells its alternate first. Deposits into IRAs respect the IRS's annual limit
+(`ira.py`); withdrawals from IRAs say how they are taxed (`Transaction.tax_note`)."""
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -9,7 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from advisor.models import Goal
+from advisor.models import Client, Goal
 from config.celery import enqueue_on_commit
 
 from ..broker import Broker, Fill, PaperBroker, proceeds_pooled, units_for_value
@@ -18,9 +24,12 @@ from ..market import market_date_get
 from ..models import Account, Asset, Transaction
 from ..money import CENT, money, money_down, money_text
 from ..notices import cash_flow_notify
-from ..valuation import Valuation, account_value, min_trade, target_weights
+from ..targets import slot
+from ..valuation import Holding, Valuation, account_value, min_trade, target_weights
 from .fees_owed import fees_owed_collect
+from .ira import ira_contribution_check
 from .ledger import ledger_cash, ledger_fill
+from .purchases import purchase_ticker
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +44,26 @@ def units_text(quantity: Decimal) -> str:
     return text if shown else f"< {UNITS_SHOWN}"
 
 
+def slot_values(valuation: Valuation) -> dict[str, Decimal]:
+    """Each slot's value (`targets.slot`: an alternate counts toward its primary): its
+    holdings' exact values summed, rounded down once."""
+    exact: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for holding in valuation.holdings:
+        exact[slot(holding.asset.ticker)] += holding.exact
+    return {s: money_down(v) for s, v in exact.items()}
+
+
+def slot_holdings(valuation: Valuation, slot_: str) -> list[Holding]:
+    """The holdings in a slot in the order a sale takes them: the alternate first (a
+    switch-back would sell it anyway), then the primary."""
+    held = [h for h in valuation.holdings if slot(h.asset.ticker) == slot_ and h.quantity > 0]
+    return sorted(held, key=lambda h: (h.asset.ticker == slot_, h.asset.ticker))
+
+
 def _buys(valuation: Valuation, targets: dict[str, Decimal], cash: Decimal) -> dict[str, Decimal]:
-    """Spend `cash` on the funds furthest below target first, then pro rata to target."""
+    """Spend `cash` on the slots furthest below target first, then pro rata to target."""
     total = valuation.total
-    current = {h.asset.ticker: h.value for h in valuation.holdings}
+    current = slot_values(valuation)
     shortfall = {
         t: max(w * total - current.get(t, Decimal(0)), Decimal(0)) for t, w in targets.items()
     }
@@ -55,12 +80,12 @@ def _cents_within(raw: dict[str, Decimal], budget: Decimal) -> dict[str, Decimal
     return {t: v for t, v in amounts.items() if v >= min_trade() and v <= budget}
 
 
-def _sells(
+def _slot_sells(
     valuation: Valuation, targets: dict[str, Decimal], raise_: Decimal
 ) -> dict[str, Decimal]:
-    """Value to sell per fund to raise cash: most-overweight funds first (after the outflow)."""
+    """Value to sell per slot to raise cash: most-overweight slots first (after the outflow)."""
     after = valuation.total - raise_ - valuation.cash
-    current = {h.asset.ticker: h.value for h in valuation.holdings}
+    current = slot_values(valuation)
     excess = {
         t: max(v - targets.get(t, Decimal(0)) * max(after, Decimal(0)), Decimal(0))
         for t, v in current.items()
@@ -72,15 +97,43 @@ def _sells(
     return {t: raise_ * v / invested for t, v in current.items()} if invested else {}
 
 
+def _sells(
+    valuation: Valuation, targets: dict[str, Decimal], raise_: Decimal
+) -> dict[str, Decimal]:
+    """Value to sell per fund to raise cash: the slots' sales, each taken from the slot's
+    alternate first and the rest from its primary."""
+    sells: dict[str, Decimal] = {}
+    for slot_, value in _slot_sells(valuation, targets, raise_).items():
+        held = slot_holdings(valuation, slot_)
+        left = value
+        for holding in held:
+            if left <= 0:
+                break
+            take = min(left, holding.value)
+            if take > 0:
+                sells[holding.asset.ticker] = take
+            left -= take
+        if left > 0 and held:
+            # The slot's value is its holdings' exact sum rounded once, up to a cent more than
+            # their rounded values: the last fund covers the rest (raise_cash caps the units).
+            last = held[-1].asset.ticker
+            sells[last] = sells.get(last, Decimal(0)) + left
+    return sells
+
+
 def cash_invest(*, txn: Transaction, account: Account, broker: Broker) -> list[Fill]:
+    """Invest the account's cash at `txn`'s close: the most underweight slots first, each
+    buying the fund `purchase_ticker` chooses for it (its primary or its alternate)."""
     targets = target_weights(account=account)
     if not targets or account.cash < min_trade():
         return []
     valuation = account_value(account=account, day=txn.market_date)
-    assets = {a.ticker: a for a in Asset.objects.filter(ticker__in=targets)}
+    buys = _buys(valuation, targets, account.cash)
+    tickers = {s: purchase_ticker(account=account, primary=s, day=txn.market_date) for s in buys}
+    assets = {a.ticker: a for a in Asset.objects.filter(ticker__in=tickers.values())}
     fills = []
-    for ticker, amount in sorted(_buys(valuation, targets, account.cash).items()):
-        fill = broker.buy(asset=assets[ticker], amount=amount, day=txn.market_date)
+    for slot_, amount in sorted(buys.items()):
+        fill = broker.buy(asset=assets[tickers[slot_]], amount=amount, day=txn.market_date)
         ledger_fill(txn=txn, account=account, fill=fill)
         fills.append(fill)
     return fills
@@ -110,11 +163,15 @@ def raise_cash(
         targets = target_weights(account=account) or {}
         need = amount - account.cash
         sells = _sells(valuation, targets, need)
-        if one_fund and sells:
-            # A fee is a few dollars: one sale of the most overweight fund, not dust in each.
-            top = max(sorted(sells), key=lambda t: sells[t])
-            if holdings[top].value >= need * Decimal("1.0001") + CENT:
-                sells = {top: need}
+        by_slot = _slot_sells(valuation, targets, need)
+        if one_fund and by_slot:
+            # A fee is a few dollars: one sale from the most overweight slot, not dust in each,
+            # of its alternate if that covers it (else its primary).
+            top = max(sorted(by_slot), key=lambda t: by_slot[t])
+            for holding in slot_holdings(valuation, top):
+                if holding.value >= need * Decimal("1.0001") + CENT:
+                    sells = {holding.asset.ticker: need}
+                    break
         plan = {
             t: min(
                 units_for_value(value * Decimal("1.0001") + CENT, holdings[t].price),
@@ -167,20 +224,36 @@ def deposit_make(
     """Add cash and invest it at the close, buying the most underweight funds first.
 
     Advisory fees the account owes are paid from the new cash first, so only the rest is
-    invested. `day` (default: the market date) lets demo data and backfills replay history."""
+    invested. `day` (default: the market date) lets demo data and backfills replay history.
+    Into an IRA, a deposit past the year's contribution limit is refused (IraLimitExceeded).
+
+    Locks the client's row, then the account's: the IRA limit is shared by all of a client's
+    IRAs, so two deposits into two of them are checked one after the other. Every deposit
+    takes the client's lock (not only an IRA's), so a goal switched to an IRA before its
+    first deposit commits cannot let that deposit skip the check."""
     amount_check(amount)
     broker = broker or PaperBroker()
-    account = Account.objects.select_for_update().select_related("goal").get(pk=account.pk)
+    market_date = day or market_date_get()
+    client_id = Account.objects.values_list("client_id", flat=True).get(pk=account.pk)
+    # FOR NO KEY UPDATE: it still orders deposits, but never blocks the key-share checks that
+    # PostgreSQL's foreign keys take on the client's row at another transaction's commit (a
+    # withdrawal holding the account's lock would otherwise deadlock with this deposit).
+    Client.objects.select_for_update(no_key=True).only("pk").get(pk=client_id)
+    # of=("self",): the account's row only; its goal's row is the goal services' to lock.
+    account = (
+        Account.objects.select_for_update(of=("self",)).select_related("goal").get(pk=account.pk)
+    )
     if account.goal.status == Goal.Status.CLOSED:
         raise GoalClosed(
             f"The goal “{account.goal.name}” is closed: it takes no new money. Reopen it, or "
             "deposit to another goal."
         )
+    ira_contribution_check(account=account, amount=amount, day=market_date)
     txn = Transaction.objects.create(
         account=account,
         kind=Transaction.Kind.DEPOSIT,
         amount=amount,
-        market_date=day or market_date_get(),
+        market_date=market_date,
         description=f"Deposit of {money_text(amount, account.currency)}",
     )
     ledger_cash(txn=txn, account=account, amount=amount)
@@ -205,6 +278,34 @@ def deposit_make(
     return CashFlowResult(transaction=txn, fills=fills, message=message)
 
 
+PENALTY_FREE_MONTHS = 59 * 12 + 6  # age 59½ (IRC §72(t)(2)(A)(i))
+
+
+def withdrawal_tax_note(*, account_type: str, born: date | None, day: date) -> str:
+    """How a withdrawal from an account of this type is taxed, as told to the client; empty
+    for a taxable account (its sales' gains are reported with the lots). The early-withdrawal
+    penalty is mentioned unless the client is known to be 59½ or older on `day`."""
+    past_59_half = born is not None and (
+        (day.year - born.year) * 12 + day.month - born.month - (day.day < born.day)
+        >= PENALTY_FREE_MONTHS
+    )
+    if account_type == Goal.AccountType.TRADITIONAL_IRA:
+        if past_59_half:
+            return "Taxed as ordinary income."
+        return "Taxed as ordinary income; before age 59½ an extra 10% penalty may apply."
+    if account_type == Goal.AccountType.ROTH_IRA:
+        if past_59_half:
+            return (
+                "Your contributions come out tax-free; earnings may be taxed before your first "
+                "Roth contribution is five years old."
+            )
+        return (
+            "Your contributions come out tax-free; earnings may be taxed and penalised before "
+            "age 59½ and five years."
+        )
+    return ""
+
+
 def cash_out(
     *, txn: Transaction, account: Account, amount: Decimal, broker: Broker, one_fund: bool = False
 ) -> list[Fill]:
@@ -227,22 +328,37 @@ def cash_out(
 def withdrawal_make(
     *, account: Account, amount: Decimal, broker: Broker | None = None, day: date | None = None
 ) -> CashFlowResult:
-    """Pay out cash, selling the most overweight funds first if cash does not cover it."""
+    """Pay out cash, selling the most overweight funds first if cash does not cover it.
+
+    From an IRA, the transaction and the message carry its tax treatment (`tax_note`)."""
     amount_check(amount)
     broker = broker or PaperBroker()
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("goal", "client")
+        .get(pk=account.pk)
+    )
+    market_date = day or market_date_get()
+    tax_note = withdrawal_tax_note(
+        account_type=account.goal.account_type,
+        born=account.client.date_of_birth,
+        day=market_date,
+    )
     txn = Transaction.objects.create(
         account=account,
         kind=Transaction.Kind.WITHDRAWAL,
         amount=-amount,
-        market_date=day or market_date_get(),
+        market_date=market_date,
         description=f"Withdrawal of {money_text(amount, account.currency)}",
+        tax_note=tax_note,
     )
     fills = cash_out(txn=txn, account=account, amount=amount, broker=broker)
     sold = ", ".join(f"{units_text(-f.quantity)} {f.asset.ticker}" for f in fills)
     message = f"Withdrew {money_text(amount, account.currency)}." + (
         f" Sold {sold} at the close to raise it." if fills else ""
     )
+    if tax_note:
+        message += f" {tax_note}"
     logger.info("withdrawal", extra={"account_id": account.pk, "transaction_id": txn.pk})
     if day is None:
         plan_changed(account=account)

@@ -1,16 +1,38 @@
-"""The ledger: accounts, cash and unit entries, positions and FIFO lots. Every money-moving
-service (cash flows, fees, rebalancing) books through these, inside its own transaction and
-under its lock on the account."""
+"""The ledger: accounts, cash and unit entries, positions, tax lots and their sales. Every
+money-moving service (cash flows, fees, rebalancing, harvests) books through these, inside its
+own transaction and under its lock on the account.
 
+A purchase opens a lot; a sale consumes lots in the account's lot method's order
+(`lots_ordered`), recording a `LotSale` per lot with its share of the proceeds, its basis, gain
+and term, and matches wash sales across the client's accounts (the rule is written out in
+`portfolios.tax`)."""
+
+import logging
+from collections.abc import Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 
 from advisor.models import Goal
 
 from ..broker import Fill
-from ..models import Account, Entry, Lot, Position, Transaction
-from ..money import money
+from ..models import Account, Asset, Entry, Lot, LotMethod, LotSale, Position, Transaction, WashSale
+from ..money import CENT, money, money_down
+from ..tax import (
+    LONG,
+    SHORT,
+    WASH_WINDOW_DAYS,
+    identical_tickers,
+    lot_start,
+    lot_term,
+    lot_unit_basis,
+    open_loss_sales,
+    units_basis,
+)
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -22,6 +44,16 @@ def account_open(*, goal: Goal) -> Account:
     return account
 
 
+@transaction.atomic
+def account_lot_method_set(*, account: Account, lot_method: str) -> Account:
+    """Choose which lots the account's sales consume from now on (sales already made stay)."""
+    account = Account.objects.select_for_update().select_related("goal").get(pk=account.pk)
+    account.lot_method = lot_method
+    account.full_clean(exclude=["client", "goal"])
+    account.save(update_fields=["lot_method"])
+    return account
+
+
 def ledger_cash(*, txn: Transaction, account: Account, amount: Decimal) -> None:
     Entry.objects.create(transaction=txn, account=account, quantity=amount)
     account.cash += amount
@@ -29,8 +61,12 @@ def ledger_cash(*, txn: Transaction, account: Account, amount: Decimal) -> None:
     account.save(update_fields=["cash"])
 
 
-def ledger_fill(*, txn: Transaction, account: Account, fill: Fill) -> None:
-    """Record a fill: units and cash entries, the position, and its lots (FIFO on sales)."""
+def ledger_fill(
+    *, txn: Transaction, account: Account, fill: Fill, lot_ids: Sequence[int] | None = None
+) -> None:
+    """Record a fill: units and cash entries, the position, and its lots. A purchase opens a
+    lot (and may wash recent losses); a sale consumes `lot_ids` first, in that order, then the
+    account's lot method's order, and records each lot's sale (and washes its losses)."""
     Entry.objects.create(
         transaction=txn, account=account, asset=fill.asset, quantity=fill.quantity, price=fill.price
     )
@@ -40,7 +76,7 @@ def ledger_fill(*, txn: Transaction, account: Account, fill: Fill) -> None:
     position.quantity += fill.quantity
     position.save(update_fields=["quantity"])
     if fill.quantity > 0:
-        Lot.objects.create(
+        lot = Lot.objects.create(
             account=account,
             asset=fill.asset,
             opened_by=txn,
@@ -49,21 +85,243 @@ def ledger_fill(*, txn: Transaction, account: Account, fill: Fill) -> None:
             remaining=fill.quantity,
             unit_cost=fill.price,
         )
-    else:
-        lots_consume(account=account, fill=fill)
+        wash_match_purchase(lot=lot, client_id=account.client_id)
+    elif fill.quantity < 0:
+        sales = lots_sell(txn=txn, account=account, fill=fill, lot_ids=lot_ids)
+        losses = [sale for sale in sales if sale.gain < 0]
+        if losses and account.goal.account_type == Goal.AccountType.TAXABLE:  # only these wash
+            for sale in losses:
+                wash_match_sale(sale=sale, client_id=account.client_id)
     ledger_cash(txn=txn, account=account, amount=fill.cash)
 
 
-def lots_consume(*, account: Account, fill: Fill) -> None:
+# --- Lot order -------------------------------------------------------------------------------
+
+
+# tax_min's groups, by (at a loss, term): short-term losses, long-term losses, long-term gains,
+# short-term gains.
+TAX_MIN_RANK = {(True, SHORT): 0, (True, LONG): 1, (False, LONG): 2, (False, SHORT): 3}
+
+
+def _fifo_key(lot: Lot) -> tuple[date, int]:
+    return (lot.acquired_on, lot.pk)
+
+
+def lots_order(lots: Sequence[Lot], *, method: str, price: Decimal, day: date) -> list[Lot]:
+    """The order a sale at `price` on `day` consumes `lots` in, by lot method:
+
+    - fifo: oldest first (acquired_on, id);
+    - hifo: the highest basis per unit first (wash-sale adjustments included), ties oldest first;
+    - tax_min: losses first, short-term losses (taxed at the higher rate) before long-term,
+      the largest loss per unit first in each; then long-term gains, then short-term gains,
+      the smallest gain per unit first in each. Ties oldest first. A lot at no gain counts as
+      a gain (of zero, so it goes first among its term's gains)."""
+    if method == LotMethod.FIFO:
+        return sorted(lots, key=_fifo_key)
+    if method == LotMethod.HIFO:
+        return sorted(lots, key=lambda lot: (-lot_unit_basis(lot), *_fifo_key(lot)))
+    if method != LotMethod.TAX_MIN:
+        raise ValueError(f"Unknown lot method {method!r}.")
+
+    def tax_min_key(lot: Lot) -> tuple[int, Decimal, date, int]:
+        gain = price - lot_unit_basis(lot)  # per unit; below zero: a loss
+        term = lot_term(lot, day)
+        # losses: the most negative first; gains: the smallest first
+        return (TAX_MIN_RANK[(gain < 0, term)], gain, *_fifo_key(lot))
+
+    return sorted(lots, key=tax_min_key)
+
+
+def lots_ordered(*, account: Account, asset: Asset, price: Decimal, day: date) -> list[Lot]:
+    """The account's open lots of `asset` in the order a sale at `price` on `day` consumes them
+    (the account's lot method)."""
+    lots = list(Lot.objects.filter(account=account, asset=asset, remaining__gt=0))
+    return lots_order(lots, method=account.lot_method, price=price, day=day)
+
+
+# --- Sales -----------------------------------------------------------------------------------
+
+
+def proceeds_split(cash: Decimal, units: Sequence[Decimal]) -> list[Decimal]:
+    """`cash` split over parts pro rata to `units`, in cents that sum exactly to `cash`: each
+    part rounded down, the cents left over going to the largest remainders (ties: the earlier
+    part)."""
+    total = sum(units, Decimal(0))
+    if not units:
+        return []
+    if total <= 0:
+        return [cash] + [Decimal("0.00")] * (len(units) - 1)
+    exact = [cash * u / total for u in units]
+    parts = [money_down(x) for x in exact]
+    spare = int((cash - sum(parts, Decimal(0))) / CENT)
+    for i in sorted(range(len(parts)), key=lambda i: (parts[i] - exact[i], i))[:spare]:
+        parts[i] += CENT
+    return parts
+
+
+def lots_sell(
+    *, txn: Transaction, account: Account, fill: Fill, lot_ids: Sequence[int] | None = None
+) -> list[LotSale]:
+    """Consume lots for a sale fill (`lot_ids` first, in that order, then the lot method's
+    order) and record a `LotSale` for each: its share of the fill's cash, the units' basis, the
+    gain and its term. Keeps each lot's `realised_gain` (the sum of its sales' gains)."""
     to_sell = -fill.quantity
-    lots = Lot.objects.select_for_update().filter(
-        account=account, asset=fill.asset, remaining__gt=0
+    # Locked in one order (by id), then ordered in Python.
+    held = {
+        lot.pk: lot
+        for lot in Lot.objects.select_for_update()
+        .filter(account=account, asset=fill.asset, remaining__gt=0)
+        .order_by("pk")
+    }
+    chosen: list[Lot] = []
+    for lot_id in lot_ids or ():
+        if lot_id not in held:
+            raise ValueError(f"Lot {lot_id} is not an open lot of {fill.asset} in this account.")
+        if held[lot_id] not in chosen:
+            chosen.append(held[lot_id])
+    rest = [lot for lot in held.values() if lot not in chosen]
+    ordered = chosen + lots_order(
+        rest, method=account.lot_method, price=fill.price, day=txn.market_date
     )
-    for lot in lots.order_by("acquired_on", "id"):
+    taken: list[tuple[Lot, Decimal]] = []
+    for lot in ordered:
         if to_sell <= 0:
             break
-        taken = min(lot.remaining, to_sell)
-        lot.remaining -= taken
-        lot.realised_gain += money(taken * (fill.price - lot.unit_cost))
+        units = min(lot.remaining, to_sell)
+        taken.append((lot, units))
+        to_sell -= units
+    if to_sell > 0:
+        # The position and the lots disagree (the daily reconciliation reports it): the
+        # proceeds are allocated over the units the lots had.
+        logger.error(
+            "sale beyond the lots held",
+            extra={"account_id": account.pk, "asset": fill.asset.pk, "transaction_id": txn.pk},
+        )
+    proceeds = proceeds_split(fill.cash, [units for _, units in taken])
+    sales = []
+    for (lot, units), cash in zip(taken, proceeds, strict=True):
+        basis = units_basis(lot, units)
+        sale = LotSale.objects.create(
+            lot=lot,
+            transaction=txn,
+            account=account,
+            asset=fill.asset,
+            sold_on=txn.market_date,
+            quantity=units,
+            proceeds=cash,
+            cost_basis=basis,
+            gain=cash - basis,
+            term=lot_term(lot, txn.market_date),
+        )
+        lot.remaining -= units
+        lot.realised_gain += sale.gain
         lot.save(update_fields=["remaining", "realised_gain"])
-        to_sell -= taken
+        sales.append(sale)
+    return sales
+
+
+# --- Wash sales ------------------------------------------------------------------------------
+
+
+def _wash(*, sale: LotSale, replacement: Lot, units: Decimal, taxable: bool) -> WashSale | None:
+    """Match `units` of a loss sale with `units` of a replacement lot (both rows locked)."""
+    loss = -sale.gain
+    if sale.washed_units + units == sale.quantity:
+        disallowed = loss - sale.wash_disallowed  # the last units take the rest: no cent lost
+    else:
+        disallowed = min(money(loss * units / sale.quantity), loss - sale.wash_disallowed)
+    if disallowed <= 0:
+        return None  # a sliver worth under half a cent of loss: nothing to disallow
+    added = disallowed if taxable else Decimal("0.00")
+    wash = WashSale.objects.create(
+        sale=sale, replacement=replacement, units=units, disallowed=disallowed, basis_added=added
+    )
+    sale.wash_disallowed += disallowed
+    sale.washed_units += units
+    sale.save(update_fields=["wash_disallowed", "washed_units"])
+    replacement.washed_units += units
+    fields = ["washed_units"]
+    if taxable:
+        # The disallowed loss moves into the replacement's basis, and its holding period
+        # carries over (IRS Pub. 550); in an IRA it is lost (Rev. Rul. 2008-5).
+        replacement.basis_adjustment += added
+        start = lot_start(sale.lot)
+        if start < lot_start(replacement):
+            replacement.holding_from = start
+        fields += ["basis_adjustment", "holding_from"]
+    replacement.save(update_fields=fields)
+    return wash
+
+
+def _taxable_accounts(account_ids: set[int]) -> set[int]:
+    return set(
+        Account.objects.filter(
+            pk__in=account_ids, goal__account_type=Goal.AccountType.TAXABLE
+        ).values_list("pk", flat=True)
+    )
+
+
+def wash_match_sale(*, sale: LotSale, client_id: int) -> list[WashSale]:
+    """A loss sale in a taxable account: match its units against lots of an identical fund
+    bought in the 30 days up to and including the sale, in any of the client's accounts (not
+    by this same transaction, not the sold lot itself), oldest first."""
+    candidates = list(
+        Lot.objects.select_for_update(of=("self",))
+        .filter(
+            account__client_id=client_id,
+            asset__ticker__in=identical_tickers(sale.asset.ticker),
+            acquired_on__gte=sale.sold_on - timedelta(days=WASH_WINDOW_DAYS),
+            acquired_on__lte=sale.sold_on,
+            remaining__gt=0,
+            washed_units__lt=F("quantity"),
+        )
+        .exclude(opened_by_id=sale.transaction_id)
+        .exclude(pk=sale.lot_id)
+        .order_by("pk")
+    )
+    candidates.sort(key=_fifo_key)
+    taxable = _taxable_accounts({lot.account_id for lot in candidates})
+    washes = []
+    for replacement in candidates:
+        left = sale.quantity - sale.washed_units
+        if left <= 0:
+            break
+        units = min(left, replacement.remaining, replacement.quantity - replacement.washed_units)
+        if units <= 0:
+            continue
+        wash = _wash(
+            sale=sale,
+            replacement=replacement,
+            units=units,
+            taxable=replacement.account_id in taxable,
+        )
+        if wash:
+            washes.append(wash)
+    return washes
+
+
+def wash_match_purchase(*, lot: Lot, client_id: int) -> list[WashSale]:
+    """A new lot: match it against the client's taxable loss sales of an identical fund sold
+    in the 30 days before its purchase (or on the day) with units still unmatched, oldest
+    first."""
+    sales = list(
+        open_loss_sales(
+            client_id=client_id, tickers=identical_tickers(lot.asset.ticker), day=lot.acquired_on
+        )
+        .select_for_update(of=("self",))
+        .select_related("lot", "asset")
+        .order_by("pk")
+    )
+    sales.sort(key=lambda sale: (sale.sold_on, sale.pk))
+    if not sales:
+        return []
+    taxable = lot.account_id in _taxable_accounts({lot.account_id})
+    washes = []
+    for sale in sales:
+        units = min(sale.quantity - sale.washed_units, lot.quantity - lot.washed_units)
+        if units <= 0:
+            break
+        wash = _wash(sale=sale, replacement=lot, units=units, taxable=taxable)
+        if wash:
+            washes.append(wash)
+    return washes

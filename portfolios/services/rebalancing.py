@@ -4,7 +4,13 @@ advisor approves it (or at once where REBALANCE_AUTO_EXECUTE says so).
 Approved means executed: a proposal stores its exact trades (units at the closes shown) and the
 state they were computed from. Approval executes exactly those trades while that state holds;
 when anything changed it executes nothing, supersedes the proposal, proposes afresh and raises
-RebalanceStale (409) saying what changed. Nothing is ever re-planned silently."""
+RebalanceStale (409) saying what changed. Nothing is ever re-planned silently.
+
+Holdings are compared with targets per slot (`targets.slot`: a tax-loss-harvesting alternate
+counts toward its primary's target). A slot under target buys the fund `purchase_ticker`
+chooses, one over target sells its alternate first; the trades name the real funds, and the
+choice of fund is part of the state, so a wash-sale window opening or closing makes a pending
+proposal stale instead of executing something else."""
 
 import hashlib
 import json
@@ -28,6 +34,7 @@ from ..models import Account, Asset, ModelPortfolioSet, RebalanceProposal, Trans
 from ..money import money, money_down
 from ..notices import rebalance_notify
 from ..valuation import (
+    Holding,
     Valuation,
     account_value,
     class_drift,
@@ -36,7 +43,9 @@ from ..valuation import (
     min_trade,
     target_weights,
 )
+from .cash_flows import slot_holdings, slot_values
 from .ledger import ledger_fill
+from .purchases import purchase_ticker
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +58,11 @@ class _Snapshot:
     """An account as a rebalance sees it: valued at the market date, with its targets."""
 
     valuation: Valuation
-    goal_targets: dict[str, Decimal]
-    prices: dict[str, Decimal]  # the close of every fund held or targeted
+    goal_targets: dict[str, Decimal]  # keyed by slot: the model portfolio's (primary) funds
+    prices: dict[str, Decimal]  # the close of every fund held or to be bought
     state: dict[str, Any]
     fingerprint: str
+    purchases: dict[str, str]  # slot → the fund a purchase for it buys (purchase_ticker)
 
 
 def _snapshot(*, account: Account) -> _Snapshot | None:
@@ -62,7 +72,11 @@ def _snapshot(*, account: Account) -> _Snapshot | None:
     valuation = account_value(account=account)
     if not goal_targets or not valuation.weights():
         return None
-    tickers = set(goal_targets) | {h.asset.ticker for h in valuation.holdings}
+    purchases = {
+        t: purchase_ticker(account=account, primary=t, day=valuation.day)
+        for t in sorted(goal_targets)
+    }
+    tickers = set(purchases.values()) | {h.asset.ticker for h in valuation.holdings}
     assets = list(Asset.objects.filter(ticker__in=tickers))
     closes = closes_on(day=valuation.day, assets=assets)
     prices = {a.ticker: closes[a.pk] for a in assets if a.pk in closes}
@@ -86,8 +100,13 @@ def _snapshot(*, account: Account) -> _Snapshot | None:
         "level": goal_level(goal=account.goal),
         "targets": {t: str(w) for t, w in sorted(goal_targets.items())},
     }
+    substitutes = {t: bought for t, bought in purchases.items() if bought != t}
+    if substitutes:
+        # Only where a slot buys its alternate: an account buying its primaries keeps the
+        # fingerprint it had before slots existed, so pending proposals stay valid.
+        state["purchases"] = substitutes
     fingerprint = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
-    return _Snapshot(valuation, goal_targets, prices, state, fingerprint)
+    return _Snapshot(valuation, goal_targets, prices, state, fingerprint, purchases)
 
 
 def _money_text(amount: Decimal, currency: str) -> str:
@@ -122,8 +141,13 @@ def _changes(*, proposal: RebalanceProposal, now: _Snapshot | None, account: Acc
             f"the market date moved from {was['market_date']} to {new['market_date']} (new prices)"
         )
     elif was["prices"] != new["prices"]:
-        corrected = sorted(t for t in new["prices"] if was["prices"].get(t) != new["prices"][t])
-        changes.append(f"the closes of {', '.join(corrected)} were corrected")
+        # Funds priced then and now whose close differs; a fund priced only now (a purchase
+        # switched to it) is told below, with the purchases.
+        corrected = sorted(
+            t for t in new["prices"] if t in was["prices"] and was["prices"][t] != new["prices"][t]
+        )
+        if corrected:
+            changes.append(f"the closes of {', '.join(corrected)} were corrected")
     if was["model_portfolio_set"] != new["model_portfolio_set"]:
         changes.append(
             f"a new model-portfolio set was approved (v{was['model_portfolio_set']} → "
@@ -136,6 +160,16 @@ def _changes(*, proposal: RebalanceProposal, now: _Snapshot | None, account: Acc
         and was["model_portfolio_set"] == new["model_portfolio_set"]
     ):
         changes.append("the goal's target weights changed")
+    bought_was, bought_now = was.get("purchases", {}), new.get("purchases", {})
+    if bought_was != bought_now:
+        slots = sorted(
+            t for t in set(bought_was) | set(bought_now) if bought_was.get(t) != bought_now.get(t)
+        )
+        switched = ", ".join(f"{bought_was.get(t, t)} → {bought_now.get(t, t)}" for t in slots)
+        changes.append(
+            f"the fund a purchase buys changed ({switched}): a wash-sale window opened or "
+            "closed, or an alternate fund was bought or sold"
+        )
     if was["cash"] != new["cash"]:
         changes.append(
             f"cash changed from {_money_text(Decimal(was['cash']), account.currency)} to "
@@ -180,24 +214,22 @@ def _rebalance_plan(snapshot: _Snapshot) -> tuple[list[_Trade], dict[str, str]]:
     valuation, goal_targets, prices = snapshot.valuation, snapshot.goal_targets, snapshot.prices
     total = valuation.total
     holdings = {h.asset.ticker: h for h in valuation.holdings}
+    have_by_slot = slot_values(valuation)
     sells, gaps = [], {}
-    for ticker in sorted(set(goal_targets) | set(holdings)):
-        want = money(goal_targets.get(ticker, Decimal(0)) * total)
-        have = holdings[ticker].value if ticker in holdings else Decimal("0.00")
+    for slot_ in sorted(set(goal_targets) | set(have_by_slot)):
+        want = money(goal_targets.get(slot_, Decimal(0)) * total)
+        have = have_by_slot.get(slot_, Decimal("0.00"))
         gap = want - have
         if gap <= -min_trade():
-            holding = holdings[ticker]
-            units = min(units_for_value(-gap, holding.price), holding.quantity)
-            sells.append(
-                _Trade(ticker, "sell", units, holding.price, money_down(units * holding.price))
-            )
+            sells += _slot_sales(slot_holdings(valuation, slot_), -gap)
         elif gap >= min_trade():
-            gaps[ticker] = gap
+            gaps[slot_] = gap
     budget = valuation.cash + sum((t.value for t in sells), Decimal(0))
     wanted = sum(gaps.values(), Decimal(0))
     scale = min(Decimal(1), budget / wanted) if wanted else Decimal(0)
     buys = []
-    for ticker, gap in sorted(gaps.items()):
+    for slot_, gap in sorted(gaps.items()):
+        ticker = snapshot.purchases.get(slot_, slot_)
         amount = money_down(gap * scale)
         units = units_for_amount(amount, prices[ticker])
         if amount >= min_trade() and units > 0:
@@ -218,6 +250,23 @@ def _rebalance_plan(snapshot: _Snapshot) -> tuple[list[_Trade], dict[str, str]]:
         else {}
     )
     return trades, after
+
+
+def _slot_sales(held: list[Holding], value: Decimal) -> list[_Trade]:
+    """Sales raising about `value` from one slot's holdings, in `slot_holdings`' order (the
+    alternate first); a remainder under the minimum trade is left alone."""
+    trades = []
+    left = value
+    for holding in held:
+        if left < min_trade():
+            break
+        units = min(units_for_value(left, holding.price), holding.quantity)
+        proceeds = money_down(units * holding.price)
+        if units <= 0:
+            continue
+        trades.append(_Trade(holding.asset.ticker, "sell", units, holding.price, proceeds))
+        left -= proceeds
+    return trades
 
 
 # --- Propose ----------------------------------------------------------------------------------

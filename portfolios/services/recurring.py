@@ -1,6 +1,8 @@
 """Recurring deposits: monthly on a chosen day, paused, resumed or cancelled by the client,
-paid by beat once per scheduled date."""
+paid by beat once per scheduled date. A run into an IRA that would pass the year's
+contribution limit is skipped (the schedule moves on) and the client is told."""
 
+import logging
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -8,10 +10,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from advisor.models import Goal
+from advisor.models import Goal, Notification, User
+from advisor.services.notifications import notify
 
+from ..exceptions import IraLimitExceeded
 from ..models import Account, RecurringDeposit
+from ..money import money_text
 from .cash_flows import amount_check, deposit_make, plan_changed
+
+logger = logging.getLogger(__name__)
 
 
 def _next_month_day(after: date, day_of_month: int) -> date:
@@ -86,8 +93,34 @@ def recurring_deposits_run(*, today: date | None = None) -> int:
             scheduled = locked.next_run
             # The deposit and the move to the next date commit together, under the lock: a rerun
             # (or a second worker) finds the date already advanced and pays nothing.
-            deposit_make(account=recurring.account, amount=locked.amount)
+            try:
+                deposit_make(account=recurring.account, amount=locked.amount)
+            except IraLimitExceeded as exc:
+                # Skipped, not retried: the limit holds all year. The schedule moves on.
+                _ira_skip_notify(recurring=locked, scheduled=scheduled, reason=exc.message)
+            else:
+                ran += 1
             locked.next_run = _next_month_day(scheduled, locked.day_of_month)
             locked.save(update_fields=["next_run"])
-            ran += 1
     return ran
+
+
+def _ira_skip_notify(*, recurring: RecurringDeposit, scheduled: date, reason: str) -> None:
+    """Tell the client that the month's recurring deposit into their IRA was not made."""
+    account = Account.objects.select_related("goal").get(pk=recurring.account_id)
+    amount = money_text(recurring.amount, account.currency)
+    logger.warning(
+        "recurring deposit skipped: IRA limit",
+        extra={"recurring_id": recurring.pk, "account_id": account.pk},
+    )
+    notify(
+        user=User.objects.get(client__accounts=account),
+        kind=Notification.Kind.CASH_FLOW,
+        key=f"recurring:{recurring.pk}:{scheduled.isoformat()}:ira_limit",
+        title=f"Recurring deposit of {amount} not made",
+        body=(
+            f"Your recurring deposit of {amount} to “{account.goal.name}” on {scheduled:%d %B %Y} "
+            f"was not made: {reason} Lower or pause the recurring deposit to stay within it."
+        ),
+        link=f"/goals/{account.goal_id}",
+    )

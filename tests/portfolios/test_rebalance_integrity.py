@@ -23,6 +23,7 @@ from portfolios.models import (
     Transaction,
 )
 from portfolios.services.ledger import ledger_cash
+from portfolios.targets import UNIVERSE
 
 from ..factories import AdvisorFactory, GoalFactory
 from . import test_rebalancing
@@ -312,9 +313,11 @@ def test_an_approval_through_the_api_books_the_trades_it_listed(drifted):
 
 # --- Property: unchanged state, exact execution, never an overdraft ---------------------------
 
-weight_sets = st.lists(st.integers(min_value=0, max_value=20), min_size=11, max_size=11).filter(
-    lambda xs: sum(xs) > 0
-)
+# Targets are over the model-portfolio universe (never the harvesting alternates).
+FUNDS = list(UNIVERSE)
+weight_sets = st.lists(
+    st.integers(min_value=0, max_value=20), min_size=len(FUNDS), max_size=len(FUNDS)
+).filter(lambda xs: sum(xs) > 0)
 
 
 def _weights(raw: list[int]) -> dict[str, Decimal]:
@@ -322,7 +325,7 @@ def _weights(raw: list[int]) -> dict[str, Decimal]:
     total = sum(raw)
     weights = {
         t: (Decimal(x) / total).quantize(Decimal("0.0001"))
-        for t, x in zip(TICKERS, raw, strict=True)
+        for t, x in zip(FUNDS, raw, strict=True)
         if x
     }
     last = max(weights)
@@ -334,7 +337,9 @@ def _weights(raw: list[int]) -> dict[str, Decimal]:
 @given(
     before=weight_sets,
     after=weight_sets,
-    moves=st.lists(st.integers(min_value=50, max_value=200), min_size=11, max_size=11),
+    moves=st.lists(
+        st.integers(min_value=50, max_value=200), min_size=len(TICKERS), max_size=len(TICKERS)
+    ),
     deposit=st.decimals(min_value="50", max_value="50000", places=2),
     spare_cash=st.decimals(min_value="0", max_value="5000", places=2),
 )

@@ -37,6 +37,7 @@ class DemoGoal:
     priority: str
     initial_amount: Decimal = Decimal("0.00")
     monthly_contribution: Decimal = Decimal("0.00")
+    account_type: str = Goal.AccountType.TAXABLE
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ DEMO_CLIENTS = (
             "objective": Client.Objective.AGGRESSIVE_GROWTH,
             "time_horizon": Client.TimeHorizon.OVER_20,
             "liquidity_needs": Client.LiquidityNeeds.LOW,
+            "harvest_auto": True,  # opted in: her tax-loss harvests execute as proposed
         },
         answers={
             "scf_willingness": "substantial",
@@ -117,6 +119,17 @@ DEMO_CLIENTS = (
                 years_from_now=4,
                 priority=Goal.Priority.WISH,
                 monthly_contribution=Decimal("400.00"),
+            ),
+            DemoGoal(
+                goal_type=Goal.GoalType.RETIREMENT,
+                name="Roth IRA",
+                target_amount=Decimal("250000.00"),
+                years_from_now=35,
+                priority=Goal.Priority.WANT,
+                # Within the IRA limit of each year the demo history deposits in.
+                initial_amount=Decimal("3000.00"),
+                monthly_contribution=Decimal("250.00"),
+                account_type=Goal.AccountType.ROTH_IRA,
             ),
         ),
     ),
@@ -372,5 +385,6 @@ class Command(BaseCommand):
                 initial_amount=goal.initial_amount,
                 monthly_contribution=goal.monthly_contribution,
                 priority=goal.priority,
+                account_type=goal.account_type,
             )
         return True

@@ -8,6 +8,12 @@ import type { components } from "./schema";
 
 type Schemas = components["schemas"];
 
+export const AccountTypeEnum = [
+  ["taxable", "Taxable"],
+  ["traditional_ira", "Traditional IRA"],
+  ["roth_ira", "Roth IRA"],
+] as const satisfies readonly (readonly [Schemas["AccountTypeEnum"], string])[];
+
 export const AssetClassEnum = [
   ["us_equity", "US equity"],
   ["intl_developed_equity", "Developed markets equity"],
@@ -31,6 +37,11 @@ export const DimensionEnum = [
   ["willingness", "willingness"],
   ["capacity", "capacity"],
 ] as const satisfies readonly (readonly [Schemas["DimensionEnum"], string])[];
+
+export const DocumentKindEnum = [
+  ["statement", "Monthly statement"],
+  ["tax_report", "Annual tax report"],
+] as const satisfies readonly (readonly [Schemas["DocumentKindEnum"], string])[];
 
 export const EducationLevelEnum = [
   ["no_high_school", "No high-school diploma"],
@@ -91,6 +102,12 @@ export const LiquidityNeedsEnum = [
   ["high", "High: regular or imminent withdrawals"],
 ] as const satisfies readonly (readonly [Schemas["LiquidityNeedsEnum"], string])[];
 
+export const LotMethodEnum = [
+  ["fifo", "First in, first out"],
+  ["hifo", "Highest cost first"],
+  ["tax_min", "Tax-minimising"],
+] as const satisfies readonly (readonly [Schemas["LotMethodEnum"], string])[];
+
 export const MaritalStatusEnum = [
   ["single", "Single"],
   ["married", "Married or civil partnership"],
@@ -113,6 +130,8 @@ export const NotificationKindEnum = [
   ["escalation_answered", "Your advisor answered"],
   ["kyc_review_due", "Profile review due"],
   ["new_device", "Sign-in from a new device"],
+  ["tax_harvest", "Tax-loss harvest proposed or done"],
+  ["document_ready", "Statement or tax report ready"],
 ] as const satisfies readonly (readonly [Schemas["NotificationKindEnum"], string])[];
 
 export const ObjectiveEnum = [
@@ -186,6 +205,16 @@ export const TaxFilingStatusEnum = [
   ["head_of_household", "Head of household"],
   ["qualifying_surviving_spouse", "Qualifying surviving spouse"],
 ] as const satisfies readonly (readonly [Schemas["TaxFilingStatusEnum"], string])[];
+
+export const TaxHarvestKindEnum = [
+  ["harvest", "Harvest a loss"],
+  ["switch_back", "Switch back to the primary fund"],
+] as const satisfies readonly (readonly [Schemas["TaxHarvestKindEnum"], string])[];
+
+export const TermEnum = [
+  ["short", "short"],
+  ["long", "long"],
+] as const satisfies readonly (readonly [Schemas["TermEnum"], string])[];
 
 export const TimeHorizonEnum = [
   ["under_3", "Under 3 years"],

@@ -34,7 +34,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * @description Choose the lot method its sales use from now on: `{"lot_method": "hifo"}` (fifo,
+         *     hifo or tax_min).
+         */
+        patch: operations["accounts_partial_update"];
         trace?: never;
     };
     "/api/v1/accounts/{account_id}/deposits/": {
@@ -54,6 +58,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/lots/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The account's open tax lots (`?all=1`: closed ones too), oldest first, valued at
+         *     the market date: basis (wash-sale adjustments included), unrealised gain, and the term
+         *     their units would have if sold today.
+         */
+        get: operations["accounts_lots_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/performance/": {
         parameters: {
             query?: never;
@@ -66,6 +91,26 @@ export interface paths {
          *     60/40 benchmark, realised and unrealised gains, and the daily value history.
          */
         get: operations["accounts_performance_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/realized-gains/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Gains and losses realised in the tax year in this account, by term, with each lot
+         *     sale. Only taxable accounts report any: sales inside an IRA are not taxable events.
+         */
+        get: operations["accounts_realized_gains_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -130,6 +175,23 @@ export interface paths {
         patch: operations["accounts_recurring_deposits_partial_update"];
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/tax-harvests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One account's tax-loss harvests and switch backs, newest first (the latest 100). */
+        get: operations["accounts_tax_harvests_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/transactions/": {
         parameters: {
             query?: never;
@@ -189,6 +251,57 @@ export interface paths {
             cookie?: never;
         };
         get: operations["advisor_clients_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/clients/{client_id}/documents/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A client's statements and tax reports (clients in the advisor's reach). */
+        get: operations["advisor_clients_documents_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/clients/{client_id}/documents/{document_id}/csv/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Download a client's document as CSV. */
+        get: operations["advisor_clients_documents_csv_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/clients/{client_id}/documents/{document_id}/pdf/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Download a client's document as a PDF. */
+        get: operations["advisor_clients_documents_pdf_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -411,6 +524,63 @@ export interface paths {
         put?: never;
         /** @description Reject an override above capacity (compliance permission); the level stays. */
         post: operations["advisor_risk_override_requests_reject_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/tax-harvests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Harvests of the clients in the advisor's book and the firm queue, newest first;
+         *     `?status=pending` for those waiting for approval.
+         */
+        get: operations["advisor_tax_harvests_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/tax-harvests/{harvest_id}/approve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Approve a client's pending harvest: exactly its preview executes, or nothing (409
+         *     when stale). Already decided: 400.
+         */
+        post: operations["advisor_tax_harvests_approve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/tax-harvests/{harvest_id}/reject/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Reject a client's pending harvest. Already decided: 400. */
+        post: operations["advisor_tax_harvests_reject_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -875,6 +1045,62 @@ export interface paths {
         patch: operations["clients_me_partial_update"];
         trace?: never;
     };
+    "/api/v1/documents/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description My statements and tax reports, newest period first (`?kind=statement|tax_report`). */
+        get: operations["documents_list"];
+        put?: never;
+        /**
+         * @description Generate a document now: `{"kind": "statement", "account": 12, "year": 2023,
+         *     "month": 5}` for a month that is over, or `{"kind": "tax_report", "year": 2022}` for a
+         *     year that is over. Generating again replaces the files.
+         */
+        post: operations["documents_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}/csv/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Download one of my documents as CSV. */
+        get: operations["documents_csv_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}/pdf/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Download one of my documents as a PDF. */
+        get: operations["documents_pdf_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/fees/": {
         parameters: {
             query?: never;
@@ -1168,6 +1394,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/realized-gains/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Gains and losses realised in the tax year across all my taxable accounts, by term
+         *     (reportable = gain + the part of losses disallowed by wash sales), with each lot sale.
+         */
+        get: operations["realized_gains_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/risk-profile/": {
         parameters: {
             query?: never;
@@ -1177,6 +1423,85 @@ export interface paths {
         };
         /** @description My risk profile: willingness, capacity, the level and why, flags, second opinions. */
         get: operations["risk_profile_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tax-harvests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description My tax-loss harvests and switch backs, newest first (the latest 100);
+         *     `?status=pending` for those waiting for my approval.
+         */
+        get: operations["tax_harvests_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tax-harvests/{harvest_id}/approve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Approve one of my pending harvests: exactly the lots shown are sold and the fund shown
+         *     bought, at the closes shown, in one transaction. If anything it was computed from
+         *     changed, nothing executes (409). Already decided: 400.
+         */
+        post: operations["tax_harvests_approve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tax-harvests/{harvest_id}/reject/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Reject one of my pending harvests. Already decided: 400. */
+        post: operations["tax_harvests_reject_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tax/summary/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description My tax year: realised gains by term in taxable accounts, wash-sale adjustments,
+         *     dividends received in taxable accounts, advisory fees, tax-loss harvesting's losses and
+         *     estimated savings, and IRA contribution room (null without an IRA).
+         */
+        get: operations["tax_summary_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1249,7 +1574,30 @@ export interface components {
              */
             drift: number | null;
             holdings: components["schemas"]["HoldingOutput"][];
+            /**
+             * @description the tax treatment of the account (its goal's)
+             *
+             *     * `taxable` - Taxable
+             *     * `traditional_ira` - Traditional IRA
+             *     * `roth_ira` - Roth IRA
+             */
+            account_type: components["schemas"]["AccountTypeEnum"];
+            /**
+             * @description which lots a sale consumes: fifo, hifo (highest cost first) or tax_min (losses first, then long-term gains, then short-term gains)
+             *
+             *     * `fifo` - First in, first out
+             *     * `hifo` - Highest cost first
+             *     * `tax_min` - Tax-minimising
+             */
+            lot_method: components["schemas"]["LotMethodEnum"];
         };
+        /**
+         * @description * `taxable` - Taxable
+         *     * `traditional_ira` - Traditional IRA
+         *     * `roth_ira` - Roth IRA
+         * @enum {string}
+         */
+        AccountTypeEnum: "taxable" | "traditional_ira" | "roth_ira";
         AdvisorClientOutput: {
             readonly id: number;
             /** Format: email */
@@ -1288,6 +1636,11 @@ export interface components {
             objective?: components["schemas"]["ObjectiveEnum"] | components["schemas"]["BlankEnum"];
             time_horizon?: components["schemas"]["TimeHorizonEnum"] | components["schemas"]["BlankEnum"];
             liquidity_needs?: components["schemas"]["LiquidityNeedsEnum"] | components["schemas"]["BlankEnum"];
+            /**
+             * Execute tax-loss harvests automatically
+             * @description opted in: harvests in taxable accounts execute when proposed; otherwise each waits for the client's or the advisor's approval, like a rebalance
+             */
+            harvest_auto?: boolean;
             readonly kyc_complete: boolean;
             /** @description the KYC fields still to fill in; empty when KYC can complete */
             readonly kyc_missing: components["schemas"]["KycMissingOutput"][];
@@ -1551,6 +1904,11 @@ export interface components {
             objective?: components["schemas"]["ObjectiveEnum"] | components["schemas"]["BlankEnum"];
             time_horizon?: components["schemas"]["TimeHorizonEnum"] | components["schemas"]["BlankEnum"];
             liquidity_needs?: components["schemas"]["LiquidityNeedsEnum"] | components["schemas"]["BlankEnum"];
+            /**
+             * Execute tax-loss harvests automatically
+             * @description opted in: harvests in taxable accounts execute when proposed; otherwise each waits for the client's or the advisor's approval, like a rebalance
+             */
+            harvest_auto?: boolean;
             readonly kyc_complete: boolean;
             /** @description the KYC fields still to fill in; empty when KYC can complete */
             readonly kyc_missing: components["schemas"]["KycMissingOutput"][];
@@ -1650,6 +2008,33 @@ export interface components {
          * @enum {string}
          */
         DimensionEnum: "willingness" | "capacity";
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        DocumentGenerateInputRequest: {
+            kind: components["schemas"]["DocumentKindEnum"];
+            year: number;
+            month?: number;
+            account?: number;
+        };
+        /**
+         * @description * `statement` - Monthly statement
+         *     * `tax_report` - Annual tax report
+         * @enum {string}
+         */
+        DocumentKindEnum: "statement" | "tax_report";
+        DocumentOutput: {
+            readonly id: number;
+            kind: components["schemas"]["DocumentKindEnum"];
+            title: string;
+            account?: number | null;
+            /** Format: date */
+            period_start: string;
+            /** Format: date */
+            period_end: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            readonly pdf_url: string;
+            readonly csv_url: string;
+        };
         /**
          * @description * `no_high_school` - No high-school diploma
          *     * `high_school` - High-school diploma
@@ -1808,6 +2193,14 @@ export interface components {
             monthly_contribution?: string;
             priority?: components["schemas"]["PriorityEnum"];
             status?: components["schemas"]["GoalStatusEnum"];
+            /**
+             * @description taxable (the default), traditional_ira or roth_ira; fixed once money is in the goal's account
+             *
+             *     * `taxable` - Taxable
+             *     * `traditional_ira` - Traditional IRA
+             *     * `roth_ira` - Roth IRA
+             */
+            account_type?: components["schemas"]["AccountTypeEnum"];
         };
         GoalOutput: {
             readonly id: number;
@@ -1824,6 +2217,16 @@ export interface components {
             monthly_contribution: string;
             priority?: components["schemas"]["PriorityEnum"];
             status?: components["schemas"]["GoalStatusEnum"];
+            /**
+             * @description the tax treatment of the goal's account; chosen when the goal is made and fixed once money is in it
+             *
+             *     * `taxable` - Taxable
+             *     * `traditional_ira` - Traditional IRA
+             *     * `roth_ira` - Roth IRA
+             */
+            account_type?: components["schemas"]["AccountTypeEnum"];
+            /** @description the account type to offer for this kind of goal: traditional_ira for retirement, taxable otherwise */
+            readonly suggested_account_type: components["schemas"]["AccountTypeEnum"];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1933,6 +2336,15 @@ export interface components {
          * @enum {string}
          */
         InvestmentExperienceEnum: "none" | "limited" | "moderate" | "extensive";
+        IraRoomOutput: {
+            year: number;
+            /** Format: decimal */
+            limit: string;
+            /** Format: decimal */
+            contributed: string;
+            /** Format: decimal */
+            room: string;
+        };
         /**
          * @description * `deposit` - Deposit
          *     * `withdrawal` - Withdrawal
@@ -1961,6 +2373,76 @@ export interface components {
             password: string;
         };
         LoginResult: components["schemas"]["UserOutput"] | components["schemas"]["MfaChallengeOutput"];
+        /**
+         * @description * `fifo` - First in, first out
+         *     * `hifo` - Highest cost first
+         *     * `tax_min` - Tax-minimising
+         * @enum {string}
+         */
+        LotMethodEnum: "fifo" | "hifo" | "tax_min";
+        LotOutput: {
+            id: number;
+            ticker: string;
+            /** Format: date */
+            acquired_on: string;
+            /**
+             * Format: date
+             * @description the day the holding period counts from: the acquisition date, or an earlier one a wash sale carried over
+             */
+            holding_from: string;
+            /**
+             * @description the term of its units if sold at the market date
+             *
+             *     * `short` - short
+             *     * `long` - long
+             */
+            term: components["schemas"]["TermEnum"];
+            /** Format: decimal */
+            quantity: string;
+            /** Format: decimal */
+            remaining: string;
+            /** Format: decimal */
+            unit_cost: string;
+            /**
+             * Format: decimal
+             * @description of the remaining units, wash-sale adjustment included
+             */
+            cost_basis: string;
+            /**
+             * Format: decimal
+             * @description the close at the market date
+             */
+            price: string | null;
+            /** Format: decimal */
+            value: string;
+            /** Format: decimal */
+            unrealised_gain: string;
+            /**
+             * Format: decimal
+             * @description disallowed wash-sale losses added to the lot's basis (for all its units)
+             */
+            basis_adjustment: string;
+        };
+        LotSaleOutput: {
+            id: number;
+            account: number;
+            ticker: string;
+            /** Format: date */
+            acquired_on: string;
+            /** Format: date */
+            sold_on: string;
+            /** Format: decimal */
+            quantity: string;
+            /** Format: decimal */
+            proceeds: string;
+            /** Format: decimal */
+            cost_basis: string;
+            /** Format: decimal */
+            gain: string;
+            /** Format: decimal */
+            wash_disallowed: string;
+            term: components["schemas"]["TermEnum"];
+        };
         /**
          * @description * `single` - Single
          *     * `married` - Married or civil partnership
@@ -2022,9 +2504,11 @@ export interface components {
          *     * `escalation_answered` - Your advisor answered
          *     * `kyc_review_due` - Profile review due
          *     * `new_device` - Sign-in from a new device
+         *     * `tax_harvest` - Tax-loss harvest proposed or done
+         *     * `document_ready` - Statement or tax report ready
          * @enum {string}
          */
-        NotificationKindEnum: "cash_flow" | "rebalance" | "goal_off_track" | "escalation_answered" | "kyc_review_due" | "new_device";
+        NotificationKindEnum: "cash_flow" | "rebalance" | "goal_off_track" | "escalation_answered" | "kyc_review_due" | "new_device" | "tax_harvest" | "document_ready";
         NotificationOutput: {
             readonly id: number;
             readonly kind: components["schemas"]["NotificationKindEnum"];
@@ -2220,6 +2704,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["RiskOverrideRequestOutput"][];
         };
+        PaginatedTaxHarvestOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["TaxHarvestOutput"][];
+        };
         PaginatedTransactionOutputList: {
             /** @example 123 */
             count: number;
@@ -2252,6 +2751,10 @@ export interface components {
             email: string;
         };
         /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        PatchedAccountPatchInputRequest: {
+            lot_method?: components["schemas"]["LotMethodEnum"];
+        };
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
         PatchedClientUpdateInputRequest: {
             first_name?: string;
             last_name?: string;
@@ -2281,6 +2784,8 @@ export interface components {
             objective?: components["schemas"]["ObjectiveEnum"] | components["schemas"]["BlankEnum"];
             time_horizon?: components["schemas"]["TimeHorizonEnum"] | components["schemas"]["BlankEnum"];
             liquidity_needs?: components["schemas"]["LiquidityNeedsEnum"] | components["schemas"]["BlankEnum"];
+            /** @description execute tax-loss harvests in taxable accounts as they are proposed (else each waits for approval) */
+            harvest_auto?: boolean;
         };
         /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
         PatchedGoalInputRequest: {
@@ -2297,6 +2802,14 @@ export interface components {
             monthly_contribution?: string;
             priority?: components["schemas"]["PriorityEnum"];
             status?: components["schemas"]["GoalStatusEnum"];
+            /**
+             * @description taxable (the default), traditional_ira or roth_ira; fixed once money is in the goal's account
+             *
+             *     * `taxable` - Taxable
+             *     * `traditional_ira` - Traditional IRA
+             *     * `roth_ira` - Roth IRA
+             */
+            account_type?: components["schemas"]["AccountTypeEnum"];
         };
         /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
         PatchedNotificationPreferenceInputRequest: {
@@ -2501,6 +3014,18 @@ export interface components {
             /** Format: date-time */
             submitted_at?: string;
             assessments: components["schemas"]["RiskAssessmentOutput"][];
+        };
+        RealisedGainsOutput: {
+            short_term: components["schemas"]["TermTotalsOutput"];
+            long_term: components["schemas"]["TermTotalsOutput"];
+            total: components["schemas"]["TermTotalsOutput"];
+            year: number;
+            sales: components["schemas"]["LotSaleOutput"][];
+        };
+        RealisedTotalsOutput: {
+            short_term: components["schemas"]["TermTotalsOutput"];
+            long_term: components["schemas"]["TermTotalsOutput"];
+            total: components["schemas"]["TermTotalsOutput"];
         };
         /**
          * @description * `willingness_below_capacity` - willingness_below_capacity
@@ -2721,6 +3246,140 @@ export interface components {
          */
         TaxFilingStatusEnum: "single" | "married_joint" | "married_separate" | "head_of_household" | "qualifying_surviving_spouse";
         /**
+         * @description * `harvest` - Harvest a loss
+         *     * `switch_back` - Switch back to the primary fund
+         * @enum {string}
+         */
+        TaxHarvestKindEnum: "harvest" | "switch_back";
+        TaxHarvestLotOutput: {
+            /** @description the lot's id */
+            lot: number;
+            /** Format: date */
+            acquired_on: string;
+            units: string;
+            /** @description basis per unit, wash-sale adjustments included */
+            unit_cost: string;
+            cost_basis: string;
+            /** @description this lot's share of the sale's proceeds */
+            proceeds: string;
+            /** @description proceeds − cost basis (negative: a loss) */
+            gain: string;
+            term: components["schemas"]["TermEnum"];
+        };
+        /**
+         * @description A harvest (sell a fund's lots at a loss, buy its alternate) or a switch back (sell the
+         *     alternate, buy the primary), with its preview: what approval executes, exactly.
+         */
+        TaxHarvestOutput: {
+            readonly id: number;
+            readonly account: number;
+            client_id: number;
+            readonly kind: components["schemas"]["TaxHarvestKindEnum"];
+            readonly status: components["schemas"]["RebalanceStatusEnum"];
+            /** Format: date */
+            readonly market_date: string;
+            /** @description the fund sold */
+            sell: string;
+            /** @description the fund bought */
+            buy: string;
+            /**
+             * Format: decimal
+             * @description units sold
+             */
+            units: string;
+            /**
+             * Format: decimal
+             * @description the close the sale fills at
+             */
+            price: string;
+            /** Format: decimal */
+            proceeds: string;
+            /** Format: decimal */
+            buy_units: string;
+            /** Format: decimal */
+            buy_price: string;
+            lots: components["schemas"]["TaxHarvestLotOutput"][];
+            /** Format: decimal */
+            short_term_gain: string;
+            /** Format: decimal */
+            long_term_gain: string;
+            /**
+             * Format: decimal
+             * @description a fraction: 0.24 is 24%
+             */
+            tax_rate_short: string;
+            /** Format: decimal */
+            tax_rate_long: string;
+            /**
+             * Format: decimal
+             * @description estimated federal tax saved: −(short-term gain × short rate + long-term gain × long rate); negative for a switch back that realises a gain
+             */
+            tax_saved: string;
+            readonly reason: string;
+            readonly superseded_reason: string;
+            /** Format: date-time */
+            readonly decided_at: string | null;
+            readonly executed_transaction: number;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        TaxSummaryOutput: {
+            year: number;
+            /** @description gains realised in taxable accounts, by term */
+            realized: components["schemas"]["RealisedTotalsOutput"];
+            /** @description wash sales of the year's loss sales */
+            wash_sales: components["schemas"]["WashSaleTotalsOutput"];
+            /**
+             * Format: decimal
+             * @description dividends received in taxable accounts
+             */
+            dividends: string;
+            /**
+             * Format: decimal
+             * @description advisory fees paid, all accounts
+             */
+            fees: string;
+            /**
+             * Format: decimal
+             * @description losses realised by executed tax-loss harvests
+             */
+            harvested_losses: string;
+            /**
+             * Format: decimal
+             * @description executed harvests' estimated tax saved, less switch-backs' estimated tax
+             */
+            estimated_tax_saved: string;
+            /** @description IRA contribution room; null without an IRA */
+            ira: components["schemas"]["IraRoomOutput"] | null;
+        };
+        /**
+         * @description * `short` - short
+         *     * `long` - long
+         * @enum {string}
+         */
+        TermEnum: "short" | "long";
+        TermTotalsOutput: {
+            /** Format: decimal */
+            proceeds: string;
+            /** Format: decimal */
+            cost_basis: string;
+            /**
+             * Format: decimal
+             * @description proceeds − cost basis
+             */
+            gain: string;
+            /**
+             * Format: decimal
+             * @description losses disallowed by wash sales
+             */
+            wash_disallowed: string;
+            /**
+             * Format: decimal
+             * @description gain + wash_disallowed
+             */
+            reportable: string;
+        };
+        /**
          * @description * `under_3` - Under 3 years
          *     * `3_to_5` - 3 to 5 years
          *     * `6_to_10` - 6 to 10 years
@@ -2766,6 +3425,8 @@ export interface components {
             /** Format: date */
             market_date: string;
             description?: string;
+            /** @description withdrawals from IRAs: their tax treatment, as told to the client */
+            tax_note?: string;
             /** Format: date-time */
             readonly created_at: string;
             entries: components["schemas"]["EntryOutput"][];
@@ -2785,6 +3446,11 @@ export interface components {
             readonly mfa_enabled: boolean;
             /** @description Staff without an authenticator app: only MFA enrolment works until they enrol. */
             readonly mfa_enrolment_required: boolean;
+        };
+        WashSaleTotalsOutput: {
+            count: number;
+            /** Format: decimal */
+            disallowed: string;
         };
     };
     responses: never;
@@ -2824,6 +3490,58 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountSummaryOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    accounts_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedAccountPatchInputRequest"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -2917,6 +3635,57 @@ export interface operations {
             };
         };
     };
+    accounts_lots_list: {
+        parameters: {
+            query?: {
+                /** @description include closed lots (no units left) */
+                all?: boolean;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LotOutput"][];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     accounts_performance_retrieve: {
         parameters: {
             query?: never;
@@ -2934,6 +3703,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PerformanceOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    accounts_realized_gains_retrieve: {
+        parameters: {
+            query?: {
+                /** @description the tax year (calendar year); default: the market date's year */
+                year?: number;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RealisedGainsOutput"];
                 };
             };
             /** @description Invalid input, with field errors. */
@@ -3163,6 +3983,57 @@ export interface operations {
             };
         };
     };
+    accounts_tax_harvests_list: {
+        parameters: {
+            query?: {
+                /** @description only harvests in this status */
+                status?: "executed" | "pending" | "rejected" | "superseded";
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxHarvestOutput"][];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     accounts_transactions_list: {
         parameters: {
             query?: {
@@ -3320,6 +4191,167 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_clients_documents_list: {
+        parameters: {
+            query?: {
+                /** @description only statements, or only tax reports */
+                kind?: "statement" | "tax_report";
+            };
+            header?: never;
+            path: {
+                client_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOutput"][];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_clients_documents_csv_retrieve: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                client_id: number;
+                document_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document as CSV: one section per table (an attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_clients_documents_pdf_retrieve: {
+        parameters: {
+            query?: {
+                format?: "json" | "pdf";
+            };
+            header?: never;
+            path: {
+                client_id: number;
+                document_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document as a PDF (an attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "application/pdf": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "application/pdf": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "application/pdf": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -3910,6 +4942,139 @@ export interface operations {
             };
             /** @description Already decided, or out of date. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_tax_harvests_list: {
+        parameters: {
+            query?: {
+                /** @description Which field to use when ordering the results. */
+                ordering?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /** @description only harvests in this status */
+                status?: "executed" | "pending" | "rejected" | "superseded";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedTaxHarvestOutputList"];
+                };
+            };
+        };
+    };
+    advisor_tax_harvests_approve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                harvest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxHarvestOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Stale (`tax_harvest_stale`): nothing executed; the harvest is superseded and `extra.new_harvest` names the fresh one (null when no longer due). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_tax_harvests_reject_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                harvest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxHarvestOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5056,6 +6221,213 @@ export interface operations {
             };
         };
     };
+    documents_list: {
+        parameters: {
+            query?: {
+                /** @description only statements, or only tax reports */
+                kind?: "statement" | "tax_report";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOutput"][];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    documents_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentGenerateInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    documents_csv_retrieve: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                document_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document as CSV: one section per table (an attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    documents_pdf_retrieve: {
+        parameters: {
+            query?: {
+                format?: "json" | "pdf";
+            };
+            header?: never;
+            path: {
+                document_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document as a PDF (an attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "application/pdf": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "application/pdf": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "application/pdf": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     fees_retrieve: {
         parameters: {
             query?: never;
@@ -5960,6 +7332,55 @@ export interface operations {
             };
         };
     };
+    realized_gains_retrieve: {
+        parameters: {
+            query?: {
+                /** @description the tax year (calendar year); default: the market date's year */
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RealisedGainsOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     risk_profile_retrieve: {
         parameters: {
             query?: never;
@@ -5975,6 +7396,209 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RiskProfileOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    tax_harvests_list: {
+        parameters: {
+            query?: {
+                /** @description only harvests in this status */
+                status?: "executed" | "pending" | "rejected" | "superseded";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxHarvestOutput"][];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    tax_harvests_approve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                harvest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxHarvestOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Stale (`tax_harvest_stale`): nothing executed; the harvest is superseded and `extra.new_harvest` names the fresh one (null when no longer due). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    tax_harvests_reject_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                harvest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxHarvestOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    tax_summary_retrieve: {
+        parameters: {
+            query?: {
+                /** @description the tax year (calendar year); default: the market date's year */
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxSummaryOutput"];
                 };
             };
             /** @description Invalid input, with field errors. */

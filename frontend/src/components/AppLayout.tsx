@@ -10,6 +10,7 @@ const NAV = [
   { to: "/dashboard", label: "Dashboard" },
   { to: "/goals", label: "Goals" },
   { to: "/money", label: "Money" },
+  { to: "/tax", label: "Taxes" },
   { to: "/settings", label: "Settings" },
 ];
 
@@ -19,6 +20,23 @@ export function AppLayout() {
   const navigate = useNavigate();
   const [loggingOut, setLoggingOut] = useState(false);
   const firstRender = useRef(true);
+  // The header's slot for the chat button on phones, and its height for the chat panel below it.
+  const [chatDock, setChatDock] = useState<HTMLElement | null>(null);
+  const headerRef = useRef<HTMLElement>(null);
+
+  useEffect(() => {
+    const header = headerRef.current;
+    if (!header || typeof ResizeObserver === "undefined") return;
+    const root = document.documentElement;
+    const observer = new ResizeObserver(() => {
+      root.style.setProperty("--topbar-height", `${Math.ceil(header.getBoundingClientRect().height)}px`);
+    });
+    observer.observe(header);
+    return () => {
+      observer.disconnect();
+      root.style.removeProperty("--topbar-height");
+    };
+  }, []);
 
   // A new page moves focus to its heading, so screen readers announce it like a page load.
   useEffect(() => {
@@ -50,7 +68,7 @@ export function AppLayout() {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <header className="topbar">
+      <header className="topbar" ref={headerRef}>
         <div className="topbar-inner">
           <NavLink to={inOnboarding ? "/onboarding" : "/dashboard"} className="brand">
             <Logo />
@@ -68,6 +86,7 @@ export function AppLayout() {
             </nav>
           )}
           <div className="topbar-user">
+            <span className="chat-dock" ref={setChatDock} />
             {inOnboarding ? null : <NotificationsBell />}
             <span className="topbar-name" title={user?.email}>
               {name}
@@ -87,7 +106,7 @@ export function AppLayout() {
           guarantees.
         </p>
       </footer>
-      <ChatPanel />
+      <ChatPanel dock={chatDock} />
     </div>
   );
 }

@@ -18,6 +18,8 @@ const account: AccountSummary = {
   level: 3,
   drift: 0.2,
   holdings: [],
+  account_type: "taxable",
+  lot_method: "tax_min",
 };
 
 function result(amount: string) {

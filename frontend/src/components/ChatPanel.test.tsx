@@ -181,3 +181,41 @@ describe("the chat panel", () => {
     rect.mockRestore();
   });
 });
+
+describe("the chat button on a phone", () => {
+  function stubWidth(narrow: boolean) {
+    vi.stubGlobal("matchMedia", (query: string) => ({
+      matches: narrow && query === "(max-width: 44rem)",
+      media: query,
+      addEventListener: () => {},
+      removeEventListener: () => {},
+    }));
+  }
+
+  it("docks into the header's slot, so it never floats over the page", () => {
+    stubWidth(true);
+    mockFetch(() => json({}, 404));
+    const dock = document.createElement("span");
+    document.body.appendChild(dock);
+    render(<ChatPanel dock={dock} />);
+    const toggle = screen.getByRole("button", { name: "Ask Meridian" });
+    expect(dock.contains(toggle)).toBe(true);
+    expect(toggle.className).toContain("is-docked");
+    open();
+    // The panel opens below the header; the button there now closes it and gets focus back.
+    fireEvent.keyDown(screen.getByLabelText("Your message"), { key: "Escape" });
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Ask Meridian" }));
+    dock.remove();
+  });
+
+  it("floats on a wide screen, the dock left empty", () => {
+    stubWidth(false);
+    mockFetch(() => json({}, 404));
+    const dock = document.createElement("span");
+    document.body.appendChild(dock);
+    render(<ChatPanel dock={dock} />);
+    expect(dock.childElementCount).toBe(0);
+    expect(screen.getByRole("button", { name: "Ask Meridian" }).className).not.toContain("is-docked");
+    dock.remove();
+  });
+});

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 import type { FormEvent, KeyboardEvent } from "react";
+import { createPortal } from "react-dom";
 
 import { ApiError } from "../api/client";
 import { chat } from "../api/endpoints";
@@ -74,8 +75,39 @@ function EscalationNote({ escalation }: { escalation: ChatEscalation }) {
   );
 }
 
-/** The assistant, available on every page. Everything said is rendered as text, never HTML. */
-export function ChatPanel({ defaultOpen = false }: { defaultOpen?: boolean }) {
+/** Phone widths (styles.css's narrow breakpoint): the button docks into the header there. */
+export const NARROW_QUERY = "(max-width: 44rem)";
+
+function matchesNarrow(): boolean {
+  return typeof window !== "undefined" && typeof window.matchMedia === "function"
+    ? window.matchMedia(NARROW_QUERY).matches
+    : false;
+}
+
+/** True while the window is phone-width; follows rotation and resizing. */
+export function useNarrow(): boolean {
+  const [narrow, setNarrow] = useState(matchesNarrow);
+  useEffect(() => {
+    if (typeof window.matchMedia !== "function") return;
+    const query = window.matchMedia(NARROW_QUERY);
+    const update = () => setNarrow(query.matches);
+    update();
+    query.addEventListener("change", update);
+    return () => query.removeEventListener("change", update);
+  }, []);
+  return narrow;
+}
+
+/**
+ * The assistant, available on every page. Everything said is rendered as text, never HTML.
+ *
+ * On a wide screen its button floats at the bottom right, beside the content. On a phone a
+ * floating button would sit on top of the page's text and buttons, so it docks into the header
+ * (`dock`, a slot the layout provides) and the panel opens below the header.
+ */
+export function ChatPanel({ defaultOpen = false, dock = null }: { defaultOpen?: boolean; dock?: HTMLElement | null }) {
+  const narrow = useNarrow();
+  const docked = Boolean(dock) && narrow;
   const [open, setOpen] = useState(defaultOpen);
   const [conversation, setConversation] = useState<number | null>(storedConversation);
   const [lines, setLines] = useState<ChatLine[]>([]);
@@ -265,12 +297,11 @@ export function ChatPanel({ defaultOpen = false }: { defaultOpen?: boolean }) {
     }
   }
 
-  return (
-    <>
+  const toggle = (
       <button
         ref={toggleRef}
         type="button"
-        className={`chat-toggle ${open ? "is-open" : ""}`}
+        className={`chat-toggle ${open ? "is-open" : ""} ${docked ? "is-docked" : ""}`}
         aria-expanded={open}
         aria-controls={panelId}
         onClick={() => (open ? close() : setOpen(true))}
@@ -286,9 +317,14 @@ export function ChatPanel({ defaultOpen = false }: { defaultOpen?: boolean }) {
         </svg>
         <span className="chat-toggle-label">{open ? "Close chat" : "Ask Meridian"}</span>
       </button>
+  );
+
+  return (
+    <>
+      {docked && dock ? createPortal(toggle, dock) : toggle}
       <section
         id={panelId}
-        className="chat-panel"
+        className={`chat-panel ${docked ? "is-docked" : ""}`}
         aria-labelledby={titleId}
         hidden={!open}
         onKeyDown={onPanelKeyDown}

@@ -109,3 +109,43 @@ describe("creating a goal that funds itself", () => {
     expect(posts(calls)).toHaveLength(1);
   });
 });
+
+describe("the account type of a new goal", () => {
+  it("suggests a traditional IRA for retirement and a taxable account otherwise, each explained", () => {
+    mockFetch(server);
+    render(<GoalForm onSaved={vi.fn()} />);
+    const group = screen.getByRole("group", { name: "Account type" });
+    const radio = (name: string) => screen.getByRole("radio", { name }) as HTMLInputElement;
+    expect(group.contains(radio("Taxable account"))).toBe(true);
+    expect(radio("Taxable account").checked).toBe(true);
+    expect(radio("Taxable account").getAttribute("aria-describedby")).toBeTruthy();
+    expect(radio("Roth IRA").labels?.[0]?.nextElementSibling?.textContent).toMatch(/tax-free/);
+
+    fireEvent.change(screen.getByLabelText("Goal type"), { target: { value: "retirement" } });
+    expect(radio("Traditional IRA").checked).toBe(true);
+    fireEvent.change(screen.getByLabelText("Goal type"), { target: { value: "education" } });
+    expect(radio("Taxable account").checked).toBe(true);
+  });
+
+  it("keeps the client's own choice when the goal type changes, and sends it", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    const { calls } = mockFetch(server);
+    const onSaved = vi.fn();
+    render(<GoalForm onSaved={onSaved} />);
+    fireEvent.change(screen.getByLabelText("Goal type"), { target: { value: "retirement" } });
+    fireEvent.click(screen.getByRole("radio", { name: "Roth IRA" }));
+    fireEvent.change(screen.getByLabelText("Goal type"), { target: { value: "home_purchase" } });
+    expect((screen.getByRole("radio", { name: "Roth IRA" }) as HTMLInputElement).checked).toBe(true);
+    fireEvent.change(screen.getByLabelText("Target amount"), { target: { value: "80,000" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create goal" }));
+
+    await vi.waitFor(() => expect(onSaved).toHaveBeenCalled());
+    expect(posts(calls)[0]?.body).toMatchObject({ goal_type: "home_purchase", account_type: "roth_ira" });
+  });
+
+  it("is not offered when editing: the type is chosen once", () => {
+    mockFetch(server);
+    render(<GoalForm goal={goal} onSaved={vi.fn()} />);
+    expect(screen.queryByRole("group", { name: "Account type" })).toBeNull();
+  });
+});

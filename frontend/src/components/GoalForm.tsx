@@ -1,10 +1,12 @@
-import { useRef, useState } from "react";
+import { useId, useRef, useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError } from "../api/client";
 import type { FieldErrors } from "../api/client";
 import { goals, portfolio } from "../api/endpoints";
 import { IdempotencyKeeper } from "../api/idempotency";
+import { ACCOUNT_TYPES, accountTypeLabel, suggestedAccountType } from "../api/tax";
+import type { AccountType, GoalTaxFields } from "../api/tax";
 import type { Goal, GoalInput, GoalPriority, GoalStatus, GoalType } from "../api/types";
 import { GOAL_PRIORITIES, GOAL_STATUSES, GOAL_TYPES } from "../lib/choices";
 import {
@@ -30,7 +32,12 @@ interface Values {
   monthly_contribution: string;
   priority: string;
   status: string;
+  /** New goals only: the type of account opened for it (set once money is in it). */
+  account_type: AccountType;
 }
+
+/** What POST goals/ takes: the goal and, new with tax-aware investing, its account type. */
+type GoalCreate = GoalInput & Pick<GoalTaxFields, "account_type">;
 
 const SUGGESTED_NAMES: Record<string, string> = {
   retirement: "Retirement",
@@ -56,6 +63,7 @@ function fromGoal(goal?: Goal): Values {
       monthly_contribution: "",
       priority: DEFAULT_PRIORITY,
       status: DEFAULT_STATUS,
+      account_type: suggestedAccountType(null),
     };
   }
   return {
@@ -67,10 +75,11 @@ function fromGoal(goal?: Goal): Values {
     monthly_contribution: goal.monthly_contribution,
     priority: goal.priority ?? DEFAULT_PRIORITY,
     status: goal.status ?? DEFAULT_STATUS,
+    account_type: (goal as GoalTaxFields).account_type ?? "taxable",
   };
 }
 
-function validate(values: Values): { errors: FieldErrors; payload: GoalInput | null } {
+function validate(values: Values): { errors: FieldErrors; payload: GoalCreate | null } {
   const errors: FieldErrors = {};
   if (!values.name.trim()) errors.name = ["Give your goal a name."];
   if (!values.goal_type) errors.goal_type = ["Choose a goal type."];
@@ -99,6 +108,7 @@ function validate(values: Values): { errors: FieldErrors; payload: GoalInput | n
       monthly_contribution: monthly,
       priority: values.priority as GoalPriority,
       status: values.status as GoalStatus,
+      account_type: values.account_type,
     },
   };
 }
@@ -145,7 +155,10 @@ export function GoalForm({
   const [error, setError] = useState<ApiError | null>(null);
   // Creating only: fund the plan in the same flow, after a confirm step that shows the money.
   const [funding, setFunding] = useState<Funding>({ deposit: true, monthly: true, day: "1" });
-  const [confirming, setConfirming] = useState<GoalInput | null>(null);
+  const [confirming, setConfirming] = useState<GoalCreate | null>(null);
+  // The account type follows the goal type's suggestion until the client picks one.
+  const [accountTypeChosen, setAccountTypeChosen] = useState(false);
+  const typeId = useId();
   const [progress, setProgress] = useState<string | null>(null);
   const created = useRef<Goal | null>(null);
   const deposited = useRef(false);
@@ -163,6 +176,7 @@ export function GoalForm({
         const next = { ...v, [field]: value };
         // Picking a type names an unnamed goal; the client can still change it.
         if (field === "goal_type" && !v.name.trim()) next.name = SUGGESTED_NAMES[value] ?? "";
+        if (field === "goal_type" && !accountTypeChosen) next.account_type = suggestedAccountType(value);
         return next;
       });
     },
@@ -180,7 +194,8 @@ export function GoalForm({
     setError(null);
     try {
       if (goal) {
-        const { status, ...rest } = payload;
+        // The account type is chosen when the goal is created (it cannot change once funded).
+        const { status, account_type: _type, ...rest } = payload;
         onSaved(await goals.update(goal.id, { ...rest, status }));
       } else if ((offer.deposit && funding.deposit) || (offer.monthly && funding.monthly)) {
         // Money would move: show what, and wait for the client to confirm. Nothing is sent yet.
@@ -198,7 +213,7 @@ export function GoalForm({
 
   /** Confirmed: create the goal, then make the deposit and the schedule. A retry after a
    * failure resumes where it stopped; each payment keeps its Idempotency-Key. */
-  async function createAndFund(payload: GoalInput, move: { deposit: string | null; monthly: string | null }) {
+  async function createAndFund(payload: GoalCreate, move: { deposit: string | null; monthly: string | null }) {
     setBusy(true);
     setError(null);
     try {
@@ -254,7 +269,8 @@ export function GoalForm({
         <h3 id="goal-confirm-title">Check and confirm</h3>
         <p>
           We'll create <strong>{confirming.name}</strong> ({formatMoney(confirming.target_amount, "USD", { whole: true })} by{" "}
-          {formatDate(confirming.target_date)}) with its own account, and move this money into it:
+          {formatDate(confirming.target_date)}) with its own account ({accountTypeLabel(confirming.account_type)}), and
+          move this money into it:
         </p>
         <ul className="confirm-list" data-testid="money-summary">
           {move.deposit ? (
@@ -319,6 +335,42 @@ export function GoalForm({
         />
         {goal ? <SelectField label="Status" choices={GOAL_STATUSES} placeholder={null} {...bind("status")} /> : null}
       </div>
+      {goal ? null : (
+        <fieldset className="fieldset account-types" aria-describedby={`${typeId}-hint`}>
+          <legend>Account type</legend>
+          <p id={`${typeId}-hint`} className="field-hint">
+            {values.goal_type === "retirement"
+              ? "Suggested for retirement: a traditional IRA. "
+              : "Suggested: a taxable account. "}
+            It can't change once money is in the account.
+          </p>
+          {ACCOUNT_TYPES.map(([value, text, explanation]) => (
+            <div key={value} className="radio-card">
+              <input
+                id={`${typeId}-${value}`}
+                type="radio"
+                name="account_type"
+                value={value}
+                checked={values.account_type === value}
+                aria-describedby={`${typeId}-${value}-hint`}
+                onChange={() => {
+                  setAccountTypeChosen(true);
+                  setValues((v) => ({ ...v, account_type: value }));
+                }}
+              />
+              <label htmlFor={`${typeId}-${value}`} className="radio-card-title">
+                {text}
+              </label>
+              <p id={`${typeId}-${value}-hint`} className="radio-card-hint">
+                {explanation}
+              </p>
+            </div>
+          ))}
+          {error?.fields.account_type?.length ? (
+            <p className="field-error">{error.fields.account_type.join(" ")}</p>
+          ) : null}
+        </fieldset>
+      )}
       {offer.deposit || offer.monthly ? (
         <fieldset className="fieldset">
           <legend>Fund your plan</legend>

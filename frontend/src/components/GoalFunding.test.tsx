@@ -58,5 +58,8 @@ describe("scheduled vs plan", () => {
     expect(writes[0]?.headers["idempotency-key"]).toBeTruthy();
     expect(writes[1]?.url).toMatch(/recurring-deposits\/3\/$/);
     await vi.waitFor(() => expect(screen.queryByText(/Scheduled \$/)).toBeNull());
+    // What is scheduled now, matching the plan: said plainly, with nothing left to offer.
+    expect(screen.getByTestId("scheduled-monthly").textContent).toContain("scheduled $500.00/mo");
+    expect(screen.queryByRole("button", { name: /Update my monthly deposit/ })).toBeNull();
   });
 });

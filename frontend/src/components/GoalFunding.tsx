@@ -66,7 +66,20 @@ export function ScheduledVsPlan({
 
   if (!funding) return done ? <StatusMessage>{done}</StatusMessage> : null;
   const line = scheduledVsPlan(funding);
-  if (!line) return done ? <StatusMessage>{done}</StatusMessage> : null;
+  if (!line) {
+    // The schedule matches the plan: say what is scheduled (nothing to offer).
+    return (
+      <>
+        {isPositive(funding.scheduled_monthly) ? (
+          <p className="scheduled-monthly" data-testid="scheduled-monthly">
+            Monthly deposit: scheduled {formatMoney(funding.scheduled_monthly, funding.currency)}/mo, as your plan
+            assumes.
+          </p>
+        ) : null}
+        {done ? <StatusMessage>{done}</StatusMessage> : null}
+      </>
+    );
+  }
 
   const plan = funding.monthly_contribution;
   const currency = funding.currency;

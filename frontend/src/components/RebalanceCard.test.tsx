@@ -17,6 +17,8 @@ const account: AccountSummary = {
   level: 8,
   drift: 0.022,
   holdings: [],
+  account_type: "taxable",
+  lot_method: "tax_min",
 };
 
 const proposal: RebalanceProposal = {

@@ -245,3 +245,12 @@ export function SubmitButton({
     </button>
   );
 }
+
+/** A wide table's horizontal scroller: a named region that takes focus, so a keyboard can scroll it. */
+export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-scroll" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}

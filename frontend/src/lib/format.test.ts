@@ -6,6 +6,7 @@ import {
   RECURRING_LIMITS,
   compareDecimal,
   formatDate,
+  formatGain,
   formatMoney,
   formatMoneyCompact,
   formatPercent,
@@ -127,5 +128,14 @@ describe("formatUnits", () => {
   it("keeps at most 4 decimals", () => {
     expect(formatUnits("0.12345678")).toBe("0.1235");
     expect(formatUnits("12.50000000")).toBe("12.5");
+  });
+});
+
+describe("formatGain", () => {
+  it("signs gains and losses, with a true minus sign, and leaves zero unsigned", () => {
+    expect(formatGain("1000.00")).toBe("+$1,000.00");
+    expect(formatGain("-1234.50")).toBe("\u2212$1,234.50");
+    expect(formatGain("0.00")).toBe("$0.00");
+    expect(formatGain(null)).toBe("—");
   });
 });

@@ -41,6 +41,11 @@ export function formatMoney(
   }).format(asIntl(value));
 }
 
+/** A gain or loss: +$1,000.00, −$1,234.50 (a true minus sign, as the Money page writes it), $0.00. */
+export function formatGain(value: Numeric | null | undefined, currency = "USD"): string {
+  return formatMoney(value, currency, { signed: true }).replace(/^-/, "\u2212");
+}
+
 /** $1.2M, $350K: chart axes and tight spaces. */
 export function formatMoneyCompact(value: Numeric, currency = "USD"): string {
   return formatter(`compact:${currency}`, {

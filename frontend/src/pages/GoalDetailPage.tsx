@@ -3,11 +3,14 @@ import { Link, useParams } from "react-router";
 
 import { ApiError } from "../api/client";
 import { goals } from "../api/endpoints";
+import { accountTypeLabel } from "../api/tax";
+import type { TaxedGoal } from "../api/tax";
 import type { Goal, Projection } from "../api/types";
 import FanChart from "../components/charts/FanChart";
 import type { FanPoint } from "../components/charts/FanChart";
 import { GoalForm } from "../components/GoalForm";
 import { ScheduledVsPlan } from "../components/GoalFunding";
+import { TaxLots } from "../components/TaxLots";
 import { Card, ErrorAlert, Loading, PageHeader, StatusMessage } from "../components/ui";
 import { GOAL_PRIORITIES, GOAL_TYPES, label } from "../lib/choices";
 import { chartNumber, formatDate, formatMoney, formatMonth, formatPercent, normaliseAmount, todayIso } from "../lib/format";
@@ -366,8 +369,10 @@ export default function GoalDetailPage() {
       </>
     );
   }
-  const goal = state.data;
+  const goal: TaxedGoal | undefined = state.data;
   if (!goal) return null;
+  // The model's default until the goal says otherwise.
+  const accountType = goal.account_type ?? "taxable";
 
   return (
     <>
@@ -376,7 +381,13 @@ export default function GoalDetailPage() {
       </p>
       <PageHeader
         title={goal.name}
-        subtitle={`${label(GOAL_TYPES, goal.goal_type)} · ${label(GOAL_PRIORITIES, goal.priority)} · ${formatMoney(goal.target_amount, goal.currency, { whole: true })} by ${formatDate(goal.target_date)}`}
+        subtitle={
+          <>
+            {`${label(GOAL_TYPES, goal.goal_type)} · ${label(GOAL_PRIORITIES, goal.priority)} · ${formatMoney(goal.target_amount, goal.currency, { whole: true })} by ${formatDate(goal.target_date)}`}
+            <br />
+            <span data-testid="account-type">Account: {accountTypeLabel(accountType)}</span>
+          </>
+        }
         action={
           <div className="actions">
             <Link to={`/money?goal=${goal.id}`} className="btn btn-secondary">
@@ -408,6 +419,7 @@ export default function GoalDetailPage() {
           state.setData(updated);
         }}
       />
+      {accountType === "taxable" ? <TaxLots goal={goal} /> : null}
     </>
   );
 }

@@ -18,6 +18,8 @@ const account: AccountSummary = {
   level: 6,
   drift: 0.01,
   holdings: [],
+  account_type: "taxable",
+  lot_method: "tax_min",
 };
 
 const fee: Transaction = {

@@ -9,7 +9,9 @@ the demo simulates the common trigger: Maya retook the risk questionnaire last m
 cautious answers, her targets moved, and her accounts now wait for a rebalance. In step with the
 deposits, as the daily jobs would have done: the funds' distributions are paid as cash on their
 pay dates to the accounts that held them (and invested), and each complete month is billed its
-advisory fee, accrued daily. Finally each goal is projected.
+advisory fee, accrued daily; at each month's last close the tax-loss harvesting check runs (Maya
+opted in to automatic harvesting; the others' harvests wait for approval). Then last month's
+statements and last year's tax reports are made, and each goal is projected.
 Idempotent: an account that already has transactions is left alone, and a month already billed
 is not billed again.
 """
@@ -68,7 +70,7 @@ class Command(BaseCommand):
                 account = services.account_open(goal=goal)
                 if not account.transactions.exists():
                     to_fund.append((account, goal))
-        funded, fees, dividends = len(to_fund), 0, 0
+        funded, fees, dividends, harvests = len(to_fund), 0, 0, 0
         complete = valuation.fee_months_complete()
         # Month by month, in the order the days happened: the deposits on the month's first
         # trading day, the dividends paid during the month, then the month's fee on all of it.
@@ -86,12 +88,21 @@ class Command(BaseCommand):
                 dividends += services.dividends_pay(
                     since=day - timedelta(days=1), through=month_last
                 )
+                # The month's tax-loss harvests at its last close, as the daily check would have
+                # found them: Maya's execute (she opted in), the others' wait for approval and
+                # are superseded by the next month's state.
+                harvests += services.tax_harvests_refresh(day=month_last)
             month_end = complete.get(day.replace(day=1))
             if month_end is not None:
                 fees += services.fees_bill(month_end=month_end)
         if funded:
             self._maya_retakes_the_questionnaire()
         pending = services.rebalance_proposals_refresh()
+        documents = 0
+        if funded:
+            # Last month's statements and last year's tax reports, as the beat jobs make them.
+            documents += services.statements_generate_month(only_missing=True)
+            documents += services.tax_reports_generate_year(only_missing=True)
         projected = 0
         for client in clients:
             for goal in client.goals.all():
@@ -99,7 +110,9 @@ class Command(BaseCommand):
                 projected += status == "ready"
         self.stdout.write(
             f"Funded {funded} demo accounts since {firsts[0]}; {dividends} dividends paid; "
-            f"{fees} monthly advisory fees billed; {pending} rebalance proposals pending; "
+            f"{fees} monthly advisory fees billed; {harvests} tax-loss harvests proposed or "
+            f"executed; {documents} statements and tax reports; {pending} rebalance proposals "
+            "pending; "
             f"{projected} goal projections ready."
         )
 

@@ -1,0 +1,918 @@
+"""Tax-loss harvesting in taxable accounts: sell a fund's lots at a loss and buy its alternate (a
+fund of the same asset class tracking a different index, `targets.ALTERNATES`), so the loss is
+realised for taxes while the exposure stays; switch back to the primary fund once the wash-sale
+window has passed.
+
+The rule (one pure function, `harvest_select`, shared with the backtest in `tlh_backtest.py`):
+- A fund with a pair (a primary or an alternate), held in a taxable account, is harvested at a
+  day's close when its lots at a loss lose together at least `TLH_MIN_LOSS` ($100) and at least
+  `TLH_MIN_LOSS_FRACTION` (5%) of their basis.
+- What is sold: the lots at a loss, and with them any lot of the fund bought in the 30 days up to
+  the sale, even at a gain: kept, such a lot would be the replacement that washes the loss
+  (IRS Pub. 550). The thresholds are checked on the net of what is sold. Older lots at a gain
+  stay: selling them would realise gains for nothing. The whole proceeds buy the alternate.
+- Refused (nothing proposed) when a fund identical to the one sold (`portfolios.tax.
+  identical_tickers`) was bought in the last 30 days in ANOTHER of the client's accounts (IRAs
+  included) and is still held, since that purchase would wash the loss; or when the alternate
+  itself was sold at a loss in the client's taxable accounts in the last 30 days
+  (`portfolios.tax.wash_blocked`), since buying it would wash that loss.
+- Switch back (`switch_back_select`): an account holding an alternate whose primary's last loss
+  sale in the client's taxable accounts was 31 or more days ago sells all the alternate's lots and
+  buys the primary, the model portfolio's fund, unless that sale would realise a net short-term
+  gain above `TLH_SWITCH_BACK_MAX_GAIN` ($50). Then it waits: for the gain to shrink, or for
+  the lots to turn long-term (a year after purchase), when only the lower long-term rate applies.
+
+Like a rebalance, a proposal (`TaxHarvest`) stores the exact trades and the state they were
+computed from (`state`, hashed in `fingerprint`); approval executes exactly those trades while
+that state holds, in one transaction, else it executes nothing, supersedes the proposal, proposes
+afresh and raises `TaxHarvestStale` (409). A client who opted in (`Client.harvest_auto`) has
+proposals executed as they are made. Tax figures are estimates at the client's federal marginal
+rates (`advisor.tax.marginal_rates`)."""
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import OperationalError, transaction
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+
+from advisor.models import Client, Goal, Notification, User
+from advisor.selectors import clients_in_reach
+from advisor.services.notifications import notify
+from advisor.tax import TaxRates, marginal_rates
+from config.errors import NotFound
+
+from .. import targets
+from ..broker import Broker, PaperBroker, units_for_amount
+from ..exceptions import TaxHarvestStale
+from ..market import closes_on, market_date_get
+from ..models import Account, Asset, Lot, LotSale, Position, TaxHarvest, Transaction
+from ..money import money, money_down, money_text
+from ..tax import (
+    WASH_WINDOW_DAYS,
+    first_anniversary,
+    identical_tickers,
+    lot_basis,
+    wash_blocked,
+)
+from .ledger import ledger_fill, proceeds_split
+
+logger = logging.getLogger(__name__)
+
+SHORT, LONG = "short", "long"
+Kind = TaxHarvest.Kind
+Status = TaxHarvest.Status
+
+
+# --- The rule (pure: plain data in, frozen dataclasses out; the backtest uses it too) ----------
+
+
+@dataclass(frozen=True)
+class LotView:
+    """An open lot as the rule sees it: its remaining units and their basis (wash-sale
+    adjustments included), and the date its holding period counts from."""
+
+    id: int
+    acquired_on: date
+    holding_from: date
+    units: Decimal
+    basis: Decimal
+
+
+@dataclass(frozen=True)
+class LotSold:
+    lot: LotView
+    proceeds: Decimal
+    gain: Decimal
+    term: str  # "short" or "long"
+
+    def as_json(self) -> dict[str, str | int]:
+        return {
+            "lot": self.lot.id,
+            "acquired_on": self.lot.acquired_on.isoformat(),
+            "units": str(self.lot.units),
+            "unit_cost": str((self.lot.basis / self.lot.units).quantize(Decimal("0.0001"))),
+            "cost_basis": str(self.lot.basis),
+            "proceeds": str(self.proceeds),
+            "gain": str(self.gain),
+            "term": self.term,
+        }
+
+
+@dataclass(frozen=True)
+class Sale:
+    """Selling some lots at a close, priced as PaperBroker fills it: the proceeds are
+    units × price rounded down once, split over the lots pro rata to units."""
+
+    lots: tuple[LotSold, ...]
+    units: Decimal
+    price: Decimal
+    proceeds: Decimal
+    basis: Decimal
+    short_gain: Decimal
+    long_gain: Decimal
+
+    @property
+    def gain(self) -> Decimal:
+        return self.short_gain + self.long_gain
+
+
+def term_on(holding_from: date, sold_on: date) -> str:
+    """Long-term when sold after the first anniversary of the holding start (held more than one
+    year), as the ledger records it (`portfolios.tax.lot_term`)."""
+    return LONG if sold_on > first_anniversary(holding_from) else SHORT
+
+
+def sale_of(lots: Sequence[LotView], *, price: Decimal, day: date) -> Sale:
+    """The sale of `lots` (all their units) at `price` on `day`."""
+    units = sum((lot.units for lot in lots), Decimal(0))
+    proceeds = money_down(units * price)
+    sold = []
+    short, long = Decimal("0.00"), Decimal("0.00")
+    for lot, part in zip(lots, proceeds_split(proceeds, [lot.units for lot in lots]), strict=True):
+        term = term_on(lot.holding_from, day)
+        gain = part - lot.basis
+        sold.append(LotSold(lot, part, gain, term))
+        if term == SHORT:
+            short += gain
+        else:
+            long += gain
+    basis = sum((lot.basis for lot in lots), Decimal(0))
+    return Sale(tuple(sold), units, price, proceeds, basis, short, long)
+
+
+def harvest_select(
+    *,
+    lots: Sequence[LotView],
+    price: Decimal,
+    day: date,
+    min_loss: Decimal,
+    min_fraction: Decimal,
+    washed_elsewhere: bool = False,
+    replacement_blocked: bool = False,
+) -> Sale | None:
+    """The harvest of one fund's lots in one account at `price` on `day`, or None.
+
+    The lots at a loss, with any lot bought in the 30 days up to `day` (which would otherwise
+    wash the loss), are sold when their net loss is at least `min_loss` and at least
+    `min_fraction` of their basis. None as well when `washed_elsewhere` (an identical fund bought
+    in the last 30 days in another account is still held) or `replacement_blocked` (buying the
+    alternate would wash a loss of its own)."""
+    if washed_elsewhere or replacement_blocked:
+        return None
+    losing = {lot.id for lot in lots if lot.units * price < lot.basis}
+    if not losing:
+        return None
+    window_start = day - timedelta(days=WASH_WINDOW_DAYS)
+    chosen = [lot for lot in lots if lot.id in losing or lot.acquired_on >= window_start]
+    sale = sale_of(chosen, price=price, day=day)
+    loss = -sale.gain
+    if loss < min_loss or loss < min_fraction * sale.basis:
+        return None
+    return sale
+
+
+def switch_back_due(*, last_loss_sale: date | None, day: date) -> bool:
+    """Whether buying the primary is clear of the wash-sale window: its last loss sale was more
+    than 30 days before `day` (day 31 or later), or there was none."""
+    return last_loss_sale is None or (day - last_loss_sale).days > WASH_WINDOW_DAYS
+
+
+def switch_back_select(
+    *,
+    lots: Sequence[LotView],
+    price: Decimal,
+    day: date,
+    last_loss_sale: date | None,
+    max_short_gain: Decimal,
+) -> Sale | None:
+    """The sale of all the alternate's lots to buy back the primary, or None while the primary's
+    wash-sale window runs or the sale would realise a net short-term gain above
+    `max_short_gain`."""
+    if not lots or not switch_back_due(last_loss_sale=last_loss_sale, day=day):
+        return None
+    sale = sale_of(lots, price=price, day=day)
+    if sale.short_gain > max_short_gain:
+        return None
+    return sale
+
+
+def tax_saved(sale: Sale, rates: TaxRates) -> Decimal:
+    """Estimated tax saved now: −(short-term gain × short rate + long-term gain × long rate);
+    negative where the sale realises a taxable gain."""
+    return money(-(sale.short_gain * rates.short + sale.long_gain * rates.long))
+
+
+def _thresholds() -> tuple[Decimal, Decimal, Decimal]:
+    return (
+        Decimal(str(settings.TLH_MIN_LOSS)),
+        Decimal(str(settings.TLH_MIN_LOSS_FRACTION)),
+        Decimal(str(settings.TLH_SWITCH_BACK_MAX_GAIN)),
+    )
+
+
+# --- Candidates: the rule applied to an account's lots, with the wash-sale checks --------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A harvest or switch back due in an account at a close, with all its preview figures and
+    the state they were computed from."""
+
+    kind: str
+    sell: Asset
+    buy: Asset
+    sale: Sale
+    buy_price: Decimal
+    buy_units: Decimal
+    rates: TaxRates
+    tax_saved: Decimal
+    reason: str
+    state: dict[str, Any]
+    fingerprint: str
+
+
+def _is_taxable(account: Account) -> bool:
+    return account.goal.account_type == Goal.AccountType.TAXABLE
+
+
+def _lot_views(*, account: Account, asset: Asset) -> list[LotView]:
+    lots = Lot.objects.filter(account=account, asset=asset, remaining__gt=0).order_by(
+        "acquired_on", "id"
+    )
+    return [
+        LotView(
+            id=lot.pk,
+            acquired_on=lot.acquired_on,
+            holding_from=lot.holding_from or lot.acquired_on,
+            units=lot.remaining,
+            basis=money(lot_basis(lot)),
+        )
+        for lot in lots
+    ]
+
+
+def _held(account: Account) -> list[Asset]:
+    """The paired funds (primaries and alternates) the account holds, by ticker."""
+    paired = set(targets.PRIMARIES) | set(targets.ALTERNATES)
+    positions = Position.objects.filter(
+        account=account, quantity__gt=0, asset__ticker__in=paired
+    ).select_related("asset")
+    return sorted((p.asset for p in positions), key=lambda a: a.ticker)
+
+
+def _partner(ticker: str) -> str:
+    return targets.PRIMARIES.get(ticker) or targets.ALTERNATES[ticker]
+
+
+def bought_elsewhere(*, account: Account, ticker: str, day: date) -> bool:
+    """A fund identical to `ticker` bought in the 30 days up to `day` in another of the client's
+    accounts and still held: selling `ticker` at a loss now would be washed by it."""
+    return (
+        Lot.objects.filter(
+            account__client_id=account.client_id,
+            asset__ticker__in=identical_tickers(ticker),
+            acquired_on__gte=day - timedelta(days=WASH_WINDOW_DAYS),
+            acquired_on__lte=day,
+            remaining__gt=0,
+        )
+        .exclude(account=account)
+        .exists()
+    )
+
+
+def last_loss_sale(*, client: Client, ticker: str) -> date | None:
+    """The latest sale at a loss of a fund identical to `ticker` in the client's taxable
+    accounts."""
+    return LotSale.objects.filter(
+        account__client=client,
+        account__goal__account_type=Goal.AccountType.TAXABLE,
+        asset__ticker__in=identical_tickers(ticker),
+        gain__lt=0,
+    ).aggregate(last=Max("sold_on"))["last"]
+
+
+def _prices(day: date, *assets: Asset) -> dict[str, Decimal] | None:
+    closes = closes_on(day=day, assets=assets)
+    if any(a.pk not in closes for a in assets):
+        return None
+    return {a.ticker: closes[a.pk] for a in assets}
+
+
+def _fingerprint(state: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+
+def _candidate(
+    *,
+    kind: str,
+    account: Account,
+    sell: Asset,
+    buy: Asset,
+    sale: Sale,
+    day: date,
+    extra: dict[str, Any],
+) -> Candidate:
+    buy_price = extra.pop("buy_price")
+    buy_units = units_for_amount(sale.proceeds, buy_price)
+    rates = marginal_rates(client=account.client, year=day.year)
+    saved = tax_saved(sale, rates)
+    min_loss, min_fraction, max_gain = _thresholds()
+    state = {
+        "kind": kind,
+        "market_date": day.isoformat(),
+        "sell": sell.ticker,
+        "buy": buy.ticker,
+        "prices": {sell.ticker: str(sale.price), buy.ticker: str(buy_price)},
+        "lots": [[s.lot.id, str(s.lot.units), str(s.lot.basis)] for s in sale.lots],
+        "held": str(
+            Position.objects.filter(account=account, asset=sell)
+            .values_list("quantity", flat=True)
+            .first()
+            or Decimal(0)
+        ),
+        "rates": [str(rates.short), str(rates.long)],
+        "thresholds": [str(min_loss), str(min_fraction), str(max_gain)],
+        **extra,
+    }
+    reason = (_harvest_reason if kind == Kind.HARVEST else _switch_back_reason)(
+        account=account, sell=sell, buy=buy, sale=sale, rates=rates, saved=saved, state=state
+    )
+    return Candidate(
+        kind,
+        sell,
+        buy,
+        sale,
+        buy_price,
+        buy_units,
+        rates,
+        saved,
+        reason,
+        state,
+        _fingerprint(state),
+    )
+
+
+def harvest_candidates(*, account: Account, day: date) -> list[Candidate]:
+    """The harvests due in the account at `day`'s close, one per paired fund held (none outside
+    taxable accounts)."""
+    if not _is_taxable(account):
+        return []
+    min_loss, min_fraction, _ = _thresholds()
+    found = []
+    for sell in _held(account):
+        buy = Asset.objects.get(ticker=_partner(sell.ticker))
+        prices = _prices(day, sell, buy)
+        if prices is None:
+            continue
+        lots = _lot_views(account=account, asset=sell)
+        elsewhere = bought_elsewhere(account=account, ticker=sell.ticker, day=day)
+        blocked = wash_blocked(client=account.client, ticker=buy.ticker, day=day)
+        sale = harvest_select(
+            lots=lots,
+            price=prices[sell.ticker],
+            day=day,
+            min_loss=min_loss,
+            min_fraction=min_fraction,
+            washed_elsewhere=elsewhere,
+            replacement_blocked=blocked,
+        )
+        if sale is None:
+            if elsewhere or blocked:
+                logger.info(
+                    "harvest refused by the wash-sale rule",
+                    extra={"account_id": account.pk, "ticker": sell.ticker},
+                )
+            continue
+        found.append(
+            _candidate(
+                kind=Kind.HARVEST,
+                account=account,
+                sell=sell,
+                buy=buy,
+                sale=sale,
+                day=day,
+                extra={"buy_price": prices[buy.ticker], "wash": [elsewhere, blocked]},
+            )
+        )
+    return found
+
+
+def switch_back_candidates(*, account: Account, day: date) -> list[Candidate]:
+    """The switch backs due in the account at `day`'s close: one per alternate held whose
+    primary is clear of the wash-sale window and whose sale realises little short-term gain."""
+    if not _is_taxable(account):
+        return []
+    _, _, max_gain = _thresholds()
+    found = []
+    for sell in _held(account):
+        if sell.ticker not in targets.ALTERNATES:
+            continue
+        buy = Asset.objects.get(ticker=targets.ALTERNATES[sell.ticker])
+        prices = _prices(day, sell, buy)
+        if prices is None:
+            continue
+        last = last_loss_sale(client=account.client, ticker=buy.ticker)
+        sale = switch_back_select(
+            lots=_lot_views(account=account, asset=sell),
+            price=prices[sell.ticker],
+            day=day,
+            last_loss_sale=last,
+            max_short_gain=max_gain,
+        )
+        if sale is None:
+            continue
+        found.append(
+            _candidate(
+                kind=Kind.SWITCH_BACK,
+                account=account,
+                sell=sell,
+                buy=buy,
+                sale=sale,
+                day=day,
+                extra={
+                    "buy_price": prices[buy.ticker],
+                    "last_loss_sale": last.isoformat() if last else None,
+                },
+            )
+        )
+    return found
+
+
+def _rates_text(rates: TaxRates) -> str:
+    return f"{rates.short:.1%} short-term / {rates.long:.1%} long-term"
+
+
+def _gain_split(sale: Sale, currency: str) -> str:
+    return (
+        f"short-term {money_text(sale.short_gain, currency)}, "
+        f"long-term {money_text(sale.long_gain, currency)}"
+    )
+
+
+def _index(asset: Asset) -> str:
+    return f" ({asset.index_name})" if asset.index_name else ""
+
+
+def _harvest_reason(
+    *,
+    account: Account,
+    sell: Asset,
+    buy: Asset,
+    sale: Sale,
+    rates: TaxRates,
+    saved: Decimal,
+    state: dict[str, Any],
+) -> str:
+    currency = account.currency
+    dates = ", ".join(sorted({s.lot.acquired_on.isoformat() for s in sale.lots}))
+    lots, them = ("lot", "it") if len(sale.lots) == 1 else ("lots", "them")
+    below = -sale.gain / sale.basis if sale.basis else Decimal(0)
+    loss = money_text(-sale.gain, currency)
+    return (
+        f"{sell.ticker} closed at {sale.price} on {state['market_date']}, {below:.1%} below the "
+        f"cost of the {lots} bought on {dates}. Selling {them} realises a {loss} loss "
+        f"({_gain_split(sale, currency)}), "
+        f"worth about {money_text(saved, currency)} in federal tax at your estimated "
+        f"{_rates_text(rates)} rates. The {money_text(sale.proceeds, currency)} of proceeds buy "
+        f"{buy.ticker}{_index(buy)}, the same kind of investment tracking a different index "
+        f"than {sell.ticker}{_index(sell)}, so your mix stays the same and the loss is not "
+        f"washed. After 30 days we switch back when that realises little or no short-term gain."
+    )
+
+
+def _switch_back_reason(
+    *,
+    account: Account,
+    sell: Asset,
+    buy: Asset,
+    sale: Sale,
+    rates: TaxRates,
+    saved: Decimal,
+    state: dict[str, Any],
+) -> str:
+    currency = account.currency
+    last = state.get("last_loss_sale")
+    window = (
+        f"the 30-day wash-sale window of the {buy.ticker} loss sold on {last} has passed"
+        if last
+        else f"no {buy.ticker} loss sale stands in the way"
+    )
+    gain = sale.gain
+    outcome = (
+        f"realises a {money_text(gain, currency)} gain ({_gain_split(sale, currency)}), about "
+        f"{money_text(-saved, currency)} in federal tax at your estimated {_rates_text(rates)} "
+        "rates"
+        if gain > 0
+        else f"realises a {money_text(-gain, currency)} loss ({_gain_split(sale, currency)})"
+    )
+    return (
+        f"Back to {buy.ticker}, the model portfolio's fund: {window}. Selling the {sell.ticker} "
+        f"lots {outcome}, and the {money_text(sale.proceeds, currency)} of proceeds buy "
+        f"{buy.ticker}."
+    )
+
+
+# --- Propose ----------------------------------------------------------------------------------
+
+
+def _supersede(harvest: TaxHarvest, reason: str) -> None:
+    harvest.status = Status.SUPERSEDED
+    harvest.superseded_reason = reason
+    harvest.decided_at = timezone.now()
+    harvest.save(update_fields=["status", "superseded_reason", "decided_at"])
+
+
+def _changes(*, harvest: TaxHarvest, now: Candidate | None) -> list[str]:
+    """What differs between the state a harvest was computed from and now, in plain words;
+    empty when nothing did."""
+    if now is None:
+        what = "harvest" if harvest.kind == Kind.HARVEST else "switch back"
+        return [f"at today's state the {what} of {harvest.state['sell']} is no longer due"]
+    if now.fingerprint == harvest.fingerprint:
+        return []
+    was, new = harvest.state, now.state
+    changes = []
+    if was["market_date"] != new["market_date"]:
+        changes.append(
+            f"the market date moved from {was['market_date']} to {new['market_date']} (new prices)"
+        )
+    elif was["prices"] != new["prices"]:
+        changes.append("the closes were corrected")
+    if was["lots"] != new["lots"]:
+        changes.append(f"the {was['sell']} lots to sell changed")
+    if was["held"] != new["held"]:
+        changes.append(f"the {was['sell']} units held changed")
+    if was["rates"] != new["rates"]:
+        changes.append("your estimated tax rates changed")
+    if was["thresholds"] != new["thresholds"]:
+        changes.append("the harvesting thresholds changed")
+    return changes or ["the account's state changed"]
+
+
+def _create(*, account: Account, candidate: Candidate, day: date) -> TaxHarvest:
+    c = candidate
+    return TaxHarvest.objects.create(
+        account=account,
+        kind=c.kind,
+        market_date=day,
+        sell_asset=c.sell,
+        buy_asset=c.buy,
+        units=c.sale.units,
+        price=c.sale.price,
+        proceeds=c.sale.proceeds,
+        buy_units=c.buy_units,
+        buy_price=c.buy_price,
+        lots=[s.as_json() for s in c.sale.lots],
+        short_term_gain=c.sale.short_gain,
+        long_term_gain=c.sale.long_gain,
+        tax_rate_short=c.rates.short,
+        tax_rate_long=c.rates.long,
+        tax_saved=c.tax_saved,
+        reason=c.reason,
+        state=c.state,
+        fingerprint=c.fingerprint,
+    )
+
+
+def _propose(
+    *, account: Account, kind: str, candidates: list[Candidate], day: date
+) -> list[TaxHarvest]:
+    """Make the account's pending proposals of `kind` match `candidates`: a pending one whose
+    state holds stays, one whose state changed (or that is no longer due) is superseded saying
+    why, and each new candidate is proposed (and executed at once where the client opted in)."""
+    due = {c.sell.pk: c for c in candidates}
+    pending = {
+        h.sell_asset_id: h
+        for h in TaxHarvest.objects.select_for_update().filter(
+            account=account, status=Status.PENDING
+        )
+    }
+    kept: list[TaxHarvest] = []
+    for sell_id, harvest in list(pending.items()):
+        if harvest.kind != kind:
+            if kind == Kind.HARVEST and sell_id in due:
+                _supersede(harvest, "Replaced by a tax-loss harvest of the same fund.")
+                del pending[sell_id]
+            continue
+        changes = _changes(harvest=harvest, now=due.get(sell_id))
+        if not changes:
+            kept.append(harvest)
+            continue
+        _supersede(harvest, "Replaced by the daily check: " + "; ".join(changes) + ".")
+        del pending[sell_id]
+    made = []
+    for candidate in candidates:
+        if candidate.sell.pk in pending:  # kept, or a pending proposal of the other kind
+            continue
+        executed_today = TaxHarvest.objects.filter(
+            account=account, sell_asset=candidate.sell, market_date=day, status=Status.EXECUTED
+        ).exists()
+        if executed_today:
+            continue
+        harvest = _create(account=account, candidate=candidate, day=day)
+        logger.info(
+            "tax harvest proposed",
+            extra={"account_id": account.pk, "harvest_id": harvest.pk, "kind": kind},
+        )
+        if account.client.harvest_auto:
+            outcome = _decide(harvest=harvest, approve=True, actor=None, day=day)
+            harvest = outcome.harvest if isinstance(outcome, _Stale) else outcome
+        else:
+            harvest_notify(harvest=harvest)
+        made.append(harvest)
+    return kept + made
+
+
+def _locked(account: Account) -> Account:
+    return (
+        Account.objects.select_for_update()
+        .select_related("goal", "client__user")
+        .get(pk=account.pk)
+    )
+
+
+@transaction.atomic
+def harvest_propose(*, account: Account, day: date | None = None) -> list[TaxHarvest]:
+    """Propose a tax-loss harvest for each fund of a taxable account that qualifies at `day`'s
+    close (default: the market date). Idempotent per state: a pending harvest stays while
+    nothing it was computed from changed, and is superseded, saying what changed, once
+    something did. Executes at once where the client opted in (`Client.harvest_auto`)."""
+    account = _locked(account)
+    day = day or market_date_get()
+    candidates = harvest_candidates(account=account, day=day)
+    return _propose(account=account, kind=Kind.HARVEST, candidates=candidates, day=day)
+
+
+@transaction.atomic
+def switch_back_propose(*, account: Account, day: date | None = None) -> list[TaxHarvest]:
+    """Propose switching each alternate the account holds back to its primary once the
+    primary's wash-sale window has passed (see the module docstring); idempotent like
+    `harvest_propose`, and auto-executed the same way."""
+    account = _locked(account)
+    day = day or market_date_get()
+    candidates = switch_back_candidates(account=account, day=day)
+    return _propose(account=account, kind=Kind.SWITCH_BACK, candidates=candidates, day=day)
+
+
+def tax_harvests_refresh(*, day: date | None = None) -> int:
+    """Daily, after the dividends and before the rebalancing: harvests then switch backs in every
+    taxable account, each account in its own transaction (one that fails is logged and retried
+    by the next run). Safe to run twice. Returns the harvests and switch backs pending or
+    executed for the day."""
+    day = day or market_date_get()
+    accounts = Account.objects.filter(goal__account_type=Goal.AccountType.TAXABLE).exclude(
+        goal__status=Goal.Status.CLOSED
+    )
+    for account_id in accounts.values_list("pk", flat=True).order_by("pk"):
+        try:
+            harvest_propose(account=Account(pk=account_id), day=day)
+            switch_back_propose(account=Account(pk=account_id), day=day)
+        except OperationalError:
+            raise  # transient: the task retries; what was done stays done
+        except Exception:
+            logger.exception("tax harvest check failed", extra={"account_id": account_id})
+    return TaxHarvest.objects.filter(
+        market_date=day, status__in=[Status.PENDING, Status.EXECUTED]
+    ).count()
+
+
+# --- Decide -----------------------------------------------------------------------------------
+
+
+class _FillDiverged(Exception):
+    """A fill differs from the preview; raised inside the execution's savepoint."""
+
+
+def _description(harvest: TaxHarvest) -> str:
+    what = "Tax-loss harvest" if harvest.kind == Kind.HARVEST else "Switch back"
+    return f"{what}: sold {harvest.sell_asset.ticker}, bought {harvest.buy_asset.ticker}"
+
+
+def _execute(*, harvest: TaxHarvest, account: Account, broker: Broker) -> Transaction:
+    """Book exactly the preview in one transaction: the listed lots sold, the alternate (or the
+    primary) bought with the whole proceeds, each fill checked against what was shown."""
+    txn = Transaction.objects.create(
+        account=account,
+        kind=Transaction.Kind.TRADE,
+        amount=Decimal("0.00"),
+        market_date=harvest.market_date,
+        description=_description(harvest),
+    )
+    sell, buy = harvest.sell_asset, harvest.buy_asset
+    sold = broker.sell(asset=sell, quantity=harvest.units, day=txn.market_date)
+    if (sold.price, sold.quantity, sold.cash) != (harvest.price, -harvest.units, harvest.proceeds):
+        raise _FillDiverged(
+            f"the sale of {sell.ticker} would fill at {sold.price} for "
+            f"{money_text(sold.cash, account.currency)}, not as shown"
+        )
+    ledger_fill(txn=txn, account=account, fill=sold, lot_ids=[lot["lot"] for lot in harvest.lots])
+    bought = broker.buy(asset=buy, amount=harvest.proceeds, day=txn.market_date)
+    if (bought.price, bought.quantity) != (harvest.buy_price, harvest.buy_units):
+        raise _FillDiverged(f"the purchase of {buy.ticker} would not fill as shown")
+    ledger_fill(txn=txn, account=account, fill=bought)
+    return txn
+
+
+@dataclass(frozen=True)
+class _Stale:
+    harvest: TaxHarvest
+    changes: list[str]
+    fresh: TaxHarvest | None
+
+
+def _candidate_now(*, account: Account, harvest: TaxHarvest, day: date) -> Candidate | None:
+    find = harvest_candidates if harvest.kind == Kind.HARVEST else switch_back_candidates
+    return next(
+        (c for c in find(account=account, day=day) if c.sell.pk == harvest.sell_asset_id), None
+    )
+
+
+def _stale(*, harvest: TaxHarvest, account: Account, changes: list[str], day: date) -> _Stale:
+    """Supersede a harvest that can no longer execute as shown, and propose from today's state
+    (not executed even where the client opted in: they see why first)."""
+    _supersede(harvest, "Not executed: " + "; ".join(changes) + ".")
+    fresh = None
+    now = _candidate_now(account=account, harvest=harvest, day=day)
+    if now is not None:
+        fresh = _create(account=account, candidate=now, day=day)
+        harvest_notify(harvest=fresh)
+    logger.info(
+        "tax harvest stale",
+        extra={"harvest_id": harvest.pk, "fresh_harvest_id": fresh.pk if fresh else None},
+    )
+    return _Stale(harvest, changes, fresh)
+
+
+def _decide(
+    *,
+    harvest: TaxHarvest,
+    approve: bool,
+    actor: User | None,
+    broker: Broker | None = None,
+    day: date | None = None,
+) -> TaxHarvest | _Stale:
+    # Locks in the order every money-moving service takes them: the account, then its rows.
+    account_id = TaxHarvest.objects.values_list("account_id", flat=True).get(pk=harvest.pk)
+    account = _locked(Account(pk=account_id))
+    harvest = (
+        TaxHarvest.objects.select_for_update()
+        .select_related("sell_asset", "buy_asset")
+        .get(pk=harvest.pk)
+    )
+    if harvest.status != Status.PENDING:
+        raise ValidationError({"status": [f"This harvest is already {harvest.status}."]})
+    if not approve:
+        harvest.status = Status.REJECTED
+        harvest.decided_by, harvest.decided_at = actor, timezone.now()
+        harvest.save(update_fields=["status", "decided_by", "decided_at"])
+        return harvest
+    day = day or market_date_get()
+    changes = _changes(
+        harvest=harvest, now=_candidate_now(account=account, harvest=harvest, day=day)
+    )
+    if changes:
+        return _stale(harvest=harvest, account=account, changes=changes, day=day)
+    try:
+        with transaction.atomic():  # a savepoint: a diverging fill books nothing
+            txn = _execute(harvest=harvest, account=account, broker=broker or PaperBroker())
+    except _FillDiverged as exc:
+        logger.warning("tax harvest fill diverged", extra={"harvest_id": harvest.pk}, exc_info=True)
+        account.refresh_from_db(fields=["cash"])
+        return _stale(harvest=harvest, account=account, changes=[str(exc)], day=day)
+    harvest.status = Status.EXECUTED
+    harvest.decided_by, harvest.decided_at = actor, timezone.now()
+    harvest.executed_transaction = txn
+    harvest.save(update_fields=["status", "decided_by", "decided_at", "executed_transaction"])
+    logger.info("tax harvest executed", extra={"harvest_id": harvest.pk, "transaction_id": txn.pk})
+    harvest_notify(harvest=harvest)
+    return harvest
+
+
+def stale_message(stale: _Stale) -> str:
+    text = (
+        f"Harvest {stale.harvest.pk} was not executed because it is out of date: "
+        f"{'; '.join(stale.changes)}."
+    )
+    if stale.fresh is None:
+        return text + " At today's state it is no longer due."
+    return text + f" A fresh proposal ({stale.fresh.pk}) shows the trades for today's state."
+
+
+def harvest_decide(
+    *, harvest: TaxHarvest, approve: bool, actor: User | None, broker: Broker | None = None
+) -> TaxHarvest:
+    """Approve (execute exactly the preview, at the closes shown, in one transaction) or reject
+    a pending harvest or switch back; audited. A stale approval supersedes it, proposes afresh
+    and raises TaxHarvestStale (409): nobody approves trades they were not shown."""
+    with transaction.atomic():
+        outcome = _decide(harvest=harvest, approve=approve, actor=actor, broker=broker)
+    if isinstance(outcome, _Stale):
+        raise TaxHarvestStale(
+            stale_message(outcome),
+            extra={
+                "harvest": outcome.harvest.pk,
+                "changes": outcome.changes,
+                "new_harvest": outcome.fresh.pk if outcome.fresh else None,
+            },
+        )
+    return outcome
+
+
+# --- Notices ----------------------------------------------------------------------------------
+
+
+def harvest_notify(*, harvest: TaxHarvest) -> Notification | None:
+    """Tell the client a harvest (or switch back) waits for approval or was executed: one
+    notice per harvest and event."""
+    account = Account.objects.select_related("goal", "client__user").get(pk=harvest.account_id)
+    sell, buy = harvest.sell_asset.ticker, harvest.buy_asset.ticker
+    saved = money_text(harvest.tax_saved, account.currency)
+    is_harvest = harvest.kind == Kind.HARVEST
+    if harvest.status == Status.EXECUTED:
+        event = "executed"
+        title = (
+            f"Tax-loss harvest done in “{account.goal.name}”"
+            if is_harvest
+            else f"Switched back to {buy} in “{account.goal.name}”"
+        )
+        body = (
+            f"We sold {sell} at a loss and bought {buy}: an estimated {saved} of federal tax "
+            "saved, with the same mix of investments."
+            if is_harvest
+            else f"The wash-sale window has passed: we sold {sell} and bought back {buy}."
+        )
+    elif harvest.status == Status.PENDING:
+        event = "proposed"
+        title = (
+            f"A tax-loss harvest waits for you in “{account.goal.name}”"
+            if is_harvest
+            else f"Switch back to {buy} in “{account.goal.name}”?"
+        )
+        body = (
+            f"Selling {sell} at a loss and buying {buy} could save an estimated {saved} of "
+            "federal tax. Review and approve it."
+            if is_harvest
+            else f"You can now sell {sell} and buy back {buy}. Review and approve it."
+        )
+    else:
+        return None
+    return notify(
+        user=account.client.user,
+        kind=Notification.Kind.TAX_HARVEST,
+        key=f"tax_harvest:{harvest.pk}:{event}",
+        title=title,
+        body=body,
+        link=f"/goals/{account.goal_id}",
+    )
+
+
+# --- Reads (the API's selectors) --------------------------------------------------------------
+
+
+def tax_harvest_list(
+    *, client: Client, account: Account | None = None, status: str | None = None
+) -> QuerySet[TaxHarvest]:
+    """The client's harvests and switch backs, newest first."""
+    harvests = TaxHarvest.objects.filter(account__client=client).select_related(
+        "account", "sell_asset", "buy_asset"
+    )
+    if account is not None:
+        harvests = harvests.filter(account=account)
+    if status:
+        harvests = harvests.filter(status=status)
+    return harvests.order_by("-created_at", "-id")
+
+
+def tax_harvest_get(*, client: Client, harvest_id: int) -> TaxHarvest:
+    harvest = tax_harvest_list(client=client).filter(pk=harvest_id).first()
+    if harvest is None:
+        raise NotFound
+    return harvest
+
+
+def tax_harvests_for_staff(*, user: User, status: str | None = None) -> QuerySet[TaxHarvest]:
+    """Harvests of the clients the advisor works on (advisor.selectors.clients_in_reach)."""
+    harvests = TaxHarvest.objects.select_related(
+        "account__client", "sell_asset", "buy_asset"
+    ).order_by("-created_at", "-id")
+    if not user.is_superuser:
+        harvests = harvests.filter(account__client__in=clients_in_reach(user))
+    if status:
+        harvests = harvests.filter(status=status)
+    return harvests
+
+
+def tax_harvest_get_for_staff(*, user: User, harvest_id: int) -> TaxHarvest:
+    harvest = tax_harvests_for_staff(user=user).filter(pk=harvest_id).first()
+    if harvest is None:
+        raise NotFound
+    return harvest
