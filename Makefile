@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 # OMP_WAIT_POLICY=PASSIVE to train politely beside other work.
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml beat schema clean bench frontend test-frontend e2e api-types check-api-types backtest-tlh
+.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml worker-chat beat schema clean bench frontend test-frontend e2e api-types check-api-types backtest-tlh
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -34,7 +34,9 @@ migrate: install ## Apply database migrations
 	$(PY) manage.py migrate --noinput
 
 seed: migrate ## Market data, demo people and funded accounts, models (trains what is missing), news
-	$(PY) manage.py load_market_data --no-progress
+	@# The allocation build runs here, in-process (no broker for this step), before the demo
+	@# accounts are funded: queued to a worker that is not running yet, it left them all cash.
+	CELERY_BROKER_URL= $(PY) manage.py load_market_data --no-progress
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_portfolios
 	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-ACTIVE} $(PY) manage.py train_models --missing
@@ -78,17 +80,33 @@ run: frontend seed ## Set up everything and serve the app with demo data on http
 	@echo "Meridian on http://$(HOST):$(PORT)/ — demo logins are in README.md; the admin's password was printed above when it was created"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-serve: install ## Production-style server (gunicorn; needs the production environment variables)
+# Workers and beat run production's settings where DJANGO_ENV=production (config/environment.py
+# refuses any other there), else the local ones. A deployment's lanes (CELERY_TASK_ROUTES):
+#   make worker       default + batch: emails, purges, the sweeper; daily jobs, goal projections,
+#                     news scoring, the allocation build
+#   make worker-ml    ml: the risk model's opinions (and any other nlp.* task)
+#   make worker-chat  chat: client questions only, so no batch can delay a reply
+# With no CELERY_BROKER_URL (the embedded default) every task runs in-process: no worker at all.
+CELERY_ENV = $(if $(filter production,$(DJANGO_ENV)),DJANGO_SETTINGS_MODULE=config.settings.production)
+WORKER_QUEUES ?= default,batch
+WORKER_CONCURRENCY ?= 2
+CHAT_CONCURRENCY ?= 1
+
+serve: install frontend ## Production-style server: build the browser client, collect static files, then gunicorn (needs the production environment variables)
+	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py collectstatic --noinput -v0
 	DJANGO_SETTINGS_MODULE=config.settings.production $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 3
 
-worker: install ## Celery worker for the default queue (needs CELERY_BROKER_URL)
-	$(VENV)/bin/celery -A config worker --queues default --concurrency 2 --loglevel INFO
+worker: install ## Celery worker for the default and batch queues (needs CELERY_BROKER_URL)
+	$(CELERY_ENV) $(VENV)/bin/celery -A config worker --queues $(WORKER_QUEUES) --concurrency $(WORKER_CONCURRENCY) --loglevel INFO -n default@%h
 
 worker-ml: install ## Celery worker for the ml queue: one task at a time (needs CELERY_BROKER_URL)
-	$(VENV)/bin/celery -A config worker --queues ml --concurrency 1 --prefetch-multiplier 1 --loglevel INFO -n ml@%h
+	$(CELERY_ENV) $(VENV)/bin/celery -A config worker --queues ml --concurrency 1 --prefetch-multiplier 1 --loglevel INFO -n ml@%h
 
-beat: install ## Celery beat, the periodic-job scheduler (needs CELERY_BROKER_URL)
-	mkdir -p var && $(VENV)/bin/celery -A config beat --loglevel INFO
+worker-chat: install ## Celery worker for the chat queue only: client questions (needs CELERY_BROKER_URL)
+	$(CELERY_ENV) $(VENV)/bin/celery -A config worker --queues chat --concurrency $(CHAT_CONCURRENCY) --prefetch-multiplier 1 -O fair --loglevel INFO -n chat@%h
+
+beat: install ## Celery beat, the periodic-job scheduler, with the sweeper every minute (needs CELERY_BROKER_URL)
+	mkdir -p var && $(CELERY_ENV) $(VENV)/bin/celery -A config beat --loglevel INFO
 
 test: install-dev ## The whole suite: pytest, the browser client's unit tests, end to end in Chromium
 	$(PY) -m pytest -q
@@ -104,6 +122,7 @@ bench: install ## Benchmarks: summary rps, Monte Carlo, model portfolios, sentim
 	$(PY) -m benchmarks.model_portfolios
 	$(PY) -m benchmarks.sentiment_throughput
 	$(PY) -m benchmarks.chat_latency
+	$(PY) -m benchmarks.risk_figures
 
 backtest-tlh: install ## Tax-loss harvesting backtest on the shipped history, 2008–2023 (--json for JSON)
 	$(PY) manage.py backtest_tlh

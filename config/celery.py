@@ -1,4 +1,5 @@
-"""The Celery app: queues `default` and `ml`, routes, the beat schedule.
+"""The Celery app: queues `chat`, `ml`, `batch` and `default` (routes in the settings), the
+beat schedule, and the web's bounded hand-off to workers (`enqueue`, `result_wait`).
 
 With no CELERY_BROKER_URL the settings make every task run eagerly in-process, so a local
 run needs no worker.
@@ -7,10 +8,13 @@ run needs no worker.
 import logging
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
+from celery.exceptions import TimeoutError as CeleryTimeout
 from celery.result import AsyncResult
 from celery.schedules import crontab
 from django.db import OperationalError, transaction
+from kombu.exceptions import OperationalError as BrokerDown
+from redis.exceptions import RedisError
 
 from .environment import settings_module_set
 
@@ -34,16 +38,40 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def enqueue(name: str, **kwargs: Any) -> AsyncResult:
-    """Queue the task registered as `name` with keyword ids.
+def enqueue(name: str, *, queue: str | None = None, **kwargs: Any) -> AsyncResult:
+    """Queue the task registered as `name` with keyword ids (`queue`: another lane than its
+    route, e.g. an interactive request for a task the daily batch also runs).
 
     By name, so a lower floor (portfolios, advisor) can hand work to the ml worker without
-    importing it; through the registered task, so the eager mode of a local run still applies."""
+    importing it; through the registered task, so the eager mode of a local run still applies.
+    Bounded: with Redis down this raises kombu's OperationalError within about twice the
+    connect timeout (settings: REDIS_CONNECT_TIMEOUT, CELERY_TASK_PUBLISH_RETRY_POLICY)."""
     if name not in app.tasks:
         # A web process has imported no tasks module yet: autodiscover them, or an eager run
         # would fall through to send_task and wait on a broker that a local run does not have.
         app.loader.import_default_modules()
-    return app.signature(name, kwargs=kwargs).apply_async()
+    options = {"queue": queue} if queue else {}
+    try:
+        return app.signature(name, kwargs=kwargs, options=options).apply_async()
+    except (RedisError, ConnectionError, TimeoutError) as exc:
+        # The result backend (subscribing to the reply) failed rather than the broker: one
+        # exception for callers to catch whichever half of Redis is away.
+        raise BrokerDown(str(exc)) from exc
+
+
+def result_wait(pending: AsyncResult, *, timeout: float) -> Any:
+    """The task's return value, or None when it is not ready within `timeout` seconds, failed,
+    or Redis went away meanwhile: the caller answers "pending" or a holding reply, never an
+    error, and never waits much past `timeout` (the socket timeouts bound each read)."""
+    try:
+        value = pending.get(timeout=timeout, propagate=False)
+    except (CeleryTimeout, BrokerDown, RedisError, OSError) as exc:
+        logger.warning(
+            "result not ready in time",
+            extra={"task_id": pending.id, "error": type(exc).__name__},
+        )
+        return None
+    return None if isinstance(value, BaseException) else value
 
 
 def enqueue_on_commit(name: str, **kwargs: Any) -> None:
@@ -63,7 +91,21 @@ def enqueue_on_commit(name: str, **kwargs: Any) -> None:
     transaction.on_commit(send)
 
 
+@signals.worker_init.connect
+def _worker_patience(**_: Any) -> None:
+    """Workers hold no client: when Redis blinks they may wait for it to come back (the
+    backend's own 20 × 1 s) instead of dropping a result the web's short policy would."""
+    app.conf.result_backend_transport_options = {
+        "retry_policy": {"max_retries": 20, "interval_start": 0, "interval_step": 1}
+    }
+
+
 app.conf.beat_schedule = {
+    # Nothing lost: re-queue unanswered questions, stale pending projections, unscored news.
+    "nlp.pending_sweep": {
+        "task": "nlp.pending_sweep",
+        "schedule": 60.0,
+    },
     "advisor.kyc_reviews_flag_due": {
         "task": "advisor.kyc_reviews_flag_due",
         "schedule": crontab(hour=5, minute=0),
@@ -90,6 +132,11 @@ app.conf.beat_schedule = {
     "portfolios.tax_harvests_refresh": {
         "task": "portfolios.tax_harvests_refresh",
         "schedule": crontab(hour=22, minute=20),
+    },
+    # Risk figures and stress tests on the day's holdings (ml queue), before the projections.
+    "portfolios.risk_figures_compute": {
+        "task": "portfolios.risk_figures_compute",
+        "schedule": crontab(hour=22, minute=40),
     },
     "portfolios.rebalance_proposals_refresh": {
         "task": "portfolios.rebalance_proposals_refresh",

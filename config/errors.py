@@ -4,11 +4,12 @@ Services raise ApplicationError (or Django's ValidationError from full_clean); v
 """
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -43,6 +44,25 @@ class NotFound(ApplicationError):
         super().__init__(message, **kwargs)
 
 
+# The database refused or dropped the connection (PostgreSQL restarting, a failover, SQLite's lock
+# wait ran out): nothing was written, so the client may retry after a short pause.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 2
+UNAVAILABLE_MESSAGE = "The service is busy; try again in a moment."
+
+
+def database_unavailable_response(request_path: str) -> HttpResponse:
+    """503 + Retry-After, JSON for the API and plain text elsewhere."""
+    if request_path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            error_body(UNAVAILABLE_MESSAGE, "unavailable"), status=503
+        )
+    else:
+        response = HttpResponse(UNAVAILABLE_MESSAGE, status=503, content_type="text/plain")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def error_body(message: str, code: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"message": message, "code": code, "extra": extra or {}}
 
@@ -57,14 +77,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
 
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, DATABASE_UNAVAILABLE):
         # The database is busy (SQLite's lock wait ran out) or restarting: nothing was written,
         # so the client may simply retry.
         logger.warning("database unavailable", exc_info=exc)
         return Response(
-            error_body("The service is busy; try again in a moment.", "unavailable"),
+            error_body(UNAVAILABLE_MESSAGE, "unavailable"),
             status=503,
-            headers={"Retry-After": "2"},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     response = exception_handler(exc, context)
     if response is None:
@@ -101,6 +121,11 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def json_server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler, called while the exception is being handled: a database that went
+    away outside a DRF view (a middleware saving the session, the admin, a plain view) is a
+    503 with Retry-After like the API's, not a 500."""
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return database_unavailable_response(request.path)
     if request.path.startswith("/api/"):
         return JsonResponse(
             error_body("Something went wrong on our side; nothing was changed.", "server_error"),

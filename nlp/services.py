@@ -32,6 +32,8 @@ from .registry import files_sha256, model_root
 logger = logging.getLogger(__name__)
 
 BATCH = 64
+# Items one scoring task reads before it queues the next (nlp.tasks): well within its time limit.
+SENTIMENT_CHUNK = 512
 
 
 # --- Model versions ---------------------------------------------------------------------------
@@ -113,7 +115,7 @@ def _catch_up(name: str) -> None:
 # --- News sentiment ---------------------------------------------------------------------------
 
 
-def sentiment_score_pending(*, limit: int = 512) -> int:
+def sentiment_score_pending(*, limit: int = SENTIMENT_CHUNK) -> int:
     """Score news items the approved sentiment model has not read yet, in batches.
 
     Keyed by (item, model version): a rerun, or a second worker, writes nothing twice."""

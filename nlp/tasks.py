@@ -1,4 +1,5 @@
-"""Thin ml-queue tasks (route `nlp.*` → `ml`): keyword ids in, one service call."""
+"""Thin tasks: keyword ids in, one service call. Lanes (CELERY_TASK_ROUTES): `nlp.chat_answer`
+on `chat`, projections and news scoring on `batch`, the sweeper on `default`, the rest on `ml`."""
 
 from celery import Task, shared_task
 from django.db import OperationalError
@@ -7,7 +8,7 @@ from advisor import services as advisor_services
 from advisor.models import QuestionnaireResponse
 from config.celery import RETRY_TRANSIENT
 
-from . import news, projections, services
+from . import news, projections, services, sweeper
 from .chat import services as chat_services
 from .exceptions import ModelUnavailable
 
@@ -21,11 +22,16 @@ Opinion = QuestionnaireResponse.ModelOpinion
     time_limit=660,
 )
 def sentiment_score_pending_task() -> int:
-    """Score unscored news with the approved model. Safe to run twice."""
+    """Score unscored news with the approved model, a batch of SENTIMENT_CHUNK at a time, and
+    queue the next batch while a full one was scored: scoring continues until nothing is
+    pending, in tasks short enough for their time limit. Safe to run twice."""
     try:
-        return services.sentiment_score_pending()
+        scored = services.sentiment_score_pending(limit=services.SENTIMENT_CHUNK)
     except ModelUnavailable:
         return 0  # nothing to score with yet: the items wait, the API says "pending"
+    if scored >= services.SENTIMENT_CHUNK:
+        sentiment_score_pending_task.delay()
+    return scored
 
 
 @shared_task(name="nlp.news_poll_feeds", acks_late=True, soft_time_limit=300, time_limit=330)
@@ -95,3 +101,11 @@ def projection_compute_old_name_task(*, projection_id: int) -> None:
     previous release, and messages they left on the ml queue, still use it. Delete this alias
     and its route in CELERY_TASK_ROUTES in the next release."""
     projections.projection_compute(projection_id=projection_id)
+
+
+@shared_task(name="nlp.pending_sweep", acks_late=True, soft_time_limit=50, time_limit=55)
+def pending_sweep_task() -> dict[str, int]:
+    """Beat, every minute: queue again unanswered questions, stale pending projections and
+    unscored news (nlp/sweeper.py). Safe to run twice: items are claimed, tasks idempotent."""
+    result = sweeper.pending_sweep()
+    return {"questions": result.questions, "projections": result.projections, "news": result.news}

@@ -818,3 +818,58 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class RiskFigures(models.Model):
+    """Risk figures and stress tests of one account, or one model portfolio, at one market date
+    (portfolios.services.risk computes them; portfolios.risk and portfolios.stress say how).
+
+    `figures`: the value, weights and history span they were read from, volatility, VaR and
+    expected shortfall (historical and normal, 95%, one month and one year), maximum drawdown,
+    beta to VTI, and each stress scenario's result. `paths`: the historical scenarios' daily
+    values for a chart, kept on a subject's latest row only (older rows drop them when a newer
+    one is stored), so the history of figures stays small."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="risk_figures"
+    )
+    model_portfolio = models.ForeignKey(
+        ModelPortfolio,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="risk_figures",
+    )
+    market_date = models.DateField()
+    figures = models.JSONField()
+    paths = models.JSONField(
+        null=True, blank=True, help_text="{scenario: {dates, path}}; latest row only"
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-market_date", "id")
+        verbose_name_plural = "risk figures"
+        indexes = [models.Index(fields=["market_date"], name="riskfigures_market_date")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "market_date"], name="riskfigures_one_per_account_day"
+            ),
+            models.UniqueConstraint(
+                fields=["model_portfolio", "market_date"],
+                name="riskfigures_one_per_model_portfolio_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(account__isnull=False, model_portfolio__isnull=True)
+                | Q(account__isnull=True, model_portfolio__isnull=False),
+                name="riskfigures_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        subject = (
+            f"account {self.account_id}"
+            if self.account_id
+            else f"model portfolio {self.model_portfolio_id}"
+        )
+        return f"Risk figures of {subject} on {self.market_date}"

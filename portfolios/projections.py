@@ -18,14 +18,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerDown
 
 from advisor.models import Goal
 from advisor.selectors import risk_profile_get
-from config.celery import enqueue, enqueue_on_commit
+from config.celery import enqueue, enqueue_on_commit, result_wait
 
 from . import targets
 from .exceptions import MarketDataMissing
@@ -440,12 +439,14 @@ def projection_answer(
         return ProjectionOutcome(goal_id=goal.pk, status="pending", is_plan=False, message=str(exc))
     projection, _ = projection_request(goal=goal, inputs=inputs)
     if projection.status == GoalProjection.Status.PENDING:
+        # Asked for by someone waiting: the interactive lane (`ml`), not behind the daily
+        # projections on `batch`; a broker or result-backend outage answers "pending".
         try:
-            pending = enqueue("nlp.projection_compute", projection_id=projection.pk)
+            pending = enqueue("nlp.projection_compute", queue="ml", projection_id=projection.pk)
             if not settings.CELERY_TASK_ALWAYS_EAGER:
-                pending.get(timeout=settings.PROJECTION_WAIT_SECONDS, propagate=False)
-        except (CeleryTimeout, BrokerDown):
-            logger.warning("projection not ready in time", extra={"projection_id": projection.pk})
+                result_wait(pending, timeout=settings.PROJECTION_WAIT_SECONDS)
+        except BrokerDown:
+            logger.warning("projection not queued", extra={"projection_id": projection.pk})
         projection.refresh_from_db()
     return projection_outcome(
         goal_id=goal.pk,

@@ -106,3 +106,13 @@ def tax_reports_generate_year_task(*, year: int | None = None, only_missing: boo
     """Annual tax reports of every client with accounts (default: the year before the market
     date's). Safe to run twice."""
     return services.tax_reports_generate_year(year=year, only_missing=only_missing)
+
+
+@shared_task(
+    name="portfolios.risk_figures_compute", **RETRY_TRANSIENT, soft_time_limit=600, time_limit=660
+)
+def risk_figures_compute_task(*, account_ids: list[int] | None = None) -> int:
+    """Nightly after the prices: risk figures and stress tests of every funded account and each
+    approved model portfolio at the market date. Safe to run twice (one row per subject and
+    date)."""
+    return services.risk_figures_compute(account_ids=account_ids)

@@ -274,12 +274,36 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
+# Four lanes, one worker each (Makefile): `chat` answers clients while they wait and nothing
+# else shares it, so a daily batch cannot delay a reply; `ml` the other interactive model work
+# (risk opinions); `batch` the daily jobs, goal projections, news scoring and the allocation
+# build; `default` the rest (emails, purges, the sweeper). Exact names win over the globs.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {
-    "nlp.*": {"queue": "ml"},
-    "portfolios.allocation_*": {"queue": "ml"},
+BATCH_TASKS = [
+    "nlp.projection_compute",
     # The old name of nlp.projection_compute: delete with its alias task in nlp/tasks.py.
-    "portfolios.projection_compute": {"queue": "ml"},
+    "portfolios.projection_compute",
+    "nlp.sentiment_score_pending",
+    "nlp.news_poll_feeds",
+    "portfolios.allocation_refresh",
+    "portfolios.prices_import",
+    "portfolios.dividends_pay",
+    "portfolios.tax_harvests_refresh",
+    "portfolios.rebalance_proposals_refresh",
+    "portfolios.fees_bill",
+    "portfolios.goal_plans_project",
+    "portfolios.recurring_deposits_run",
+    "portfolios.statements_generate_month",
+    "portfolios.tax_reports_generate_year",
+    "portfolios.ledger_reconcile",
+    "portfolios.risk_figures_compute",
+]
+CELERY_TASK_ROUTES = {
+    "nlp.chat_answer": {"queue": "chat"},
+    "nlp.pending_sweep": {"queue": "default"},
+    **{name: {"queue": "batch"} for name in BATCH_TASKS},
+    "portfolios.allocation_*": {"queue": "batch"},
+    "nlp.*": {"queue": "ml"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a worker killed mid-task hands the task back
@@ -287,11 +311,52 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Bounded waits: a web request never waits on Redis (broker or result backend) for longer than
+# these, whether Redis refuses (down), hangs (a partition) or answers slowly. The defaults were
+# a 4 s connect, no socket timeout, 3 publish retries and 20×1 s result-backend reconnects: a
+# chat or projection request held its web worker ≈ 20 s during an outage. Now a dead Redis
+# costs a request at most REDIS_CONNECT_TIMEOUT × 2 attempts + 0.1 s before the holding reply.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.2)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+# Visibility timeout: an unacknowledged message (its worker died whole, not just a child) goes
+# back to the queue after this long. A few times the longest time-limited task (660 s: news
+# scoring, the allocation build), so a slow run is never handed to a second worker while it is
+# still going. Chat questions and pending projections do not wait for it: the sweeper below
+# re-queues them within minutes.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_keepalive": True,
+    "health_check_interval": 25,
+}
+# Publishing: one retry, at once, then the caller hears "broker down" (kombu OperationalError).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_REDIS_RETRY_ON_TIMEOUT = False
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
 )
+# Nothing lost (nlp/sweeper.py, beat every minute): a client question still without a real
+# answer this many seconds after it was asked is queued again (a broker outage lost its
+# message, or its worker died); likewise a goal projection pending this many minutes; and news
+# the approved sentiment model has not read. Each is re-queued at most once per SWEEP_CLAIM
+# window; questions older than SWEEP_CHAT_LOOKBACK_HOURS are left to the advisor.
+SWEEP_CHAT_AFTER_SECONDS = env.int("SWEEP_CHAT_AFTER_SECONDS", default=30)
+SWEEP_CHAT_LOOKBACK_HOURS = env.int("SWEEP_CHAT_LOOKBACK_HOURS", default=24)
+SWEEP_PROJECTION_AFTER_MINUTES = env.int("SWEEP_PROJECTION_AFTER_MINUTES", default=5)
+SWEEP_CLAIM_SECONDS = env.int("SWEEP_CLAIM_SECONDS", default=300)
+SWEEP_BATCH = env.int("SWEEP_BATCH", default=500)
 
 # --- Models (nlp/) --------------------------------------------------------------------------
 NLP_MODEL_DIR = env("NLP_MODEL_DIR", default=str(BASE_DIR / "var" / "models"))
@@ -369,10 +434,10 @@ REBALANCE_AUTO_EXECUTE = env.bool("REBALANCE_AUTO_EXECUTE", default=False)
 # basis (5%); a switch back to the primary fund waits while it would realise a short-term gain
 # above TLH_SWITCH_BACK_MAX_GAIN. WASH_SALE_PAIRS_IDENTICAL: treat each primary and its alternate
 # (different indices) as substantially identical for wash sales (default: not).
-TLH_MIN_LOSS = Decimal("100.00")
-TLH_MIN_LOSS_FRACTION = Decimal("0.05")
-TLH_SWITCH_BACK_MAX_GAIN = Decimal("50.00")
-WASH_SALE_PAIRS_IDENTICAL = False
+TLH_MIN_LOSS = Decimal(env("TLH_MIN_LOSS", default="100.00"))
+TLH_MIN_LOSS_FRACTION = Decimal(env("TLH_MIN_LOSS_FRACTION", default="0.05"))
+TLH_SWITCH_BACK_MAX_GAIN = Decimal(env("TLH_SWITCH_BACK_MAX_GAIN", default="50.00"))
+WASH_SALE_PAIRS_IDENTICAL = env.bool("WASH_SALE_PAIRS_IDENTICAL", default=False)
 # Advisory fee, a year, on each account's value; billed monthly (one twelfth at each month end).
 ADVISORY_FEE_ANNUAL = Decimal(env("ADVISORY_FEE_ANNUAL", default="0.0025"))
 # Goal projections: Monte Carlo paths and the inflation that turns results into today's money.

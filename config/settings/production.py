@@ -22,6 +22,12 @@ EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 FRONTEND_BASE_URL = env("FRONTEND_BASE_URL").rstrip("/")
 # Throttle counters live in the cache: a per-process memory cache would give each gunicorn
 # worker its own limits (×3) and forget them on restart. Require a shared one (Redis).
+# The sweeper's claims (nlp/sweeper.py) live there too.
+if not env("CACHE_URL", default=""):
+    raise ImproperlyConfigured(
+        "CACHE_URL is required in production: a shared cache (e.g. redis://…/1) that every "
+        "web and worker process uses."
+    )
 CACHES = {"default": env.cache("CACHE_URL")}
 if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
     raise ImproperlyConfigured("CACHE_URL must be a shared cache (e.g. redis://…/1) in production.")

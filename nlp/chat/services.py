@@ -12,14 +12,13 @@ import logging
 import unicodedata
 from typing import Any
 
-from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerDown
 
 from advisor.models import Client, User
-from config.celery import enqueue
+from config.celery import enqueue, result_wait
 
 from ..exceptions import ChatInvalid, ConversationNotFound, ModelUnavailable
 from ..models import Conversation, Escalation, Message
@@ -81,11 +80,11 @@ def question_post(*, client: Client, text: str, conversation_id: int | None = No
         )
     try:
         pending = enqueue("nlp.chat_answer", message_id=question.pk)
-        reply_id = pending.get(timeout=settings.CHAT_WAIT_SECONDS, propagate=False)
+        reply_id = result_wait(pending, timeout=settings.CHAT_WAIT_SECONDS)
         if isinstance(reply_id, int):
             return Message.objects.get(pk=reply_id)
-        logger.error("chat answer failed", extra={"message_id": question.pk})
-    except (CeleryTimeout, BrokerDown, OSError) as exc:
+        logger.warning("chat answer not ready in time", extra={"message_id": question.pk})
+    except (BrokerDown, OSError) as exc:
         logger.warning(
             "chat answer not ready in time",
             extra={"message_id": question.pk, "error": type(exc).__name__},

@@ -64,4 +64,5 @@ urlpatterns = [
     path("", include("portfolios.api.tax")),
     path("", include("portfolios.api.harvests")),
     path("", include("portfolios.api.documents")),
+    path("", include("portfolios.api.risk")),
 ]

@@ -29,6 +29,7 @@ from .recurring import (
     recurring_deposit_pause,
     recurring_deposits_run,
 )
+from .risk import risk_figures_compute
 
 __all__ = [
     "CashFlowResult",
@@ -61,5 +62,6 @@ __all__ = [
     "recurring_deposit_create",
     "recurring_deposit_pause",
     "recurring_deposits_run",
+    "risk_figures_compute",
     "withdrawal_make",
 ]

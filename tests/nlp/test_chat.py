@@ -660,7 +660,7 @@ def test_with_the_worker_down_the_client_gets_a_holding_reply_and_the_answer_fol
     assert body["fallback"] is True, body
     assert body["reply"] == chat_services.FALLBACK
     # The worker comes back and answers the queued question: nothing was lost.
-    with start_worker(app, pool="solo", perform_ping_check=False, queues=["ml"]):
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=["chat"]):
         conversation = Conversation.objects.get(pk=body["conversation"])
         deadline = timezone.now() + timedelta(seconds=60)
         while timezone.now() < deadline:

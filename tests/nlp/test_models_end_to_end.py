@@ -201,10 +201,10 @@ def test_a_sentiment_batch_that_fails_keeps_the_batches_before_it_whole(served, 
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_a_real_ml_worker_scores_news_end_to_end(served, through_broker):
+def test_a_real_batch_worker_scores_news_end_to_end(served, through_broker):
     market.assets_sync()
     news.news_import(news.news_read("demo.csv", news.DEMO_NEWS.read_bytes()))
-    with start_worker(app, pool="solo", perform_ping_check=False, queues=["ml"]):
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=["batch"]):
         pending = sentiment_score_pending_task.delay()
         scored = pending.get(timeout=120)
 

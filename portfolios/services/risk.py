@@ -1,0 +1,478 @@
+"""Risk figures and stress tests of every funded account and each approved model portfolio:
+computed at the market date in one vectorised pass (portfolios.risk, portfolios.stress), stored
+one row per subject and date (`RiskFigures`), and read back by one selector per subject
+(`risk_figures_get`, `model_portfolio_risk_get`) that the API, the client's sentence and the
+advisor's figures all use: one figure, one computation.
+
+A subject with no stored row yet (an account funded since the nightly run) is computed on read by
+the same code and not stored; `computed_at` is then None. The onboarding check
+(`stress_vs_tolerance`) sets the worst scenario of the model portfolio a client is about to hold
+beside the loss they said they could bear."""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import status
+
+from advisor.models import Client
+from advisor.selectors import risk_profile_get
+from config.errors import ApplicationError, NotFound
+
+from .. import risk, stress
+from ..market import closes_on, market_date_get
+from ..models import Account, Asset, ModelPortfolio, ModelPortfolioSet, Position, Price, RiskFigures
+from ..money import money
+from ..targets import MAX_LEVEL, MIN_LEVEL
+
+logger = logging.getLogger(__name__)
+
+# Model portfolios hold no money: their dollar figures are per $10,000 invested.
+MODEL_PORTFOLIO_VALUE = Decimal("10000.00")
+WEIGHT_DECIMALS = 6
+
+
+class RiskFiguresUnavailable(ApplicationError):
+    """Nothing to measure: the account holds nothing yet."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "risk_figures_unavailable"
+
+
+class RiskLevelMissing(ApplicationError):
+    """The stress check needs a level: the client's own (from the questionnaire) or one given."""
+
+    default_code = "risk_level_missing"
+
+
+# --- Reading the inputs -------------------------------------------------------------------------
+
+
+def market_history_read(*, through: date) -> risk.MarketHistory:
+    """Every fund's total-return levels up to `through`, one row per market date."""
+    rows = (
+        Price.objects.filter(date__lte=through)
+        .order_by()
+        .values_list("date", "asset__ticker", "total_return")
+    )
+    by_day: dict[date, dict[str, float]] = defaultdict(dict)
+    for day, ticker, stored in rows.iterator(chunk_size=10_000):
+        by_day[day][ticker] = float(stored)
+    dates = tuple(sorted(by_day))
+    tickers = tuple(sorted({t for levels in by_day.values() for t in levels}))
+    matrix = np.full((len(dates), len(tickers)), np.nan)
+    column = {t: i for i, t in enumerate(tickers)}
+    for row, day in enumerate(dates):
+        for ticker, value in by_day[day].items():
+            matrix[row, column[ticker]] = value
+    return risk.MarketHistory(dates=dates, tickers=tickers, levels=matrix)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What is measured: an account's holdings today, or a model portfolio's target weights."""
+
+    value: Decimal
+    weights: dict[str, float]  # ticker → share of value; the rest is cash
+    account_id: int | None = None
+    model_portfolio: ModelPortfolio | None = None
+
+
+def account_subjects(*, day: date, account_ids: Iterable[int] | None = None) -> list[Subject]:
+    """Every account with a positive value at `day`'s closes (or those of `account_ids`)."""
+    accounts = Account.objects.order_by("pk")
+    positions = Position.objects.filter(quantity__gt=0).order_by()
+    if account_ids is not None:
+        ids = list(account_ids)
+        accounts = accounts.filter(pk__in=ids)
+        positions = positions.filter(account_id__in=ids)
+    cash = dict(accounts.values_list("pk", "cash"))
+    held: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for account_id, asset_id, quantity in positions.values_list(
+        "account_id", "asset_id", "quantity"
+    ):
+        held[account_id].append((asset_id, quantity))
+    asset_ids = {a for holdings in held.values() for a, _ in holdings}
+    closes = closes_on(day=day, assets=Asset.objects.filter(pk__in=asset_ids))
+    tickers = dict(Asset.objects.filter(pk__in=asset_ids).values_list("pk", "ticker"))
+    subjects = []
+    for account_id, account_cash in cash.items():
+        values = {tickers[a]: q * closes[a] for a, q in held.get(account_id, [])}
+        total = account_cash + sum(values.values(), Decimal(0))
+        if total <= 0:
+            continue
+        weights = {t: round(float(v / total), 12) for t, v in values.items() if v > 0}
+        subjects.append(Subject(value=money(total), weights=weights, account_id=account_id))
+    return subjects
+
+
+def model_portfolio_subjects(*, level: int | None = None) -> list[Subject]:
+    """The approved model portfolios (or the one at `level`), per $10,000."""
+    portfolios = ModelPortfolio.objects.filter(
+        portfolio_set__status=ModelPortfolioSet.Status.APPROVED
+    ).select_related("portfolio_set")
+    if level is not None:
+        portfolios = portfolios.filter(level=level)
+    subjects = []
+    for portfolio in portfolios.order_by("level"):
+        weights = {t: float(w) for t, w in portfolio.weights.items() if float(w) > 0}
+        total = sum(weights.values())
+        if total > 1:  # stored to 6 places: a sum a hair over 1 is rounding, not leverage
+            weights = {t: w / total for t, w in weights.items()}
+        subjects.append(
+            Subject(value=MODEL_PORTFOLIO_VALUE, weights=weights, model_portfolio=portfolio)
+        )
+    return subjects
+
+
+# --- Computing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    subject: Subject
+    measures: risk.RiskMeasures
+    stress: tuple[stress.ScenarioResult, ...]
+    iso_dates: dict[str, list[str]]  # each historical scenario's dates, shared by all subjects
+
+    def figures(self) -> dict[str, Any]:
+        """What `RiskFigures.figures` stores."""
+        weights = {t: round(w, WEIGHT_DECIMALS) for t, w in sorted(self.subject.weights.items())}
+        return {
+            "value": str(self.subject.value),
+            "weights": weights,
+            "cash_weight": round(max(0.0, 1.0 - sum(self.subject.weights.values())), 6) + 0.0,
+            **self.measures.as_dict(),
+            "stress": [r.as_dict() for r in self.stress],
+        }
+
+    def paths(self) -> dict[str, Any]:
+        """What `RiskFigures.paths` stores: each historical scenario's dates and values."""
+        return {
+            r.key: {"dates": self.iso_dates[r.key], "path": list(r.path)}
+            for r in self.stress
+            if r.kind == "historical"
+        }
+
+
+def subjects_evaluate(subjects: list[Subject], *, history: risk.MarketHistory) -> list[Evaluated]:
+    """Risk figures and stress tests of every subject in one pass."""
+    if not subjects:
+        return []
+    held = sorted({t for s in subjects for t, w in s.weights.items() if w > 0})
+    missing = sorted(set(held) - set(history.tickers))
+    if missing:
+        raise RiskFiguresUnavailable(f"No price history for {', '.join(missing)}.")
+    returns = risk.daily_returns(history, needed=held)
+    weights = risk.weights_matrix([s.weights for s in subjects], history.tickers)
+    measures = risk.risk_measures(returns, weights)
+    scenarios = stress.stress_tests(history, weights, risk.fund_betas(returns))
+    iso_dates: dict[str, list[str]] = {}
+    for results in scenarios:
+        for result in results:
+            if result.kind == "historical" and result.key not in iso_dates:
+                iso_dates[result.key] = [d.isoformat() for d in result.dates]
+    return [
+        Evaluated(subject=s, measures=m, stress=tuple(r), iso_dates=iso_dates)
+        for s, m, r in zip(subjects, measures, scenarios, strict=True)
+    ]
+
+
+@transaction.atomic
+def risk_figures_compute(*, account_ids: list[int] | None = None) -> int:
+    """Compute and store the risk figures and stress tests of every funded account (or those of
+    `account_ids`) and of each approved model portfolio at the market date; the ml worker runs
+    it nightly after the prices. Idempotent: one row per subject and date, replaced by a rerun.
+    Returns the rows written."""
+    day = market_date_get()
+    subjects = account_subjects(day=day, account_ids=account_ids)
+    if account_ids is None:
+        subjects += model_portfolio_subjects()
+    evaluated = subjects_evaluate(subjects, history=market_history_read(through=day))
+    now = timezone.now()
+    rows = [
+        RiskFigures(
+            account_id=e.subject.account_id,
+            model_portfolio=e.subject.model_portfolio,
+            market_date=day,
+            figures=e.figures(),
+            paths=e.paths(),
+            computed_at=now,
+        )
+        for e in evaluated
+    ]
+    fields = ["figures", "paths", "computed_at"]
+    accounts = [r for r in rows if r.account_id is not None]
+    portfolios = [r for r in rows if r.account_id is None]
+    RiskFigures.objects.bulk_create(
+        accounts,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["account", "market_date"],
+        update_fields=fields,
+    )
+    RiskFigures.objects.bulk_create(
+        portfolios,
+        update_conflicts=True,
+        unique_fields=["model_portfolio", "market_date"],
+        update_fields=fields,
+    )
+    # Chart paths live on each subject's latest row only.
+    older = RiskFigures.objects.filter(market_date__lt=day, paths__isnull=False)
+    if account_ids is not None:
+        older = older.filter(account_id__in=account_ids)
+    older.update(paths=None)
+    logger.info(
+        "risk figures computed",
+        extra={
+            "market_date": day.isoformat(),
+            "accounts": len(accounts),
+            "models": len(portfolios),
+        },
+    )
+    return len(rows)
+
+
+# --- Reading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PathPoint:
+    date: date
+    value: Decimal  # the subject's value that day, today's value scaled by the scenario
+
+
+@dataclass(frozen=True)
+class ScenarioView:
+    result: stress.ScenarioResult
+    loss_amount: Decimal  # of today's value, at the scenario's worst point
+    path: tuple[PathPoint, ...]
+
+
+@dataclass(frozen=True)
+class RiskView:
+    """One subject's figures as every surface shows them."""
+
+    market_date: date
+    computed_at: datetime | None  # None: computed on read, not stored yet
+    value: Decimal
+    weights: dict[str, float]
+    cash_weight: float
+    measures: risk.RiskMeasures
+    scenarios: tuple[ScenarioView, ...]
+    subject_label: str
+
+    @property
+    def summary_text(self) -> str:
+        return stress.risk_text(
+            self.measures,
+            [s.result for s in self.scenarios],
+            value=self.value,
+            subject=self.subject_label,
+        )
+
+    @property
+    def worst(self) -> ScenarioView | None:
+        return max(self.scenarios, key=lambda s: s.result.loss, default=None)
+
+
+def _scenario_view(result: stress.ScenarioResult, value: Decimal) -> ScenarioView:
+    return ScenarioView(
+        result=result,
+        loss_amount=money(value * Decimal(str(result.loss))),
+        path=tuple(
+            PathPoint(date=d, value=money(value * Decimal(str(level))))
+            for d, level in zip(result.dates, result.path, strict=True)
+        ),
+    )
+
+
+def _view(
+    *,
+    market_date: date,
+    computed_at: datetime | None,
+    figures: dict[str, Any],
+    paths: dict[str, Any] | None,
+    label: str,
+) -> RiskView:
+    value = Decimal(figures["value"])
+    scenarios = []
+    for item in figures["stress"]:
+        drawn = (paths or {}).get(item["key"], {})
+        result = stress.ScenarioResult.from_dict({**item, **drawn})
+        scenarios.append(_scenario_view(result, value))
+    return RiskView(
+        market_date=market_date,
+        computed_at=computed_at,
+        value=value,
+        weights=dict(figures["weights"]),
+        cash_weight=float(figures["cash_weight"]),
+        measures=risk.RiskMeasures.from_dict(figures),
+        scenarios=tuple(scenarios),
+        subject_label=label,
+    )
+
+
+def _stored(row: RiskFigures, label: str) -> RiskView:
+    return _view(
+        market_date=row.market_date,
+        computed_at=row.computed_at,
+        figures=row.figures,
+        paths=row.paths,
+        label=label,
+    )
+
+
+def _fresh(subject: Subject, day: date, label: str) -> RiskView:
+    [evaluated] = subjects_evaluate([subject], history=market_history_read(through=day))
+    return _view(
+        market_date=day,
+        computed_at=None,
+        figures=evaluated.figures(),
+        paths=evaluated.paths(),
+        label=label,
+    )
+
+
+ACCOUNT_LABEL = "this goal's portfolio"
+
+
+def risk_figures_get(*, account: Account) -> RiskView:
+    """The account's latest stored risk figures and stress tests; for an account with none
+    stored yet, the same computation at the market date, not stored. The one read of these
+    figures: the API, the client's sentence and the advisor's figures all come from here."""
+    row = RiskFigures.objects.filter(account=account).order_by("-market_date").first()
+    if row is not None:
+        return _stored(row, ACCOUNT_LABEL)
+    day = market_date_get()
+    subjects = account_subjects(day=day, account_ids=[account.pk])
+    if not subjects:
+        raise RiskFiguresUnavailable(
+            "This account holds nothing yet: its risk figures come once it is funded."
+        )
+    return _fresh(subjects[0], day, ACCOUNT_LABEL)
+
+
+def model_portfolio_risk_get(*, level: int) -> RiskView:
+    """The approved model portfolio's risk figures at `level` (per $10,000), as
+    `risk_figures_get`: the latest stored, else computed on read."""
+    if not MIN_LEVEL <= level <= MAX_LEVEL:
+        raise NotFound(f"No model portfolio at level {level}: levels run from 1 to 10.")
+    subjects = model_portfolio_subjects(level=level)
+    if not subjects:
+        raise NotFound(f"No approved model portfolio at level {level}.")
+    subject = subjects[0]
+    label = f"the level {level} portfolio"
+    row = (
+        RiskFigures.objects.filter(model_portfolio=subject.model_portfolio)
+        .order_by("-market_date")
+        .first()
+    )
+    if row is not None:
+        return _stored(row, label)
+    return _fresh(subject, market_date_get(), label)
+
+
+# --- Onboarding and risk changes: the worst scenario against the client's own tolerance ------
+
+
+@dataclass(frozen=True)
+class StressFlag:
+    code: str
+    message: str  # for the advisor
+
+
+@dataclass(frozen=True)
+class StressCheck:
+    level: int
+    market_date: date
+    worst: ScenarioView | None
+    tolerance: stress.Tolerance | None
+    exceeds: bool
+    flag: StressFlag | None
+    client_text: str
+    advisor_text: str
+
+
+STRESS_FLAG_CODE = "stress_exceeds_tolerance"
+
+
+def stress_vs_tolerance(*, client: Client, level: int | None = None) -> StressCheck:
+    """The worst scenario of the model portfolio at `level` (default: the client's current
+    level) beside the loss the client said in the questionnaire they could bear; when it is
+    larger, a flag for the advisor. Read only: the flag is returned (the API shows it), not
+    stored."""
+    profile = risk_profile_get(client=client)
+    if level is None:
+        if profile is None:
+            raise RiskLevelMissing("Answer the risk questionnaire first, or give a level.")
+        level = profile.assessment.risk_level
+    view = model_portfolio_risk_get(level=level)
+    worst = view.worst
+    tolerance = stress.loss_tolerance(profile.response.answers) if profile else None
+    over = bool(worst and tolerance and stress.exceeds(worst.result.loss, tolerance))
+    client_text, advisor_text = _check_texts(level, worst, tolerance, over)
+    flag = StressFlag(code=STRESS_FLAG_CODE, message=advisor_text) if over else None
+    if over:
+        logger.info("stress check over tolerance", extra={"client_id": client.pk, "level": level})
+    return StressCheck(
+        level=level,
+        market_date=view.market_date,
+        worst=worst,
+        tolerance=tolerance,
+        exceeds=over,
+        flag=flag,
+        client_text=client_text,
+        advisor_text=advisor_text,
+    )
+
+
+def _check_texts(
+    level: int,
+    worst: ScenarioView | None,
+    tolerance: stress.Tolerance | None,
+    over: bool,
+) -> tuple[str, str]:
+    if worst is None:
+        return (
+            f"There is not enough market history to stress the level {level} portfolio.",
+            f"Level {level}: no scenario could be replayed.",
+        )
+    loss = stress.percent(worst.result.loss)
+    said = (
+        f" You told us you could bear a fall of about {stress.percent(tolerance.loss)}%."
+        if tolerance
+        else ""
+    )
+    verdict = (
+        " That is more than you said you could bear: your advisor will go through it with you."
+        if over
+        else ""
+    )
+    client = (
+        f"In the worst of our scenarios ({worst.result.name}), the level {level} portfolio "
+        f"could fall about {loss}%.{said}{verdict}"
+    )
+    basis = f" ({', '.join(tolerance.basis)})" if tolerance else ""
+    stated = (
+        f"stated tolerance {stress.percent(tolerance.loss)}%{basis}"
+        if tolerance
+        else "no questionnaire answers with a stated tolerance"
+    )
+    gap = (
+        f"; exceeds it by {loss - stress.percent(tolerance.loss)} points"
+        if over and tolerance
+        else ""
+    )
+    advisor = (
+        f"Level {level} worst scenario: {worst.result.name} −{worst.result.loss:.1%} "
+        f"(${worst.loss_amount:,} per ${MODEL_PORTFOLIO_VALUE:,.0f}); {stated}{gap}."
+    )
+    return client, advisor
