@@ -52,3 +52,16 @@ class IraLimitExceeded(ApplicationError):
 
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "ira_limit_exceeded"
+
+
+class RiskFiguresUnavailable(ApplicationError):
+    """Nothing to measure: the account holds nothing yet."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "risk_figures_unavailable"
+
+
+class RiskLevelMissing(ApplicationError):
+    """The stress check needs a level: the client's own (from the questionnaire) or one given."""
+
+    default_code = "risk_level_missing"

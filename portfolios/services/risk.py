@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import status
 
 from advisor.models import Client
 from advisor.selectors import risk_profile_get
-from config.errors import ApplicationError, NotFound
+from config.errors import NotFound
 
 from .. import risk, stress
+from ..exceptions import RiskFiguresUnavailable, RiskLevelMissing
 from ..market import closes_on, market_date_get
 from ..models import Account, Asset, ModelPortfolio, ModelPortfolioSet, Position, Price, RiskFigures
 from ..money import money
@@ -37,19 +37,6 @@ logger = logging.getLogger(__name__)
 # Model portfolios hold no money: their dollar figures are per $10,000 invested.
 MODEL_PORTFOLIO_VALUE = Decimal("10000.00")
 WEIGHT_DECIMALS = 6
-
-
-class RiskFiguresUnavailable(ApplicationError):
-    """Nothing to measure: the account holds nothing yet."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "risk_figures_unavailable"
-
-
-class RiskLevelMissing(ApplicationError):
-    """The stress check needs a level: the client's own (from the questionnaire) or one given."""
-
-    default_code = "risk_level_missing"
 
 
 # --- Reading the inputs -------------------------------------------------------------------------
