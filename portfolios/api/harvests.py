@@ -153,6 +153,20 @@ class AccountTaxHarvestListApi(APIView):
         )
         return Response(TaxHarvestOutputSerializer(harvests[:CLIENT_LIST_LIMIT], many=True).data)
 
+    @extend_schema(
+        tags=["tax"],
+        request=None,
+        responses={200: TaxHarvestOutputSerializer(many=True), **ERRORS},
+    )
+    def post(self, request: AuthedRequest, account_id: int) -> Response:
+        """Run the daily harvesting check on this taxable account now, at the market date's
+        closes: what it proposes (or executes, where I opted in) comes back; an empty list when
+        no fund qualifies. An IRA: 400."""
+        client = advisor_selectors.client_of_user(request.user)
+        account = selectors.account_get(client=client, account_id=account_id)
+        harvests = harvesting.harvest_check(account=account)
+        return Response(TaxHarvestOutputSerializer(harvests, many=True).data)
+
 
 class _TaxHarvestDecideApi(APIView):
     approve = True

@@ -663,6 +663,21 @@ def switch_back_propose(*, account: Account, day: date | None = None) -> list[Ta
     return _propose(account=account, kind=Kind.SWITCH_BACK, candidates=candidates, day=day)
 
 
+def harvest_check(*, account: Account) -> list[TaxHarvest]:
+    """On demand (the client or an advisor asks now): the daily check of one taxable account at
+    the market date, harvests then switch-backs. Returns what it proposed or executed."""
+    if account.goal.account_type != Goal.AccountType.TAXABLE:
+        raise ValidationError(
+            {
+                "account": [
+                    "Tax-loss harvesting applies to taxable accounts only: an IRA's gains "
+                    "and losses are not taxed year by year."
+                ]
+            }
+        )
+    return harvest_propose(account=account) + switch_back_propose(account=account)
+
+
 def tax_harvests_refresh(*, day: date | None = None) -> int:
     """Daily, after the dividends and before the rebalancing: harvests then switch backs in every
     taxable account, each account in its own transaction (one that fails is logged and retried

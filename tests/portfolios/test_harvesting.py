@@ -452,3 +452,24 @@ def test_the_advisor_sees_and_rejects_harvests_of_clients_in_reach(dropped):
     harvest.refresh_from_db()
     assert harvest.decided_by == advisor
     assert harvest.decided_at <= timezone.now()
+
+
+def test_the_client_runs_the_check_on_demand_and_an_ira_is_refused(dropped):
+    # given: the 20% drop of VTI (the `dropped` fixture) in a taxable account, and an IRA goal
+    api = _api(dropped.client.user)
+    ira = services.account_open(
+        goal=GoalFactory(client=dropped.client, account_type=Goal.AccountType.ROTH_IRA)
+    )
+
+    # when: the client asks for the check now, twice, and on the IRA
+    first = api.post(f"/api/v1/accounts/{dropped.pk}/tax-harvests/")
+    second = api.post(f"/api/v1/accounts/{dropped.pk}/tax-harvests/")
+    refused = api.post(f"/api/v1/accounts/{ira.pk}/tax-harvests/")
+
+    # then: one proposal (the same state proposes once), the IRA a 400 naming why
+    assert first.status_code == second.status_code == 200
+    assert [h["sell"] for h in first.json()] == ["VTI"]
+    assert second.json()[0]["id"] == first.json()[0]["id"]
+    assert TaxHarvest.objects.filter(account=dropped).count() == 1
+    assert refused.status_code == 400
+    assert "taxable accounts only" in refused.json()["extra"]["fields"]["account"][0]
