@@ -5,6 +5,8 @@
 //   BASE_URL          the server (default http://127.0.0.1:8000)
 //   ADVISOR_EMAIL     a staff login: the workspace queue, then approves a pending rebalance
 //   ADVISOR_PASSWORD  (defaults: the seed_demo advisor)
+//   DEMO_EMAIL        a seed_demo client with tax history: the Tax centre's past years
+//   DEMO_PASSWORD     (defaults: Maya, who has a Roth IRA and executed harvests in 2022 and 2023)
 //   SCREENSHOT_DIR    where each step's screenshot goes (default <repo>/screenshots)
 //   CHROMIUM          the browser binary (default /usr/bin/chromium)
 //   VIEWPORT          e.g. 375x812 to run the client's journey at phone width (default 1280x900)
@@ -14,6 +16,7 @@
 // Exits non-zero with the failing step's name and a screenshot of it.
 
 import { mkdirSync, readFileSync } from "node:fs";
+import { open as openFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +29,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const BASE_URL = (process.env.BASE_URL ?? "http://127.0.0.1:8000").replace(/\/$/, "");
 const ADVISOR_EMAIL = process.env.ADVISOR_EMAIL ?? "advisor@meridian.example";
 const ADVISOR_PASSWORD = process.env.ADVISOR_PASSWORD ?? "meridian-demo-2026";
+const DEMO_EMAIL = process.env.DEMO_EMAIL ?? "maya@meridian.example";
+const DEMO_PASSWORD = process.env.DEMO_PASSWORD ?? "meridian-demo-2026";
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? path.resolve(here, "..", "..", "screenshots");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 // Generous: a shared 2-core CI box can take seconds for the first portfolio summary.
@@ -136,6 +141,7 @@ async function main() {
   });
   try {
     await clientJourney(browser);
+    await demoTaxYears(browser);
     await advisorApproval(browser);
   } finally {
     await browser.close();
@@ -525,6 +531,119 @@ async function clientJourney(browser) {
   await context.close();
 }
 
+/** Fails when the page is wider than the window (a phone would scroll it sideways). */
+async function noSideScroll(page) {
+  const extra = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (extra > 0) fail(`the page is ${extra}px wider than the ${page.viewportSize()?.width}px window`);
+}
+
+/** "$12,871.63" → 12871.63 */
+function dollars(text) {
+  return Number(text.replace(/[^0-9.−-]/g, "").replace("−", "-"));
+}
+
+async function demoTaxYears(browser) {
+  // The demo client with tax history (seed_demo_portfolios: two years of deposits, automatic
+  // harvests in 2022 and 2023, May 2023's statements and the 2022 tax report, a Roth IRA).
+  const context = await browser.newContext({ baseURL: BASE_URL, viewport: VIEWPORT, acceptDownloads: true });
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const page = await context.newPage();
+  watchCsp(page);
+  const serverErrors = [];
+  page.on("response", (response) => {
+    if (response.url().includes("/api/") && response.status() >= 500) {
+      serverErrors.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+    }
+  });
+
+  await step(page, "demo-login", async () => {
+    await page.goto("/login");
+    await page.getByLabel("Email").fill(DEMO_EMAIL);
+    await page.getByLabel("Password").fill(DEMO_PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL("**/dashboard**").catch(() => fail(`${DEMO_EMAIL} could not log in (run seed_demo)`));
+    await page.getByTestId("total-value").waitFor();
+    // Each goal row names its account's type; the Roth IRA goal's says so.
+    const types = await page.getByTestId("goal-account-type").allInnerTexts();
+    if (!types.includes("Roth IRA") || !types.includes("Taxable")) fail(`the goal rows' account types: ${types.join(", ")}`);
+    await noSideScroll(page);
+    note(`(${types.join(", ")})`);
+  });
+
+  let reportPdf = "";
+  await step(page, "tax-centre-2022", async () => {
+    await page.goto("/tax");
+    await page.getByRole("heading", { name: "Taxes", level: 1 }).waitFor();
+    await page.getByLabel("Tax year").selectOption("2022");
+    await page.getByRole("heading", { name: "Realised gains and losses in 2022" }).waitFor();
+    await page.getByTestId("realised-gains").waitFor();
+    const harvested = page.getByTestId("harvested-losses");
+    await harvested.waitFor();
+    const losses = dollars(await harvested.innerText());
+    if (!(losses > 0)) fail(`2022 shows harvested losses of "${await harvested.innerText()}"`);
+    await page.getByTestId("harvest-history").getByText(/harvests? executed in 2022/).waitFor();
+    // The 2022 tax report is listed, as a PDF and a CSV.
+    const pdf = page.getByRole("link", { name: /^PDF of Tax report 2022/ });
+    await pdf.waitFor();
+    reportPdf = (await pdf.getAttribute("href")) ?? "";
+    if (!/\/documents\/\d+\/pdf\/$/.test(reportPdf)) fail(`the report's PDF link is "${reportPdf}"`);
+    await page.locator(".loading").first().waitFor({ state: "detached" }).catch(() => {});
+    await noSideScroll(page);
+    note(`(harvested ${await harvested.innerText()}; tax saved ${await page.getByTestId("tax-saved").innerText()})`);
+  });
+
+  await step(page, "tax-report-pdf", async () => {
+    // What the link downloads (the session cookie authenticates it), and what the server says it is.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: /^PDF of Tax report 2022/ }).click(),
+    ]);
+    const name = download.suggestedFilename();
+    if (!name.endsWith(".pdf")) fail(`the download is named "${name}"`);
+    const file = await openFile(await download.path());
+    const head = Buffer.alloc(5);
+    await file.read(head, 0, 5, 0);
+    await file.close();
+    if (head.toString("latin1") !== "%PDF-") fail(`the download does not start like a PDF: ${JSON.stringify(head.toString("latin1"))}`);
+    const response = await context.request.get(reportPdf);
+    const type = response.headers()["content-type"] ?? "";
+    if (response.status() !== 200 || !type.startsWith("application/pdf")) {
+      fail(`GET ${reportPdf} answered ${response.status()} ${type}`);
+    }
+    note(`(${name}, ${(await response.body()).length} bytes, ${type})`);
+  });
+
+  await step(page, "tax-centre-2023-ira", async () => {
+    await page.getByLabel("Tax year").selectOption("2023");
+    await page.getByRole("heading", { name: "Realised gains and losses in 2023" }).waitFor();
+    await page.getByRole("heading", { name: "IRA contributions for 2023" }).waitFor();
+    const room = page.getByTestId("ira-room");
+    const facts = (await room.innerText()).replace(/\s+/g, " ");
+    for (const part of ["Contributed", "Limit", "Room left"]) if (!facts.includes(part)) fail(`the IRA card lacks ${part}: "${facts}"`);
+    const card = room.locator("xpath=ancestor::section[1]");
+    await card.getByRole("link", { name: "Roth IRA" }).waitFor();
+    // A statement on demand: the form offers the last month that is over.
+    await page.getByRole("heading", { name: "Monthly statement" }).waitFor();
+    await noSideScroll(page);
+    note(`(${facts})`);
+  });
+
+  await step(page, "settings-harvest-switch", async () => {
+    // Maya opted in (seed_demo): the switch is on, and says what that means.
+    await page.goto("/settings#tax-harvesting");
+    const toggle = page.getByRole("switch", { name: "Automatic tax-loss harvesting" });
+    await toggle.waitFor();
+    if (!(await toggle.isChecked())) fail("Maya's automatic harvesting shows as off");
+    const hint = (await page.getByTestId("harvest-auto-hint").innerText()).trim();
+    if (!hint.startsWith("On:")) fail(`the switch's hint reads "${hint}"`);
+    await page.getByRole("heading", { name: "What your goals hold" }).waitFor();
+    await noSideScroll(page);
+  });
+
+  if (serverErrors.length) fail(`server errors as the demo client: ${serverErrors.join("; ")}`);
+  await context.close();
+}
+
 async function advisorApproval(browser) {
   const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
@@ -578,9 +697,8 @@ async function advisorApproval(browser) {
       await page.locator("#content h1, #content h2").first().waitFor();
       note(`(${what.slice(0, 60)})`);
     },
-    // Django's stock change page: its breadcrumbs fail link-in-text-block (white links on light
-    // blue text, no underline) until the workspace styles cover every admin page; reported here.
-    { axe: "report" },
+    // Django's stock change page, with the workspace styles (underlined breadcrumb links).
+    { axe: true },
   );
 
   await step(page, "advisor-approves-rebalance", async () => {

@@ -69,7 +69,7 @@ class TaxHarvestOutputSerializer(serializers.ModelSerializer):
         "× long rate); negative for a switch back that realises a gain",
     )
     executed_transaction: serializers.PrimaryKeyRelatedField[Any] = (
-        serializers.PrimaryKeyRelatedField(read_only=True)
+        serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     )
 
     class Meta:

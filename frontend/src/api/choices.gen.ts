@@ -188,6 +188,11 @@ export const RebalanceStatusEnum = [
   ["superseded", "Superseded"],
 ] as const satisfies readonly (readonly [Schemas["RebalanceStatusEnum"], string])[];
 
+export const ScenarioOutputKindEnum = [
+  ["historical", "historical"],
+  ["hypothetical", "hypothetical"],
+] as const satisfies readonly (readonly [Schemas["ScenarioOutputKindEnum"], string])[];
+
 export const SetByRoleEnum = [
   ["advisor", "advisor"],
   ["staff", "staff"],

@@ -175,6 +175,29 @@ export interface paths {
         patch: operations["accounts_recurring_deposits_partial_update"];
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/risk/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The account's risk figures at the latest market date computed: volatility, VaR and
+         *     expected shortfall (historical and normal, 95%, one month and one year), maximum
+         *     drawdown and beta, each from today's weights over the history since 2008; its stress
+         *     scenarios (2008, 2013, 2020, 2022 replayed, with daily values for a chart, and
+         *     hypothetical shocks); and the worst case in words. 409 while it holds nothing.
+         */
+        get: operations["accounts_risk_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/tax-harvests/": {
         parameters: {
             query?: never;
@@ -185,7 +208,12 @@ export interface paths {
         /** @description One account's tax-loss harvests and switch backs, newest first (the latest 100). */
         get: operations["accounts_tax_harvests_list"];
         put?: never;
-        post?: never;
+        /**
+         * @description Run the daily harvesting check on this taxable account now, at the market date's
+         *     closes: what it proposes (or executes, where I opted in) comes back; an empty list when
+         *     no fund qualifies. An IRA: 400.
+         */
+        post: operations["accounts_tax_harvests_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1239,6 +1267,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/model-portfolios/{level}/risk/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The approved model portfolio's risk figures and stress scenarios at a level (1–10),
+         *     money per $10,000 invested.
+         */
+        get: operations["model_portfolios_risk_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/news/holdings/": {
         parameters: {
             query?: never;
@@ -1431,6 +1479,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/risk/stress-check/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description For onboarding and risk changes: the worst scenario of the model portfolio at a level
+         *     beside the loss I said in the questionnaire I could bear; when it is larger,
+         *     `advisor_flag` is set (for now it is returned here, not stored).
+         */
+        get: operations["risk_stress_check_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tax-harvests/": {
         parameters: {
             query?: never;
@@ -1552,6 +1621,34 @@ export interface components {
             fund_expense_ratio: string | null;
             /** Format: decimal */
             estimated_annual_fund_expenses: string;
+        };
+        AccountRiskOutput: {
+            /**
+             * Format: date
+             * @description the close the figures were computed at
+             */
+            market_date: string;
+            /**
+             * Format: date-time
+             * @description null: computed on this request, not yet by the nightly run
+             */
+            computed_at: string | null;
+            /**
+             * Format: decimal
+             * @description the account's value (a model portfolio: per $10,000)
+             */
+            value: string;
+            /** @description ticker → weight */
+            weights: {
+                [key: string]: number;
+            };
+            /** Format: double */
+            cash_weight: number;
+            figures: components["schemas"]["RiskMeasuresOutput"];
+            stress: components["schemas"]["ScenarioOutput"][];
+            /** @description the worst case in words, for the client */
+            summary_text: string;
+            account: number;
         };
         AccountSummaryOutput: {
             id: number;
@@ -2328,6 +2425,32 @@ export interface components {
          * @enum {string}
          */
         HoldingsNewsOutputStatusEnum: "ready" | "pending";
+        HorizonOutput: {
+            /** @description trading days: 21 (one month) or 252 (one year) */
+            days: number;
+            /** @description overlapping windows of that many days in the history */
+            windows: number;
+            /**
+             * Format: double
+             * @description 95% VaR: the 5% worst window's loss (historical simulation)
+             */
+            var_historical: number | null;
+            /**
+             * Format: double
+             * @description 95% expected shortfall: the mean loss of the 5% worst windows
+             */
+            es_historical: number | null;
+            /**
+             * Format: double
+             * @description 95% VaR, normal
+             */
+            var_parametric: number | null;
+            /**
+             * Format: double
+             * @description 95% expected shortfall, normal
+             */
+            es_parametric: number | null;
+        };
         /**
          * @description * `none` - None
          *     * `limited` - Limited (under 2 years)
@@ -2492,6 +2615,34 @@ export interface components {
              * @description annualised, from the assumptions
              */
             volatility: number;
+        };
+        ModelPortfolioRiskOutput: {
+            /**
+             * Format: date
+             * @description the close the figures were computed at
+             */
+            market_date: string;
+            /**
+             * Format: date-time
+             * @description null: computed on this request, not yet by the nightly run
+             */
+            computed_at: string | null;
+            /**
+             * Format: decimal
+             * @description the account's value (a model portfolio: per $10,000)
+             */
+            value: string;
+            /** @description ticker → weight */
+            weights: {
+                [key: string]: number;
+            };
+            /** Format: double */
+            cash_weight: number;
+            figures: components["schemas"]["RiskMeasuresOutput"];
+            stress: components["schemas"]["ScenarioOutput"][];
+            /** @description the worst case in words, for the client */
+            summary_text: string;
+            level: number;
         };
         NewsAlertOutput: {
             sentiment: components["schemas"]["AssetSentimentOutput"];
@@ -2820,6 +2971,12 @@ export interface components {
         PatchedRecurringDepositPatchInputRequest: {
             /** @description false pauses the deposits, true resumes them */
             active?: boolean;
+        };
+        PathPointOutput: {
+            /** Format: date */
+            date: string;
+            /** Format: decimal */
+            value: string;
         };
         PerformanceOutput: {
             account_id: number;
@@ -3153,6 +3310,34 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        RiskMeasuresOutput: {
+            /**
+             * Format: date
+             * @description first day of the history used
+             */
+            start: string | null;
+            /** Format: date */
+            end: string | null;
+            /** @description daily returns in the history */
+            observations: number;
+            /**
+             * Format: double
+             * @description annualised
+             */
+            volatility: number | null;
+            /**
+             * Format: double
+             * @description largest fall from a peak of today's weights over the history
+             */
+            max_drawdown: number | null;
+            /**
+             * Format: double
+             * @description equity beta against VTI
+             */
+            beta: number | null;
+            one_month: components["schemas"]["HorizonOutput"];
+            one_year: components["schemas"]["HorizonOutput"];
+        };
         /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
         RiskOverrideDecisionInputRequest: {
             /** @default  */
@@ -3224,6 +3409,45 @@ export interface components {
             decision: components["schemas"]["DecisionOutput"];
             second_opinions: components["schemas"]["RiskAssessmentOutput"][];
         };
+        ScenarioOutput: {
+            key: string;
+            name: string;
+            kind: components["schemas"]["ScenarioOutputKindEnum"];
+            /** Format: date */
+            start: string | null;
+            /** Format: date */
+            end: string | null;
+            /**
+             * Format: double
+             * @description at the scenario's worst point (historical) or after the shock; < 0 a loss
+             */
+            change: number;
+            /**
+             * Format: double
+             * @description historical: at the window's end
+             */
+            end_change: number | null;
+            /**
+             * Format: double
+             * @description max(0, −change)
+             */
+            loss: number;
+            /**
+             * Format: decimal
+             * @description of today's value
+             */
+            loss_amount: string;
+            /** Format: date */
+            worst_day: string | null;
+            /** @description historical: the value each market date of the window, for a chart */
+            path: components["schemas"]["PathPointOutput"][];
+        };
+        /**
+         * @description * `historical` - historical
+         *     * `hypothetical` - hypothetical
+         * @enum {string}
+         */
+        ScenarioOutputKindEnum: "historical" | "hypothetical";
         /**
          * @description * `advisor` - advisor
          *     * `staff` - staff
@@ -3236,6 +3460,22 @@ export interface components {
          * @enum {string}
          */
         SideEnum: "buy" | "sell";
+        StressCheckOutput: {
+            level: number;
+            /** Format: date */
+            market_date: string;
+            worst: components["schemas"]["ScenarioOutput"] | null;
+            /** @description null: no questionnaire answers with a stated loss */
+            tolerance: components["schemas"]["ToleranceOutput"] | null;
+            exceeds: boolean;
+            /** @description set when the worst loss exceeds the tolerance */
+            advisor_flag: components["schemas"]["StressFlagOutput"] | null;
+            client_text: string;
+        };
+        StressFlagOutput: {
+            code: string;
+            message: string;
+        };
         /**
          * @description * `single` - Single
          *     * `married_joint` - Married filing jointly
@@ -3319,7 +3559,7 @@ export interface components {
             readonly superseded_reason: string;
             /** Format: date-time */
             readonly decided_at: string | null;
-            readonly executed_transaction: number;
+            readonly executed_transaction: number | null;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -3409,6 +3649,15 @@ export interface components {
             token_key?: string;
             /** @default false */
             all?: boolean;
+        };
+        ToleranceOutput: {
+            /**
+             * Format: double
+             * @description the largest loss the client said they could bear
+             */
+            loss: number;
+            /** @description the answers it was read from */
+            basis: string[];
         };
         TotpEnrolmentOutput: {
             otpauth_uri: string;
@@ -3983,12 +4232,108 @@ export interface operations {
             };
         };
     };
+    accounts_risk_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountRiskOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     accounts_tax_harvests_list: {
         parameters: {
             query?: {
                 /** @description only harvests in this status */
                 status?: "executed" | "pending" | "rejected" | "superseded";
             };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxHarvestOutput"][];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    accounts_tax_harvests_create: {
+        parameters: {
+            query?: never;
             header?: never;
             path: {
                 account_id: number;
@@ -6914,6 +7259,54 @@ export interface operations {
             };
         };
     };
+    model_portfolios_risk_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                level: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelPortfolioRiskOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     news_holdings_retrieve: {
         parameters: {
             query?: never;
@@ -7396,6 +7789,55 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RiskProfileOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    risk_stress_check_retrieve: {
+        parameters: {
+            query?: {
+                /** @description the level about to be held (default: my current one) */
+                level?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StressCheckOutput"];
                 };
             };
             /** @description Invalid input, with field errors. */

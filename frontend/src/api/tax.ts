@@ -1,29 +1,41 @@
 // The tax endpoints of /api/v1/ (issue #15): realised gains, lots, loss harvesting, documents.
-// Hand-typed for now, written against the shapes the API promises; once the serializers land,
-// `make api-types` generates them and these interfaces become names for the generated ones
-// (as in types.ts). Money arrives as decimal strings ("1234.50") and stays a string.
+// The shapes are names for the types `make api-types` generates from the OpenAPI schema
+// (schema.d.ts), as in types.ts. Money arrives as decimal strings ("1234.50") and stays a string.
 import { get, patch, post } from "./client";
-import type { AccountSummary, Goal } from "./types";
+import type { components } from "./schema";
+import type { AccountSummary } from "./types";
 
-// --- Account types and lot methods ---------------------------------------------------------
+type Schemas = components["schemas"];
 
-export type AccountType = "taxable" | "traditional_ira" | "roth_ira";
-export type LotMethod = "fifo" | "hifo" | "tax_min";
+// --- Shapes --------------------------------------------------------------------------------
 
-/** The fields a goal now carries (until schema.d.ts has them). */
-export interface GoalTaxFields {
-  account_type?: AccountType;
-  suggested_account_type?: AccountType;
-}
-export type TaxedGoal = Goal & GoalTaxFields;
+export type AccountType = Schemas["AccountTypeEnum"];
+export type LotMethod = Schemas["LotMethodEnum"];
+export type Term = Schemas["TermEnum"];
+/** Proceeds, cost basis, gain, wash-sale disallowed and reportable (gain + disallowed). */
+export type GainFigures = Schemas["TermTotalsOutput"];
+export type IraRoom = Schemas["IraRoomOutput"];
+/** GET tax/summary/?year=: the one computation behind this page and the annual tax report. */
+export type TaxSummary = Schemas["TaxSummaryOutput"];
+export type LotSaleRow = Schemas["LotSaleOutput"];
+/** GET realized-gains/?year=: every taxable account's sales of the year. */
+export type RealizedGains = Schemas["RealisedGainsOutput"];
+/** GET accounts/{id}/lots/: the account's open lots at the last close. */
+export type TaxLot = Schemas["LotOutput"];
+export type HarvestLot = Schemas["TaxHarvestLotOutput"];
+export type HarvestKind = Schemas["TaxHarvestKindEnum"];
+export type HarvestStatus = Schemas["RebalanceStatusEnum"];
+/** A proposed tax-loss harvest (or the switch back to the plan's fund), with its preview. */
+export type TaxHarvest = Schemas["TaxHarvestOutput"];
+export type DocumentKind = Schemas["DocumentKindEnum"];
+export type TaxDocument = Schemas["DocumentOutput"];
+/** POST documents/: a tax report for a year, or an account's statement for a month. */
+export type DocumentRequest = Schemas["DocumentGenerateInputRequest"];
+export type AccountPatch = Schemas["PatchedAccountPatchInputRequest"];
 
-/** The fields an account now carries (until schema.d.ts has them). */
-export interface AccountTaxFields {
-  account_type?: AccountType;
-  lot_method?: LotMethod;
-}
-export type TaxedAccount = AccountSummary & AccountTaxFields;
+// --- Account types and lot methods: the words the pages use ----------------------------------
 
+/** Each account type with its name in the app and what it means for the client. */
 export const ACCOUNT_TYPES: readonly (readonly [AccountType, string, string])[] = [
   [
     "taxable",
@@ -47,7 +59,22 @@ export function accountTypeLabel(value: string | null | undefined): string {
   return ACCOUNT_TYPES.find(([v]) => v === value)?.[1] ?? value;
 }
 
-/** The server's suggestion for a new goal (`suggested_account_type`): an IRA for retirement. */
+/** The short form for a label next to a name: "Taxable", "Traditional IRA", "Roth IRA". */
+export function accountTypeShort(value: string | null | undefined): string {
+  return value === "taxable" ? "Taxable" : accountTypeLabel(value);
+}
+
+/** An account's name with its type, unless the name says it already: "House fund (Taxable)". */
+export function accountNameWithType(name: string, accountType: string | null | undefined): string {
+  const type = accountTypeShort(accountType);
+  return !accountType || name.toLowerCase().includes(type.toLowerCase()) ? name : `${name} (${type})`;
+}
+
+export function isIra(value: string | null | undefined): boolean {
+  return value === "traditional_ira" || value === "roth_ira";
+}
+
+/** The server's rule for `suggested_account_type`, for a goal not made yet: an IRA for retirement. */
 export function suggestedAccountType(goalType: string | null | undefined): AccountType {
   return goalType === "retirement" ? "traditional_ira" : "taxable";
 }
@@ -67,144 +94,6 @@ export function lotMethodLabel(value: string | null | undefined): string {
   return LOT_METHODS.find(([v]) => v === value)?.[1] ?? value;
 }
 
-// --- Shapes --------------------------------------------------------------------------------
-
-export type Term = "short" | "long";
-
-export interface GainFigures {
-  proceeds: string;
-  cost_basis: string;
-  gain: string;
-  wash_disallowed: string;
-  /** gain + wash_disallowed: what counts for tax. */
-  reportable: string;
-}
-
-export interface IraRoom {
-  year: number;
-  limit: string;
-  contributed: string;
-  room: string;
-}
-
-/** GET tax/summary/?year=: the one computation behind this page and the annual tax report. */
-export interface TaxSummary {
-  year: number;
-  realized: { short_term: GainFigures; long_term: GainFigures; total: GainFigures };
-  wash_sales: { count: number; disallowed: string };
-  dividends: string;
-  fees: string;
-  harvested_losses: string;
-  estimated_tax_saved: string;
-  /** null when the client has no IRA. */
-  ira: IraRoom | null;
-}
-
-export interface LotSaleRow {
-  id: number;
-  account: number;
-  ticker: string;
-  acquired_on: string;
-  sold_on: string;
-  quantity: string;
-  proceeds: string;
-  cost_basis: string;
-  gain: string;
-  wash_disallowed: string;
-  term: Term;
-}
-
-/** GET realized-gains/?year=: every taxable account's sales of the year. */
-export interface RealizedGains {
-  year: number;
-  short_term: GainFigures;
-  long_term: GainFigures;
-  total: GainFigures;
-  sales: LotSaleRow[];
-}
-
-/** GET accounts/{id}/lots/: the account's open lots at the last close. */
-export interface TaxLot {
-  id: number;
-  ticker: string;
-  acquired_on: string;
-  /** The holding period runs from here (a washed loss carries the older lot's date). */
-  holding_from: string | null;
-  term: Term;
-  quantity: string;
-  remaining: string;
-  unit_cost: string;
-  cost_basis: string;
-  price: string;
-  value: string;
-  unrealised_gain: string;
-  basis_adjustment: string;
-}
-
-export interface HarvestLot {
-  lot: number;
-  acquired_on: string;
-  units: string;
-  unit_cost: string;
-  cost_basis: string;
-  proceeds: string;
-  gain: string;
-  term: Term;
-}
-
-export type HarvestKind = "harvest" | "switch_back";
-export type HarvestStatus = "pending" | "approved" | "executed" | "rejected" | "expired" | "failed";
-
-/** A proposed tax-loss harvest (or the switch back to the plan's fund), with its preview. */
-export interface TaxHarvest {
-  id: number;
-  account: number;
-  kind: HarvestKind;
-  status: HarvestStatus | string;
-  market_date: string;
-  sell_ticker: string;
-  buy_ticker: string;
-  units: string;
-  price: string;
-  proceeds: string;
-  buy_units: string;
-  buy_price: string;
-  lots: HarvestLot[];
-  short_term_gain: string;
-  long_term_gain: string;
-  tax_rate_short: string;
-  tax_rate_long: string;
-  tax_saved: string;
-  reason: string;
-  created_at: string;
-}
-
-/** The API names the funds `sell` and `buy`; the pages read `sell_ticker` and `buy_ticker`. */
-type HarvestWire = Omit<TaxHarvest, "sell_ticker" | "buy_ticker"> &
-  Partial<Pick<TaxHarvest, "sell_ticker" | "buy_ticker">> & { sell?: string; buy?: string };
-
-export function normaliseHarvest(raw: HarvestWire): TaxHarvest {
-  return { ...raw, sell_ticker: raw.sell_ticker ?? raw.sell ?? "", buy_ticker: raw.buy_ticker ?? raw.buy ?? "" };
-}
-
-export type DocumentKind = "statement" | "tax_report";
-
-export interface TaxDocument {
-  id: number;
-  kind: DocumentKind;
-  title: string;
-  account: number | null;
-  period_start: string;
-  period_end: string;
-  created_at: string;
-  pdf_url: string;
-  csv_url: string;
-}
-
-export type DocumentRequest =
-  | { kind: "tax_report"; year: number }
-  | { kind: "statement"; account: number; year: number; month: number };
-
 // --- Calls ---------------------------------------------------------------------------------
 
 export const tax = {
@@ -214,14 +103,14 @@ export const tax = {
   realizedGains: (year: number | null, signal?: AbortSignal) =>
     get<RealizedGains>("realized-gains/", { signal, query: { year } }),
   lots: (accountId: number, signal?: AbortSignal) => get<TaxLot[]>(`accounts/${accountId}/lots/`, { signal }),
-  account: (accountId: number, signal?: AbortSignal) => get<TaxedAccount>(`accounts/${accountId}/`, { signal }),
+  account: (accountId: number, signal?: AbortSignal) => get<AccountSummary>(`accounts/${accountId}/`, { signal }),
   setLotMethod: (accountId: number, lotMethod: LotMethod) =>
-    patch<TaxedAccount>(`accounts/${accountId}/`, { lot_method: lotMethod }),
-  harvests: async (status: HarvestStatus | null, signal?: AbortSignal) =>
-    (await get<HarvestWire[]>("tax-harvests/", { signal, query: { status } })).map(normaliseHarvest),
+    patch<AccountSummary>(`accounts/${accountId}/`, { lot_method: lotMethod } satisfies AccountPatch),
+  harvests: (status: HarvestStatus | null, signal?: AbortSignal) =>
+    get<TaxHarvest[]>("tax-harvests/", { signal, query: { status } }),
   /** Sells and buys at the next close: only after the client has confirmed the preview. */
-  approveHarvest: async (id: number) => normaliseHarvest(await post<HarvestWire>(`tax-harvests/${id}/approve/`)),
-  rejectHarvest: async (id: number) => normaliseHarvest(await post<HarvestWire>(`tax-harvests/${id}/reject/`)),
+  approveHarvest: (id: number) => post<TaxHarvest>(`tax-harvests/${id}/approve/`),
+  rejectHarvest: (id: number) => post<TaxHarvest>(`tax-harvests/${id}/reject/`),
   documents: (kind: DocumentKind | null, signal?: AbortSignal) =>
     get<TaxDocument[]>("documents/", { signal, query: { kind } }),
   createDocument: (body: DocumentRequest) => post<TaxDocument>("documents/", body),
@@ -246,16 +135,16 @@ export function exposureOf(ticker: string): string | null {
 }
 
 /** Why the replacement fund: the exposure stays while the loss counts for tax. */
-export function replacementWhy(harvest: Pick<TaxHarvest, "kind" | "sell_ticker" | "buy_ticker">): string {
-  const exposure = exposureOf(harvest.buy_ticker) ?? exposureOf(harvest.sell_ticker);
+export function replacementWhy(harvest: Pick<TaxHarvest, "kind" | "sell" | "buy">): string {
+  const exposure = exposureOf(harvest.buy) ?? exposureOf(harvest.sell);
   if (harvest.kind === "switch_back") {
     return (
-      `Back to ${harvest.buy_ticker}, your plan's fund, now that the 30-day wash-sale window has passed` +
+      `Back to ${harvest.buy}, your plan's fund, now that the 30-day wash-sale window has passed` +
       (exposure ? `: the same ${exposure} exposure.` : ".")
     );
   }
   return (
-    `${harvest.buy_ticker} replaces ${harvest.sell_ticker}: it keeps your ${exposure ?? "market"} exposure while ` +
+    `${harvest.buy} replaces ${harvest.sell}: it keeps your ${exposure ?? "market"} exposure while ` +
     "the loss counts (it tracks a different index, so the wash-sale rule doesn't disallow the loss)."
   );
 }

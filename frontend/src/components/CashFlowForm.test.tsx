@@ -193,4 +193,46 @@ describe("the deposit form", () => {
     expect(details.textContent).toContain("-0.1235");
     expect(details.textContent).toContain("-0.12345678");
   });
+
+  it("says how a withdrawal from an IRA is taxed: the tax note, once", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    // As portfolios.services.cash_flows.withdrawal_make answers for a traditional IRA of a client
+    // under 59½: the note is on the transaction, and the message ends with it.
+    const note = "Taxed as ordinary income; before age 59½ an extra 10% penalty may apply.";
+    const ira = { ...account, account_type: "traditional_ira" as const };
+    const answer = (message: string) =>
+      json(
+        {
+          message,
+          transaction: {
+            id: 3,
+            kind: "withdrawal",
+            amount: "-100.00",
+            market_date: "2023-06-09",
+            description: "Withdrawal of $100.00",
+            tax_note: note,
+            created_at: "",
+            entries: [],
+          },
+          account: ira,
+        },
+        201,
+      );
+    let calls = 0;
+    mockFetch(() => {
+      calls += 1;
+      // The second answer's message leaves the note out: the form adds it.
+      return answer(calls === 1 ? `Withdrew $100.00. ${note}` : "Withdrew $100.00.");
+    });
+    render(<CashFlowForm account={ira} kind="withdrawal" />);
+
+    fireEvent.change(screen.getByLabelText("Amount to withdraw"), { target: { value: "100" } });
+    fireEvent.click(screen.getByRole("button", { name: "Withdraw $100.00" }));
+    expect((await screen.findByRole("status")).textContent).toBe(`Withdrew $100.00. ${note}`);
+
+    fireEvent.change(screen.getByLabelText("Amount to withdraw"), { target: { value: "100" } });
+    fireEvent.click(screen.getByRole("button", { name: "Withdraw $100.00" }));
+    await vi.waitFor(() => expect(calls).toBe(2));
+    expect((await screen.findByRole("status")).textContent).toBe(`Withdrew $100.00. ${note}`);
+  });
 });

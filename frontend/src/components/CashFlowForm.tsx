@@ -11,6 +11,16 @@ import { ErrorAlert, MoneyField, StatusMessage, SubmitButton } from "./ui";
 
 export type CashFlowKind = "deposit" | "withdrawal";
 
+/**
+ * The server's message about the payment. A withdrawal from an IRA says how it is taxed
+ * (`transaction.tax_note`); the server's message ends with it, and it is added here if not.
+ */
+export function resultMessage(result: CashFlowResult, fallback: string): string {
+  const message = result.message || fallback;
+  const note = result.transaction.tax_note?.trim();
+  return note && !message.includes(note) ? `${message} ${note}` : message;
+}
+
 /** Deposit or withdraw. One Idempotency-Key per intended payment, so it is never made twice. */
 export function CashFlowForm({
   account,
@@ -65,7 +75,7 @@ export function CashFlowForm({
           : await portfolio.withdraw(account.id, normalised, key);
       keeper.succeeded();
       setAmount("");
-      setDone(result.message ? result : { ...result, message: `${verb} of ${formatMoney(normalised, account.currency)} received.` });
+      setDone({ ...result, message: resultMessage(result, `${verb} of ${formatMoney(normalised, account.currency)} received.`) });
       onDone?.(result);
     } catch (err) {
       // The key is kept: resubmitting the same amount is the same payment.

@@ -6,7 +6,7 @@ import type { FieldErrors } from "../api/client";
 import { goals, portfolio } from "../api/endpoints";
 import { IdempotencyKeeper } from "../api/idempotency";
 import { ACCOUNT_TYPES, accountTypeLabel, suggestedAccountType } from "../api/tax";
-import type { AccountType, GoalTaxFields } from "../api/tax";
+import type { AccountType } from "../api/tax";
 import type { Goal, GoalInput, GoalPriority, GoalStatus, GoalType } from "../api/types";
 import { GOAL_PRIORITIES, GOAL_STATUSES, GOAL_TYPES } from "../lib/choices";
 import {
@@ -36,8 +36,6 @@ interface Values {
   account_type: AccountType;
 }
 
-/** What POST goals/ takes: the goal and, new with tax-aware investing, its account type. */
-type GoalCreate = GoalInput & Pick<GoalTaxFields, "account_type">;
 
 const SUGGESTED_NAMES: Record<string, string> = {
   retirement: "Retirement",
@@ -75,11 +73,11 @@ function fromGoal(goal?: Goal): Values {
     monthly_contribution: goal.monthly_contribution,
     priority: goal.priority ?? DEFAULT_PRIORITY,
     status: goal.status ?? DEFAULT_STATUS,
-    account_type: (goal as GoalTaxFields).account_type ?? "taxable",
+    account_type: goal.account_type ?? "taxable",
   };
 }
 
-function validate(values: Values): { errors: FieldErrors; payload: GoalCreate | null } {
+function validate(values: Values): { errors: FieldErrors; payload: GoalInput | null } {
   const errors: FieldErrors = {};
   if (!values.name.trim()) errors.name = ["Give your goal a name."];
   if (!values.goal_type) errors.goal_type = ["Choose a goal type."];
@@ -155,7 +153,7 @@ export function GoalForm({
   const [error, setError] = useState<ApiError | null>(null);
   // Creating only: fund the plan in the same flow, after a confirm step that shows the money.
   const [funding, setFunding] = useState<Funding>({ deposit: true, monthly: true, day: "1" });
-  const [confirming, setConfirming] = useState<GoalCreate | null>(null);
+  const [confirming, setConfirming] = useState<GoalInput | null>(null);
   // The account type follows the goal type's suggestion until the client picks one.
   const [accountTypeChosen, setAccountTypeChosen] = useState(false);
   const typeId = useId();
@@ -213,7 +211,7 @@ export function GoalForm({
 
   /** Confirmed: create the goal, then make the deposit and the schedule. A retry after a
    * failure resumes where it stopped; each payment keeps its Idempotency-Key. */
-  async function createAndFund(payload: GoalCreate, move: { deposit: string | null; monthly: string | null }) {
+  async function createAndFund(payload: GoalInput, move: { deposit: string | null; monthly: string | null }) {
     setBusy(true);
     setError(null);
     try {

@@ -8,7 +8,7 @@ import { riskLevelName } from "../lib/choices";
 import { formatDate, formatDateTime, formatPercent, humanize } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { assetClassColor } from "./charts/colors";
-import { EmptyState, ErrorAlert, Loading } from "./ui";
+import { EmptyState, ErrorAlert, Loading, TableScroll } from "./ui";
 
 const POLL_MS = 3000;
 const MAX_POLLS = 20;
@@ -165,32 +165,35 @@ export function GoalAllocations({ rows }: { rows: GoalAllocation[] }) {
       <p className="small muted">
         Each goal is invested at your level, or lower when the goal is near or must stay safe.
       </p>
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">Goal</th>
-            <th scope="col">Level</th>
-            <th scope="col">Stocks</th>
-            <th scope="col">Bonds</th>
-            <th scope="col">Other</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={row.goal_id}>
-              <td>
-                {row.goal_name}
-                <div className="small muted">{row.level_reason}</div>
-                {row.equity !== null ? <SplitBar row={row} /> : null}
-              </td>
-              <td>{row.level ?? "—"}</td>
-              <td>{formatPercent(row.equity, { digits: 0 })}</td>
-              <td>{formatPercent(row.fixed_income, { digits: 0 })}</td>
-              <td>{formatPercent(row.other, { digits: 0 })}</td>
+      {/* Scrolls sideways on a phone rather than widening the page (long goal names and reasons). */}
+      <TableScroll label="What your goals hold">
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Goal</th>
+              <th scope="col">Level</th>
+              <th scope="col">Stocks</th>
+              <th scope="col">Bonds</th>
+              <th scope="col">Other</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.goal_id}>
+                <td>
+                  {row.goal_name}
+                  <div className="small muted">{row.level_reason}</div>
+                  {row.equity !== null ? <SplitBar row={row} /> : null}
+                </td>
+                <td>{row.level ?? "—"}</td>
+                <td>{formatPercent(row.equity, { digits: 0 })}</td>
+                <td>{formatPercent(row.fixed_income, { digits: 0 })}</td>
+                <td>{formatPercent(row.other, { digits: 0 })}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
       <p className="small muted">Other: real estate, gold and cash.</p>
     </div>
   );

@@ -56,7 +56,7 @@ function HarvestPreview({
       else await tax.rejectHarvest(harvest.id);
       onDone(
         approve
-          ? `Approved: ${harvest.sell_ticker} will be sold and ${harvest.buy_ticker} bought at the next market close.`
+          ? `Approved: ${harvest.sell} will be sold and ${harvest.buy} bought at the next market close.`
           : `Not now: nothing was sold in ${accountName}.`,
       );
     } catch (err) {
@@ -72,8 +72,8 @@ function HarvestPreview({
   return (
     <article className="harvest" aria-labelledby={headingId} data-testid={`harvest-${harvest.id}`}>
       <h3 id={headingId} className="harvest-title">
-        {switchBack ? "Switch back" : "Harvest a loss"} in {accountName}: sell {harvest.sell_ticker}, buy{" "}
-        {harvest.buy_ticker}
+        {switchBack ? "Switch back" : "Harvest a loss"} in {accountName}: sell {harvest.sell}, buy{" "}
+        {harvest.buy}
       </h3>
       <dl className="facts">
         {!switchBack || isLoss(net) ? (
@@ -89,14 +89,14 @@ function HarvestPreview({
         <div>
           <dt>Sell</dt>
           <dd>
-            {formatUnits(harvest.units)} {harvest.sell_ticker} at {formatMoney(harvest.price)} (about{" "}
+            {formatUnits(harvest.units)} {harvest.sell} at {formatMoney(harvest.price)} (about{" "}
             {formatMoney(harvest.proceeds)})
           </dd>
         </div>
         <div>
           <dt>Buy</dt>
           <dd>
-            about {formatUnits(harvest.buy_units)} {harvest.buy_ticker} at {formatMoney(harvest.buy_price)}
+            about {formatUnits(harvest.buy_units)} {harvest.buy} at {formatMoney(harvest.buy_price)}
           </dd>
         </div>
       </dl>
@@ -107,7 +107,7 @@ function HarvestPreview({
         </p>
       ) : null}
       <p className="small">
-        <span className="muted">Why {harvest.buy_ticker}: </span>
+        <span className="muted">Why {harvest.buy}: </span>
         {harvest.reason || null}
         {harvest.reason ? " " : null}
         {replacementWhy(harvest)}
@@ -116,10 +116,10 @@ function HarvestPreview({
         <summary>
           {harvest.lots.length} lot{harvest.lots.length === 1 ? "" : "s"} sold (prices of {formatDate(harvest.market_date)})
         </summary>
-        <TableScroll label={`Lots of ${harvest.sell_ticker} this would sell`}>
+        <TableScroll label={`Lots of ${harvest.sell} this would sell`}>
           <table className="table compact">
             <caption className="visually-hidden">
-              Lots of {harvest.sell_ticker} this would sell
+              Lots of {harvest.sell} this would sell
             </caption>
             <thead>
               <tr>
@@ -148,10 +148,10 @@ function HarvestPreview({
       </details>
       <ErrorAlert error={error} />
       {confirming ? (
-        <div className="confirm-box" role="group" aria-label={`Confirm: sell ${harvest.sell_ticker}, buy ${harvest.buy_ticker}`}>
+        <div className="confirm-box" role="group" aria-label={`Confirm: sell ${harvest.sell}, buy ${harvest.buy}`}>
           <p>
-            Sell <strong>{formatUnits(harvest.units)} units of {harvest.sell_ticker}</strong> (about{" "}
-            {formatMoney(harvest.proceeds)}) and buy <strong>{harvest.buy_ticker}</strong> with the proceeds at the
+            Sell <strong>{formatUnits(harvest.units)} units of {harvest.sell}</strong> (about{" "}
+            {formatMoney(harvest.proceeds)}) and buy <strong>{harvest.buy}</strong> with the proceeds at the
             next market close. Nothing moves until you confirm.
           </p>
           <div className="form-actions">
@@ -159,7 +159,7 @@ function HarvestPreview({
               Cancel
             </button>
             <button type="button" className="btn btn-primary" onClick={() => void decide(true)} disabled={busy}>
-              {busy ? "Approving…" : `Confirm: sell ${harvest.sell_ticker}, buy ${harvest.buy_ticker}`}
+              {busy ? "Approving…" : `Confirm: sell ${harvest.sell}, buy ${harvest.buy}`}
             </button>
           </div>
         </div>
@@ -219,5 +219,53 @@ export function TaxHarvests({ accountNames }: { accountNames: Record<number, str
         />
       ))}
     </div>
+  );
+}
+
+/** The harvests (and switch-backs) executed in the year: what automatic harvesting did, too. */
+export function HarvestHistory({ year, accountNames }: { year: number; accountNames: Record<number, string> }) {
+  const state = useAsync((signal) => tax.harvests("executed", signal), []);
+  if (state.loading && !state.data) return null;
+  if (state.error) return state.error.status === 404 ? null : <ErrorAlert error={state.error} onRetry={state.reload} />;
+  const done = (state.data ?? []).filter((h) => h.market_date.startsWith(`${year}-`));
+  if (!done.length) {
+    return <p className="small muted" data-testid="harvest-history">No harvests were executed in {year}.</p>;
+  }
+  return (
+    <details className="harvest-history" data-testid="harvest-history">
+      <summary>
+        {done.length} harvest{done.length === 1 ? "" : "s"} executed in {year}
+      </summary>
+      <TableScroll label={`Harvests executed in ${year}`}>
+        <table className="table compact">
+          <caption className="visually-hidden">Harvests executed in {year}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Date</th>
+              <th scope="col">Account</th>
+              <th scope="col">Sold</th>
+              <th scope="col">Bought</th>
+              <th scope="col" className="num">Gain or loss</th>
+              <th scope="col" className="num">Estimated tax saved</th>
+            </tr>
+          </thead>
+          <tbody>
+            {done.map((h) => {
+              const net = sumDecimal([h.short_term_gain, h.long_term_gain]);
+              return (
+                <tr key={h.id}>
+                  <th scope="row">{formatDate(h.market_date)}</th>
+                  <td>{accountNames[h.account] ?? `account ${h.account}`}</td>
+                  <td>{h.sell}</td>
+                  <td>{h.buy}</td>
+                  <td className={`num ${isLoss(net) ? "neg" : ""}`}>{formatGain(net)}</td>
+                  <td className="num">{formatMoney(h.tax_saved)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </TableScroll>
+    </details>
   );
 }

@@ -1,11 +1,12 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
-import type { TaxLot, TaxedGoal } from "../api/tax";
+import type { TaxLot } from "../api/tax";
+import type { Goal } from "../api/types";
 import { json, mockFetch } from "../test/fetchMock";
 import { TaxLots } from "./TaxLots";
 
-const goal = { id: 7, name: "House fund", account_type: "taxable" } as TaxedGoal;
+const goal = { id: 7, name: "House fund", account_type: "taxable" } as Goal;
 
 const lot = (id: number, acquired: string, basis: string, value: string, gain: string, term: "short" | "long"): TaxLot => ({
   id,

@@ -5,7 +5,8 @@ import { useId, useState } from "react";
 import { ApiError } from "../api/client";
 import { goals } from "../api/endpoints";
 import { LOT_METHODS, lotMethodLabel, tax } from "../api/tax";
-import type { LotMethod, TaxLot, TaxedGoal } from "../api/tax";
+import type { LotMethod, TaxLot } from "../api/tax";
+import type { Goal } from "../api/types";
 import { compareDecimal, formatDate, formatGain, formatMoney, formatUnits, sumDecimal } from "../lib/format";
 import { asApiError, useAsync } from "../lib/useAsync";
 import { Card, EmptyState, ErrorAlert, Loading, StatusMessage, TableScroll } from "./ui";
@@ -78,7 +79,7 @@ export function LotsTable({ lots, caption }: { lots: TaxLot[]; caption: string }
   );
 }
 
-function LotsBody({ goal }: { goal: TaxedGoal }) {
+function LotsBody({ goal }: { goal: Goal }) {
   const selectId = useId();
   const state = useAsync(
     async (signal) => {
@@ -104,7 +105,7 @@ function LotsBody({ goal }: { goal: TaxedGoal }) {
   if (state.error) return <ErrorAlert error={state.error} onRetry={state.reload} />;
   if (!state.data) return null;
   const { accountId, account, lots } = state.data;
-  const current: LotMethod = account.lot_method ?? "tax_min";
+  const current: LotMethod = account.lot_method;
   const chosen = method ?? current;
 
   async function save() {
@@ -113,9 +114,9 @@ function LotsBody({ goal }: { goal: TaxedGoal }) {
     setSaved(null);
     try {
       const updated = await tax.setLotMethod(accountId, chosen);
-      state.setData((d) => ({ ...d!, account: { ...account, ...updated, lot_method: updated.lot_method ?? chosen } }));
+      state.setData((d) => ({ ...d!, account: updated }));
       setMethod(null);
-      setSaved(`Future sales in this account use ${lotMethodLabel(updated.lot_method ?? chosen).toLowerCase()}.`);
+      setSaved(`Future sales in this account use ${lotMethodLabel(updated.lot_method).toLowerCase()}.`);
     } catch (err) {
       setError(asApiError(err));
     } finally {
@@ -166,7 +167,7 @@ function LotsBody({ goal }: { goal: TaxedGoal }) {
 }
 
 /** The goal page's "Tax lots" section, for a taxable account. */
-export function TaxLots({ goal }: { goal: TaxedGoal }) {
+export function TaxLots({ goal }: { goal: Goal }) {
   const [open, setOpen] = useState(false);
   const bodyId = useId();
   return (

@@ -2,6 +2,7 @@ import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 
 import { news, portfolio } from "../api/endpoints";
+import { accountTypeShort } from "../api/tax";
 import type {
   AccountSummary,
   AssetSentiment,
@@ -425,10 +426,22 @@ function GoalsCard({ summary }: { summary: PortfolioSummary }) {
         <ul className="goal-list">
           {summary.goals.map((g) => {
             const progress = Math.min(1, chartNumber(g.value) / Math.max(1, chartNumber(g.target_amount)));
+            // The goal's account carries its tax treatment.
+            const accountType = summary.accounts.find((a) => a.id === g.account_id)?.account_type;
             return (
               <li key={g.id}>
                 <Link to={`/goals/${g.id}`} className="goal-row">
-                  <span className="goal-row-name">{g.name}</span>
+                  <span className="goal-row-name">
+                    {g.name}
+                    {accountType ? (
+                      <>
+                        {" "}
+                        <span className="badge badge-account" data-testid="goal-account-type">
+                          {accountTypeShort(accountType)}
+                        </span>
+                      </>
+                    ) : null}
+                  </span>
                   <span className="goal-row-value">
                     {formatMoney(g.value)} <span className="muted">of {formatMoney(g.target_amount, "USD", { whole: true })}</span>
                   </span>

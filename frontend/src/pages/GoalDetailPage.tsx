@@ -4,7 +4,6 @@ import { Link, useParams } from "react-router";
 import { ApiError } from "../api/client";
 import { goals } from "../api/endpoints";
 import { accountTypeLabel } from "../api/tax";
-import type { TaxedGoal } from "../api/tax";
 import type { Goal, Projection } from "../api/types";
 import FanChart from "../components/charts/FanChart";
 import type { FanPoint } from "../components/charts/FanChart";
@@ -369,7 +368,7 @@ export default function GoalDetailPage() {
       </>
     );
   }
-  const goal: TaxedGoal | undefined = state.data;
+  const goal = state.data;
   if (!goal) return null;
   // The model's default until the goal says otherwise.
   const accountType = goal.account_type ?? "taxable";

@@ -1,6 +1,7 @@
 import { Link } from "react-router";
 
 import { goals, portfolio } from "../api/endpoints";
+import { accountTypeShort } from "../api/tax";
 import type { PortfolioSummary } from "../api/types";
 import { Card, EmptyState, ErrorAlert, Loading, PageHeader } from "../components/ui";
 import { GOAL_PRIORITIES, GOAL_STATUSES, GOAL_TYPES, label } from "../lib/choices";
@@ -67,7 +68,8 @@ export default function GoalsPage() {
                   <span className={`badge badge-status-${goal.status}`}>{label(GOAL_STATUSES, goal.status)}</span>
                 </div>
                 <p className="muted small">
-                  {label(GOAL_TYPES, goal.goal_type)} · {label(GOAL_PRIORITIES, goal.priority)}
+                  {label(GOAL_TYPES, goal.goal_type)} · {label(GOAL_PRIORITIES, goal.priority)} ·{" "}
+                  <span data-testid="goal-account-type">{accountTypeShort(goal.account_type ?? "taxable")}</span>
                 </p>
                 <p className="goal-card-value">
                   {formatMoney(info?.value ?? "0.00")}

@@ -90,4 +90,38 @@ describe("the Money page", () => {
     expect(cell("Paid in 2024")).toBe("$6.25");
     expect(cell("Paid since you started")).toBe("$20.00");
   });
+
+  it("labels each account with its type, and shows an IRA withdrawal's tax note in the history", async () => {
+    const roth: AccountSummary = { ...account, id: 5, goal_id: 6, goal_name: "Roth IRA", account_type: "roth_ira" };
+    const withdrawal: Transaction = {
+      id: 40,
+      kind: "withdrawal",
+      amount: "-100.00",
+      market_date: "2024-04-12",
+      description: "Withdrawal of $100.00",
+      tax_note: "Your contributions come out tax-free; earnings may be taxed and penalised before age 59½ and five years.",
+      created_at: "2024-04-12T22:00:00Z",
+      entries: [],
+    };
+    mockFetch((call) => {
+      const path = new URL(call.url, "http://localhost").pathname;
+      if (path === "/api/v1/accounts/") return json([account, roth]);
+      if (path === "/api/v1/fees/") return json(fees);
+      if (path === "/api/v1/accounts/5/transactions/") return json({ count: 1, next: null, previous: null, results: [withdrawal] });
+      if (path === "/api/v1/accounts/5/recurring-deposits/") return json([]);
+      return json({ message: "not found", code: "not_found", extra: {} }, 404);
+    });
+    render(
+      <MemoryRouter initialEntries={["/money?account=5"]}>
+        <MoneyPage />
+      </MemoryRouter>,
+    );
+
+    expect((await screen.findByTestId("account-type")).textContent).toBe("Roth IRA");
+    const options = Array.from(screen.getByRole("combobox", { name: "Account" }).querySelectorAll("option"));
+    expect(options.map((o) => o.textContent)).toEqual(["Retirement (Taxable)", "Roth IRA"]);
+    const history = await screen.findByRole("table", { name: /Transactions for Roth IRA/ });
+    const row = (await within(history).findByText("Withdrawal of $100.00")).closest("tr")!;
+    expect(row.textContent).toContain(withdrawal.tax_note);
+  });
 });

@@ -5,6 +5,7 @@ import { Link, useSearchParams } from "react-router";
 import { ApiError } from "../api/client";
 import { IdempotencyKeeper } from "../api/idempotency";
 import { portfolio } from "../api/endpoints";
+import { accountNameWithType, accountTypeShort } from "../api/tax";
 import type { AccountSummary, RecurringDeposit, Transaction } from "../api/types";
 import { CashFlowForm } from "../components/CashFlowForm";
 import { AccountFeesCard } from "../components/FeesCard";
@@ -258,8 +259,12 @@ function TransactionsCard({ account }: { account: AccountSummary }) {
                         // Narrow screens drop the Description column; a fee still names its month, a dividend its fund.
                         <span className="show-narrow small muted">{t.description}</span>
                       ) : null}
+                      {t.tax_note ? <span className="show-narrow small muted">{t.tax_note}</span> : null}
                     </td>
-                    <td className="hide-narrow">{t.description}</td>
+                    <td className="hide-narrow">
+                      {t.description}
+                      {t.tax_note ? <span className="small muted tax-note">{t.tax_note}</span> : null}
+                    </td>
                     <td className={`num ${out ? "neg" : ""}`}>
                       {out ? "−" : ""}
                       {formatMoney(t.amount.replace(/^-/, ""), account.currency)}
@@ -338,11 +343,14 @@ export default function MoneyPage() {
               <select value={selected.id} onChange={(e) => selectAccount(e.target.value)}>
                 {accounts.map((a) => (
                   <option key={a.id} value={a.id}>
-                    {a.goal_name}
+                    {accountNameWithType(a.goal_name, a.account_type)}
                   </option>
                 ))}
               </select>
             </label>
+            <span className="badge badge-account" data-testid="account-type">
+              {accountTypeShort(selected.account_type)}
+            </span>
             <div className="account-value">
               <span className="muted small">Value</span>
               <strong data-testid="account-value">{formatMoney(selected.value, selected.currency)}</strong>

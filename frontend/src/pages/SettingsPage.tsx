@@ -3,6 +3,7 @@ import { Link, useLocation } from "react-router";
 
 import { auth, clients } from "../api/endpoints";
 import type { DeviceToken } from "../api/types";
+import { HarvestAutoCard } from "../components/HarvestAutoCard";
 import { KycForm, KycMissing } from "../components/KycForm";
 import { NotificationPreferencesCard } from "../components/NotificationPreferencesCard";
 import { RiskProfilePanel } from "../components/RiskProfileView";
@@ -150,6 +151,7 @@ export default function SettingsPage() {
         >
           <RiskProfilePanel />
         </Card>
+        <HarvestAutoCard />
         <SecurityCard />
         <DevicesCard />
         <NotificationPreferencesCard />

@@ -39,8 +39,9 @@ const harvest: TaxHarvest = {
   kind: "harvest",
   status: "pending",
   market_date: "2023-06-09",
-  sell_ticker: "VTI",
-  buy_ticker: "SPY",
+  client_id: 2,
+  sell: "VTI",
+  buy: "SPY",
   units: "20.0000",
   price: "200.00",
   proceeds: "4000.00",
@@ -64,8 +65,23 @@ const harvest: TaxHarvest = {
   tax_rate_long: "0.15",
   tax_saved: "240.00",
   reason: "VTI is 20% below what you paid for it.",
+  superseded_reason: "",
+  decided_at: null,
+  executed_transaction: null, // until it executes
   created_at: "2023-06-09T22:00:00Z",
 };
+
+// An automatic harvest executed in 2023, and one in 2022 (not listed for 2023).
+const executed: TaxHarvest[] = [
+  { ...harvest, id: 6, status: "executed", market_date: "2023-01-03", tax_saved: "240.00" },
+  { ...harvest, id: 7, status: "executed", market_date: "2022-10-03", tax_saved: "120.00" },
+];
+
+// Account summaries as GET accounts/ sends them (the fields the page reads).
+const accounts = [
+  { id: 4, goal_id: 3, goal_name: "House fund", market_date: "2023-06-09", account_type: "taxable" },
+  { id: 8, goal_id: 9, goal_name: "Roth IRA", market_date: "2023-06-09", account_type: "roth_ira" },
+];
 
 const documents: TaxDocument[] = [
   {
@@ -90,11 +106,10 @@ function server(overrides: (call: Call, path: string) => Response | null = () =>
     if (path === "/api/v1/realized-gains/") {
       return json({ year: 2023, ...summary.realized, short_term: summary.realized.short_term, sales: [] });
     }
-    if (path === "/api/v1/accounts/") return json([{ id: 4, goal_id: 3, goal_name: "House fund" }]);
+    if (path === "/api/v1/accounts/") return json(accounts);
     if (path === "/api/v1/tax-harvests/") {
-      // As the API sends it: the funds as `sell` and `buy`.
-      const { sell_ticker, buy_ticker, ...rest } = harvest;
-      return json([{ ...rest, sell: sell_ticker, buy: buy_ticker }]);
+      const status = new URL(call.url, "http://localhost").searchParams.get("status");
+      return json(status === "executed" ? executed : [harvest]);
     }
     if (path === "/api/v1/documents/") return json(documents);
     return json({ message: "not found", code: "not_found", extra: {} }, 404);
@@ -139,6 +154,22 @@ describe("the Tax centre", () => {
     expect(preview.textContent).toContain("Estimated tax saved $240.00 at your 24% bracket.");
     expect(preview.textContent).toContain("keeps your US stock exposure while the loss counts");
 
+    // The year's executed harvests (automatic ones too): 2023's only.
+    const history = await screen.findByTestId("harvest-history");
+    expect(within(history).getByText("1 harvest executed in 2023")).toBeTruthy();
+    const done = within(history).getByRole("rowheader", { name: "Jan 3, 2023" }).closest("tr")!;
+    expect(Array.from(done.querySelectorAll("td")).map((td) => td.textContent)).toEqual([
+      "House fund",
+      "VTI",
+      "SPY",
+      "−$1,000.00",
+      "$240.00",
+    ]);
+    // The IRA card names the client's IRAs, each a link to its money page.
+    expect(within(screen.getByTestId("ira-room").closest("section")!).getByRole("link", { name: "Roth IRA" }).getAttribute("href")).toBe(
+      "/money?account=8",
+    );
+
     // Documents: PDF and CSV links, and a tax report on demand.
     const pdf = await screen.findByRole("link", { name: "PDF of Tax report 2022" });
     expect(pdf.getAttribute("href")).toBe("/api/v1/documents/9/pdf/");
@@ -166,7 +197,7 @@ describe("the Tax centre", () => {
     document.cookie = "csrftoken=t; path=/";
     const { calls } = mockFetch(
       server((call, path) =>
-        call.method === "POST" && path === "/api/v1/tax-harvests/5/approve/" ? json({ ...harvest, status: "approved" }) : null,
+        call.method === "POST" && path === "/api/v1/tax-harvests/5/approve/" ? json({ ...harvest, status: "executed" }) : null,
       ),
     );
     renderPage();
@@ -191,7 +222,7 @@ describe("the Tax centre", () => {
     mockFetch(
       server((call, path) => {
         if (call.method === "POST" && path === "/api/v1/tax-harvests/5/approve/") return json({ detail: stale }, 409);
-        if (path === "/api/v1/tax-harvests/") {
+        if (path === "/api/v1/tax-harvests/" && call.url.includes("status=pending")) {
           harvestLists += 1;
           return json(harvestLists === 1 ? [harvest] : []);
         }
@@ -234,5 +265,64 @@ describe("the Tax centre", () => {
       { kind: "tax_report", year: 2022 },
       { kind: "tax_report", year: 2022 },
     ]);
+  });
+
+  it("creates an account's statement for a month, showing why the server refused a month not over", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    const { calls } = mockFetch(
+      server((call, path) => {
+        if (call.method !== "POST" || path !== "/api/v1/documents/") return null;
+        const body = call.body as { month: number; year: number };
+        if (body.month === 6 && body.year === 2023) {
+          // As portfolios.documents.statement_period refuses it (market date 2023-06-09).
+          return json(
+            { message: "Invalid input.", code: "invalid", extra: { fields: { month: ["June 2023 is not over yet: choose an earlier month."] } } },
+            400,
+          );
+        }
+        return json(
+          {
+            ...documents[0],
+            id: 12,
+            kind: "statement",
+            title: "Statement May 2023: House fund (account 4)",
+            account: 4,
+            period_start: "2023-05-01",
+            period_end: "2023-05-31",
+          },
+          201,
+        );
+      }),
+    );
+    renderPage();
+    const form = (await screen.findByRole("heading", { name: "Monthly statement" })).closest("form")!;
+    const account = within(form).getByLabelText("Account") as HTMLSelectElement;
+    const month = within(form).getByLabelText("Month") as HTMLSelectElement;
+    const year = within(form).getByLabelText("Year") as HTMLSelectElement;
+    // The last month that is over, before the market date of 2023-06-09: May 2023.
+    expect([account.selectedOptions[0]!.textContent, month.selectedOptions[0]!.textContent, year.value]).toEqual([
+      "House fund (Taxable)",
+      "May",
+      "2023",
+    ]);
+    expect(Array.from(account.options).map((o) => o.textContent)).toEqual(["House fund (Taxable)", "Roth IRA"]);
+
+    fireEvent.change(month, { target: { value: "6" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Create statement" }));
+    const problem = await within(form).findByText("June 2023 is not over yet: choose an earlier month.");
+    expect(month.getAttribute("aria-describedby")).toContain(problem.id);
+    expect(month.getAttribute("aria-invalid")).toBe("true");
+    expect(within(form).getByRole("alert").textContent).toContain("Please correct the highlighted fields.");
+
+    fireEvent.change(month, { target: { value: "5" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Create statement" }));
+    await screen.findByText("The May 2023 statement of House fund is ready: Statement May 2023: House fund (account 4).");
+    expect(within(form).queryByText(/is not over yet/)).toBeNull();
+    expect(calls.filter((c) => c.method === "POST").map((c) => c.body)).toEqual([
+      { kind: "statement", account: 4, year: 2023, month: 6 },
+      { kind: "statement", account: 4, year: 2023, month: 5 },
+    ]);
+    // The list is fetched again, with the new statement in it.
+    expect(calls.filter((c) => c.method === "GET" && c.url.startsWith("/api/v1/documents/")).length).toBe(2);
   });
 });

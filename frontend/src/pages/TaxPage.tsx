@@ -1,12 +1,13 @@
 // The Tax centre: the year's realised gains by term (wash sales shown), losses harvested and the
 // tax they save, harvests waiting for approval, IRA room, and documents to download.
 import { useId, useState } from "react";
+import { Link } from "react-router";
 
-import { portfolio } from "../api/endpoints";
-import { tax } from "../api/tax";
+import { clients, portfolio } from "../api/endpoints";
+import { accountNameWithType, isIra, tax } from "../api/tax";
 import type { GainFigures, RealizedGains, TaxSummary } from "../api/tax";
 import { TaxDocuments } from "../components/TaxDocuments";
-import { TaxHarvests } from "../components/TaxHarvests";
+import { HarvestHistory, TaxHarvests } from "../components/TaxHarvests";
 import { Card, EmptyState, ErrorAlert, Loading, PageHeader, TableScroll } from "../components/ui";
 import { compareDecimal, formatDate, formatGain, formatMoney, formatUnits } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
@@ -158,6 +159,8 @@ export default function TaxPage() {
   const summary = useAsync((signal) => tax.summary(year, signal), [year]);
   const gains = useAsync((signal) => tax.realizedGains(year, signal), [year]);
   const accounts = useAsync((signal) => portfolio.accounts(signal), []);
+  // Only for the wording about automatic harvesting; without it, the page says what approval means.
+  const profile = useAsync((signal) => clients.me(signal), []);
   const [latest, setLatest] = useState<number | null>(null);
 
   const fallbackYear = new Date().getFullYear();
@@ -166,6 +169,7 @@ export default function TaxPage() {
   const newest = latest ?? fallbackYear;
   const years = Array.from({ length: YEARS_SHOWN }, (_, i) => newest - i);
   const accountNames = Object.fromEntries((accounts.data ?? []).map((a) => [a.id, a.goal_name]));
+  const iras = (accounts.data ?? []).filter((a) => isIra(a.account_type));
   const data = summary.data && summary.data.year === shownYear ? summary.data : undefined;
   const notReady = summary.error?.status === 404;
 
@@ -238,9 +242,21 @@ export default function TaxPage() {
         <Card title="Tax-loss harvesting">
           <p className="small muted">
             We watch your taxable accounts every market day. When a fund falls well below what you paid, we propose
-            selling it and buying a similar fund, so the loss lowers your tax while you stay invested.
+            selling it and buying a similar fund, so the loss lowers your tax while you stay invested.{" "}
+            {profile.data?.harvest_auto ? (
+              <>
+                <Link to="/settings#tax-harvesting">Automatic tax-loss harvesting</Link> is on: harvests execute as
+                proposed.
+              </>
+            ) : (
+              <>
+                Each waits for your approval here, unless you turn on{" "}
+                <Link to="/settings#tax-harvesting">automatic tax-loss harvesting</Link>.
+              </>
+            )}
           </p>
           <TaxHarvests accountNames={accountNames} />
+          <HarvestHistory year={shownYear} accountNames={accountNames} />
         </Card>
 
         {data?.ira ? (
@@ -262,11 +278,22 @@ export default function TaxPage() {
             <p className="small muted">
               One limit covers all your IRAs, traditional and Roth together. Deposits past it are refused.
             </p>
+            {iras.length ? (
+              <p className="small">
+                Your IRA{iras.length === 1 ? "" : "s"}:{" "}
+                {iras.map((a, i) => (
+                  <span key={a.id}>
+                    {i ? ", " : null}
+                    <Link to={`/money?account=${a.id}`}>{accountNameWithType(a.goal_name, a.account_type)}</Link>
+                  </span>
+                ))}
+              </p>
+            ) : null}
           </Card>
         ) : null}
 
         <Card title="Documents">
-          <TaxDocuments year={shownYear} latest={newest} />
+          <TaxDocuments year={shownYear} latest={newest} years={years} accounts={accounts.data ?? []} />
         </Card>
       </div>
     </>
