@@ -123,6 +123,7 @@ bench: install ## Benchmarks: summary rps, Monte Carlo, model portfolios, sentim
 	$(PY) -m benchmarks.sentiment_throughput
 	$(PY) -m benchmarks.chat_latency
 	$(PY) -m benchmarks.risk_figures
+	$(PY) -m benchmarks.walkforward
 
 backtest-tlh: install ## Tax-loss harvesting backtest on the shipped history, 2008–2023 (--json for JSON)
 	$(PY) manage.py backtest_tlh

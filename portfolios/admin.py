@@ -84,7 +84,73 @@ class ModelPortfolioSetAdmin(LifecycleAdmin):
         return False  # sets come from the allocation task
 
     def lifecycle_decide(self, row: Any, *, approve: bool, actor: Any) -> object:
+        from .services.governance import governance_report_require
+
+        if approve:  # the committee approves only with the walk-forward evidence (issue #16)
+            governance_report_require(portfolio_set=row)
         return services.model_portfolio_set_decide(portfolio_set=row, approve=approve, actor=actor)
+
+    # --- The governance report and Approve / Reject on the set's page -----------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        decide = path(
+            "<path:object_id>/decide/",
+            self.admin_site.admin_view(self.decide_view),  # login and CSRF checked
+            name="portfolios_modelportfolioset_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        from .models import GovernanceReport
+        from .services.governance import report_table
+
+        portfolio_set = self.get_object(request, unquote(object_id))
+        context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        if portfolio_set is not None:
+            report = GovernanceReport.objects.filter(portfolio_set=portfolio_set).first()
+            context["governance_report"] = report
+            if report is not None:
+                figures = report.figures
+                context["governance_tables"] = [
+                    report_table(figures, section)
+                    for section in ("out_of_sample", "in_sample", "sensitivity")
+                    if figures.get(section, {}).get("levels")
+                ]
+                context["governance_verdict"] = figures.get("verdict", {})
+            opts = self.model._meta
+            if portfolio_set.status == ModelPortfolioSet.Status.CANDIDATE and request.user.has_perm(
+                f"{opts.app_label}.approve_{opts.model_name}"
+            ):
+                context["set_decide_url"] = reverse(
+                    "admin:portfolios_modelportfolioset_decide", args=[portfolio_set.pk]
+                )
+        return super().change_view(request, object_id, form_url, context)
+
+    def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST `decision=approve|reject` from the set's page: the same decision as the actions
+        (committee permission, four eyes, and no approval without a governance report)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        portfolio_set = self.get_object(request, unquote(object_id))
+        if portfolio_set is None:
+            raise Http404("No such model-portfolio set.")
+        decision = request.POST.get("decision")
+        if decision not in ("approve", "reject"):
+            return HttpResponseBadRequest("decision must be approve or reject")
+        self._decide(
+            request,
+            ModelPortfolioSet.objects.filter(pk=portfolio_set.pk),
+            approve=decision == "approve",
+        )
+        return HttpResponseRedirect(
+            reverse("admin:portfolios_modelportfolioset_change", args=[portfolio_set.pk])
+        )
 
 
 class TransactionInline(admin.TabularInline):

@@ -65,3 +65,18 @@ class RiskLevelMissing(ApplicationError):
     """The stress check needs a level: the client's own (from the questionnaire) or one given."""
 
     default_code = "risk_level_missing"
+
+
+class GovernanceMethodUnknown(ApplicationError):
+    """A set whose assumptions were estimated by a method the walk-forward cannot replay."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "governance_method_unknown"
+
+
+class GovernanceHistoryInsufficient(ApplicationError):
+    """Too little price history before the set's date for one out-of-sample year, or a fund of
+    the universe without levels."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "governance_history_insufficient"

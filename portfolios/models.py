@@ -873,3 +873,26 @@ class RiskFigures(models.Model):
             else f"model portfolio {self.model_portfolio_id}"
         )
         return f"Risk figures of {subject} on {self.market_date}"
+
+
+class GovernanceReport(models.Model):
+    """The investment committee's evidence on one model-portfolio set (issue #16): walk-forward
+    figures of the set's method out of sample, and the set's own weights over the whole history
+    (in sample), per level, with a plain-language verdict (portfolios.services.governance
+    computes it; portfolios.walkforward says how). One per set; approval waits for it."""
+
+    portfolio_set = models.OneToOneField(
+        ModelPortfolioSet, on_delete=models.CASCADE, related_name="governance_report"
+    )
+    method = models.CharField(
+        max_length=60, help_text="the backtest's version, e.g. walk-forward/1"
+    )
+    prices_through = models.DateField(help_text="the last close of the history it read")
+    figures = models.JSONField(help_text="settings, out_of_sample, in_sample, verdict")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-portfolio_set__version",)
+
+    def __str__(self) -> str:
+        return f"Governance report of model portfolios v{self.portfolio_set.version}"

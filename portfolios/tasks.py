@@ -116,3 +116,15 @@ def risk_figures_compute_task(*, account_ids: list[int] | None = None) -> int:
     approved model portfolio at the market date. Safe to run twice (one row per subject and
     date)."""
     return services.risk_figures_compute(account_ids=account_ids)
+
+
+@shared_task(
+    name="portfolios.governance_report_build",
+    **RETRY_TRANSIENT,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def governance_report_build_task(*, portfolio_set_id: int) -> int:
+    """After a model-portfolio set is built: its walk-forward governance report, the evidence
+    the investment committee approves on. Safe to run twice (one report per set)."""
+    return services.governance_report_build_for(portfolio_set_id=portfolio_set_id).pk

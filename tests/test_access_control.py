@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 
 PARAM = re.compile(r"{(\w+)}")
 # Parameters naming shared reference data (the fund universe), not anyone's object.
-PUBLIC_PARAMS = {"ticker", "level"}
+PUBLIC_PARAMS = {"ticker", "level", "version"}
 
 
 def _object_routes() -> list[tuple[str, str]]:

@@ -297,6 +297,7 @@ BATCH_TASKS = [
     "portfolios.tax_reports_generate_year",
     "portfolios.ledger_reconcile",
     "portfolios.risk_figures_compute",
+    "portfolios.governance_report_build",
 ]
 CELERY_TASK_ROUTES = {
     "nlp.chat_answer": {"queue": "chat"},

@@ -65,4 +65,5 @@ urlpatterns = [
     path("", include("portfolios.api.harvests")),
     path("", include("portfolios.api.documents")),
     path("", include("portfolios.api.risk")),
+    path("", include("portfolios.api.governance")),
 ]

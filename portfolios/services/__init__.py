@@ -17,6 +17,7 @@ from .documents import (
 )
 from .fees import fee_charge, fees_bill
 from .fees_owed import fees_owed_collect
+from .governance import governance_report_build, governance_report_build_for
 from .harvesting import harvest_decide, harvest_propose, switch_back_propose, tax_harvests_refresh
 from .ira import ira_contributed, ira_limit, ira_room
 from .ledger import account_open
@@ -39,6 +40,8 @@ __all__ = [
     "dividend_pay",
     "dividends_pay",
     "document_generate",
+    "governance_report_build",
+    "governance_report_build_for",
     "harvest_decide",
     "harvest_propose",
     "ira_contributed",

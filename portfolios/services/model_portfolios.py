@@ -6,12 +6,15 @@ from django.conf import settings
 from django.db import transaction
 
 from advisor.models import User
+from config.celery import enqueue_on_commit
 from config.lifecycle import lifecycle_decide
 
 from ..market import market_date_get
 from ..models import ModelPortfolio, ModelPortfolioSet
 
 logger = logging.getLogger(__name__)
+
+APPROVE_PERMISSION = "portfolios.approve_modelportfolioset"
 
 
 @transaction.atomic
@@ -64,6 +67,8 @@ def allocation_refresh(
     auto = settings.MODEL_PORTFOLIOS_AUTO_APPROVE if approve is None else approve
     if auto:
         model_portfolio_set_decide(portfolio_set=portfolio_set, approve=True, actor=None)
+    # The committee's evidence: the set's walk-forward governance report, built once committed.
+    enqueue_on_commit("portfolios.governance_report_build", portfolio_set_id=portfolio_set.pk)
     logger.info("model portfolios built", extra={"version": portfolio_set.version})
     return portfolio_set
 
@@ -71,12 +76,18 @@ def allocation_refresh(
 def model_portfolio_set_decide(
     *, portfolio_set: ModelPortfolioSet, approve: bool, actor: User | None
 ) -> ModelPortfolioSet:
-    """Approve (retiring the approved one) or reject a candidate set; audited."""
+    """Approve (retiring the approved one) or reject a candidate set; audited. A person approves
+    only with the set's governance report in front of them: none yet, a 400 (the automatic
+    approval of the local demo, `actor=None`, comes before the report is built)."""
+    if approve and actor is not None and actor.has_perm(APPROVE_PERMISSION):
+        from .governance import governance_report_require
+
+        governance_report_require(portfolio_set=portfolio_set)
     return lifecycle_decide(
         row=portfolio_set,
         approve=approve,
         actor=actor,
         rejected_status=ModelPortfolioSet.Status.REJECTED,
         peers=ModelPortfolioSet.objects.all(),
-        permission="portfolios.approve_modelportfolioset",
+        permission=APPROVE_PERMISSION,
     )

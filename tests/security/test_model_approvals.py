@@ -5,8 +5,9 @@ the investment committee's permission, and approval takes two different members.
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
-from portfolios.models import MarketAssumptions, ModelPortfolioSet
+from portfolios.models import GovernanceReport, MarketAssumptions, ModelPortfolioSet
 from portfolios.services import model_portfolio_set_decide
 
 from ..factories import AdvisorFactory, admin_login, committee_member
@@ -16,10 +17,31 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def candidate() -> ModelPortfolioSet:
+    """A candidate set with its governance report (the evidence approvers must have)."""
     assumptions = MarketAssumptions.objects.create(
         version=1, prices_through="2023-06-09", method="test", data={}
     )
-    return ModelPortfolioSet.objects.create(version=1, assumptions=assumptions)
+    portfolio_set = ModelPortfolioSet.objects.create(version=1, assumptions=assumptions)
+    GovernanceReport.objects.create(
+        portfolio_set=portfolio_set,
+        method="walk-forward/1",
+        prices_through=assumptions.prices_through,
+        figures={},
+        computed_at=timezone.now(),
+    )
+    return portfolio_set
+
+
+def test_a_committee_member_cannot_approve_a_set_without_its_governance_report(candidate):
+    candidate.governance_report.delete()
+
+    with pytest.raises(ValidationError, match="governance report"):
+        model_portfolio_set_decide(portfolio_set=candidate, approve=True, actor=committee_member())
+    candidate.refresh_from_db()
+    assert (candidate.status, candidate.first_approved_by) == (
+        ModelPortfolioSet.Status.CANDIDATE,
+        None,
+    )
 
 
 def test_auto_approval_is_off_in_production_and_on_in_the_demo():
