@@ -118,6 +118,7 @@ test-full: install-dev ## The suite with slow tests and a deeper API fuzz run
 
 bench: install ## Benchmarks: summary rps, Monte Carlo, model portfolios, sentiment task, chat latency
 	$(PY) -m benchmarks.portfolio_summary
+	$(PY) -m benchmarks.account_performance
 	$(PY) -m benchmarks.projection
 	$(PY) -m benchmarks.model_portfolios
 	$(PY) -m benchmarks.sentiment_throughput

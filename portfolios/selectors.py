@@ -1,12 +1,13 @@
 """Reads for the portfolio API, scoped to what the asking client may see."""
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import cast
+from typing import Any, cast
 
+from django.db import connections
 from django.db.models import CharField, Count, Max, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Concat
 
@@ -22,6 +23,7 @@ from .models import (
     FeeOwed,
     GoalProjection,
     Lot,
+    MarketDataRevision,
     ModelPortfolio,
     ModelPortfolioSet,
     Price,
@@ -48,19 +50,22 @@ from .targets import (
 from .valuation import (
     Valuation,
     account_value,
+    account_values,
     advisory_fee_annual,
     advisory_fee_annual_estimate,
+    approved_targets,
     class_drift,
     fee_accrued,
     fee_prices,
     goal_level,
+    level_at,
     target_weights,
     valuation_day,
 )
 
 
 def account_list(*, client: Client) -> QuerySet[Account]:
-    return Account.objects.filter(client=client).select_related("goal")
+    return Account.objects.filter(client=client).select_related("goal", "client")
 
 
 def account_get(*, client: Client, account_id: int) -> Account:
@@ -121,11 +126,63 @@ class AccountSummary:
 
 def account_summary(*, account: Account) -> AccountSummary:
     """Value, cash, holdings with actual and target weights, and drift by asset class."""
-    valuation = account_value(account=account, day=market_date_get())
-    targets = target_weights(account=account) or {}
+    return account_summaries(accounts=[account])[0]
+
+
+def account_summaries(*, accounts: Sequence[Account]) -> list[AccountSummary]:
+    """`account_summary` of each account, in order, in a fixed number of queries whatever the
+    number of accounts: the market date, one risk profile per client, the approved targets,
+    the positions, closes and cash, and the funds' names, each read once for all."""
+    if not accounts:
+        return []
+    day = market_date_get()
+    levels = _goal_levels(accounts=accounts, today=day)
+    by_level = approved_targets()
+    goal_targets = {
+        a.pk: by_level.get(level, {}) if level is not None else {}
+        for a, level in zip(accounts, (levels[a.pk] for a in accounts), strict=True)
+    }
+    valuations = account_values(accounts=accounts, day=day)
+    tickers = {t for targets in goal_targets.values() for t in targets} | {
+        h.asset.ticker for v in valuations.values() for h in v.holdings
+    }
+    assets = {a.ticker: a for a in Asset.objects.filter(ticker__in=tickers)}
+    return [
+        _account_summary(
+            account=account,
+            valuation=valuations[account.pk],
+            targets=goal_targets[account.pk],
+            level=levels[account.pk],
+            assets=assets,
+        )
+        for account in accounts
+    ]
+
+
+def _goal_levels(*, accounts: Sequence[Account], today: date) -> dict[int, int | None]:
+    """Account id → its goal's level (`valuation.goal_level`): one risk profile per client."""
+    risk: dict[int, int | None] = {}
+    levels = {}
+    for account in accounts:
+        goal = account.goal
+        if goal.client_id not in risk:
+            # The account's client is its goal's (account_open), and account_list reads it.
+            profile = risk_profile_get(client=account.client)
+            risk[goal.client_id] = profile.assessment.risk_level if profile else None
+        levels[account.pk] = level_at(goal=goal, risk_level=risk[goal.client_id], today=today)
+    return levels
+
+
+def _account_summary(
+    *,
+    account: Account,
+    valuation: Valuation,
+    targets: dict[str, Decimal],
+    level: int | None,
+    assets: dict[str, Asset],
+) -> AccountSummary:
     weights = valuation.weights()
     by_ticker = {h.asset.ticker: h for h in valuation.holdings}
-    assets = {a.ticker: a for a in Asset.objects.filter(ticker__in=set(targets) | set(by_ticker))}
     rows = []
     for ticker in sorted(set(targets) | set(by_ticker)):
         holding = by_ticker.get(ticker)
@@ -148,7 +205,7 @@ def account_summary(*, account: Account) -> AccountSummary:
         value=valuation.total,
         cash=valuation.cash,
         invested=valuation.invested,
-        level=goal_level(goal=account.goal),
+        level=level,
         drift=float(drift) if drift is not None else None,
         holdings=tuple(rows),
     )
@@ -383,8 +440,9 @@ def _combined(histories: list[list[DailyPoint]]) -> list[DailyPoint]:
 def portfolio_summary(*, client: Client) -> PortfolioSummary:
     """What the dashboard shows, in one call: value, accounts, goals, performance, rebalances."""
     accounts = list(account_list(client=client))
-    summaries = [account_summary(account=a) for a in accounts]
-    histories = [history.account_history(account=a) for a in accounts]
+    summaries = account_summaries(accounts=accounts)
+    by_account = history.account_histories(accounts=accounts)
+    histories = [by_account[a.pk] for a in accounts]
     combined = _combined(histories)
     levels, policy_levels, policy = None, None, None
     if len(combined) > 1:
@@ -439,12 +497,16 @@ def _blended_policy(
     values at the previous close; its composition weighted by the accounts' last values.
     None when an account with history has no policy (no risk level or model portfolio)."""
     indices, values, parts = [], [], []
+    spans = {
+        account.pk: (points[0].day, points[-1].day)
+        for account, points in zip(accounts, histories, strict=True)
+        if len(points) >= 2
+    }
+    policies = history.policy_benchmarks(accounts=accounts, spans=spans)
     for account, points in zip(accounts, histories, strict=True):
         if len(points) < 2:
             continue
-        policy = benchmarks.policy_benchmark(
-            account=account, start=points[0].day, end=points[-1].day
-        )
+        policy = policies[account.pk]
         if policy is None:
             return None, None
         indices.append(policy.levels)
@@ -458,34 +520,90 @@ def _blended_policy(
 
 
 SUMMARY_CACHE_SECONDS = 600
+PERFORMANCE_CACHE_SECONDS = 600
+
+
+def _latest(queryset: QuerySet, field: str) -> Subquery:
+    return Subquery(queryset.order_by(f"-{field}").values(field)[:1])
+
+
+def _market_marks() -> dict[str, Subquery]:
+    """What changes for every account at once: a new price day, a revised close or level (a
+    revision rewrites a stored row in place), a newly approved model-portfolio set."""
+    return {
+        "day": _latest(Price.objects.all(), "date"),
+        "revision": _latest(MarketDataRevision.objects.all(), "id"),
+        "portfolios": _latest(
+            ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED), "id"
+        ),
+    }
+
+
+def _risk_marks(client: OuterRef) -> dict[str, Subquery]:
+    """The client's risk level: a new assessment, or an advisor's override edited in place."""
+    return {
+        "risk": _latest(RiskAssessment.objects.filter(response__client=client), "id"),
+        "override": Subquery(
+            RiskAssessment.objects.filter(
+                response__client=client, method=RiskAssessment.OVERRIDE_METHOD
+            )
+            .order_by("-response__submitted_at", "-response_id")
+            .values("risk_level")[:1]
+        ),
+    }
+
+
+# Where a fingerprint query's row id goes in its compiled SQL: never a primary key.
+_ROW_SENTINEL = -7_340_021
+_COMPILED: dict[tuple[str, str, str], tuple[str, list[Any], list[int]]] = {}
+
+
+def _digest(name: str, rows: QuerySet, pk: int, marks: Callable[[], dict[str, Subquery]]) -> str:
+    """The sha256 of the marks' values for row `pk` of `rows`, in one query.
+
+    Django takes milliseconds to compile a query of a dozen subqueries and the database a tenth
+    of one to run it, so each fingerprint is compiled once per process and database (with a
+    sentinel where the row id goes) and then run with the id in its place."""
+    using = rows.db
+    connection = connections[using]
+    key = (name, using, connection.vendor)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        fields = marks()
+        query = rows.filter(pk=_ROW_SENTINEL).annotate(**fields).values_list(*fields).query
+        sql, params = query.get_compiler(using=using).as_sql()
+        slots = [index for index, param in enumerate(params) if param == _ROW_SENTINEL]
+        if not slots:  # pragma: no cover - Django always binds a pk filter as a parameter
+            raise RuntimeError(f"The {name} fingerprint's row id is not a query parameter.")
+        compiled = _COMPILED[key] = (sql, list(params), slots)
+    sql, params, slots = compiled
+    bound = list(params)
+    for index in slots:
+        bound[index] = pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, bound)
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound
+    return hashlib.sha256("|".join(str(value) for value in row).encode()).hexdigest()
 
 
 def portfolio_fingerprint(*, client: Client) -> str:
     """One query that changes whenever anything the summary shows can change: a transaction,
-    new prices, a goal or risk-profile edit (an advisor's override edits its row in place), a
-    recurring deposit (it is part of each goal's plan), a projection, a rebalance decision."""
-
-    def latest(queryset: QuerySet, field: str) -> Subquery:
-        return Subquery(queryset.order_by(f"-{field}").values(field)[:1])
-
-    row = (
-        Client.objects.filter(pk=client.pk)
-        .annotate(
-            txn=latest(Transaction.objects.filter(account__client=OuterRef("pk")), "id"),
-            day=latest(Price.objects.all(), "date"),
-            goal=latest(Goal.objects.filter(client=OuterRef("pk")), "updated_at"),
-            risk=latest(RiskAssessment.objects.filter(response__client=OuterRef("pk")), "id"),
-            override=Subquery(
-                RiskAssessment.objects.filter(
-                    response__client=OuterRef("pk"), method=RiskAssessment.OVERRIDE_METHOD
-                )
-                .order_by("-response__submitted_at", "-response_id")
-                .values("risk_level")[:1]
-            ),
-            recurring=Subquery(
-                RecurringDeposit.objects.filter(
-                    account__client=OuterRef("pk"), active=True, cancelled_at=None
-                )
+    new or revised prices, a goal or risk-profile edit (an advisor's override edits its row in
+    place), a recurring deposit (it is part of each goal's plan), a projection, a rebalance
+    decision."""
+    me = OuterRef("pk")
+    return _digest(
+        "portfolio",
+        Client.objects.all(),
+        client.pk,
+        lambda: {
+            "txn": _latest(Transaction.objects.filter(account__client=me), "id"),
+            "goal": _latest(Goal.objects.filter(client=me), "updated_at"),
+            **_risk_marks(me),
+            "recurring": Subquery(
+                RecurringDeposit.objects.filter(account__client=me, active=True, cancelled_at=None)
                 .order_by()
                 .values("account__client")
                 .annotate(total=Sum("amount"), last=Max("id"), n=Count("id"))
@@ -496,32 +614,33 @@ def portfolio_fingerprint(*, client: Client) -> str:
                 )
                 .values("key")[:1]
             ),
-            projection=latest(
-                GoalProjection.objects.filter(goal__client=OuterRef("pk")), "computed_at"
+            "projection": _latest(GoalProjection.objects.filter(goal__client=me), "computed_at"),
+            "rebalance": _latest(
+                RebalanceProposal.objects.filter(account__client=me), "decided_at"
             ),
-            rebalance=latest(
-                RebalanceProposal.objects.filter(account__client=OuterRef("pk")), "decided_at"
-            ),
-            proposal=latest(RebalanceProposal.objects.filter(account__client=OuterRef("pk")), "id"),
-            portfolios=latest(
-                ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED), "id"
-            ),
-        )
-        .values_list(
-            "txn",
-            "day",
-            "goal",
-            "risk",
-            "override",
-            "recurring",
-            "projection",
-            "rebalance",
-            "proposal",
-            "portfolios",
-        )
-        .get()
+            "proposal": _latest(RebalanceProposal.objects.filter(account__client=me), "id"),
+            **_market_marks(),
+        },
     )
-    return hashlib.sha256("|".join(str(value) for value in row).encode()).hexdigest()
+
+
+def account_performance_fingerprint(*, account: Account) -> str:
+    """One query that changes whenever anything the account's performance shows can change: a
+    transaction of the account (deposits, withdrawals, trades, fees, distributions, harvests:
+    every ledger change, lot and wash-sale adjustment comes with one), new or revised prices,
+    its goal (type and date set the policy's glide path), the client's risk level, the
+    approved model portfolios. The key the performance endpoint caches under."""
+    return _digest(
+        "account-performance",
+        Account.objects.all(),
+        account.pk,
+        lambda: {
+            "txn": _latest(Transaction.objects.filter(account=OuterRef("pk")), "id"),
+            "goal_edit": _latest(Goal.objects.filter(pk=OuterRef("goal_id")), "updated_at"),
+            **_risk_marks(OuterRef("client_id")),
+            **_market_marks(),
+        },
+    )
 
 
 # --- Advisory fees --------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from advisor.selectors import risk_profile_get
 from . import targets
 from .exceptions import MarketDataMissing
 from .market import closes_on, market_date_get
-from .models import Account, Asset, Entry, ModelPortfolio, ModelPortfolioSet, Price
+from .models import Account, Asset, Entry, ModelPortfolio, ModelPortfolioSet, Position, Price
 from .money import money_down, money_half_up, money_value
 
 # A ledger entry as the fee accrual reads it: (market date, asset id or None for cash, quantity).
@@ -54,11 +54,17 @@ def goal_level(*, goal: Goal, today: date | None = None) -> int | None:
     profile = risk_profile_get(client=goal.client)
     if profile is None:
         return None
-    today = today or valuation_day()
-    years = max((goal.target_date - today).days / 365.25, 0.0)
-    return targets.glide_level(
-        risk_level=profile.assessment.risk_level, goal_type=goal.goal_type, years_to_goal=years
+    return level_at(
+        goal=goal, risk_level=profile.assessment.risk_level, today=today or valuation_day()
     )
+
+
+def level_at(*, goal: Goal, risk_level: int | None, today: date) -> int | None:
+    """`goal_level` for a caller that has read the client's risk level (None: no profile)."""
+    if risk_level is None:
+        return None
+    years = max((goal.target_date - today).days / 365.25, 0.0)
+    return targets.glide_level(risk_level=risk_level, goal_type=goal.goal_type, years_to_goal=years)
 
 
 def valuation_day() -> date:
@@ -79,6 +85,20 @@ def target_weights(*, account: Account) -> dict[str, Decimal] | None:
     if portfolio is None:
         return None
     return {ticker: Decimal(str(weight)) for ticker, weight in portfolio.weights.items()}
+
+
+def approved_targets() -> dict[int, dict[str, Decimal]]:
+    """Level → ticker → target weight of the approved model portfolios, in one query: for
+    each level the portfolio `target_weights` picks (the first in the models' order)."""
+    by_level: dict[int, dict[str, Decimal]] = {}
+    for portfolio in ModelPortfolio.objects.filter(
+        portfolio_set__status=ModelPortfolioSet.Status.APPROVED
+    ):
+        by_level.setdefault(
+            portfolio.level,
+            {ticker: Decimal(str(weight)) for ticker, weight in portfolio.weights.items()},
+        )
+    return by_level
 
 
 @dataclass(frozen=True)
@@ -122,15 +142,27 @@ class Valuation:
 
 
 def account_value(*, account: Account, day: date | None = None) -> Valuation:
+    return account_values(accounts=[account], day=day)[account.pk]
+
+
+def account_values(*, accounts: Sequence[Account], day: date | None = None) -> dict[int, Valuation]:
+    """Account id → its valuation at `day`'s close (default: the market date): three queries
+    whatever the number of accounts (positions, their closes, cash)."""
     day = day or market_date_get()
-    positions = list(account.positions.select_related("asset").filter(quantity__gt=0))
-    closes = closes_on(day=day, assets=[p.asset for p in positions])
-    holdings = tuple(
-        Holding(asset=p.asset, quantity=p.quantity, price=closes[p.asset_id]) for p in positions
+    ids = [account.pk for account in accounts]
+    positions = list(
+        # Meta ordering (account, asset): each account's positions in the order it reads them.
+        Position.objects.filter(account_id__in=ids, quantity__gt=0).select_related("asset")
     )
+    closes = closes_on(day=day, assets=[p.asset for p in positions])
+    held: dict[int, list[Holding]] = {pk: [] for pk in ids}
+    for p in positions:
+        held[p.account_id].append(
+            Holding(asset=p.asset, quantity=p.quantity, price=closes[p.asset_id])
+        )
     # Cash read afresh: the caller's instance may predate a deposit made through another one.
-    cash = Account.objects.filter(pk=account.pk).values_list("cash", flat=True).get()
-    return Valuation(day=day, cash=cash, holdings=holdings)
+    cash = dict(Account.objects.filter(pk__in=ids).values_list("pk", "cash"))
+    return {pk: Valuation(day=day, cash=cash[pk], holdings=tuple(held[pk])) for pk in ids}
 
 
 def account_value_on(*, account: Account, day: date) -> Decimal:

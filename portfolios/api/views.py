@@ -81,9 +81,9 @@ class AccountListApi(APIView):
     def get(self, request: AuthedRequest) -> Response:
         """My accounts (one per goal), valued at the market date."""
         client = advisor_selectors.client_of_user(request.user)
-        summaries = [
-            selectors.account_summary(account=a) for a in selectors.account_list(client=client)
-        ]
+        summaries = selectors.account_summaries(
+            accounts=list(selectors.account_list(client=client))
+        )
         return Response(s.AccountSummaryOutputSerializer(summaries, many=True).data)
 
 
@@ -402,8 +402,17 @@ class AccountPerformanceApi(APIView):
     def get(self, request: AuthedRequest, account_id: int) -> Response:
         """Time- and money-weighted returns for 1M, 3M, YTD, 1Y and since inception against a
         60/40 benchmark, realised and unrealised gains, and the daily value history."""
-        performance = selectors.account_performance(account=_account(request, account_id))
-        return Response(s.PerformanceOutputSerializer(performance).data)
+        account = _account(request, account_id)
+        # Cached under a fingerprint of everything it shows (the account's transactions, the
+        # prices, its goal and risk level, the model portfolios), so a hit is never stale.
+        fingerprint = selectors.account_performance_fingerprint(account=account)
+        key = f"account-performance:{account.pk}:{fingerprint}"
+        body = cache.get(key)
+        if body is None:
+            performance = selectors.account_performance(account=account)
+            body = s.PerformanceOutputSerializer(performance).data
+            cache.set(key, body, selectors.PERFORMANCE_CACHE_SECONDS)
+        return Response(body)
 
 
 class PortfolioSummaryApi(APIView):
