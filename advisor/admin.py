@@ -236,3 +236,6 @@ class RiskOverrideRequestAdmin(admin.ModelAdmin):
     @admin.action(description="Reject the selected overrides above capacity")
     def reject(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         self._decide(request, queryset, approve=False)
+
+
+from . import admin_risk_control  # noqa: E402, F401  (the risk rules and withdrawal holds)

@@ -27,6 +27,9 @@ class AdvisorConfig(AppConfig):
             models.User, include_fields=["email", "is_staff", "is_active", "is_superuser"]
         )
 
+        from .risk_control import risk_control_audit_register
+
+        risk_control_audit_register()
         post_migrate.connect(_advisor_group_ensure, dispatch_uid="advisor_groups_ensure")
 
 
@@ -39,6 +42,9 @@ def _advisor_group_ensure(app_config: AppConfig, **kwargs: object) -> None:
     last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
     if app_config is not last:
         return
+    from .risk_control import compliance_group_ensure, risk_rules_seed
     from .services import advisor_group_ensure
 
     advisor_group_ensure()
+    compliance_group_ensure()
+    risk_rules_seed()

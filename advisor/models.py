@@ -573,6 +573,7 @@ class Notification(models.Model):
         NEW_DEVICE = "new_device", "Sign-in from a new device"
         TAX_HARVEST = "tax_harvest", "Tax-loss harvest proposed or done"
         DOCUMENT_READY = "document_ready", "Statement or tax report ready"
+        WITHDRAWAL_HOLD = "withdrawal_hold", "Withdrawal held for review"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -629,3 +630,219 @@ class GoalTrack(models.Model):
 
     def __str__(self) -> str:
         return f"Goal {self.goal_id} {'on' if self.on_track else 'off'} track"
+
+
+# --- Risk control for money movement (advisor.risk_control, portfolios.services.holds) ---------
+
+
+class RiskRule(models.Model):
+    """One version of a risk-control rule: which check it runs (advisor.risk_control.CHECKS), on
+    which event, with which parameters and action. Rules are data: compliance staff edit them in
+    the admin, and every edit is a new version (the old ones are kept, and each evaluation names
+    the versions it ran), so what decided a past withdrawal can always be read back."""
+
+    class Event(models.TextChoices):
+        WITHDRAWAL = "withdrawal", "Withdrawal"
+        RECURRING_CHANGE = "recurring_change", "Recurring-deposit change"
+        LOGIN = "login", "Login"
+
+    class Action(models.TextChoices):
+        HOLD = "hold", "Hold: the withdrawal waits for an advisor"
+        FLAG = "flag", "Flag: recorded for review; two flags hold a withdrawal"
+        ALLOW = "allow", "Allow: recorded only"
+
+    MANAGE_PERMISSION = "advisor.manage_risk_rules"
+
+    code = models.SlugField(max_length=50, help_text="stable name across versions")
+    version = models.PositiveIntegerField(default=1)
+    current = models.BooleanField(default=True, help_text="the version in force")
+    event = models.CharField(max_length=20, choices=Event)
+    check_name = models.CharField(
+        "check", max_length=40, help_text="the evaluation function (advisor.risk_control.CHECKS)"
+    )
+    description = models.TextField(blank=True)
+    parameters = models.JSONField(default=dict, blank=True, help_text="thresholds, as strings")
+    action = models.CharField(max_length=5, choices=Action, default=Action.FLAG)
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="empty for the built-in rules the migration seeded",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("code", "-version")
+        permissions = [
+            ("manage_risk_rules", "Can edit risk-control rules (compliance)"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="riskrule_code_version"),
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(current=True), name="riskrule_one_current_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+
+class SecurityEvent(models.Model):
+    """A change to how a user signs in (password reset or change, MFA turned off or on): the
+    risk rules look for money moving shortly after one."""
+
+    class Kind(models.TextChoices):
+        PASSWORD_RESET = "password_reset", "Password reset by email link"
+        PASSWORD_CHANGE = "password_change", "Password changed"
+        MFA_DISABLED = "mfa_disabled", "Two-factor authentication turned off"
+        MFA_ENABLED = "mfa_enabled", "Two-factor authentication turned on"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=("user", "created_at"), name="securityevent_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} (user {self.user_id})"
+
+
+class RiskEvent(models.Model):
+    """One evaluation of the risk rules (and the anomaly model) on a withdrawal, a recurring
+    deposit change or a login: what was known, which rule versions fired, the score, and the
+    decision. Written for every evaluation, allowed ones too."""
+
+    class Decision(models.TextChoices):
+        ALLOW = "allow", "Allowed"
+        FLAG = "flag", "Flagged for review"
+        HOLD = "hold", "Held"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="risk_events")
+    event = models.CharField(max_length=20, choices=RiskRule.Event)
+    amount = models.DecimalField(**MONEY, null=True, blank=True)
+    goal = models.ForeignKey(
+        Goal, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    context = models.JSONField(default=dict, blank=True, help_text="the facts the rules read")
+    fired = models.JSONField(
+        default=list, blank=True, help_text="[{code, version, action, reason}] of the rules fired"
+    )
+    score = models.FloatField(
+        null=True, blank=True, help_text="anomaly score 0–1 (no model trained: empty)"
+    )
+    model_version = models.CharField(max_length=64, blank=True)
+    decision = models.CharField(max_length=5, choices=Decision)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=("client", "created_at"), name="riskevent_client_at")]
+
+    def __str__(self) -> str:
+        return f"{self.event} of client {self.client_id}: {self.decision}"
+
+
+class WithdrawalHold(models.Model):
+    """A withdrawal the risk rules held instead of executing: it waits for an advisor, who
+    releases it (executed at that day's close through the normal withdrawal path, exactly once)
+    or rejects it. From FOUR_EYES_THRESHOLD up, two different staff members must approve."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending: waiting for an advisor"
+        RELEASED = "released", "Released: the withdrawal was made"
+        REJECTED = "rejected", "Rejected: no money moved"
+        EXPIRED = "expired", "Expired: nobody decided in time; no money moved"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="withdrawal_holds")
+    goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="withdrawal_holds")
+    # The account and transaction live on the floor above (portfolios): ids, not foreign keys.
+    account_id = models.PositiveIntegerField()
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    idempotency_key = models.CharField(
+        max_length=255, blank=True, help_text="the Idempotency-Key of the request that was held"
+    )
+    risk_event = models.ForeignKey(
+        RiskEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reasons = models.JSONField(default=list, blank=True, help_text="why it was held")
+    status = models.CharField(max_length=8, choices=Status, default=Status.PENDING)
+    approvals_needed = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(2)]
+    )
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="four-eyes: the first of two approvals",
+    )
+    first_approved_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="who released (the second approval) or rejected it",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(max_length=1000, blank=True)
+    transaction_id = models.PositiveIntegerField(
+        null=True, blank=True, help_text="the withdrawal made on release"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    # The compliance permission: the second approval of a large hold (any client's).
+    APPROVE_LARGE_PERMISSION = "advisor.approve_large_withdrawal"
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        permissions = [
+            (
+                "approve_large_withdrawal",
+                "Can give any client's held withdrawal its approval, the second one too "
+                "(four-eyes)",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="withdrawalhold_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False),
+                name="withdrawalhold_decided_has_a_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="released") | Q(transaction_id__isnull=False),
+                name="withdrawalhold_released_has_a_transaction",
+            ),
+            # Four eyes: the second approval is never the first approver's.
+            models.CheckConstraint(
+                condition=Q(first_approved_by__isnull=True)
+                | Q(decided_by__isnull=True)
+                | ~Q(first_approved_by=F("decided_by"))
+                | ~Q(status="released"),
+                name="withdrawalhold_four_eyes",
+            ),
+            # One withdrawal per hold, whatever concurrent releases do.
+            models.UniqueConstraint(
+                fields=["transaction_id"],
+                condition=Q(transaction_id__isnull=False),
+                name="withdrawalhold_one_transaction",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=("client",), condition=Q(status="pending"), name="withdrawalhold_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold of {self.amount} ({self.get_status_display()})"

@@ -160,6 +160,10 @@ app.conf.beat_schedule = {
         "task": "portfolios.tax_reports_generate_year",
         "schedule": crontab(hour=23, minute=10, day_of_month=15, month_of_year=1),
     },
+    "portfolios.withdrawal_holds_expire": {
+        "task": "portfolios.withdrawal_holds_expire",
+        "schedule": crontab(minute=5),
+    },
     "portfolios.idempotency_keys_purge": {
         "task": "portfolios.idempotency_keys_purge",
         "schedule": crontab(hour=4, minute=45),

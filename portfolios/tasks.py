@@ -6,6 +6,7 @@ from config.celery import RETRY_TRANSIENT
 
 from . import feeds, projections, services
 from .api import idempotency
+from .services import holds
 
 
 @shared_task(
@@ -128,3 +129,10 @@ def governance_report_build_task(*, portfolio_set_id: int) -> int:
     """After a model-portfolio set is built: its walk-forward governance report, the evidence
     the investment committee approves on. Safe to run twice (one report per set)."""
     return services.governance_report_build_for(portfolio_set_id=portfolio_set_id).pk
+
+
+@shared_task(name="portfolios.withdrawal_holds_expire", **RETRY_TRANSIENT)
+def withdrawal_holds_expire_task() -> int:
+    """Hourly: withdrawals held for review past their expiry are expired (nothing paid, the
+    client told). Safe to run twice."""
+    return holds.withdrawal_holds_expire()

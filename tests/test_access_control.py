@@ -8,13 +8,16 @@ file cannot build an object for fails the test until a builder is added below.
 import functools
 import re
 from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from advisor import risk, services
-from advisor.models import Client, DeviceToken, User
+from advisor.models import Client, DeviceToken, User, WithdrawalHold
 from advisor.services.notifications import notify
 from nlp.models import Conversation, Message
 from portfolios.models import (
@@ -130,6 +133,13 @@ class World:
                 title="Statement",
                 pdf=b"%PDF-1.4",
                 csv="Summary",
+            ).pk,
+            "hold_id": lambda: WithdrawalHold.objects.create(
+                client=self.owner,
+                goal=self.account.goal,
+                account_id=self.account.pk,
+                amount=Decimal("100.00"),
+                expires_at=timezone.now() + timedelta(days=7),
             ).pk,
             "notification_id": lambda: notify(
                 user=self.owner.user, kind="cash_flow", key="access-test", title="Deposit done"

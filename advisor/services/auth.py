@@ -1,4 +1,5 @@
-"""Auth: registration, session login and logout with lockout, device tokens for the app."""
+"""Auth: registration, session login and logout with lockout, device tokens for the app.
+Each completed login runs the login risk rules (advisor.risk_control: recorded, flagged only)."""
 
 import logging
 
@@ -19,6 +20,7 @@ from ..models import (
     DeviceToken,
     User,
 )
+from ..risk_control import login_evaluate
 from .clients import client_advisor_auto_assign
 from .identity import (
     device_token_create,
@@ -88,7 +90,7 @@ def session_login(*, request: HttpRequest, email: str, password: str) -> User | 
     user = _credentials_check(request=request, email=email, password=password)
     if mfa_enabled(user=user):
         return mfa_challenge_issue(user=user, mode=SESSION)
-    known_device_record(request=request, user=user)
+    login_evaluate(user=user, new_device=known_device_record(request=request, user=user))
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     logger.info("session login", extra={"user_id": user.pk})
     return user
@@ -110,7 +112,7 @@ def device_token_issue(
     user = _credentials_check(request=request, email=email, password=password)
     if mfa_enabled(user=user):
         return mfa_challenge_issue(user=user, mode=TOKEN, device_name=device_name)
-    known_device_record(request=request, user=user)
+    login_evaluate(user=user, new_device=known_device_record(request=request, user=user))
     return device_token_create(user=user, device_name=device_name)
 
 

@@ -27,7 +27,8 @@ from config.authentication import client_ip
 from config.celery import enqueue_on_commit
 
 from ..exceptions import AuthenticationFailed, IdentityLinkInvalid
-from ..models import DeviceToken, KnownDevice, User
+from ..models import DeviceToken, KnownDevice, SecurityEvent, User
+from ..risk_control import security_event_record
 from .notifications import new_device_notify
 
 logger = logging.getLogger(__name__)
@@ -188,6 +189,8 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
         user.save(update_fields=["password"])
         _sign_out_everywhere(user=user)
         identity_email_enqueue(user=user, kind="password_changed")
+        # Money leaving soon after a reset is what account takeovers look like (risk control).
+        security_event_record(user=user, kind=SecurityEvent.Kind.PASSWORD_RESET)
     from axes.utils import reset
 
     reset(username=user.email)
@@ -213,6 +216,7 @@ def password_change(
         user.save(update_fields=["password"])
         _sign_out_everywhere(user=user, keep_request=request)
         identity_email_enqueue(user=user, kind="password_changed")
+        security_event_record(user=user, kind=SecurityEvent.Kind.PASSWORD_CHANGE)
     logger.info("password changed", extra={"user_id": user.pk})
 
 

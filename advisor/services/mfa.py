@@ -106,9 +106,12 @@ def mfa_totp_confirm(*, request: HttpRequest | None, user: User, code: str) -> l
         recovery = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
         codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
         StaticToken.objects.bulk_create(StaticToken(device=recovery, token=c) for c in codes)
+        from ..models import SecurityEvent
+        from ..risk_control import security_event_record
         from .identity import identity_email_enqueue
 
         identity_email_enqueue(user=user, kind="mfa_enabled")
+        security_event_record(user=user, kind=SecurityEvent.Kind.MFA_ENABLED)
     if request is not None and hasattr(request, "session"):
         request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     logger.info("mfa enabled", extra={"user_id": user.pk})
@@ -124,9 +127,12 @@ def mfa_disable(*, user: User, code: str) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+        from ..models import SecurityEvent
+        from ..risk_control import security_event_record
         from .identity import identity_email_enqueue
 
         identity_email_enqueue(user=user, kind="mfa_disabled")
+        security_event_record(user=user, kind=SecurityEvent.Kind.MFA_DISABLED)
     logger.info("mfa disabled", extra={"user_id": user.pk})
 
 
@@ -196,9 +202,10 @@ def mfa_login_verify(*, request: HttpRequest, mfa_token: str, code: str) -> MfaL
     if device is None:
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         raise MfaCodeInvalid("That code is not right. Try the current one from your app.")
+    from ..risk_control import login_evaluate
     from .identity import device_token_create, known_device_record
 
-    known_device_record(request=request, user=user)
+    login_evaluate(user=user, new_device=known_device_record(request=request, user=user))
     if payload.get("m") == TOKEN:
         token, raw = device_token_create(user=user, device_name=payload.get("d") or "")
         logger.info("mfa login (token)", extra={"user_id": user.pk})

@@ -264,6 +264,7 @@ SPECTACULAR_SETTINGS = {
         "AccountTypeEnum": "advisor.models.Goal.AccountType",
         "TaxHarvestKindEnum": "portfolios.models.TaxHarvest.Kind",
         "DocumentKindEnum": "portfolios.models.Document.Kind",
+        "WithdrawalHoldStatusEnum": "advisor.models.WithdrawalHold.Status",
     },
 }
 

@@ -151,7 +151,12 @@ class CashFlowInputSerializer(InputSerializer):
 
 class CashFlowOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
-    transaction = TransactionOutputSerializer()
+    transaction = TransactionOutputSerializer(
+        allow_null=True, help_text="null when the withdrawal is held for review (202)"
+    )
+    hold = serializers.IntegerField(
+        allow_null=True, default=None, help_text="the hold's id when held for review (202)"
+    )
     account = AccountSummaryOutputSerializer()
 
 

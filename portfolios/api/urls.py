@@ -66,4 +66,5 @@ urlpatterns = [
     path("", include("portfolios.api.documents")),
     path("", include("portfolios.api.risk")),
     path("", include("portfolios.api.governance")),
+    path("", include("portfolios.api.holds")),
 ]

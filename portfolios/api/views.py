@@ -1,5 +1,6 @@
 """Thin views over the portfolio services and selectors."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
@@ -156,13 +157,18 @@ class _CashFlowApi(APIView):
         amount = payload.validated_data["amount"]
 
         def run() -> tuple[int, Any]:
-            result = type(self).operation(account=account, amount=amount)
+            # A withdrawal the risk rules hold keeps its key, so its release pays it once.
+            extra = {"idempotency_key": key} if self.scope == "withdrawal" else {}
+            operation: Callable[..., services.CashFlowResult] = type(self).operation
+            result = operation(account=account, amount=amount, **extra)
             body = {
                 "message": result.message,
                 "transaction": result.transaction,
+                "hold": result.hold.pk if result.hold else None,
                 "account": selectors.account_summary(account=account),
             }
-            return status.HTTP_201_CREATED, s.CashFlowOutputSerializer(body).data
+            code = status.HTTP_202_ACCEPTED if body["hold"] else status.HTTP_201_CREATED
+            return code, s.CashFlowOutputSerializer(body).data
 
         code, body, replayed = idempotent(
             user=request.user,
@@ -197,7 +203,11 @@ class WithdrawalApi(_CashFlowApi):
         tags=["accounts"],
         parameters=[IDEMPOTENCY_KEY],
         request=s.CashFlowInputSerializer,
-        responses={201: s.CashFlowOutputSerializer, **ERRORS},
+        responses={
+            201: s.CashFlowOutputSerializer,
+            202: s.CashFlowOutputSerializer,
+            **ERRORS,
+        },
     )
     def post(self, request: AuthedRequest, account_id: int) -> Response:
         """Withdraw cash; if cash is short, the most overweight funds are sold first."""

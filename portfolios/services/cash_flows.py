@@ -15,7 +15,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from advisor.models import Client, Goal
+from advisor.models import Client, Goal, User, WithdrawalHold
+from advisor.risk_control import audit_actor
 from config.celery import enqueue_on_commit
 
 from ..broker import Broker, Fill, PaperBroker, proceeds_pooled, units_for_value
@@ -27,6 +28,14 @@ from ..notices import cash_flow_notify
 from ..targets import slot
 from ..valuation import Holding, Valuation, account_value, min_trade, target_weights
 from .fees_owed import fees_owed_collect
+from .holds import (
+    WithdrawalHoldConflict,
+    held_message,
+    hold_first_approval,
+    hold_lock_for_decision,
+    hold_released,
+    withdrawal_screen,
+)
 from .ira import ira_contribution_check
 from .ledger import ledger_cash, ledger_fill
 from .purchases import purchase_ticker
@@ -202,9 +211,12 @@ def plan_changed(*, account: Account) -> None:
 
 @dataclass
 class CashFlowResult:
-    transaction: Transaction
+    """A cash flow made, or a withdrawal held for review (`hold` set, no transaction)."""
+
+    transaction: Transaction | None
     fills: list[Fill] = field(default_factory=list)
     message: str = ""
+    hold: WithdrawalHold | None = None
 
 
 def amount_check(amount: Decimal) -> Decimal:
@@ -326,10 +338,20 @@ def cash_out(
 
 @transaction.atomic
 def withdrawal_make(
-    *, account: Account, amount: Decimal, broker: Broker | None = None, day: date | None = None
+    *,
+    account: Account,
+    amount: Decimal,
+    broker: Broker | None = None,
+    day: date | None = None,
+    idempotency_key: str = "",
+    release: WithdrawalHold | None = None,
 ) -> CashFlowResult:
-    """Pay out cash, selling the most overweight funds first if cash does not cover it.
+    """Pay out cash, selling the most overweight funds if cash does not cover it.
 
+    A live withdrawal (no `day`) is screened by the risk rules first, under the account's lock:
+    a held one is recorded (`WithdrawalHold`, with the request's `idempotency_key`), the client
+    is told, and nothing moves (`hold` set, no transaction). `release`: the hold an advisor
+    released (withdrawal_release), which skips the rules and is executed instead.
     From an IRA, the transaction and the message carry its tax treatment (`tax_note`)."""
     amount_check(amount)
     broker = broker or PaperBroker()
@@ -338,6 +360,12 @@ def withdrawal_make(
         .select_related("goal", "client")
         .get(pk=account.pk)
     )
+    if release is None and day is None:
+        hold = withdrawal_screen(account=account, amount=amount, idempotency_key=idempotency_key)
+        if hold is not None:
+            return CashFlowResult(
+                transaction=None, hold=hold, message=held_message(hold=hold, account=account)
+            )
     market_date = day or market_date_get()
     tax_note = withdrawal_tax_note(
         account_type=account.goal.account_type,
@@ -364,3 +392,40 @@ def withdrawal_make(
         plan_changed(account=account)
         cash_flow_notify(txn=txn)
     return CashFlowResult(transaction=txn, fills=fills, message=message)
+
+
+@transaction.atomic
+def withdrawal_release(
+    *, hold: WithdrawalHold, actor: User, note: str = "", broker: Broker | None = None
+) -> WithdrawalHold:
+    """An advisor releases a held withdrawal: it is executed at that day's close through
+    withdrawal_make (the rules skipped), exactly once. From the four-eyes threshold up, the
+    first approval only records itself; a second staff member's executes it.
+
+    The hold's row is locked first and must still be pending, so a double release or a
+    release racing a rejection executes at most once (the loser gets a 409). If the money left
+    by another path meanwhile, nothing moves and the hold stays pending for a rejection (409)."""
+    with audit_actor(actor):
+        hold = hold_lock_for_decision(hold=hold, actor=actor)
+        if hold_first_approval(hold=hold, actor=actor, note=note):
+            return hold
+        account = Account.objects.get(pk=hold.account_id)
+        try:
+            with transaction.atomic():  # a savepoint: a refusal leaves the hold as it was
+                result = withdrawal_make(
+                    account=account, amount=hold.amount, broker=broker, release=hold
+                )
+        except InsufficientFunds as exc:
+            raise WithdrawalHoldConflict(
+                "The account no longer holds this amount (money left it since the hold): "
+                "nothing was withdrawn. Reject the hold, or ask the client for a new request.",
+                code="withdrawal_hold_insufficient_funds",
+                extra=exc.extra,
+            ) from exc
+        assert result.transaction is not None  # noqa: S101 - a release is never screened
+        hold_released(hold=hold, actor=actor, txn=result.transaction, note=note)
+    logger.info(
+        "withdrawal hold released",
+        extra={"hold_id": hold.pk, "actor_id": actor.pk, "transaction_id": result.transaction.pk},
+    )
+    return hold

@@ -1,6 +1,8 @@
 """Recurring deposits: monthly on a chosen day, paused, resumed or cancelled by the client,
 paid by beat once per scheduled date. A run into an IRA that would pass the year's
-contribution limit is skipped (the schedule moves on) and the client is told."""
+contribution limit is skipped (the schedule moves on) and the client is told. Every change by
+the client is evaluated by the recurring-change risk rules (advisor.risk_control): recorded, and
+flagged for review where a rule says so; no change is stopped by them."""
 
 import logging
 from datetime import date, timedelta
@@ -10,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from advisor.models import Goal, Notification, User
+from advisor import risk_control
+from advisor.models import Client, Goal, Notification, RiskRule, User
 from advisor.services.notifications import notify
 
 from ..exceptions import IraLimitExceeded
@@ -47,6 +50,7 @@ def recurring_deposit_create(
     recurring.full_clean()
     recurring.save()
     plan_changed(account=account)
+    _risk_evaluate(recurring=recurring, change="create")
     return recurring
 
 
@@ -56,6 +60,7 @@ def recurring_deposit_cancel(*, recurring: RecurringDeposit) -> None:
     recurring.cancelled_at = timezone.now()
     recurring.save(update_fields=["active", "cancelled_at"])
     plan_changed(account=recurring.account)
+    _risk_evaluate(recurring=recurring, change="cancel")
 
 
 @transaction.atomic
@@ -73,7 +78,20 @@ def recurring_deposit_pause(*, recurring: RecurringDeposit, paused: bool) -> Rec
         )
     recurring.save(update_fields=["active", "next_run"])
     plan_changed(account=recurring.account)
+    _risk_evaluate(recurring=recurring, change="pause" if paused else "resume")
     return recurring
+
+
+def _risk_evaluate(*, recurring: RecurringDeposit, change: str) -> None:
+    """Run the recurring-change rules on a client's change and record the evaluation."""
+    account = Account.objects.select_related("goal").get(pk=recurring.account_id)
+    risk_control.event_evaluate(
+        client=Client.objects.select_related("user").get(pk=account.client_id),
+        event=RiskRule.Event.RECURRING_CHANGE,
+        amount=recurring.amount,
+        change=change,
+        goal=account.goal,
+    )
 
 
 def recurring_deposits_run(*, today: date | None = None) -> int:

@@ -132,6 +132,7 @@ export const NotificationKindEnum = [
   ["new_device", "Sign-in from a new device"],
   ["tax_harvest", "Tax-loss harvest proposed or done"],
   ["document_ready", "Statement or tax report ready"],
+  ["withdrawal_hold", "Withdrawal held for review"],
 ] as const satisfies readonly (readonly [Schemas["NotificationKindEnum"], string])[];
 
 export const ObjectiveEnum = [
@@ -228,3 +229,10 @@ export const TimeHorizonEnum = [
   ["11_to_20", "11 to 20 years"],
   ["over_20", "Over 20 years"],
 ] as const satisfies readonly (readonly [Schemas["TimeHorizonEnum"], string])[];
+
+export const WithdrawalHoldStatusEnum = [
+  ["pending", "Pending: waiting for an advisor"],
+  ["released", "Released: the withdrawal was made"],
+  ["rejected", "Rejected: no money moved"],
+  ["expired", "Expired: nobody decided in time; no money moved"],
+] as const satisfies readonly (readonly [Schemas["WithdrawalHoldStatusEnum"], string])[];

@@ -615,6 +615,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/advisor/withdrawal-holds/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Held withdrawals of the clients in reach, newest first (the latest 100);
+         *     `?status=pending` for the review queue.
+         */
+        get: operations["advisor_withdrawal_holds_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/withdrawal-holds/{hold_id}/reject/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Reject a held withdrawal: no money moves; the client is told. */
+        post: operations["advisor_withdrawal_holds_reject_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/advisor/withdrawal-holds/{hold_id}/release/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Release a held withdrawal: it is made at today's close, once. From the four-eyes
+         *     threshold up, the first approval comes back still `pending`; a second staff member's
+         *     makes it.
+         */
+        post: operations["advisor_withdrawal_holds_release_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/assets/": {
         parameters: {
             query?: never;
@@ -1250,6 +1308,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/model-portfolio-sets/{version}/governance/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Staff only: the governance report of model portfolios v`version`: per level, the
+         *     walk-forward's out-of-sample figures (re-estimated yearly with the set's method, held
+         *     with the 3% drift band), a rolling 5-year sensitivity run, the set's own weights in
+         *     sample, and a plain-language verdict. 404 until the report is computed.
+         */
+        get: operations["model_portfolio_sets_governance_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/model-portfolios/": {
         parameters: {
             query?: never;
@@ -1579,6 +1659,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/withdrawal-holds/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description My held withdrawals, newest first (the latest 100); `?status=pending` for those
+         *     still waiting for review.
+         */
+        get: operations["withdrawal_holds_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1865,6 +1965,45 @@ export interface components {
             second_opinions: components["schemas"]["AdvisorRiskAssessmentOutput"][];
             advisor_explanation: string;
         };
+        /**
+         * @description A held withdrawal as staff see it: the client's, why it was held (the rule versions
+         *     fired, the anomaly score) and who approved it.
+         */
+        AdvisorWithdrawalHoldOutput: {
+            readonly id: number;
+            readonly account_id: number;
+            readonly goal: number;
+            goal_name: string;
+            /** Format: decimal */
+            amount: string;
+            readonly status: components["schemas"]["WithdrawalHoldStatusEnum"];
+            readonly approvals_needed: number;
+            /** @description 0, 1 or 2 of `approvals_needed` */
+            readonly approvals_given: number;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly expires_at: string;
+            /** Format: date-time */
+            readonly decided_at: string | null;
+            /** @description the withdrawal made on release */
+            readonly transaction_id: number | null;
+            client_id: number;
+            reasons: string[];
+            fired?: components["schemas"]["RuleFiredOutput"][];
+            /**
+             * Format: double
+             * @description anomaly score 0–1
+             */
+            score?: number | null;
+            /** Format: email */
+            first_approved_by?: string | null;
+            /** Format: date-time */
+            readonly first_approved_at: string | null;
+            /** Format: email */
+            decided_by?: string | null;
+            readonly decision_note: string;
+        };
         AlertClientOutput: {
             id: number;
             name: string;
@@ -1921,7 +2060,10 @@ export interface components {
         };
         CashFlowOutput: {
             message: string;
-            transaction: components["schemas"]["TransactionOutput"];
+            /** @description null when the withdrawal is held for review (202) */
+            transaction: components["schemas"]["TransactionOutput"] | null;
+            /** @description the hold's id when held for review (202) */
+            hold?: number | null;
             account: components["schemas"]["AccountSummaryOutput"];
         };
         ChatMessageOutput: {
@@ -2387,6 +2529,121 @@ export interface components {
          * @enum {string}
          */
         GoalTypeEnum: "retirement" | "home_purchase" | "education" | "emergency_fund" | "major_purchase" | "general_wealth";
+        GovernanceFiguresOutput: {
+            /** @description the backtest's version */
+            version: string;
+            /** @description the estimation method replayed */
+            method: string;
+            risk_free: string;
+            benchmark: string;
+            /** @description the walk-forward: judge the set by it */
+            out_of_sample: components["schemas"]["GovernanceWalkForwardOutput"];
+            /** @description the same with a rolling 5-year window */
+            sensitivity: components["schemas"]["GovernanceWalkForwardOutput"];
+            /** @description the set's own weights over the whole history: in sample, flattering */
+            in_sample: components["schemas"]["GovernanceInSampleOutput"];
+            verdict: components["schemas"]["GovernanceVerdictOutput"];
+        };
+        GovernanceInSampleOutput: {
+            /** Format: date */
+            start: string;
+            /** Format: date */
+            end: string;
+            levels: components["schemas"]["GovernanceLevelFiguresOutput"][];
+        };
+        GovernanceLevelFiguresOutput: {
+            level: number;
+            /** Format: date */
+            start: string;
+            /** Format: date */
+            end: string;
+            /**
+             * Format: double
+             * @description geometric, annualised over calendar days
+             */
+            annual_return: number;
+            /**
+             * Format: double
+             * @description daily standard deviation × √252
+             */
+            volatility: number;
+            /**
+             * Format: double
+             * @description largest fall from a peak, positive
+             */
+            max_drawdown: number;
+            /**
+             * Format: double
+             * @description lowest return over 12 consecutive month ends
+             */
+            worst_12_months: number | null;
+            /**
+             * Format: double
+             * @description (annual return − BIL's) / volatility
+             */
+            sharpe: number | null;
+            /**
+             * Format: double
+             * @description one-way, per year
+             */
+            turnover: number;
+            /** @description drift-band trades over the period */
+            rebalances: number;
+            /**
+             * Format: double
+             * @description average target share of equities, REITs and gold
+             */
+            growth_share: number;
+            /**
+             * Format: double
+             * @description static VTI/AGG mix at growth_share, rebalanced monthly
+             */
+            benchmark_return: number | null;
+            /**
+             * Format: double
+             * @description annual return − benchmark_return
+             */
+            return_difference: number | null;
+            /**
+             * Format: double
+             * @description std of daily active returns × √252
+             */
+            tracking_error: number | null;
+        };
+        GovernanceReportOutput: {
+            version: number;
+            status: string;
+            method: string;
+            /** Format: date */
+            prices_through: string;
+            /** Format: date-time */
+            computed_at: string;
+            figures: components["schemas"]["GovernanceFiguresOutput"];
+        };
+        GovernanceVerdictOutput: {
+            /** @description out of sample, volatility rises with the level */
+            monotone_volatility: boolean;
+            /** @description out of sample, max drawdown rises with the level */
+            monotone_drawdown: boolean;
+            /** @description plain language */
+            lines: string[];
+        };
+        GovernanceWalkForwardOutput: {
+            /**
+             * Format: date
+             * @description the first rebuild's close
+             */
+            start: string;
+            /** Format: date */
+            end: string;
+            /** @description re-estimation dates, yearly */
+            rebuilds: string[];
+            /** @description lookback_years, min_history_years, threshold… */
+            settings: {
+                [key: string]: unknown;
+            };
+            levels: components["schemas"]["GovernanceLevelFiguresOutput"][];
+        };
         HeadlineOutput: {
             headline: string;
             source: string;
@@ -2657,9 +2914,10 @@ export interface components {
          *     * `new_device` - Sign-in from a new device
          *     * `tax_harvest` - Tax-loss harvest proposed or done
          *     * `document_ready` - Statement or tax report ready
+         *     * `withdrawal_hold` - Withdrawal held for review
          * @enum {string}
          */
-        NotificationKindEnum: "cash_flow" | "rebalance" | "goal_off_track" | "escalation_answered" | "kyc_review_due" | "new_device" | "tax_harvest" | "document_ready";
+        NotificationKindEnum: "cash_flow" | "rebalance" | "goal_off_track" | "escalation_answered" | "kyc_review_due" | "new_device" | "tax_harvest" | "document_ready" | "withdrawal_hold";
         NotificationOutput: {
             readonly id: number;
             readonly kind: components["schemas"]["NotificationKindEnum"];
@@ -3409,6 +3667,12 @@ export interface components {
             decision: components["schemas"]["DecisionOutput"];
             second_opinions: components["schemas"]["RiskAssessmentOutput"][];
         };
+        RuleFiredOutput: {
+            code: string;
+            version: number;
+            action: string;
+            reason: string;
+        };
         ScenarioOutput: {
             key: string;
             name: string;
@@ -3701,6 +3965,40 @@ export interface components {
             /** Format: decimal */
             disallowed: string;
         };
+        /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
+        WithdrawalHoldDecideInputRequest: {
+            /** @default  */
+            note?: string;
+        };
+        /** @description A held withdrawal as its client sees it: what, from where, and where it stands. */
+        WithdrawalHoldOutput: {
+            readonly id: number;
+            readonly account_id: number;
+            readonly goal: number;
+            goal_name: string;
+            /** Format: decimal */
+            amount: string;
+            readonly status: components["schemas"]["WithdrawalHoldStatusEnum"];
+            readonly approvals_needed: number;
+            /** @description 0, 1 or 2 of `approvals_needed` */
+            readonly approvals_given: number;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly expires_at: string;
+            /** Format: date-time */
+            readonly decided_at: string | null;
+            /** @description the withdrawal made on release */
+            readonly transaction_id: number | null;
+        };
+        /**
+         * @description * `pending` - Pending: waiting for an advisor
+         *     * `released` - Released: the withdrawal was made
+         *     * `rejected` - Rejected: no money moved
+         *     * `expired` - Expired: nobody decided in time; no money moved
+         * @enum {string}
+         */
+        WithdrawalHoldStatusEnum: "pending" | "released" | "rejected" | "expired";
     };
     responses: never;
     parameters: never;
@@ -4426,6 +4724,14 @@ export interface operations {
         };
         responses: {
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CashFlowOutput"];
+                };
+            };
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5420,6 +5726,177 @@ export interface operations {
             };
             /** @description No such object for this user. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_withdrawal_holds_list: {
+        parameters: {
+            query?: {
+                /** @description only holds in this status */
+                status?: "expired" | "pending" | "rejected" | "released";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdvisorWithdrawalHoldOutput"][];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_withdrawal_holds_reject_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hold_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["WithdrawalHoldDecideInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdvisorWithdrawalHoldOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Nothing moved: already decided or expired (`withdrawal_hold_decided`, `withdrawal_hold_expired`), your own first approval again (`withdrawal_hold_four_eyes`), or the money has left the account since (`withdrawal_hold_insufficient_funds`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    advisor_withdrawal_holds_release_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hold_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["WithdrawalHoldDecideInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdvisorWithdrawalHoldOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Nothing moved: already decided or expired (`withdrawal_hold_decided`, `withdrawal_hold_expired`), your own first approval again (`withdrawal_hold_four_eyes`), or the money has left the account since (`withdrawal_hold_insufficient_funds`). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7237,6 +7714,54 @@ export interface operations {
             };
         };
     };
+    model_portfolio_sets_governance_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GovernanceReportOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     model_portfolios_list: {
         parameters: {
             query?: {
@@ -8041,6 +8566,55 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaxSummaryOutput"];
+                };
+            };
+            /** @description Invalid input, with field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    withdrawal_holds_list: {
+        parameters: {
+            query?: {
+                /** @description only holds in this status */
+                status?: "expired" | "pending" | "rejected" | "released";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WithdrawalHoldOutput"][];
                 };
             };
             /** @description Invalid input, with field errors. */

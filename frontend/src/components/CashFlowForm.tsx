@@ -13,11 +13,12 @@ export type CashFlowKind = "deposit" | "withdrawal";
 
 /**
  * The server's message about the payment. A withdrawal from an IRA says how it is taxed
- * (`transaction.tax_note`); the server's message ends with it, and it is added here if not.
+ * (`transaction.tax_note`); the server's message ends with it, and it is added here if not. A
+ * withdrawal held for review (202, `hold`) has no transaction yet: its message says so.
  */
 export function resultMessage(result: CashFlowResult, fallback: string): string {
   const message = result.message || fallback;
-  const note = result.transaction.tax_note?.trim();
+  const note = result.transaction?.tax_note?.trim();
   return note && !message.includes(note) ? `${message} ${note}` : message;
 }
 
@@ -120,7 +121,7 @@ export function CashFlowForm({
 
 /** The trades behind a deposit or withdrawal, to the full 8 decimals: one click away. */
 function CashFlowDetails({ result, currency }: { result: CashFlowResult; currency: string }) {
-  const trades = (result.transaction.entries ?? []).filter((e) => e.ticker && e.price);
+  const trades = (result.transaction?.entries ?? []).filter((e) => e.ticker && e.price);
   if (!trades.length) return null;
   return (
     <details className="cash-flow-details">
