@@ -27,7 +27,19 @@ from django.utils.safestring import SafeString
 
 from advisor import selectors, services
 from advisor.admin import GoalInline, InconsistentFilter, RiskLevelFilter
-from advisor.models import Client, Goal, QuestionnaireResponse, RiskAssessment, User, age_on
+from advisor.admin_risk_control import WithdrawalHoldAdmin as AdvisorWithdrawalHoldAdmin
+from advisor.models import (
+    Client,
+    Goal,
+    QuestionnaireResponse,
+    RiskAssessment,
+    User,
+    WithdrawalHold,
+    age_on,
+)
+from config.errors import ApplicationError
+from portfolios.services import holds
+from portfolios.services.cash_flows import withdrawal_release
 
 from . import selectors as workspace
 
@@ -671,3 +683,77 @@ class ClientAdmin(admin.ModelAdmin):
         return format_html(
             "<table><tr><th>When</th><th>Who</th><th>What</th><th>Fields</th></tr>{}</table>", rows
         )
+
+
+# --- Held withdrawals: decided here, where money-moving services may be called ---------------
+
+admin.site.unregister(WithdrawalHold)
+
+
+@admin.register(WithdrawalHold)
+class WithdrawalHoldAdmin(AdvisorWithdrawalHoldAdmin):
+    """Withdrawals the risk rules held, scoped like the API (the clients in reach; compliance:
+    all), with Release / Reject on each pending one's page. Release pays it once at today's
+    close (four-eyes from the threshold); both are recorded with the actor and a note."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WithdrawalHold]:
+        return holds.holds_for_staff(user=cast(User, request.user)).select_related(
+            "first_approved_by", "decided_by"
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_staff)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_staff)
+
+    def get_urls(self) -> list[URLPattern]:
+        decide = path(
+            "<path:object_id>/decide/",
+            self.admin_site.admin_view(self.decide_view),  # login and CSRF checked
+            name="advisor_withdrawalhold_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        hold = self.get_object(request, object_id)
+        context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        if hold is not None and hold.status == WithdrawalHold.Status.PENDING:
+            context["hold_decide_url"] = reverse(
+                "admin:advisor_withdrawalhold_decide", args=[hold.pk]
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        hold = self.get_object(request, object_id)  # scoped: another book's hold is a 404
+        if hold is None:
+            raise Http404("No such held withdrawal in your reach.")
+        decision, note = request.POST.get("decision"), request.POST.get("note", "")
+        actor = cast(User, request.user)
+        try:
+            if decision == "release":
+                decided = withdrawal_release(hold=hold, actor=actor, note=note)
+            elif decision == "reject":
+                decided = holds.withdrawal_hold_reject(hold=hold, actor=actor, note=note)
+            else:
+                raise ValidationError("Release or reject.")
+        except (ApplicationError, ValidationError) as exc:
+            text = exc.message if isinstance(exc, ApplicationError) else "; ".join(exc.messages)
+            self.message_user(request, text, messages.ERROR)
+        else:
+            if decided.status == WithdrawalHold.Status.RELEASED:
+                text = f"Released: {_money(decided.amount)} paid at today's close."
+            elif decided.status == WithdrawalHold.Status.REJECTED:
+                text = "Rejected: no money moved; the client is told."
+            else:
+                text = "First approval recorded: a second staff member must release it."
+            self.message_user(request, text, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:advisor_withdrawalhold_change", args=[hold.pk]))

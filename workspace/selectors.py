@@ -24,6 +24,7 @@ from advisor.models import (
     RiskAssessment,
     RiskOverrideRequest,
     User,
+    WithdrawalHold,
 )
 from advisor.selectors import (
     clients_in_reach,
@@ -114,6 +115,13 @@ def pending_harvests(*, user: User) -> QuerySet[TaxHarvest]:
     ).select_related("account__client", "account__goal", "sell_asset", "buy_asset")
 
 
+def pending_holds(*, user: User) -> QuerySet[WithdrawalHold]:
+    """Withdrawals the risk rules held that wait for a decision, in the advisor's reach."""
+    return WithdrawalHold.objects.filter(
+        status=WithdrawalHold.Status.PENDING, client__in=clients_in_reach(user)
+    ).select_related("client", "goal")
+
+
 def open_escalations(*, user: User) -> QuerySet[Escalation]:
     return Escalation.objects.filter(
         status=Escalation.Status.OPEN, client__in=clients_in_reach(user)
@@ -188,8 +196,9 @@ def _start_of(day: date) -> datetime:
 
 def work_queue(*, user: User) -> list[QueueItem]:
     """Everything waiting for the advisor, oldest first: pending rebalance proposals and
-    tax-loss harvests, open escalations, KYC reviews due, inconsistent risk profiles and (for
-    whoever claims them) unassigned clients. A handful of queries whatever the book's size."""
+    tax-loss harvests, held withdrawals, open escalations, KYC reviews due, inconsistent risk
+    profiles and (for whoever claims them) unassigned clients. A handful of queries whatever
+    the book's size."""
     items = [
         QueueItem(
             kind="Rebalance to approve",
@@ -216,6 +225,20 @@ def work_queue(*, user: User) -> list[QueueItem]:
             object_id=h.pk,
         )
         for h in pending_harvests(user=user)
+    ]
+    items += [
+        QueueItem(
+            kind="Held withdrawal to decide",
+            client=h.client,
+            what=(
+                f"${h.amount:,.2f} from {h.goal.name}: {'; '.join(map(str, h.reasons)) or 'held'}"
+                + (" (four-eyes: one more approval)" if h.first_approved_by_id else "")
+            ),
+            since=h.created_at,
+            url_name="admin:advisor_withdrawalhold_change",
+            object_id=h.pk,
+        )
+        for h in pending_holds(user=user)
     ]
     items += [
         QueueItem(
