@@ -164,6 +164,10 @@ app.conf.beat_schedule = {
         "task": "portfolios.withdrawal_holds_expire",
         "schedule": crontab(minute=5),
     },
+    "nlp.model_monitoring_run": {
+        "task": "nlp.model_monitoring_run",
+        "schedule": crontab(hour=6, minute=45),
+    },
     "portfolios.idempotency_keys_purge": {
         "task": "portfolios.idempotency_keys_purge",
         "schedule": crontab(hour=4, minute=45),

@@ -207,3 +207,6 @@ class EscalationAdmin(_BookScoped):
             ),
             "resolved",
         )
+
+
+from . import admin_monitoring  # noqa: E402, F401  (model monitoring pages)

@@ -200,3 +200,37 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"Escalation {self.pk} ({self.status})"
+
+
+# --- Model monitoring ------------------------------------------------------------------------
+
+
+class ModelMonitorReport(models.Model):
+    """One day's drift figures of an approved model version (nlp.monitoring); an alert stays
+    listed in the admin (filter by status)."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "OK"
+        WATCH = "watch", "Watch"
+        ALERT = "alert", "Alert"
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="monitor_reports"
+    )
+    day = models.DateField(help_text="the day the report is for: one per version and day")
+    period_start = models.DateField(help_text="first day of the data read")
+    period_end = models.DateField(help_text="last day of the data read")
+    computed_at = models.DateTimeField()
+    metrics = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=Status, db_index=True)
+
+    class Meta:
+        ordering = ("-day", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_version", "day"], name="modelmonitorreport_one_per_version_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_version.label} on {self.day}: {self.status}"

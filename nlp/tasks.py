@@ -109,3 +109,12 @@ def pending_sweep_task() -> dict[str, int]:
     unscored news (nlp/sweeper.py). Safe to run twice: items are claimed, tasks idempotent."""
     result = sweeper.pending_sweep()
     return {"questions": result.questions, "projections": result.projections, "news": result.news}
+
+
+@shared_task(name="nlp.model_monitoring_run", **RETRY_TRANSIENT)
+def model_monitoring_run_task() -> int:
+    """Daily: a drift report of every approved model version (input drift of the risk model,
+    label shares of sentiment, confidence and escalations of chat). Safe to run twice a day."""
+    from .monitoring import model_monitoring_run
+
+    return len(model_monitoring_run())

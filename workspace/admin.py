@@ -134,6 +134,7 @@ class ClientAdmin(admin.ModelAdmin):
         "risk_panel",
         "goals_panel",
         "portfolio_panel",
+        "stress_panel",
         "tax_panel",
         "chat_panel",
     )
@@ -180,6 +181,7 @@ class ClientAdmin(admin.ModelAdmin):
         ("Risk profile", {"fields": ("risk_panel",), "classes": ("collapse",)}),
         ("Goals and projections", {"fields": ("goals_panel",), "classes": ("collapse",)}),
         ("Portfolio", {"fields": ("portfolio_panel",), "classes": ("collapse",)}),
+        ("Risk figures and stress tests", {"fields": ("stress_panel",), "classes": ("collapse",)}),
         ("Taxes and documents", {"fields": ("tax_panel",), "classes": ("collapse",)}),
         ("Chat history", {"fields": ("chat_panel",), "classes": ("collapse",)}),
     )
@@ -525,6 +527,50 @@ class ClientAdmin(admin.ModelAdmin):
             ),
             table,
         )
+
+    @admin.display(description="Risk and stress")
+    def stress_panel(self, client: Client) -> str:
+        """Each account's figures (95%, from today's weights over the history since 2008) and
+        its worst scenario, and the worst scenario of the client's level against the loss the
+        client said they could bear: the flag an advisor reviews."""
+        risk = workspace.client_risk(client=client)
+
+        def pct(value: float | None) -> str:
+            return "—" if value is None else f"{value:.1%}"
+
+        def row(item: workspace.AccountRisk) -> tuple[Any, ...]:
+            view = item.view
+            if view is None:
+                return (item.account, "holds nothing yet", "", "", "", "")
+            year = view.measures.horizons.get("1y")
+            worst = view.worst
+            return (
+                item.account,
+                pct(view.measures.volatility),
+                pct(year.var_historical if year else None),
+                pct(year.es_historical if year else None),
+                pct(view.measures.max_drawdown),
+                f"{worst.result.name}: −{worst.result.loss:.0%} ({_money(worst.loss_amount)})"
+                if worst
+                else "—",
+            )
+
+        table = _table(
+            ("Account", "Volatility", "1-year VaR", "1-year ES", "Max drawdown", "Worst scenario"),
+            (row(item) for item in risk.accounts),
+            "No accounts yet.",
+        )
+        check = risk.stress_check
+        if check is None:
+            verdict = format_html('<p class="quiet">{}</p>', "No risk level yet: no stress check.")
+        else:
+            verdict = format_html(
+                '<p class="{}"><strong>{}</strong> {}</p>',
+                "errornote" if check.exceeds else "",
+                "Over the stated tolerance:" if check.exceeds else "Stress check:",
+                check.advisor_text,
+            )
+        return format_html("{}{}", verdict, table)
 
     @admin.display(description="Tax year")
     def tax_panel(self, client: Client) -> str:

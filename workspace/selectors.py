@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from advisor import suitability
@@ -307,6 +307,22 @@ class WorkspaceHome:
     market_data_alerts: (
         int  # open price-feed alerts (portfolios.prices_import): the market date waits
     )
+    model_alerts: int  # approved model versions whose latest drift report is an alert
+
+
+def model_alerts() -> int:
+    """Approved model versions whose latest monitoring report (nlp.monitoring) says alert."""
+    from nlp.models import ModelMonitorReport, ModelVersion
+
+    latest = (
+        ModelMonitorReport.objects.filter(
+            model_version__status=ModelVersion.Status.APPROVED,
+            model_version=OuterRef("model_version"),
+        )
+        .order_by("-day")
+        .values("pk")[:1]
+    )
+    return ModelMonitorReport.objects.filter(pk__in=Subquery(latest), status="alert").count()
 
 
 def workspace_home(*, user: User) -> WorkspaceHome:
@@ -327,6 +343,7 @@ def workspace_home(*, user: User) -> WorkspaceHome:
             resolved_at__isnull=True, account__client__in=clients_visible_to(user)
         ).count(),
         market_data_alerts=MarketDataAlert.objects.filter(resolved_at__isnull=True).count(),
+        model_alerts=model_alerts(),
     )
 
 
@@ -495,6 +512,39 @@ def client_taxes(*, client: Client, year: int | None = None) -> ClientTaxes:
         harvests=harvests,
         documents=documents,
     )
+
+
+@dataclass(frozen=True)
+class AccountRisk:
+    account: Account
+    view: Any  # portfolios.services.risk.RiskView, or None when the account holds nothing
+
+
+@dataclass(frozen=True)
+class ClientRisk:
+    accounts: list[AccountRisk]
+    stress_check: Any  # portfolios.services.risk.StressCheck, or None without a risk level
+
+
+def client_risk(*, client: Client) -> ClientRisk:
+    """Each account's risk figures and stress tests (the one selector the client's app reads)
+    and the stress check of the client's level against the loss they said they could bear."""
+    from config.errors import ApplicationError
+    from portfolios.services.risk import risk_figures_get, stress_vs_tolerance
+
+    # Nothing to measure (an empty account, no market data, no risk level or no approved model
+    # portfolio at the level) shows as such: a panel never fails the client's page.
+    rows = []
+    for account in Account.objects.filter(client=client).select_related("goal"):
+        try:
+            rows.append(AccountRisk(account=account, view=risk_figures_get(account=account)))
+        except ApplicationError:
+            rows.append(AccountRisk(account=account, view=None))
+    try:
+        check = stress_vs_tolerance(client=client)
+    except ApplicationError:
+        check = None
+    return ClientRisk(accounts=rows, stress_check=check)
 
 
 CHAT_MESSAGES = 20

@@ -193,6 +193,7 @@ def test_the_client_page_is_in_collapsible_sections(me, proposal):
         "Risk profile",
         "Goals and projections",
         "Portfolio",
+        "Risk figures and stress tests",
         "Taxes and documents",
         "Chat history",
         "Identity and contact",

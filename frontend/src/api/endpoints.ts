@@ -1,6 +1,7 @@
 // Typed calls to /api/v1/, one function per operation.
 import { del, get, patch, post, request } from "./client";
 import type {
+  AccountRisk,
   AccountSummary,
   AppNotification,
   AppNotificationList,
@@ -44,10 +45,13 @@ import type {
   Registered,
   RegisterInput,
   RiskProfile,
+  StressCheck,
   TotpEnrolment,
   TransactionList,
   UnreadCount,
   User,
+  WithdrawalHold,
+  WithdrawalHoldStatus,
 } from "./types";
 
 export const auth = {
@@ -93,6 +97,9 @@ export const risk = {
   responses: (signal?: AbortSignal) =>
     get<QuestionnaireResponse[]>("questionnaire/responses/", { signal }),
   profile: (signal?: AbortSignal) => get<RiskProfile>("risk-profile/", { signal }),
+  /** The worst stress scenario of the model portfolio at `level` (default: mine) beside my stated tolerance. */
+  stressCheck: (level?: number, signal?: AbortSignal) =>
+    get<StressCheck>("risk/stress-check/", { signal, query: { level } }),
 };
 
 export const goals = {
@@ -130,10 +137,16 @@ export const portfolio = {
     post<CashFlowResult>(`accounts/${accountId}/deposits/`, { amount } satisfies CashFlowInput, {
       idempotencyKey,
     }),
+  /** 201 done, or 202 held for review: then `transaction` is null and `hold` is the hold's id. */
   withdraw: (accountId: number, amount: string, idempotencyKey: string) =>
     post<CashFlowResult>(`accounts/${accountId}/withdrawals/`, { amount } satisfies CashFlowInput, {
       idempotencyKey,
     }),
+  /** My held withdrawals, newest first; `status: "pending"` for those still waiting for an advisor. */
+  withdrawalHolds: (status?: WithdrawalHoldStatus, signal?: AbortSignal) =>
+    get<WithdrawalHold[]>("withdrawal-holds/", { signal, query: { status } }),
+  /** The account's risk figures and stress scenarios; 409 while it holds nothing. */
+  risk: (accountId: number, signal?: AbortSignal) => get<AccountRisk>(`accounts/${accountId}/risk/`, { signal }),
   /** Advisory fees, in total and per account: the schedule, paid and estimated. */
   fees: (signal?: AbortSignal) => get<FeesSummary>("fees/", { signal }),
   recurring: (accountId: number, signal?: AbortSignal) =>

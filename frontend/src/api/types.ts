@@ -75,6 +75,19 @@ export type RecurringDepositPatch = Schemas["PatchedRecurringDepositPatchInputRe
 export type FeesSummary = Schemas["FeesSummaryOutput"];
 export type FeeSchedule = Schemas["FeeScheduleOutput"];
 export type AccountFees = Schemas["AccountFeesOutput"];
+/** A withdrawal the risk rules held for an advisor (a 202 to POST withdrawals/), as the client sees it. */
+export type WithdrawalHold = Schemas["WithdrawalHoldOutput"];
+export type WithdrawalHoldStatus = Schemas["WithdrawalHoldStatusEnum"];
+
+// --- Portfolio risk --------------------------------------------------------------------------
+/** GET accounts/{id}/risk/: volatility, VaR/ES, drawdown and beta, the stress scenarios, in words. */
+export type AccountRisk = Schemas["AccountRiskOutput"];
+export type RiskMeasures = Schemas["RiskMeasuresOutput"];
+export type RiskHorizon = Schemas["HorizonOutput"];
+/** One stress scenario: a replayed historical window (with its `path`) or a hypothetical shock. */
+export type RiskScenario = Schemas["ScenarioOutput"];
+/** GET risk/stress-check/: the worst scenario at a level beside the loss the client said they could bear. */
+export type StressCheck = Schemas["StressCheckOutput"];
 
 // --- News ----------------------------------------------------------------------------------
 export type Headline = Schemas["HeadlineOutput"];

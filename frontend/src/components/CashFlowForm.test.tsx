@@ -236,3 +236,31 @@ describe("the deposit form", () => {
     expect((await screen.findByRole("status")).textContent).toBe(`Withdrew $100.00. ${note}`);
   });
 });
+
+describe("a withdrawal held for review (202)", () => {
+  it("shows the server's message as held, neither an error nor done, and passes the result on", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    // As portfolios.services.holds.held_message words it; the view answers 202 with no transaction.
+    const message =
+      "Your withdrawal of $3,000.00 is held for review: for your security, an advisor checks it before any money " +
+      "leaves. You will be notified when it is released or rejected, within 5 days.";
+    const { calls } = mockFetch(() => json({ message, transaction: null, hold: 17, account }, 202));
+    const onDone = vi.fn();
+    render(<CashFlowForm account={account} kind="withdrawal" onDone={onDone} />);
+
+    fireEvent.change(screen.getByLabelText("Amount to withdraw"), { target: { value: "3000" } });
+    fireEvent.click(screen.getByRole("button", { name: "Withdraw $3,000.00" }));
+
+    const held = await screen.findByTestId("withdrawal-held");
+    expect(held.getAttribute("role")).toBe("status");
+    expect(held.className).toContain("alert-info");
+    expect(held.textContent).toBe(`Held for review. ${message}`);
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(document.querySelector(".alert-success")).toBeNull();
+    expect(screen.queryByText("Trade details")).toBeNull();
+    expect(onDone).toHaveBeenCalledWith(expect.objectContaining({ hold: 17, transaction: null }));
+    expect(calls.filter((c) => c.method === "POST")[0]?.body).toEqual({ amount: "3000.00" });
+    // The amount field is cleared: the request was accepted, so resubmitting would be a new withdrawal.
+    expect((screen.getByLabelText("Amount to withdraw") as HTMLInputElement).value).toBe("");
+  });
+});

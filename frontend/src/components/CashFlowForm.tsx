@@ -22,6 +22,11 @@ export function resultMessage(result: CashFlowResult, fallback: string): string 
   return note && !message.includes(note) ? `${message} ${note}` : message;
 }
 
+/** A withdrawal the risk rules held for an advisor (answered 202): no transaction yet. */
+export function isHeld(result: CashFlowResult): boolean {
+  return result.hold !== undefined && result.hold !== null && !result.transaction;
+}
+
 /** Deposit or withdraw. One Idempotency-Key per intended payment, so it is never made twice. */
 export function CashFlowForm({
   account,
@@ -76,7 +81,10 @@ export function CashFlowForm({
           : await portfolio.withdraw(account.id, normalised, key);
       keeper.succeeded();
       setAmount("");
-      setDone({ ...result, message: resultMessage(result, `${verb} of ${formatMoney(normalised, account.currency)} received.`) });
+      const fallback = isHeld(result)
+        ? `Your withdrawal of ${formatMoney(normalised, account.currency)} is held for review by an advisor. No money has moved yet.`
+        : `${verb} of ${formatMoney(normalised, account.currency)} received.`;
+      setDone({ ...result, message: resultMessage(result, fallback) });
       onDone?.(result);
     } catch (err) {
       // The key is kept: resubmitting the same amount is the same payment.
@@ -106,7 +114,14 @@ export function CashFlowForm({
         }
         errors={error?.fields.amount}
       />
-      {done ? (
+      {done && isHeld(done) ? (
+        // Neither an error nor done: the risk rules passed it to an advisor (a 202).
+        <div className="alert alert-info held-notice" role="status" data-testid="withdrawal-held">
+          <p>
+            <strong>Held for review.</strong> {done.message}
+          </p>
+        </div>
+      ) : done ? (
         <>
           <StatusMessage>{done.message}</StatusMessage>
           <CashFlowDetails result={done} currency={account.currency} />

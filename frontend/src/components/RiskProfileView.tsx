@@ -8,6 +8,7 @@ import { riskLevelName } from "../lib/choices";
 import { formatDate, formatDateTime, formatPercent, humanize } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { assetClassColor } from "./charts/colors";
+import { StressCheckNote } from "./StressCheckNote";
 import { EmptyState, ErrorAlert, Loading, TableScroll } from "./ui";
 
 const POLL_MS = 3000;
@@ -405,6 +406,7 @@ export function RiskResultView({ profile, mixes }: { profile: RiskProfile; mixes
           </ul>
         </div>
       ) : null}
+      <StressCheckNote level={profile.risk_level} />
       <h3>Your recommended mix</h3>
       {mixes.length ? (
         <>

@@ -9,6 +9,7 @@ import FanChart from "../components/charts/FanChart";
 import type { FanPoint } from "../components/charts/FanChart";
 import { GoalForm } from "../components/GoalForm";
 import { ScheduledVsPlan } from "../components/GoalFunding";
+import { GoalRisk } from "../components/GoalRisk";
 import { TaxLots } from "../components/TaxLots";
 import { Card, ErrorAlert, Loading, PageHeader, StatusMessage } from "../components/ui";
 import { GOAL_PRIORITIES, GOAL_TYPES, label } from "../lib/choices";
@@ -418,6 +419,7 @@ export default function GoalDetailPage() {
           state.setData(updated);
         }}
       />
+      <GoalRisk goal={goal} />
       {accountType === "taxable" ? <TaxLots goal={goal} /> : null}
     </>
   );

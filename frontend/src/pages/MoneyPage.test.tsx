@@ -1,4 +1,4 @@
-import { render, screen, within } from "@testing-library/react";
+import { fireEvent, render, screen, within } from "@testing-library/react";
 import { MemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
 
@@ -123,5 +123,60 @@ describe("the Money page", () => {
     const history = await screen.findByRole("table", { name: /Transactions for Roth IRA/ });
     const row = (await within(history).findByText("Withdrawal of $100.00")).closest("tr")!;
     expect(row.textContent).toContain(withdrawal.tax_note);
+  });
+});
+
+describe("the Money page's held withdrawals", () => {
+  it("lists pending holds with amount and date, and refreshes the list when a withdrawal is held", async () => {
+    document.cookie = "csrftoken=t; path=/";
+    const hold = {
+      id: 17,
+      account_id: 4,
+      goal: 3,
+      goal_name: "Retirement",
+      amount: "3000.00",
+      status: "pending",
+      approvals_needed: 1,
+      approvals_given: 0,
+      created_at: "2024-04-12T15:30:00Z",
+      expires_at: "2024-04-17T15:30:00Z",
+      decided_at: null,
+      transaction_id: null,
+    };
+    let held = false;
+    const { calls } = mockFetch((call) => {
+      const path = new URL(call.url, "http://localhost").pathname;
+      if (path === "/api/v1/accounts/") return json([account]);
+      if (path === "/api/v1/fees/") return json(fees);
+      if (path === "/api/v1/accounts/4/transactions/") return json({ count: 0, next: null, previous: null, results: [] });
+      if (path === "/api/v1/accounts/4/recurring-deposits/") return json([]);
+      if (path === "/api/v1/withdrawal-holds/") return json(held ? [hold] : []);
+      if (path === "/api/v1/accounts/4/withdrawals/") {
+        held = true;
+        return json({ message: "Your withdrawal of $3,000.00 is held for review.", transaction: null, hold: 17, account }, 202);
+      }
+      return json({ message: "not found", code: "not_found", extra: {} }, 404);
+    });
+    render(
+      <MemoryRouter>
+        <MoneyPage />
+      </MemoryRouter>,
+    );
+
+    await screen.findByRole("table", { name: /Fees for Retirement/ });
+    expect(screen.queryByRole("heading", { name: "Held for review" })).toBeNull();
+    const holdCalls = () => calls.filter((c) => c.url.includes("/api/v1/withdrawal-holds/"));
+    expect(holdCalls()[0]?.url).toBe("/api/v1/withdrawal-holds/?status=pending");
+
+    fireEvent.change(screen.getByLabelText("Amount to withdraw"), { target: { value: "3000" } });
+    fireEvent.click(screen.getByRole("button", { name: "Withdraw $3,000.00" }));
+
+    expect((await screen.findByTestId("withdrawal-held")).textContent).toContain("held for review");
+    await screen.findByRole("heading", { name: "Held for review" });
+    const row = within(await screen.findByTestId("held-withdrawals")).getByRole("listitem");
+    expect(row.textContent).toContain("$3,000.00 from Retirement");
+    expect(row.textContent).toContain("Requested Apr 12, 2024");
+    expect(row.textContent).toContain("open until Apr 17, 2024");
+    expect(holdCalls().length).toBe(2);
   });
 });

@@ -6,7 +6,7 @@ import { ApiError } from "../api/client";
 import { IdempotencyKeeper } from "../api/idempotency";
 import { portfolio } from "../api/endpoints";
 import { accountNameWithType, accountTypeShort } from "../api/tax";
-import type { AccountSummary, RecurringDeposit, Transaction } from "../api/types";
+import type { AccountSummary, RecurringDeposit, Transaction, WithdrawalHold } from "../api/types";
 import { CashFlowForm } from "../components/CashFlowForm";
 import { AccountFeesCard } from "../components/FeesCard";
 import { Card, EmptyState, ErrorAlert, Loading, MoneyField, PageHeader, StatusMessage, SubmitButton } from "../components/ui";
@@ -204,6 +204,51 @@ function RecurringCard({ account }: { account: AccountSummary }) {
   );
 }
 
+// --- Withdrawals held for review ----------------------------------------------------------------
+
+/** The client's withdrawals waiting for an advisor (all accounts); nothing shows when there are none. */
+function HeldWithdrawalsCard() {
+  const state = useAsync(async (signal) => {
+    try {
+      return await portfolio.withdrawalHolds("pending", signal);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return [] as WithdrawalHold[];
+      throw err;
+    }
+  }, []);
+  if (state.error) {
+    return (
+      <Card title="Held for review" className="span-full">
+        <ErrorAlert error={state.error} onRetry={state.reload} />
+      </Card>
+    );
+  }
+  const holds = state.data ?? [];
+  if (!holds.length) return null;
+  return (
+    <Card title="Held for review" className="span-full held-withdrawals">
+      <p className="small muted">
+        These withdrawals are waiting for an advisor to look at them. No money has moved yet; we'll let you know when each
+        is decided.
+      </p>
+      <ul className="held-list" data-testid="held-withdrawals">
+        {holds.map((hold) => (
+          <li key={hold.id} className="held-row">
+            <p>
+              <strong>{formatMoney(hold.amount)}</strong> from {hold.goal_name}
+            </p>
+            <p className="small muted">
+              Requested {formatDate(hold.created_at)}
+              {hold.approvals_needed > 1 ? ` · ${hold.approvals_given} of ${hold.approvals_needed} approvals` : ""}
+              {` · open until ${formatDate(hold.expires_at)}`}
+            </p>
+          </li>
+        ))}
+      </ul>
+    </Card>
+  );
+}
+
 // --- Transactions ----------------------------------------------------------------------------
 
 /** Remounted (keyed) per account and after each payment, so it always starts at page 1. */
@@ -376,6 +421,7 @@ export default function MoneyPage() {
               </div>
               <CashFlowForm key={`w-${selected.id}`} account={selected} kind="withdrawal" onDone={(r) => refreshAccount(r.account)} />
             </section>
+            <HeldWithdrawalsCard key={`h-${revision}`} />
             <RecurringCard key={`r-${selected.id}`} account={selected} />
             <AccountFeesCard />
             <TransactionsCard key={`t-${selected.id}-${revision}`} account={selected} />

@@ -5,6 +5,7 @@ import { risk } from "../api/endpoints";
 import { useAuth } from "../auth";
 import { QuestionnaireForm } from "../components/QuestionnaireForm";
 import { RiskProfilePanel } from "../components/RiskProfileView";
+import { StressCheckNote } from "../components/StressCheckNote";
 import { Card, ErrorAlert, Loading, PageHeader } from "../components/ui";
 import { useAsync } from "../lib/useAsync";
 import { useTitle } from "../lib/useTitle";
@@ -37,6 +38,8 @@ export default function RetakeQuestionnairePage() {
           <>
             <h2 className="card-title">Your new risk level</h2>
             <RiskProfilePanel />
+            {/* The new level's worst scenario beside the loss the new answers say is bearable. */}
+            <StressCheckNote />
             <p className="form-actions">
               <Link to="/dashboard" className="btn btn-primary">
                 Back to your dashboard

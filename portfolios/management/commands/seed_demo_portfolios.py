@@ -11,7 +11,8 @@ deposits, as the daily jobs would have done: the funds' distributions are paid a
 pay dates to the accounts that held them (and invested), and each complete month is billed its
 advisory fee, accrued daily; at each month's last close the tax-loss harvesting check runs (Maya
 opted in to automatic harvesting; the others' harvests wait for approval). Then last month's
-statements and last year's tax reports are made, and each goal is projected.
+statements and last year's tax reports are made, the risk figures computed, and each goal is
+projected.
 Idempotent: an account that already has transactions is left alone, and a month already billed
 is not billed again.
 """
@@ -103,6 +104,7 @@ class Command(BaseCommand):
             # Last month's statements and last year's tax reports, as the beat jobs make them.
             documents += services.statements_generate_month(only_missing=True)
             documents += services.tax_reports_generate_year(only_missing=True)
+            services.risk_figures_compute()  # the nightly risk figures and stress tests
         projected = 0
         for client in clients:
             for goal in client.goals.all():
