@@ -190,6 +190,64 @@ class QueueItem:
     object_id: int
 
 
+@dataclass(frozen=True)
+class StressOverTolerance:
+    client: Client
+    level: int
+    worst: float  # the worst scenario's loss for the level's model portfolio, a fraction
+    tolerance: float  # the loss the client's answers accept, a fraction
+    answered_at: datetime
+
+
+def stress_over_tolerance(*, user: User) -> list[StressOverTolerance]:
+    """Clients in reach whose level's model portfolio lost more in its worst stress scenario
+    than they said in the questionnaire they could bear (portfolios.stress, the same rule as
+    the client's stress check), from the nightly stored figures: a few queries whatever the
+    book's size. Cleared by a new level (an override) or new answers."""
+    from portfolios.models import ModelPortfolioSet, RiskFigures
+    from portfolios.stress import ScenarioResult, exceeds, loss_tolerance
+
+    approved = ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED).first()
+    if approved is None:
+        return []
+    worst: dict[int, float] = {}
+    rows = RiskFigures.objects.filter(model_portfolio__portfolio_set=approved).order_by(
+        "model_portfolio__level", "-market_date"
+    )
+    for row in rows.select_related("model_portfolio"):
+        level = row.model_portfolio.level  # type: ignore[union-attr]
+        if level not in worst:  # the latest row of each level
+            losses = [ScenarioResult.from_dict(s).loss for s in row.figures.get("stress", [])]
+            worst[level] = max(losses, default=0.0)
+    if not worst:
+        return []
+    latest = QuestionnaireResponse.objects.filter(client=OuterRef("pk")).order_by(
+        "-submitted_at", "-id"
+    )
+    clients = clients_with_risk(clients_in_reach(user)).annotate(
+        answers=Subquery(latest.values("answers")[:1]),
+        answered_at=Subquery(latest.values("submitted_at")[:1]),
+    )
+    flagged = []
+    for client in clients:  # annotated: risk_level (clients_with_risk), answers, answered_at
+        level = getattr(client, "risk_level", None)
+        if level is None:
+            continue
+        loss = worst.get(level)
+        tolerance = loss_tolerance(getattr(client, "answers", None) or {})
+        if loss is not None and tolerance is not None and exceeds(loss, tolerance):
+            flagged.append(
+                StressOverTolerance(
+                    client=client,
+                    level=level,
+                    worst=loss,
+                    tolerance=tolerance.loss,
+                    answered_at=getattr(client, "answered_at", None) or client.created_at,
+                )
+            )
+    return flagged
+
+
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
@@ -276,6 +334,20 @@ def work_queue(*, user: User) -> list[QueueItem]:
             object_id=c.pk,
         )
         for c in inconsistent
+    ]
+    items += [
+        QueueItem(
+            kind="Stress loss over stated tolerance",
+            client=f.client,
+            what=(
+                f"Level {f.level}: the worst stress scenario lost {f.worst:.0%}; the client "
+                f"said they could bear about {f.tolerance:.0%}"
+            ),
+            since=f.answered_at,
+            url_name="admin:advisor_client_change",
+            object_id=f.client.pk,
+        )
+        for f in stress_over_tolerance(user=user)
     ]
     if user.is_staff:
         items += [

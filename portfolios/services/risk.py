@@ -394,8 +394,9 @@ STRESS_FLAG_CODE = "stress_exceeds_tolerance"
 def stress_vs_tolerance(*, client: Client, level: int | None = None) -> StressCheck:
     """The worst scenario of the model portfolio at `level` (default: the client's current
     level) beside the loss the client said in the questionnaire they could bear; when it is
-    larger, a flag for the advisor. Read only: the flag is returned (the API shows it), not
-    stored."""
+    larger, a flag for the advisor. Read only: the API shows the flag, and the advisor's queue
+    lists every client it applies to (workspace.selectors.stress_over_tolerance, the same rule
+    over the nightly stored figures)."""
     profile = risk_profile_get(client=client)
     if level is None:
         if profile is None:
