@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 # OMP_WAIT_POLICY=PASSIVE to train politely beside other work.
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml worker-chat beat schema clean bench frontend test-frontend e2e api-types check-api-types backtest-tlh
+.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml worker-chat beat schema clean bench frontend test-frontend e2e api-types check-api-types backtest-tlh bench-batch
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -128,6 +128,9 @@ bench: install ## Benchmarks: summary rps, Monte Carlo, model portfolios, sentim
 
 backtest-tlh: install ## Tax-loss harvesting backtest on the shipped history, 2008–2023 (--json for JSON)
 	$(PY) manage.py backtest_tlh
+
+bench-batch: install ## The daily batch on a synthetic book of 1,000 accounts: seconds per 100 accounts and queries per account for each job (about 5 minutes)
+	$(PY) -m benchmarks.daily_batch --accounts 1000
 
 lint: install-dev ## ruff check, ruff format --check, mypy, check-api-types
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,220 @@
+"""Seconds per 100 accounts and queries per account of every daily job, as beat runs it today,
+on a synthetic book (issue #18: "today's" figures the batch's 25× aim starts from).
+
+On a scratch database of the benchmark's own (as `benchmarks.portfolio_summary`): a temporary
+SQLite file, or, when DATABASE_URL names a PostgreSQL server, a fresh database on that server
+(`meridian_bench_<pid>`), created here and dropped on exit. Loads the shipped market data
+(and approves its model portfolios), then for each book size writes a synthetic book
+(`manage.py synth_book`, 24 months of history, seed 0) and runs each job once, in process and
+in beat's order, timing it and counting its SQL queries:
+
+    recurring_deposits_run, dividends_pay, tax_harvests_refresh, rebalance_proposals_refresh,
+    fees_bill, risk_figures_compute, plans_project (its Monte Carlo runs in-process: no broker)
+
+The market date is the last shipped day; the book is set up so that the jobs have the work of
+a busy day on it: the latest complete month is left unbilled (fees), the distributions paid in
+the last 31 days are left unpaid (dividends), no projection or risk figure exists yet, and the
+recurring deposits run with `today` = market date + 31 days, so every active schedule is due
+once (a month's deposits in one run: the 1st of a month at the worst). Rebalances and harvests
+find what the markets' moves made of the book.
+
+Run: .venv/bin/python -m benchmarks.daily_batch [--accounts 1000,10000] [--jobs fees_bill,…]
+     [--json]
+"""
+
+import argparse
+import atexit
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("DJANGO_LOG_LEVEL", "ERROR")
+os.environ.setdefault("DEMO_DATA_ALLOWED", "True")
+os.environ.setdefault("MODEL_PORTFOLIOS_AUTO_APPROVE", "True")
+os.environ.pop("CELERY_BROKER_URL", None)  # every task in-process: the jobs' own cost only
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis")
+
+
+def scratch_database() -> str:
+    """Point DATABASE_URL at a database of the benchmark's own, removed at exit; its URL."""
+    exported = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(exported)
+    if parts.scheme in POSTGRES_SCHEMES:
+        import psycopg
+        from psycopg import sql
+
+        name = f"meridian_bench_{os.getpid()}"
+        server = urlunsplit(parts._replace(scheme="postgresql", path="/postgres", query=""))
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+        def drop() -> None:
+            from django.db import connections
+
+            connections.close_all()
+            with psycopg.connect(server, autocommit=True) as connection:
+                connection.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+
+        atexit.register(drop)
+        url = urlunsplit(parts._replace(path=f"/{name}"))
+    else:
+        directory = tempfile.mkdtemp(prefix="meridian-bench-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        url = f"sqlite:///{directory}/bench.sqlite3"
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+SCRATCH_URL = scratch_database()
+
+import django  # noqa: E402
+
+django.setup()
+
+from datetime import timedelta  # noqa: E402
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from portfolios import market, projections, services  # noqa: E402
+from portfolios.models import ModelPortfolioSet  # noqa: E402
+
+
+def jobs() -> dict[str, Callable[[], Any]]:
+    """Beat's daily jobs in beat's order, each called as its task calls it."""
+    day = market.market_date_get()
+    return {
+        "recurring_deposits_run": lambda: services.recurring_deposits_run(
+            today=day + timedelta(days=31)
+        ),
+        "dividends_pay": services.dividends_pay,
+        "tax_harvests_refresh": services.tax_harvests_refresh,
+        "rebalance_proposals_refresh": services.rebalance_proposals_refresh,
+        "fees_bill": services.fees_bill,
+        "risk_figures_compute": services.risk_figures_compute,
+        "plans_project": projections.plans_project,
+    }
+
+
+class QueryCounter:
+    """Counts the SQL statements run through the connection (no query log: no cap, no DEBUG
+    needed); eager tasks run on the same connection, so a job's projections are counted."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+QUIET = {"verbosity": 0, "stdout": io.StringIO()}
+
+
+def setup() -> None:
+    call_command("migrate", **QUIET)
+    call_command("load_market_data", "--no-progress", "--no-refresh", **QUIET)
+    if not ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED).exists():
+        services.allocation_refresh(approve=True)
+
+
+def run(accounts: int, wanted: list[str]) -> dict[str, Any]:
+    call_command("synth_book", clear=True, **QUIET)
+    started = time.perf_counter()
+    call_command("synth_book", accounts=accounts, seed=0, **QUIET)
+    synth_s = time.perf_counter() - started
+    rows = []
+    for name, job in jobs().items():
+        if wanted and name not in wanted:
+            continue
+        counter = QueryCounter()
+        with connection.execute_wrapper(counter):
+            t0 = time.perf_counter()
+            result = job()
+            seconds = time.perf_counter() - t0
+        rows.append(
+            {
+                "job": name,
+                "result": result,
+                "seconds": round(seconds, 3),
+                "seconds_per_100_accounts": round(seconds * 100 / accounts, 3),
+                "queries": counter.count,
+                "queries_per_account": round(counter.count / accounts, 2),
+            }
+        )
+    total = sum(r["seconds"] for r in rows)
+    return {
+        "accounts": accounts,
+        "database": connection.vendor,
+        "synth_book_seconds": round(synth_s, 1),
+        "jobs": rows,
+        "total_seconds_per_100_accounts": round(total * 100 / accounts, 3),
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        f"{report['accounts']} accounts on {report['database']} "
+        f"(synth_book {report['synth_book_seconds']} s)",
+        f"{'job':<30}{'result':>8}{'s':>10}{'s/100 acc':>11}{'queries':>10}{'q/acc':>8}",
+    ]
+    for r in report["jobs"]:
+        lines.append(
+            f"{r['job']:<30}{r['result']!s:>8}{r['seconds']:>10.2f}"
+            f"{r['seconds_per_100_accounts']:>11.3f}{r['queries']:>10}"
+            f"{r['queries_per_account']:>8.1f}"
+        )
+    lines.append(
+        f"{'whole batch':<30}{'':>8}{'':>10}{report['total_seconds_per_100_accounts']:>11.3f}"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", default="1000", help="book sizes, comma-separated")
+    parser.add_argument("--jobs", default="", help="only these jobs, comma-separated")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.accounts.split(",") if n]
+    wanted = [j for j in args.jobs.split(",") if j]
+    unknown = set(wanted) - {
+        "recurring_deposits_run",
+        "dividends_pay",
+        "tax_harvests_refresh",
+        "rebalance_proposals_refresh",
+        "fees_bill",
+        "risk_figures_compute",
+        "plans_project",
+    }
+    if unknown:
+        raise SystemExit(f"unknown jobs: {', '.join(sorted(unknown))}")
+    setup()
+    reports = []
+    for size in sizes:
+        report = run(size, wanted)
+        reports.append(report)
+        if not args.json:
+            print(table(report), flush=True)
+    if args.json:
+        print(json.dumps(reports, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
