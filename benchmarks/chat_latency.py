@@ -3,7 +3,7 @@
 POSTs questions of every intent to /api/v1/chat/messages/ as a demo client (Django's test
 client, in-process) and times each answer end to end: the view, the queue, the model, the
 selectors, the compliance check and the stored turn. With CELERY_BROKER_URL set the answer
-comes from a real `ml` worker process (as `make worker-ml` starts it, warmed up first)
+comes from a real `chat` worker process (as `make worker-chat` starts it, warmed up first)
 through the broker;
 without one the task runs in-process, as `make run` does. The aim: p50 <= 100 ms on the CPU.
 
@@ -66,7 +66,7 @@ QUESTIONS = [
 
 
 @contextlib.contextmanager
-def ml_worker() -> Iterator[None]:
+def chat_worker() -> Iterator[None]:
     worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
             sys.executable,
@@ -76,7 +76,7 @@ def ml_worker() -> Iterator[None]:
             "config",
             "worker",
             "-Q",
-            "ml",
+            "chat",
             "-c",
             "1",
             "--prefetch-multiplier",
@@ -134,12 +134,12 @@ def main() -> None:
             # The per-user chat throttle would stop a benchmark, not a client.
             stack.enter_context(mock.patch.object(ChatMessageApi, "throttle_classes", ()))
             if real_worker:
-                # A worker process as `make worker-ml` runs it, so it shares no GIL with us.
-                stack.enter_context(ml_worker())
+                # A worker process as `make worker-chat` runs it, so it shares no GIL with us.
+                stack.enter_context(chat_worker())
             deadline = time.monotonic() + 120
             while ask("hi")[1]["fallback"]:  # until the worker is up and has loaded the model
                 if time.monotonic() > deadline:
-                    raise SystemExit("no ml worker answered within 120 s")
+                    raise SystemExit("no chat worker answered within 120 s")
             for text in QUESTIONS:  # warm-up: models, index, caches
                 ask(text)
             for _ in range(args.rounds):
