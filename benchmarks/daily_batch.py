@@ -23,18 +23,14 @@ Run: .venv/bin/python -m benchmarks.daily_batch [--accounts 1000,10000] [--jobs 
 """
 
 import argparse
-import atexit
 import io
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DJANGO_LOG_LEVEL", "ERROR")
@@ -43,41 +39,7 @@ os.environ.setdefault("MODEL_PORTFOLIOS_AUTO_APPROVE", "True")
 os.environ.pop("CELERY_BROKER_URL", None)  # every task in-process: the jobs' own cost only
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis")
-
-
-def scratch_database() -> str:
-    """Point DATABASE_URL at a database of the benchmark's own, removed at exit; its URL."""
-    exported = os.environ.get("DATABASE_URL", "")
-    parts = urlsplit(exported)
-    if parts.scheme in POSTGRES_SCHEMES:
-        import psycopg
-        from psycopg import sql
-
-        name = f"meridian_bench_{os.getpid()}"
-        server = urlunsplit(parts._replace(scheme="postgresql", path="/postgres", query=""))
-        with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-        def drop() -> None:
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(server, autocommit=True) as connection:
-                connection.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-
-        atexit.register(drop)
-        url = urlunsplit(parts._replace(path=f"/{name}"))
-    else:
-        directory = tempfile.mkdtemp(prefix="meridian-bench-")
-        atexit.register(shutil.rmtree, directory, ignore_errors=True)
-        url = f"sqlite:///{directory}/bench.sqlite3"
-    os.environ["DATABASE_URL"] = url
-    return url
-
+from benchmarks.scratch import scratch_database  # noqa: E402
 
 SCRATCH_URL = scratch_database()
 

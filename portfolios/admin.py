@@ -4,7 +4,7 @@ from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import (
     Http404,
@@ -22,6 +22,7 @@ from advisor.models import User
 from config.admin_actions import LifecycleAdmin
 
 from . import selectors, services
+from .admin_decide import DecideOnPageAdmin
 from .admin_html import money_cell as _money
 from .admin_html import percent_cell as _percent
 from .admin_html import table as _table
@@ -211,7 +212,7 @@ class TransactionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RebalanceProposal)
-class RebalanceProposalAdmin(admin.ModelAdmin):
+class RebalanceProposalAdmin(DecideOnPageAdmin):
     """The approval queue. A proposal's page shows its exact trades and weights, and Approve /
     Reject buttons; approval executes exactly those trades, or says why the proposal is stale."""
 
@@ -244,6 +245,8 @@ class RebalanceProposalAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = ("approve", "reject")
+    decide_context_key = "rebalance_decide_url"
+    not_found = "No such proposal in your book."
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RebalanceProposal]:
         queryset = super().get_queryset(request).select_related("account__client", "account__goal")
@@ -332,50 +335,6 @@ class RebalanceProposalAdmin(admin.ModelAdmin):
         )
 
     # --- Approve / reject on the proposal's page -------------------------------------------
-
-    def get_urls(self) -> list[URLPattern]:
-        decide = path(
-            "<path:object_id>/decide/",
-            self.admin_site.admin_view(self.decide_view),  # login and CSRF checked
-            name="portfolios_rebalanceproposal_decide",
-        )
-        return [decide, *super().get_urls()]
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        proposal = self.get_object(request, unquote(object_id))
-        context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
-        if (
-            proposal is not None
-            and proposal.status == RebalanceProposal.Status.PENDING
-            and self.has_change_permission(request, proposal)
-        ):
-            context["rebalance_decide_url"] = reverse(
-                "admin:portfolios_rebalanceproposal_decide", args=[proposal.pk]
-            )
-        return super().change_view(request, object_id, form_url, context)
-
-    def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """POST `decision=approve|reject` from the proposal's page; audited like the actions."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        proposal = self.get_object(request, unquote(object_id))  # scoped to the book: others 404
-        if proposal is None:
-            raise Http404("No such proposal in your book.")
-        if not self.has_change_permission(request, proposal):
-            raise PermissionDenied
-        decision = request.POST.get("decision")
-        if decision not in ("approve", "reject"):
-            return HttpResponseBadRequest("decision must be approve or reject")
-        self._decide_one(request, proposal, approve=decision == "approve")
-        return HttpResponseRedirect(
-            reverse("admin:portfolios_rebalanceproposal_change", args=[proposal.pk])
-        )
 
     def _decide_one(self, request: HttpRequest, proposal: RebalanceProposal, approve: bool) -> None:
         """Run the service; say how it went (a stale or already-decided proposal is an error)."""

@@ -5,16 +5,12 @@ behind every realised gain, read-only."""
 from typing import Any, cast
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseBadRequest,
-    HttpResponseNotAllowed,
-    HttpResponseRedirect,
 )
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -23,6 +19,7 @@ from django.utils.safestring import SafeString
 from advisor.models import User
 from config.errors import ApplicationError
 
+from .admin_decide import DecideOnPageAdmin
 from .admin_html import money_cell, percent_cell, table
 from .models import Document, LotSale, TaxHarvest, WashSale
 from .services import harvesting
@@ -39,7 +36,7 @@ def _in_reach(queryset: QuerySet[Any], request: HttpRequest, client_path: str) -
 
 
 @admin.register(TaxHarvest)
-class TaxHarvestAdmin(admin.ModelAdmin):
+class TaxHarvestAdmin(DecideOnPageAdmin):
     """Harvests waiting for approval (clients who did not opt in to automatic harvesting), and
     every harvest and switch-back done. A harvest's page shows the lots it sells, the loss, the
     estimated tax saved and the replacement fund, with Approve / Reject."""
@@ -74,6 +71,8 @@ class TaxHarvestAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = ("approve", "reject")
+    decide_context_key = "harvest_decide_url"
+    not_found = "No such harvest in your book."
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TaxHarvest]:
         queryset = (
@@ -137,49 +136,6 @@ class TaxHarvestAdmin(admin.ModelAdmin):
                 for lot in harvest.lots
             ),
             "No lots.",
-        )
-
-    def get_urls(self) -> list[URLPattern]:
-        decide = path(
-            "<path:object_id>/decide/",
-            self.admin_site.admin_view(self.decide_view),  # login and CSRF checked
-            name="portfolios_taxharvest_decide",
-        )
-        return [decide, *super().get_urls()]
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        harvest = self.get_object(request, unquote(object_id))
-        context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
-        if (
-            harvest is not None
-            and harvest.status == TaxHarvest.Status.PENDING
-            and self.has_change_permission(request, harvest)
-        ):
-            context["harvest_decide_url"] = reverse(
-                "admin:portfolios_taxharvest_decide", args=[harvest.pk]
-            )
-        return super().change_view(request, object_id, form_url, context)
-
-    def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        harvest = self.get_object(request, unquote(object_id))  # scoped to the book: others 404
-        if harvest is None:
-            raise Http404("No such harvest in your book.")
-        if not self.has_change_permission(request, harvest):
-            raise PermissionDenied
-        decision = request.POST.get("decision")
-        if decision not in ("approve", "reject"):
-            return HttpResponseBadRequest("decision must be approve or reject")
-        self._decide_one(request, harvest, approve=decision == "approve")
-        return HttpResponseRedirect(
-            reverse("admin:portfolios_taxharvest_change", args=[harvest.pk])
         )
 
     def _decide_one(self, request: HttpRequest, harvest: TaxHarvest, approve: bool) -> None:

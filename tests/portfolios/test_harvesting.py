@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from advisor import services as advisor_services
 from advisor.models import Goal, Notification
 from portfolios import market, services
 from portfolios.exceptions import TaxHarvestStale
@@ -17,7 +18,7 @@ from portfolios.models import Lot, LotSale, Position, TaxHarvest, Transaction
 from portfolios.services import harvesting
 from portfolios.services.harvesting import LotView
 
-from ..factories import AdvisorFactory, ClientFactory, GoalFactory
+from ..factories import PASSWORD, AdvisorFactory, ClientFactory, GoalFactory, admin_login
 from .conftest import BASE_PRICES, write_prices
 
 pytestmark = pytest.mark.django_db
@@ -473,3 +474,26 @@ def test_the_client_runs_the_check_on_demand_and_an_ira_is_refused(dropped):
     assert TaxHarvest.objects.filter(account=dropped).count() == 1
     assert refused.status_code == 400
     assert "taxable accounts only" in refused.json()["extra"]["fields"]["account"][0]
+
+
+def test_the_advisor_approves_a_harvest_on_its_workspace_page_and_another_book_gets_a_404(dropped):
+    # Advisors of the Advisors group (its permissions: advisor.services.ADVISOR_PERMISSIONS).
+    [harvest] = harvesting.harvest_propose(account=dropped)
+    advisor = advisor_services.advisor_create(email="alex@example.test", password=PASSWORD)
+    outsider = advisor_services.advisor_create(email="sam@example.test", password=PASSWORD)
+    dropped.client.advisor = advisor
+    dropped.client.save()
+    browser = admin_login(advisor)
+    url = f"/admin/portfolios/taxharvest/{harvest.pk}/"
+
+    page = browser.get(f"{url}change/").content.decode()
+    refused = admin_login(outsider).post(f"{url}decide/", {"decision": "approve"})
+    approved = browser.post(f"{url}decide/", {"decision": "approve"}, follow=True)
+
+    assert 'id="harvest-decide"' in page
+    assert "Lots sold" in page
+    assert refused.status_code == 404
+    assert f"Harvest {harvest.pk} executed: sold VTI, bought SPY" in approved.content.decode()
+    harvest.refresh_from_db()
+    assert (harvest.status, harvest.decided_by) == ("executed", advisor)
+    assert 'id="harvest-decide"' not in browser.get(f"{url}change/").content.decode()
