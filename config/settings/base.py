@@ -247,7 +247,15 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Meridian API",
-    "DESCRIPTION": "The robo-advisor's REST API, used by the browser client and the mobile app.",
+    "DESCRIPTION": (
+        "The robo-advisor's REST API, used by the browser client and the mobile app.\n\n"
+        "**Retries.** When the database or a worker blinks, a request answers 503 with "
+        "`Retry-After` (seconds) and nothing was done. Clients retry *idempotent* requests "
+        "(GET, and writes sent with an `Idempotency-Key`, which the server applies once per "
+        "key) after `Retry-After`, or with exponential backoff from 0.5 s with jitter, at most "
+        "3 times; a write without a key is never resent automatically. The browser client "
+        "does exactly this."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -118,8 +118,14 @@ describe("the API client", () => {
   });
 
   it("reports a network failure as status 0", async () => {
-    vi.stubGlobal("fetch", vi.fn().mockRejectedValue(new TypeError("Failed to fetch")));
-    const error = (await get("goals/").catch((e: unknown) => e)) as ApiError;
+    vi.useFakeTimers();
+    const fetchFn = vi.fn().mockRejectedValue(new TypeError("Failed to fetch"));
+    vi.stubGlobal("fetch", fetchFn);
+    const pending = get("goals/").catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(10_000); // the retries' backoff, then the error
+    const error = (await pending) as ApiError;
+    vi.useRealTimers();
+    expect(fetchFn).toHaveBeenCalledTimes(4);
     expect(error.isNetworkError).toBe(true);
     expect(error.message).toMatch(/couldn't reach/);
   });

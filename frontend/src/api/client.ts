@@ -189,19 +189,87 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
   }
 }
 
+// --- Retry with backoff ---------------------------------------------------------------------
+
+/** Statuses that mean "briefly unavailable": the database or an upstream blinked (the server
+ * answers 503 with Retry-After), nothing was done, and the same request may succeed shortly. */
+const TRANSIENT = new Set([502, 503, 504]);
+/** Retries after the first try; waits 0.5 s, 1 s, 2 s (± 25% jitter) unless Retry-After says. */
+export const RETRY_ATTEMPTS = 3;
+const RETRY_BASE_MS = 500;
+/** A Retry-After longer than this is not waited for: the user sees the error and may retry. */
+const RETRY_AFTER_CAP_MS = 8000;
+
+/** Safe to send again: a read, or a write the server applies once per Idempotency-Key. */
+function idempotent(options: RequestOptions): boolean {
+  const method = options.method ?? "GET";
+  return method === "GET" || Boolean(options.idempotencyKey);
+}
+
+/** Milliseconds before retry `attempt` (1-based): the server's Retry-After (seconds) when it
+ * gives one, else exponential backoff with jitter; null when the server asks for too long. */
+export function retryDelay(attempt: number, retryAfter: string | null, random = Math.random): number | null {
+  if (retryAfter !== null && /^\d+$/.test(retryAfter.trim())) {
+    const ms = Number(retryAfter.trim()) * 1000;
+    return ms > RETRY_AFTER_CAP_MS ? null : ms;
+  }
+  const base = RETRY_BASE_MS * 2 ** (attempt - 1);
+  return Math.round(base * (0.75 + 0.5 * random()));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new DOMException("Aborted", "AbortError"));
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    function onAbort() {
+      clearTimeout(timer);
+      reject(new DOMException("Aborted", "AbortError"));
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** `send`, retried with backoff while the server is briefly unavailable or unreachable, for
+ * idempotent requests only (a plain POST is never sent twice: the user decides). */
+async function sendWithRetry(path: string, options: RequestOptions): Promise<Response> {
+  const retry = idempotent(options);
+  for (let attempt = 1; ; attempt += 1) {
+    let response: Response;
+    try {
+      response = await send(path, options);
+    } catch (error) {
+      const network = error instanceof ApiError && error.isNetworkError;
+      if (!retry || !network || attempt > RETRY_ATTEMPTS) throw error;
+      await sleep(retryDelay(attempt, null) ?? 0, options.signal);
+      continue;
+    }
+    if (!retry || !TRANSIENT.has(response.status) || attempt > RETRY_ATTEMPTS) return response;
+    const delay = retryDelay(attempt, response.headers.get("Retry-After"));
+    if (delay === null) return response;
+    await sleep(delay, options.signal);
+  }
+}
+
 function isCsrfFailure(error: ApiError): boolean {
   return error.status === 403 && /csrf/i.test(error.message);
 }
 
-/** Call the API; resolves with status and parsed body, rejects with ApiError. */
+/** Call the API; resolves with status and parsed body, rejects with ApiError. Reads and keyed
+ * writes are retried with backoff while the server answers 502/503/504 or cannot be reached. */
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<ApiResult<T>> {
-  let response = await send(path, options);
+  let response = await sendWithRetry(path, options);
   if (!response.ok) {
     let error = await parseError(response);
     if (isCsrfFailure(error)) {
       // A stale token (another tab logged in or out): fetch a fresh one and try once more.
       forgetCsrf();
-      response = await send(path, options);
+      response = await sendWithRetry(path, options);
       error = response.ok ? error : await parseError(response);
     }
     if (!response.ok) {
