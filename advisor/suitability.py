@@ -15,13 +15,22 @@ The rule (policy "suitability-v1"):
    than `min(...)`: the model is a second opinion on partly proxied inputs, so it pulls the
    level toward its view without taking it over; a model MODEL_DISAGREEMENT_LEVELS or more from
    the stated willingness raises a flag, and an advisor, who can lower the level further, looks.
-3. An advisor may override within 1..capacity, with a reason. Above the capacity level only
+3. The stress cap can only lower it, never raise it: given the worst stress-scenario loss of
+   each level's model portfolio (`StressCap`, plain data computed by portfolios, which sits above
+   advisor) and the loss the client said they could bear, a level whose worst loss exceeds that
+   tolerance (both as the whole percents the client is shown) comes down to the highest level
+   below it whose worst loss does not. When no level is within it (answers that accept no loss
+   at all), the level is the lowest, 1, and the advisor is flagged: a client always has a level.
+   Without a figure for the level reached by 1-2 there is no evidence, and nothing changes.
+4. An advisor may override within 1..capacity, with a reason. Above the capacity level only
    with a second person's approval (four-eyes, `advisor.approve_risk_override_above_capacity`);
-   the policy refuses an unapproved one. An override keeps the flags it reviewed.
+   the policy refuses an unapproved one. An override keeps the flags it reviewed; above the
+   stress cap it is allowed (the advisor has seen the cap and gives a reason) and said so.
 
 Integer arithmetic only: no float and no `round()`, whose halves go to the even neighbour.
 """
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -30,8 +39,9 @@ from typing import Any, Literal
 POLICY = "suitability-v1"
 RULE = (
     "min(willingness level, capacity level); a lower model level pulls it halfway down, "
-    "rounded down: (rules + model) // 2; an advisor's override within 1..capacity, above "
-    "capacity only with a compliance approval"
+    "rounded down: (rules + model) // 2; the stress cap lowers it to the highest level whose "
+    "worst scenario loss is within the stated tolerance (1 when none is); an advisor's override "
+    "within 1..capacity, above capacity only with a compliance approval"
 )
 MIN_LEVEL, MAX_LEVEL = 1, 10
 # A model this many levels from the client's stated willingness needs an advisor's look.
@@ -49,6 +59,9 @@ MODEL_NOT_LOWER = "model_not_lower"
 ADVISOR_OVERRIDE = "advisor_override"
 OVERRIDE_ABOVE_WILLINGNESS = "override_above_willingness"
 OVERRIDE_ABOVE_CAPACITY_APPROVED = "override_above_capacity_approved"
+STRESS_CAP_LOWERS_LEVEL = "stress_cap_lowers_level"
+STRESS_FLOOR = "stress_floor"  # no level within the tolerance: the lowest level
+OVERRIDE_ABOVE_STRESS_CAP = "override_above_stress_cap"
 RECORDED_LEVEL = "recorded_level"  # a row written before this policy, shown as recorded
 REASONS = (
     WILLINGNESS_BELOW_CAPACITY,
@@ -59,8 +72,12 @@ REASONS = (
     ADVISOR_OVERRIDE,
     OVERRIDE_ABOVE_WILLINGNESS,
     OVERRIDE_ABOVE_CAPACITY_APPROVED,
+    STRESS_CAP_LOWERS_LEVEL,
+    STRESS_FLOOR,
+    OVERRIDE_ABOVE_STRESS_CAP,
     RECORDED_LEVEL,
 )
+STRESS_REASONS = (STRESS_CAP_LOWERS_LEVEL, STRESS_FLOOR)
 
 # Each deciding reason's phrase in the client's explanation (tests check the text carries it).
 CLIENT_REASON_TEXT = {
@@ -69,6 +86,8 @@ CLIENT_REASON_TEXT = {
     WILLINGNESS_EQUALS_CAPACITY: "both give the same level",
     MODEL_LOWERS_LEVEL: "halfway between the two, rounded down to the more cautious level",
     ADVISOR_OVERRIDE: "who gave this reason",
+    STRESS_CAP_LOWERS_LEVEL: "you said you could bear",
+    STRESS_FLOOR: "our most cautious level",
     RECORDED_LEVEL: "as recorded",
 }
 
@@ -116,6 +135,92 @@ class Override:
 
 
 @dataclass(frozen=True)
+class LevelLoss:
+    """The worst stress-scenario loss of one level's model portfolio, with the scenario."""
+
+    level: int
+    loss: float  # a fraction, 0.32 for a 32% fall
+    scenario: str  # its name, "2008 financial crisis"
+    phrase: str = ""  # how a client's sentence opens, "In a year like 2008"
+    historical: bool = True  # replayed ("could have fallen") or a hypothetical shock
+
+
+@dataclass(frozen=True)
+class StressCap:
+    """The stress cap's inputs as plain data: the loss the client said they could bear and the
+    worst scenario loss of each level's approved model portfolio on `market_date`."""
+
+    tolerance: float  # a fraction
+    losses: tuple[LevelLoss, ...]
+    market_date: date | None = None
+
+    def loss_at(self, level: int) -> LevelLoss | None:
+        return next((item for item in self.losses if item.level == level), None)
+
+    def as_details(self) -> dict[str, Any]:
+        return {
+            "tolerance": self.tolerance,
+            "market_date": _iso(self.market_date),
+            "losses": [
+                {
+                    "level": item.level,
+                    "loss": item.loss,
+                    "scenario": item.scenario,
+                    "phrase": item.phrase,
+                    "historical": item.historical,
+                }
+                for item in self.losses
+            ],
+        }
+
+
+def stress_cap_from(details: Mapping[str, Any] | None) -> StressCap | None:
+    """Read back `StressCap.as_details()`."""
+    if not details:
+        return None
+    return StressCap(
+        tolerance=float(details["tolerance"]),
+        losses=tuple(
+            LevelLoss(
+                level=int(item["level"]),
+                loss=float(item["loss"]),
+                scenario=str(item.get("scenario", "")),
+                phrase=str(item.get("phrase", "")),
+                historical=bool(item.get("historical", True)),
+            )
+            for item in details.get("losses") or ()
+        ),
+        market_date=_day(details.get("market_date")),
+    )
+
+
+def loss_percent(fraction: float) -> int:
+    """A loss as the whole percent a client is shown, halves up (portfolios.stress.percent is
+    this function: the stress check and the stress cap compare the same numbers)."""
+    return int(math.floor(abs(fraction) * 100 + 0.5))
+
+
+def loss_within(loss: float, tolerance: float) -> bool:
+    """Whether a loss is within the tolerance, both compared as the whole percents shown."""
+    return loss_percent(loss) <= loss_percent(tolerance)
+
+
+def stress_capped_level(level: int, stress: StressCap) -> tuple[int, str | None]:
+    """The level the stress cap allows at or below `level`, and why it moved: the level itself
+    when its worst loss is within the tolerance or unknown (no evidence, no change); else the
+    highest level below it whose worst loss is within (`STRESS_CAP_LOWERS_LEVEL`); else the
+    lowest level (`STRESS_FLOOR`)."""
+    here = stress.loss_at(level)
+    if here is None or loss_within(here.loss, stress.tolerance):
+        return level, None
+    for lower in range(level - 1, MIN_LEVEL - 1, -1):
+        item = stress.loss_at(lower)
+        if item is not None and loss_within(item.loss, stress.tolerance):
+            return lower, STRESS_CAP_LOWERS_LEVEL
+    return MIN_LEVEL, STRESS_FLOOR
+
+
+@dataclass(frozen=True)
 class Decision:
     """The policy's decision record: the level, who decided it and why, and the inputs."""
 
@@ -130,6 +235,8 @@ class Decision:
     flags: tuple[Flag, ...] = ()
     decided_on: date | None = None
     policy: str = POLICY
+    stress: StressCap | None = None  # the stress cap's inputs, when it was applied
+    uncapped_level: int | None = None  # the level before the stress cap (with `stress`)
 
     @property
     def reason(self) -> str:
@@ -139,6 +246,11 @@ class Decision:
     @property
     def flags_reviewed(self) -> bool:
         return self.override is not None and self.override.flags_reviewed
+
+    @property
+    def stress_capped(self) -> bool:
+        """The stress cap lowered the level (to the lowest one, for `STRESS_FLOOR`)."""
+        return any(r in STRESS_REASONS for r in self.reasons)
 
     @property
     def open_flags(self) -> tuple[Flag, ...]:
@@ -172,6 +284,8 @@ class Decision:
             "model_level": self.model_level,
             "decided_on": _iso(self.decided_on),
             "flags": [{"code": f.code, "message": f.message} for f in self.flags],
+            "stress": None if self.stress is None else self.stress.as_details(),
+            "uncapped_level": self.uncapped_level,
             "override": None
             if override is None
             else {
@@ -221,9 +335,11 @@ def decide(
     override: Override | None = None,
     flags: Iterable[Flag] = (),
     decided_on: date | None = None,
+    stress: StressCap | None = None,
 ) -> Decision:
     """Apply the policy (see the module docstring) to the questionnaire's two levels, the risk
-    model's level and an advisor's override, each optional but the first two."""
+    model's level, the stress cap's inputs and an advisor's override, each optional but the
+    first two."""
     willing = _level("willingness_level", willingness_level)
     able = _level("capacity_level", capacity_level)
     rules_level = min(willing, able)
@@ -254,6 +370,13 @@ def decide(
         else:
             reasons.append(MODEL_NOT_LOWER)
 
+    uncapped_level = None
+    if stress is not None:
+        uncapped_level = level
+        level, stress_reason = stress_capped_level(level, stress)
+        if stress_reason is not None:
+            reasons = [stress_reason, *reasons]
+
     if override is not None:
         wanted = override.level
         try:
@@ -272,6 +395,8 @@ def decide(
             extra.append(OVERRIDE_ABOVE_CAPACITY_APPROVED)
         if wanted > willing:
             extra.append(OVERRIDE_ABOVE_WILLINGNESS)
+        if uncapped_level is not None and wanted > level and level < uncapped_level:
+            extra.append(OVERRIDE_ABOVE_STRESS_CAP)
         level, decided_by = wanted, "advisor"
         reasons = [ADVISOR_OVERRIDE, *extra, *reasons]
 
@@ -286,6 +411,8 @@ def decide(
         override=override,
         flags=tuple(all_flags),
         decided_on=decided_on,
+        stress=stress,
+        uncapped_level=uncapped_level,
     )
 
 
@@ -342,6 +469,8 @@ def decision_from_details(details: Mapping[str, Any]) -> Decision:
         flags=flags_from(details.get("flags") or ()),
         decided_on=_day(details.get("decided_on")),
         policy=str(details.get("policy", POLICY)),
+        stress=stress_cap_from(details.get("stress")),
+        uncapped_level=details.get("uncapped_level"),
     )
 
 
@@ -373,7 +502,7 @@ def client_set_by(decision: Decision) -> str:
         if decision.override.set_by_role == "advisor":
             return f"your advisor {name}" if name else "your advisor"
         return f"a Meridian advisor, {name}" if name else "a Meridian advisor"
-    if decision.decided_by == "model":
+    if decision.decided_by == "model" and decision.reason not in STRESS_REASONS:
         return "our risk model"
     return "your questionnaire answers"
 
@@ -416,6 +545,12 @@ def client_explanation(d: Decision) -> str:
                 "willingness to take risk give, and within what your capacity to bear losses "
                 "supports."
             )
+        if OVERRIDE_ABOVE_STRESS_CAP in d.reasons and d.stress and d.uncapped_level:
+            capped = stress_capped_level(d.uncapped_level, d.stress)[0]
+            parts.append(
+                f"That is above level {capped}, the highest whose worst stress scenario stayed "
+                f"within the {loss_percent(d.stress.tolerance)}% fall you said you could bear."
+            )
         parts.append(f"Your answers alone give level {d.rules_level}: {_rules_sentence(d)}.")
     elif d.decided_by == "model":
         parts = [headline, f"Your answers give level {d.rules_level}: {_rules_sentence(d)}."]
@@ -433,7 +568,46 @@ def client_explanation(d: Decision) -> str:
                 f"Our risk model's second opinion (level {d.model_level}) is not lower; it can "
                 "only ever lower your level, never raise it."
             )
+    if d.decided_by != "advisor" and d.stress_capped:
+        parts.append(_client_stress_sentence(d))
     return " ".join(parts) + _client_flags_sentence(d)
+
+
+def _fell(item: LevelLoss) -> str:
+    opening = item.phrase or f"In a scenario like the {item.scenario}"
+    verb = "could have fallen" if item.historical else "could fall"
+    return f"{opening[:1].lower()}{opening[1:]} the level {item.level} portfolio {verb} about " + (
+        f"{loss_percent(item.loss)}%"
+    )
+
+
+def _client_stress_sentence(d: Decision) -> str:
+    """Why the stress cap lowered the level, for the client."""
+    stress, before = d.stress, d.uncapped_level
+    item = stress.loss_at(before) if stress is not None and before is not None else None
+    if stress is None or item is None:  # pragma: no cover - a capped decision has both
+        return ""
+    bear = f"the {loss_percent(stress.tolerance)}% you said you could bear"
+    if STRESS_FLOOR in d.reasons:
+        lowest = stress.loss_at(MIN_LEVEL)
+        even = (
+            f", and even at level {MIN_LEVEL} its worst scenario ({lowest.scenario}) was a fall "
+            f"of about {loss_percent(lowest.loss)}%"
+            if lowest
+            else ""
+        )
+        if before == d.level:
+            return (
+                f"It is already {CLIENT_REASON_TEXT[STRESS_FLOOR]}, yet {_fell(item)}, more than "
+                f"{bear}. Your advisor will go through this with you."
+            )
+        return (
+            f"It was lowered from {before} to {d.level}, {CLIENT_REASON_TEXT[STRESS_FLOOR]}: "
+            f"{_fell(item)}{even}, more than {bear}. Your advisor will go through this with you."
+        )
+    after = stress.loss_at(d.level)
+    within = f"; at level {d.level} it was about {loss_percent(after.loss)}%" if after else ""
+    return f"It was lowered from {before} to {d.level}: {_fell(item)}, more than {bear}{within}."
 
 
 def _client_flags_sentence(d: Decision) -> str:
@@ -450,7 +624,10 @@ def _client_flags_sentence(d: Decision) -> str:
 def advisor_explanation(d: Decision) -> str:
     """The same decision for the advisor: inputs, rule, who decided and the flags."""
     who = {"rules": "the rules", "model": "the risk model lowering the rules' level"}
-    parts = [f"Level {d.level} of 10, decided by {who.get(d.decided_by, 'an advisor override')}."]
+    decider = who.get(d.decided_by, "an advisor override")
+    if d.decided_by != "advisor" and d.stress_capped:
+        decider = "the stress cap"
+    parts = [f"Level {d.level} of 10, decided by {decider}."]
     if d.reason == RECORDED_LEVEL:
         parts.append("Recorded before the suitability policy; no decision record.")
     if d.willingness_level is not None and d.capacity_level is not None:
@@ -469,6 +646,8 @@ def advisor_explanation(d: Decision) -> str:
             parts.append(f"Risk model: level {d.model_level}, {effect}.")
         else:
             parts.append(f"Risk model: level {d.model_level}, not below the rules: no effect.")
+    if d.stress is not None and d.uncapped_level is not None:
+        parts.append(_advisor_stress_sentence(d))
     if d.override is not None:
         o = d.override
         parts.append(f"Override by {o.set_by or 'an advisor'}{_on(o.set_on)}: “{o.reason}”.")
@@ -479,7 +658,36 @@ def advisor_explanation(d: Decision) -> str:
             )
         if OVERRIDE_ABOVE_WILLINGNESS in d.reasons:
             parts.append(f"Above the stated willingness ({d.willingness_level}).")
+        if OVERRIDE_ABOVE_STRESS_CAP in d.reasons:
+            parts.append("Above the stress cap.")
     if d.flags:
         state = "reviewed in the override" if d.flags_reviewed else "open"
         parts.append(f"{len(d.flags)} flag(s), {state}: {', '.join(f.code for f in d.flags)}.")
     return " ".join(parts)
+
+
+def _advisor_stress_sentence(d: Decision) -> str:
+    stress, before = d.stress, d.uncapped_level
+    if stress is None or before is None:  # pragma: no cover - the caller checked
+        return ""
+    tolerance = f"stated tolerance {loss_percent(stress.tolerance)}%"
+    item = stress.loss_at(before)
+    if item is None:
+        return f"Stress cap: no worst-loss figure for level {before}: no effect ({tolerance})."
+    worst = f"level {before}'s worst scenario ({item.scenario}) −{loss_percent(item.loss)}%"
+    capped, why = stress_capped_level(before, stress)
+    if why is None:
+        return f"Stress cap: {worst}, within the {tolerance}: no effect."
+    if why == STRESS_FLOOR:
+        lowest = stress.loss_at(MIN_LEVEL)
+        at_one = f" (level 1 −{loss_percent(lowest.loss)}%)" if lowest else ""
+        if before == capped:
+            at_one = ""
+        return (
+            f"Stress cap: {worst}, over the {tolerance}, and no level is within it{at_one}: "
+            f"floored at level {capped}. Go through the client's tolerance with them."
+        )
+    return (
+        f"Stress cap: {worst}, over the {tolerance}: lowered from {before} to {capped}, the "
+        "highest level within it."
+    )

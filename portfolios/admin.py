@@ -120,7 +120,7 @@ class ModelPortfolioSetAdmin(LifecycleAdmin):
                 figures = report.figures
                 context["governance_tables"] = [
                     report_table(figures, section)
-                    for section in ("out_of_sample", "in_sample", "sensitivity")
+                    for section in ("out_of_sample", "extended", "in_sample", "sensitivity")
                     if figures.get(section, {}).get("levels")
                 ]
                 context["governance_verdict"] = figures.get("verdict", {})

@@ -55,6 +55,8 @@ from typing import Any
 
 import numpy as np
 
+from advisor.suitability import loss_percent, loss_within
+
 from .risk import MarketHistory, RiskMeasures, levels_filled
 from .targets import HOLDABLE
 
@@ -303,9 +305,9 @@ PHRASES: dict[str, str] = {s.key: s.phrase for s in HISTORICAL} | {
 }
 
 
-def percent(fraction: float) -> int:
-    """A fraction as the whole percent a client is shown (half up)."""
-    return int(math.floor(abs(fraction) * 100 + 0.5))
+# A fraction as the whole percent a client is shown (half up): the suitability policy's own
+# function, so the stress check and the stress cap compare the same numbers.
+percent = loss_percent
 
 
 def _money(amount: Decimal) -> str:
@@ -412,5 +414,6 @@ def loss_tolerance(answers: Mapping[str, str]) -> Tolerance | None:
 
 
 def exceeds(loss: float, tolerance: Tolerance) -> bool:
-    """Whether a scenario loss is above the tolerance, both as whole percents shown."""
-    return percent(loss) > percent(tolerance.loss)
+    """Whether a scenario loss is above the tolerance, both as whole percents shown (the rule
+    the suitability policy's stress cap applies)."""
+    return not loss_within(loss, tolerance.loss)

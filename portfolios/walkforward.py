@@ -379,6 +379,21 @@ def walk_forward_run(
     )
 
 
+def history_extend(early: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame | None:
+    """`prices` with an older history of the same funds put before it, for the extended run;
+    None unless they join: `early` ends on `prices`' first date with the same levels there
+    (to a cent) for every fund it holds, so both are the same indices on the same bases."""
+    if early.empty or prices.empty or early.index[-1] != prices.index[0]:
+        return None
+    shared = [t for t in early.columns if t in prices.columns]
+    if not shared or len(shared) < len(early.columns):
+        return None
+    overlap = (early.iloc[-1][shared] - prices.iloc[0][shared]).abs()
+    if overlap.isna().any() or (overlap > 0.005).any():
+        return None
+    return pd.concat([early.iloc[:-1], prices]).sort_index()
+
+
 def in_sample_run(
     prices: pd.DataFrame,
     weights_by_level: Mapping[int, Targets],

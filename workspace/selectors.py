@@ -8,12 +8,22 @@ home page is opened all day, so its figures take a handful of queries whatever t
 the client page's panels are per client and may take a few more.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from advisor import suitability
@@ -197,13 +207,46 @@ class StressOverTolerance:
     worst: float  # the worst scenario's loss for the level's model portfolio, a fraction
     tolerance: float  # the loss the client's answers accept, a fraction
     answered_at: datetime
+    # The stress cap lowered the level from this one (suitability policy); None: not capped,
+    # the level's worst loss is over the tolerance (an override above it, or not yet capped).
+    capped_from: int | None = None
+    capped_worst: float | None = None  # the worst loss of the level it was lowered from
+    floored: bool = False  # no level within the tolerance: at the lowest level
+
+    @property
+    def kind(self) -> str:
+        if self.floored:
+            return "No level within stated tolerance"
+        if self.capped_from is not None:
+            return "Risk level lowered by stress cap"
+        return "Stress loss over stated tolerance"
+
+    @property
+    def what(self) -> str:
+        said = f"the client said they could bear about {self.tolerance:.0%}"
+        if self.floored:
+            moved = f" (from {self.capped_from})" if self.capped_from != self.level else ""
+            return (
+                f"At the lowest level, {self.level}{moved}: even its worst stress scenario lost "
+                f"{self.worst:.0%}; {said}. Go through their tolerance with them"
+            )
+        if self.capped_from is not None:
+            lost = f" lost {self.capped_worst:.0%}" if self.capped_worst is not None else ""
+            return (
+                f"Lowered from level {self.capped_from} to {self.level}: level "
+                f"{self.capped_from}'s worst stress scenario{lost}; {said}"
+            )
+        return f"Level {self.level}: the worst stress scenario lost {self.worst:.0%}; {said}"
 
 
 def stress_over_tolerance(*, user: User) -> list[StressOverTolerance]:
-    """Clients in reach whose level's model portfolio lost more in its worst stress scenario
-    than they said in the questionnaire they could bear (portfolios.stress, the same rule as
-    the client's stress check), from the nightly stored figures: a few queries whatever the
-    book's size. Cleared by a new level (an override) or new answers."""
+    """Clients in reach whose level the stress cap lowered (the suitability policy's record of
+    their current level says so), or whose level's model portfolio still lost more in its worst
+    stress scenario than they said in the questionnaire they could bear (portfolios.stress, the
+    same rule as the client's stress check; an advisor's override above the cap, or figures the
+    cap has not run on yet), from the nightly stored figures: a few queries whatever the book's
+    size. Cleared by an override or new answers."""
+    from advisor.selectors import FINAL_METHODS
     from portfolios.models import ModelPortfolioSet, RiskFigures
     from portfolios.stress import ScenarioResult, exceeds, loss_tolerance
 
@@ -224,28 +267,76 @@ def stress_over_tolerance(*, user: User) -> list[StressOverTolerance]:
     latest = QuestionnaireResponse.objects.filter(client=OuterRef("pk")).order_by(
         "-submitted_at", "-id"
     )
-    clients = clients_with_risk(clients_in_reach(user)).annotate(
-        answers=Subquery(latest.values("answers")[:1]),
-        answered_at=Subquery(latest.values("submitted_at")[:1]),
+    final = (
+        RiskAssessment.objects.filter(response=OuterRef("latest_response"))
+        .filter(method__in=FINAL_METHODS)
+        .annotate(
+            precedence=Case(
+                *(When(method=m, then=Value(rank)) for rank, m in enumerate(FINAL_METHODS)),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("precedence")
+    )
+    clients = (
+        clients_with_risk(clients_in_reach(user))
+        .annotate(
+            answers=Subquery(latest.values("answers")[:1]),
+            answered_at=Subquery(latest.values("submitted_at")[:1]),
+            latest_response=Subquery(latest.values("pk")[:1]),
+        )
+        .annotate(final_details=Subquery(final.values("details")[:1]))
     )
     flagged = []
-    for client in clients:  # annotated: risk_level (clients_with_risk), answers, answered_at
+    for client in clients:  # annotated: risk_level, answers, answered_at, final_details
         level = getattr(client, "risk_level", None)
         if level is None:
             continue
         loss = worst.get(level)
         tolerance = loss_tolerance(getattr(client, "answers", None) or {})
-        if loss is not None and tolerance is not None and exceeds(loss, tolerance):
+        if loss is None or tolerance is None:
+            continue
+        answered_at = getattr(client, "answered_at", None) or client.created_at
+        decision = _stress_decision(getattr(client, "final_details", None), level)
+        if decision is not None:
+            before = decision.uncapped_level
             flagged.append(
                 StressOverTolerance(
                     client=client,
                     level=level,
                     worst=loss,
                     tolerance=tolerance.loss,
-                    answered_at=getattr(client, "answered_at", None) or client.created_at,
+                    answered_at=answered_at,
+                    capped_from=before,
+                    capped_worst=worst.get(before) if before is not None else None,
+                    floored=suitability.STRESS_FLOOR in decision.reasons,
+                )
+            )
+        elif exceeds(loss, tolerance):
+            flagged.append(
+                StressOverTolerance(
+                    client=client,
+                    level=level,
+                    worst=loss,
+                    tolerance=tolerance.loss,
+                    answered_at=answered_at,
                 )
             )
     return flagged
+
+
+def _stress_decision(details: Any, level: int) -> suitability.Decision | None:
+    """The suitability decision in force when the stress cap set the level (not an override)."""
+    stored = details.get("decision") if isinstance(details, dict) else None
+    if not isinstance(stored, dict):
+        return None
+    try:
+        decision = suitability.decision_from_details(stored)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if decision.level != level or decision.decided_by == "advisor":
+        return None
+    return decision if decision.stress_capped else None
 
 
 def _start_of(day: date) -> datetime:
@@ -337,12 +428,9 @@ def work_queue(*, user: User) -> list[QueueItem]:
     ]
     items += [
         QueueItem(
-            kind="Stress loss over stated tolerance",
+            kind=f.kind,
             client=f.client,
-            what=(
-                f"Level {f.level}: the worst stress scenario lost {f.worst:.0%}; the client "
-                f"said they could bear about {f.tolerance:.0%}"
-            ),
+            what=f.what,
             since=f.answered_at,
             url_name="admin:advisor_client_change",
             object_id=f.client.pk,
@@ -380,6 +468,35 @@ class WorkspaceHome:
         int  # open price-feed alerts (portfolios.prices_import): the market date waits
     )
     model_alerts: int  # approved model versions whose latest drift report is an alert
+    # Model-portfolio sets waiting for the investment committee, each linked to its report.
+    sets_awaiting_approval: list["SetAwaitingApproval"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SetAwaitingApproval:
+    """A candidate model-portfolio set: its page shows the governance report beside Approve."""
+
+    portfolio_set: Any  # portfolios.models.ModelPortfolioSet
+    has_report: bool
+    first_approved: bool  # one committee member has approved: a second one puts it in force
+
+
+def sets_awaiting_approval() -> list[SetAwaitingApproval]:
+    """Candidate model-portfolio sets, newest first, and whether their governance report (the
+    committee's evidence, portfolios.services.governance) is ready: firm-wide, one query."""
+    from portfolios.models import GovernanceReport, ModelPortfolioSet
+
+    candidates = ModelPortfolioSet.objects.filter(
+        status=ModelPortfolioSet.Status.CANDIDATE
+    ).annotate(has_report=Exists(GovernanceReport.objects.filter(portfolio_set=OuterRef("pk"))))
+    return [
+        SetAwaitingApproval(
+            portfolio_set=s,
+            has_report=bool(getattr(s, "has_report", False)),
+            first_approved=s.first_approved_by_id is not None,
+        )
+        for s in candidates.order_by("-version")
+    ]
 
 
 def model_alerts() -> int:
@@ -416,6 +533,7 @@ def workspace_home(*, user: User) -> WorkspaceHome:
         ).count(),
         market_data_alerts=MarketDataAlert.objects.filter(resolved_at__isnull=True).count(),
         model_alerts=model_alerts(),
+        sets_awaiting_approval=sets_awaiting_approval(),
     )
 
 

@@ -141,6 +141,7 @@ def _override_record(
         override=override,
         flags=ruled.flags,
         decided_on=timezone.localdate(),
+        stress=ruled.stress,  # the override is judged against the same stress cap
     )
     return risk_assessment_record(
         response=data.response,

@@ -59,6 +59,14 @@ class GovernanceWalkForwardOutputSerializer(serializers.Serializer):
     levels = GovernanceLevelFiguresOutputSerializer(many=True)
 
 
+class GovernanceExtendedOutputSerializer(GovernanceWalkForwardOutputSerializer):
+    history_start = serializers.DateField(help_text="the first close of the older history")
+    proxies = serializers.ListField(
+        child=serializers.CharField(), help_text="funds stood in for before they existed"
+    )
+    data_source = serializers.CharField(source="source", help_text="where the older history is")
+
+
 class GovernanceInSampleOutputSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
@@ -88,6 +96,12 @@ class GovernanceFiguresOutputSerializer(serializers.Serializer):
     )
     in_sample = GovernanceInSampleOutputSerializer(
         help_text="the set's own weights over the whole history: in sample, flattering"
+    )
+    extended = GovernanceExtendedOutputSerializer(
+        required=False,
+        allow_null=True,
+        help_text="the walk-forward on the older history too (from 2004-11-18, with proxies), "
+        "out of sample through 2008; absent when the loaded history does not join it",
     )
     verdict = GovernanceVerdictOutputSerializer()
 

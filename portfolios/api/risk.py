@@ -128,7 +128,14 @@ class StressCheckOutputSerializer(serializers.Serializer):
     )
     exceeds = serializers.BooleanField()
     advisor_flag = StressFlagOutputSerializer(
-        source="flag", allow_null=True, help_text="set when the worst loss exceeds the tolerance"
+        source="flag",
+        allow_null=True,
+        help_text="set when the worst loss exceeds the tolerance; code stress_floor when even "
+        "the lowest level's does and the client's level is floored there",
+    )
+    capped_from = serializers.IntegerField(
+        allow_null=True,
+        help_text="the stress cap lowered the client's level to this one from this level",
     )
     client_text = serializers.CharField()
 
@@ -186,7 +193,8 @@ class StressCheckApi(APIView):
     def get(self, request: AuthedRequest) -> Response:
         """For onboarding and risk changes: the worst scenario of the model portfolio at a level
         beside the loss I said in the questionnaire I could bear; when it is larger,
-        `advisor_flag` is set (for now it is returned here, not stored)."""
+        `advisor_flag` is set and my advisor's queue lists it. When the suitability policy's
+        stress cap lowered my level to this one, `capped_from` says from which."""
         client = advisor_selectors.client_of_user(request.user)
         query = StressCheckQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)

@@ -15,6 +15,7 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +36,16 @@ WALK_FORWARD_METHODS = frozenset({"ledoit-wolf+equilibrium-blend"})
 # The sensitivity run: the same estimator on a rolling window this many years long.
 SENSITIVITY_LOOKBACK_YEARS = 5
 FIGURE_DECIMALS = 6
+# The extended run: the universe's older history (portfolios/data/early, from 2004-11-18, the
+# first close of GLD; BIL proxied by 3-month T-bills before 2007-05-30) joined before the
+# shipped one, so the walk-forward holds the 2008 crisis out of sample. Three years of history
+# before the first rebuild (2007-11-19) rather than five: five would start it after the crash.
+EARLY_HISTORY = Path(__file__).resolve().parent.parent / "data" / "early" / "total_returns.csv"
+EXTENDED_MIN_HISTORY_YEARS = 3
+EXTENDED_PROXIES = (
+    "BIL (1-3 month T-bills, launched 2007-05-30): before then, the 3-month Treasury bill "
+    "rate (FRED DGS3MO) compounded daily",
+)
 
 
 # --- Reads --------------------------------------------------------------------------------------
@@ -108,6 +119,11 @@ def report_table(figures: dict[str, Any], section: str) -> Table:
             f"Sensitivity: a rolling {SENSITIVITY_LOOKBACK_YEARS}-year estimation window, "
             "out of sample"
         ),
+        "extended": (
+            "Extended walk-forward through 2008, out of sample (history from "
+            f"{part.get('history_start', '2004-11-18')}; PROXY: BIL before 2007-05-30 is the "
+            "T-bill rate)"
+        ),
     }
     rows = tuple(
         (str(row["level"]), *(_cell(row.get(key), kind) for key, _, kind in COLUMNS))
@@ -136,13 +152,17 @@ def _cell(value: Any, kind: str) -> str:
 # --- The build ----------------------------------------------------------------------------------
 
 
-def governance_report_build(*, portfolio_set: ModelPortfolioSet) -> GovernanceReport:
+def governance_report_build(
+    *, portfolio_set: ModelPortfolioSet, extended: bool = True
+) -> GovernanceReport:
     """Backtest the set's method and store its report; a set that has one keeps it (the evidence
-    its approvers saw), so a rerun changes nothing. A few seconds on the shipped history."""
+    its approvers saw), so a rerun changes nothing. A few seconds on the shipped history.
+    `extended`: add the longer run from the older history (EARLY_HISTORY) when it joins the
+    loaded one; the report says so when it does not."""
     existing = GovernanceReport.objects.filter(portfolio_set=portfolio_set).first()
     if existing is not None:
         return existing
-    through, figures = _figures_compute(portfolio_set=portfolio_set)
+    through, figures = _figures_compute(portfolio_set=portfolio_set, extended=extended)
     return _report_store(portfolio_set=portfolio_set, through=through, figures=figures)
 
 
@@ -176,9 +196,12 @@ def _report_store(
     return report
 
 
-def _figures_compute(*, portfolio_set: ModelPortfolioSet) -> tuple[date, dict[str, Any]]:
-    """Walk-forward (production's lookback, and a rolling 5-year sensitivity run) and in-sample
-    figures per level from the total-return levels up to the set's assumptions' date."""
+def _figures_compute(
+    *, portfolio_set: ModelPortfolioSet, extended: bool = True
+) -> tuple[date, dict[str, Any]]:
+    """Walk-forward (production's lookback, and a rolling 5-year sensitivity run), optionally
+    the extended walk-forward from the older history, and in-sample figures per level from the
+    total-return levels up to the set's assumptions' date."""
     import pandas as pd  # the ml worker's imports: keep them out of web processes
 
     from .. import walkforward
@@ -204,6 +227,7 @@ def _figures_compute(*, portfolio_set: ModelPortfolioSet) -> tuple[date, dict[st
             for p in portfolio_set.portfolios.all()
         }
         own = walkforward.in_sample_run(prices, weights, threshold=threshold)
+        longer = _extended_run(prices, threshold=threshold) if extended else None
     except ValueError as exc:  # too little history, a gap, a fund without prices
         raise GovernanceHistoryInsufficient(
             f"Model portfolios v{portfolio_set.version} cannot be backtested: {exc}"
@@ -216,7 +240,7 @@ def _figures_compute(*, portfolio_set: ModelPortfolioSet) -> tuple[date, dict[st
         "end": end,
         "levels": [{"level": lv, **f.as_dict()} for lv, f in sorted(own.items())],
     }
-    figures = {
+    figures: dict[str, Any] = {
         "version": walkforward.WALK_FORWARD_VERSION,
         "method": assumptions.method,
         "prices": {"start": prices.index[0].date().isoformat(), "end": end, "days": len(prices)},
@@ -230,7 +254,58 @@ def _figures_compute(*, portfolio_set: ModelPortfolioSet) -> tuple[date, dict[st
         "in_sample": in_sample,
         "verdict": _verdict(out_of_sample, rolling.as_dict(), in_sample),
     }
+    if longer is not None:
+        figures["extended"] = longer
+        figures["verdict"]["lines"] += _extended_lines(longer)
     return assumptions.prices_through, _json_ready(figures)
+
+
+def early_history_read() -> Any:
+    """The older total-return levels shipped in portfolios/data/early (a pandas DataFrame)."""
+    import pandas as pd
+
+    return pd.read_csv(EARLY_HISTORY, index_col="date", parse_dates=["date"]).astype(float)
+
+
+def _extended_run(prices: Any, *, threshold: float) -> dict[str, Any] | None:
+    """The walk-forward on the older history joined before `prices`; None when the two do not
+    join (a history loaded from another source, or not starting on 2008-01-02)."""
+    from .. import walkforward
+
+    joined = walkforward.history_extend(early_history_read(), prices)
+    if joined is None:
+        logger.info("extended walk-forward skipped: the early history does not join")
+        return None
+    run = walkforward.walk_forward_run(
+        joined, threshold=threshold, min_history_years=EXTENDED_MIN_HISTORY_YEARS
+    )
+    return {
+        **run.as_dict(),
+        "history_start": joined.index[0].date().isoformat(),
+        "proxies": list(EXTENDED_PROXIES),
+        "source": "portfolios/data/early (AssetAllocation R package data, GPL >= 3)",
+    }
+
+
+def _extended_lines(extended: dict[str, Any]) -> list[str]:
+    """The extended run in words, labelled with its proxy."""
+    from ..walkforward import is_monotone
+
+    rows = sorted(extended["levels"], key=lambda row: row["level"])
+    first, last = rows[0], rows[-1]
+    vols = [row["volatility"] for row in rows]
+    rises = "rising with every level" if is_monotone(vols) else "NOT rising with every level"
+    worst = last.get("worst_12_months")
+    worst_text = f"; worst 12 months {worst:+.1%} at level {last['level']}" if worst else ""
+    return [
+        f"In the extended run (out of sample {extended['start']} to {extended['end']}, through "
+        "the 2008 crisis; history from "
+        f"{extended['history_start']}, BIL proxied by T-bills before 2007-05-30): volatility "
+        f"from {first['volatility']:.1%} (level {first['level']}) to {last['volatility']:.1%} "
+        f"(level {last['level']}), {rises}; largest fall from a peak "
+        f"{first['max_drawdown']:.0%} at level {first['level']} to {last['max_drawdown']:.0%} "
+        f"at level {last['level']}{worst_text}."
+    ]
 
 
 def _verdict(

@@ -7,22 +7,27 @@ advisor's figures all use: one figure, one computation.
 A subject with no stored row yet (an account funded since the nightly run) is computed on read by
 the same code and not stored; `computed_at` is then None. The onboarding check
 (`stress_vs_tolerance`) sets the worst scenario of the model portfolio a client is about to hold
-beside the loss they said they could bear."""
+beside the loss they said they could bear; the stress cap (`stress_caps_apply`, after each
+nightly run) hands each approved level's worst scenario loss to the suitability policy as plain
+data, which lowers a client's level whose worst loss exceeds that tolerance."""
 
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from advisor.models import Client
-from advisor.selectors import risk_profile_get
+from advisor import suitability
+from advisor.models import Client, QuestionnaireResponse, RiskAssessment
+from advisor.selectors import assessment_decision, final_assessment, risk_profile_get
+from advisor.services.questionnaire import flag_rows, risk_assessment_record
 from config.errors import NotFound
 
 from .. import risk, stress
@@ -224,6 +229,8 @@ def risk_figures_compute(*, account_ids: list[int] | None = None) -> int:
             "models": len(portfolios),
         },
     )
+    if portfolios:  # the levels' worst losses moved: the stress cap follows them
+        stress_caps_apply()
     return len(rows)
 
 
@@ -386,17 +393,21 @@ class StressCheck:
     flag: StressFlag | None
     client_text: str
     advisor_text: str
+    capped_from: int | None = None  # the stress cap lowered the client's level from this one
 
 
 STRESS_FLAG_CODE = "stress_exceeds_tolerance"
+# Even the lowest level's worst loss exceeds the tolerance: the level is floored there.
+STRESS_FLOOR_FLAG_CODE = "stress_floor"
 
 
 def stress_vs_tolerance(*, client: Client, level: int | None = None) -> StressCheck:
     """The worst scenario of the model portfolio at `level` (default: the client's current
     level) beside the loss the client said in the questionnaire they could bear; when it is
-    larger, a flag for the advisor. Read only: the API shows the flag, and the advisor's queue
-    lists every client it applies to (workspace.selectors.stress_over_tolerance, the same rule
-    over the nightly stored figures)."""
+    larger, a flag for the advisor; when the stress cap lowered the client's level to this one,
+    from which level (`capped_from`, also said in both texts). Read only: the API shows the
+    flag, and the advisor's queue lists every client it applies to
+    (workspace.selectors.stress_over_tolerance, the same rule over the nightly stored figures)."""
     profile = risk_profile_get(client=client)
     if level is None:
         if profile is None:
@@ -407,10 +418,32 @@ def stress_vs_tolerance(*, client: Client, level: int | None = None) -> StressCh
     tolerance = stress.loss_tolerance(profile.response.answers) if profile else None
     over = bool(worst and tolerance and stress.exceeds(worst.result.loss, tolerance))
     client_text, advisor_text = _check_texts(level, worst, tolerance, over)
-    flag = StressFlag(code=STRESS_FLAG_CODE, message=advisor_text) if over else None
+    decision = profile.decision if profile else None
+    capped_from = None
+    if (
+        decision is not None
+        and decision.stress_capped
+        and decision.decided_by != "advisor"
+        and decision.level == level
+    ):
+        capped_from = decision.uncapped_level
+        client_text = (
+            f"Your level was lowered from {capped_from} to {level} because of this check. "
+            f"{client_text}"
+        )
+        advisor_text = f"Stress cap: lowered from {capped_from} to {level}. {advisor_text}"
+    code = STRESS_FLAG_CODE
+    if (
+        decision is not None
+        and capped_from is not None
+        and suitability.STRESS_FLOOR in decision.reasons
+    ):
+        code = STRESS_FLOOR_FLAG_CODE
+    flag = StressFlag(code=code, message=advisor_text) if over else None
     if over:
         logger.info("stress check over tolerance", extra={"client_id": client.pk, "level": level})
     return StressCheck(
+        capped_from=capped_from,
         level=level,
         market_date=view.market_date,
         worst=worst,
@@ -464,3 +497,158 @@ def _check_texts(
         f"(${worst.loss_amount:,} per ${MODEL_PORTFOLIO_VALUE:,.0f}); {stated}{gap}."
     )
     return client, advisor
+
+
+# --- The stress cap: the levels' worst losses handed to the suitability policy ----------------
+
+
+@dataclass(frozen=True)
+class WorstLosses:
+    """Each approved level's worst scenario loss, as the suitability policy takes it."""
+
+    market_date: date | None
+    losses: tuple[suitability.LevelLoss, ...]
+
+
+def _level_loss(level: int, results: Iterable[stress.ScenarioResult]) -> suitability.LevelLoss:
+    worst = stress.worst_scenario(list(results))
+    if worst is None:
+        return suitability.LevelLoss(level=level, loss=0.0, scenario="")
+    return suitability.LevelLoss(
+        level=level,
+        loss=round(worst.loss, stress.FIGURE_DECIMALS),
+        scenario=worst.name,
+        phrase=stress.PHRASES.get(worst.key, ""),
+        historical=worst.kind == "historical",
+    )
+
+
+def model_portfolio_worst_losses() -> WorstLosses:
+    """The worst scenario (historical or hypothetical, as the stress check takes it) of each
+    approved model portfolio, from its latest stored figures; computed on read, not stored,
+    when none are stored yet (before the first nightly run)."""
+    rows = (
+        RiskFigures.objects.filter(
+            model_portfolio__portfolio_set__status=ModelPortfolioSet.Status.APPROVED
+        )
+        .select_related("model_portfolio")
+        .order_by("model_portfolio__level", "-market_date")
+    )
+    latest: dict[int, RiskFigures] = {}
+    for row in rows:
+        level = row.model_portfolio.level  # type: ignore[union-attr]
+        latest.setdefault(level, row)
+    if latest:
+        losses = tuple(
+            _level_loss(
+                level, (stress.ScenarioResult.from_dict(s) for s in row.figures.get("stress", []))
+            )
+            for level, row in sorted(latest.items())
+        )
+        return WorstLosses(market_date=max(r.market_date for r in latest.values()), losses=losses)
+    subjects = model_portfolio_subjects()
+    if not subjects:
+        return WorstLosses(market_date=None, losses=())
+    day = market_date_get()
+    evaluated = subjects_evaluate(subjects, history=market_history_read(through=day))
+    return WorstLosses(
+        market_date=day,
+        losses=tuple(
+            _level_loss(e.subject.model_portfolio.level, e.stress)  # type: ignore[union-attr]
+            for e in evaluated
+        ),
+    )
+
+
+def stress_cap_inputs(
+    *, answers: dict[str, str], worst: WorstLosses
+) -> suitability.StressCap | None:
+    """The stress cap's inputs for one client's answers; None without a stated tolerance or
+    without any level's figures (then the policy has nothing to cap with)."""
+    tolerance = stress.loss_tolerance(answers)
+    if tolerance is None or not worst.losses:
+        return None
+    return suitability.StressCap(
+        tolerance=tolerance.loss, losses=worst.losses, market_date=worst.market_date
+    )
+
+
+@transaction.atomic
+def stress_caps_apply(*, client_ids: Iterable[int] | None = None) -> int:
+    """Re-decide the level of every client (or those of `client_ids`) with the stress cap: the
+    suitability policy, given the approved levels' worst scenario losses and the loss the
+    client's latest answers accept, lowers a level whose worst loss is larger (never raises
+    it; at no level within, the lowest, for the advisor to look at). Runs after the nightly
+    figures and after a questionnaire is submitted.
+
+    The final assessment is rewritten in place (rules or combined; audited) with the new
+    decision record only when the level or its reasons change (a cap applied, moved or lifted):
+    rerunning, or a nightly drift of a loss that changes nothing, writes nothing, so a large
+    book is read in two queries and written only where a level moves. An advisor's override
+    stands as it is. Returns the assessments rewritten."""
+    worst = model_portfolio_worst_losses()
+    if not worst.losses:
+        return 0
+    latest = QuestionnaireResponse.objects.filter(client=OuterRef("client")).order_by(
+        "-submitted_at", "-id"
+    )
+    responses = QuestionnaireResponse.objects.filter(
+        pk=Subquery(latest.values("pk")[:1])
+    ).prefetch_related("assessments")
+    if client_ids is not None:
+        responses = responses.filter(client_id__in=list(client_ids))
+    today = timezone.localdate()
+    written = 0
+    for response in responses.order_by("pk"):
+        assessments = list(response.assessments.all())
+        if not assessments:
+            continue
+        final = final_assessment(assessments)
+        if final.method == RiskAssessment.OVERRIDE_METHOD:
+            continue
+        current = assessment_decision(final)
+        cap = stress_cap_inputs(answers=response.answers, worst=worst)
+        if (
+            cap is None
+            or current.willingness_level is None
+            or current.capacity_level is None
+            or current.reason == suitability.RECORDED_LEVEL
+        ):
+            continue
+        decision = suitability.decide(
+            willingness_level=current.willingness_level,
+            capacity_level=current.capacity_level,
+            model_level=current.model_level,
+            flags=current.flags,
+            decided_on=current.decided_on,
+            stress=cap,
+        )
+        if (decision.level, decision.reasons) == (current.level, current.reasons):
+            continue  # the cap changes nothing: no write, no audit entry
+        if decision.level != current.level:
+            decision = replace(decision, decided_on=today)
+        risk_assessment_record(
+            response=response,
+            method=final.method,
+            risk_level=decision.level,
+            willingness_score=final.willingness_score,
+            capacity_score=final.capacity_score,
+            inconsistent=bool(decision.open_flags),
+            flags=flag_rows(decision.flags),
+            details={
+                **final.details,
+                "risk_level": decision.level,
+                "decision": decision.as_details(),
+            },
+        )
+        written += 1
+        if decision.level != current.level:
+            logger.info(
+                "risk level stress-capped",
+                extra={
+                    "client_id": response.client_id,
+                    "from_level": current.level,
+                    "to_level": decision.level,
+                },
+            )
+    return written

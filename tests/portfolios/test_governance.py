@@ -63,6 +63,15 @@ def test_the_report_is_stored_once_per_set_and_served_to_staff_only(
     assert "volatility rises with every level" in figures["verdict"]["lines"][0]
     assert "Walk-forward, out of sample" in printed.text
     assert "IN SAMPLE" in printed.text
+    # the extended run: the older history joined, 2008 out of sample, its proxy labelled
+    extended = figures["extended"]
+    assert (extended["history_start"], extended["start"]) == ("2004-11-18", "2007-11-19")
+    assert [row["level"] for row in extended["levels"]] == list(range(1, 11))
+    assert extended["settings"]["min_history_years"] == 3
+    assert "BIL" in extended["proxies"][0]
+    assert "T-bill" in extended["proxies"][0]
+    lines = figures["verdict"]["lines"]
+    assert any("In the extended run" in line and "BIL proxied" in line for line in lines)
 
     # and served as JSON: to staff, not to clients
     api_client.force_authenticate(AdvisorFactory())
@@ -78,6 +87,8 @@ def test_the_report_is_stored_once_per_set_and_served_to_staff_only(
     assert body["figures"]["out_of_sample"]["levels"][9]["volatility"] == pytest.approx(
         walk["levels"][9]["volatility"]
     )
+    assert body["figures"]["extended"]["start"] == "2007-11-19"
+    assert body["figures"]["extended"]["data_source"].startswith("portfolios/data/early")
     assert missing.status_code == 404
     assert refused.status_code == 403
 
@@ -95,6 +106,7 @@ def test_the_sets_admin_page_shows_its_report_and_the_committee_approves_from_it
     assert "Walk-forward, out of sample (re-estimated yearly), 2013-01-02 to 2023-06-09" in page
     assert "volatility rises with every level" in page
     assert "IN SAMPLE" in page
+    assert "In the extended run (out of sample 2007-11-19" in page  # the verdict says it
     assert 'value="approve"' in page
     assert "No governance report yet" not in page
 

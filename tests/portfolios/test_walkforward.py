@@ -160,3 +160,63 @@ def test_in_sample_figures_hold_the_given_weights_from_the_first_close(shipped):
     assert figures[1].start == "2008-01-02"
     assert figures[1].volatility < figures[2].volatility
     assert figures[2].growth_share == pytest.approx(0.6)
+
+
+# --- The extended run: the older history (portfolios/data/early) joined before the shipped one
+
+
+EARLY = DATA.parent / "early" / "total_returns.csv"
+
+
+def test_an_older_history_joins_only_where_it_meets_the_shipped_one_to_a_cent():
+    dates = ["2020-01-06", "2020-01-07", "2020-01-08"]
+    early = frame({"A": [90.0, 100.0], "B": [50.0, 51.0]}, dates[:2])
+    later = frame({"A": [100.0, 101.0], "B": [51.0, 52.0], "C": [1.0, 2.0]}, dates[1:])
+
+    joined = walkforward.history_extend(early, later)
+    off_by_two_cents = walkforward.history_extend(
+        frame({"A": [90.0, 100.02], "B": [50.0, 51.0]}, dates[:2]), later
+    )
+    not_meeting = walkforward.history_extend(early.iloc[:1], later)
+    a_fund_missing_later = walkforward.history_extend(early, later[["A", "C"]])
+
+    assert joined is not None
+    assert list(joined["A"]) == [90.0, 100.0, 101.0]  # the overlap row once, the later's
+    assert joined["C"].isna().tolist() == [True, False, False]
+    assert off_by_two_cents is None
+    assert not_meeting is None
+    assert a_fund_missing_later is None
+
+
+def test_the_shipped_older_history_joins_and_its_bil_proxy_accrues_the_t_bill_rate(shipped):
+    early = pd.read_csv(EARLY, index_col="date", parse_dates=["date"])
+
+    joined = walkforward.history_extend(early, shipped)
+
+    assert joined is not None
+    assert joined.index[0] == pd.Timestamp("2004-11-18")  # GLD's first close
+    assert joined.index.is_unique
+    assert joined.index.is_monotonic_increasing
+    # BIL's proxy on 2007-05-30 (its launch), by hand: FRED DGS3MO that day was 4.85%, so
+    # rf_daily = 4.85 / 100 / 252 = 0.000192460; BIL's first level 100 / (1 + rf) = 99.9808
+    assert early.loc["2007-05-29", "BIL"] == pytest.approx(100 / (1 + 4.85 / 100 / 252), abs=1e-4)
+    assert early.loc["2007-05-30", "BIL"] == 100.0
+    # and the copied funds are the shipped file's bases: the overlap row is the same
+    assert (early.loc["2008-01-02"] == shipped.loc["2008-01-02", early.columns]).all()
+
+
+def test_the_extended_walk_forward_holds_2008_out_of_sample(shipped, walk):
+    early = pd.read_csv(EARLY, index_col="date", parse_dates=["date"])
+    joined = walkforward.history_extend(early, shipped)
+    assert joined is not None
+
+    extended = walkforward.walk_forward_run(joined, min_history_years=3)
+
+    base, _ = walk
+    assert extended.start == "2007-11-19"  # three years after 2004-11-18, before the crash
+    assert extended.rebuilds[:2] == ("2007-11-19", "2008-11-18")
+    vols = [extended.levels[level].volatility for level in range(1, 11)]
+    assert vols == sorted(vols)
+    # the crash is in it: level 10 falls further than in the run from 2013 (34%)
+    assert extended.levels[10].max_drawdown > base.levels[10].max_drawdown + 0.05
+    assert extended.levels[10].worst_12_months < -0.3

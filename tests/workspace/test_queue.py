@@ -238,3 +238,78 @@ def test_the_advisor_api_and_admin_show_the_firm_queue_as_the_workspace_does(dri
     theirs_escalation = _escalation(theirs)
     other_conversation = f"/admin/nlp/conversation/{theirs_escalation.conversation_id}/change/"
     assert browser.get(other_conversation).status_code == 302  # not in reach: back to the list
+
+
+# --- Governance and monitoring in the workspace (issue #16) -----------------------------------
+
+
+def _candidate_set(version: int, *, with_report: bool):
+    from portfolios.models import GovernanceReport, MarketAssumptions, ModelPortfolioSet
+
+    assumptions = MarketAssumptions.objects.create(
+        version=version, prices_through="2023-06-09", method="test", data={}
+    )
+    portfolio_set = ModelPortfolioSet.objects.create(version=version, assumptions=assumptions)
+    if with_report:
+        GovernanceReport.objects.create(
+            portfolio_set=portfolio_set,
+            method="walk-forward/1",
+            prices_through="2023-06-09",
+            figures={"verdict": {"lines": ["volatility rises with every level"]}},
+            computed_at=timezone.now(),
+        )
+    return portfolio_set
+
+
+def test_the_home_page_links_a_set_awaiting_approval_to_its_governance_report(me):
+    from ..factories import committee_member
+
+    reported = _candidate_set(1, with_report=True)
+    unreported = _candidate_set(2, with_report=False)
+    page = f"/admin/portfolios/modelportfolioset/{reported.pk}/change/"
+
+    home = admin_login(me).get("/admin/").content.decode()
+    advisor_page = admin_login(me).get(page)
+    committee_page = admin_login(committee_member()).get(page)
+
+    # the home page: both sets, the reported one linked to its report
+    listed = home[home.index('id="ws-sets-list"') :]
+    assert f'href="{page}#governance-report"' in listed
+    assert f"/admin/portfolios/modelportfolioset/{unreported.pk}/change/" in listed
+    assert "Not built yet: it cannot be approved" in listed
+    assert ">2</a>" in home[home.index('id="ws-sets"') :][:400]
+    # an advisor reads the report; only the committee gets Approve
+    assert advisor_page.status_code == 200
+    assert 'id="governance-report"' in advisor_page.content.decode()
+    assert 'value="approve"' not in advisor_page.content.decode()
+    assert committee_page.status_code == 200
+    assert 'value="approve"' in committee_page.content.decode()
+
+
+def test_an_advisor_opens_a_models_monitoring_page_and_a_client_cannot(me):
+    from nlp.models import ModelVersion
+
+    version = ModelVersion.objects.create(
+        name="risk_profile",
+        version=1,
+        status=ModelVersion.Status.APPROVED,
+        weights_path="risk_profile/1",
+        weights_sha256="0" * 64,
+        data_hash="0" * 64,
+    )
+    url = f"/admin/nlp/modelmonitorreport/version/{version.pk}/"
+    client_user = ClientFactory().user
+
+    seen = admin_login(me).get(url)
+    alerts = admin_login(me).get("/admin/nlp/modelmonitorreport/?status__exact=alert")
+    from django.test import Client as BrowserClient
+
+    browser = BrowserClient()
+    browser.force_login(client_user)
+    refused = browser.get(url)
+
+    assert seen.status_code == 200
+    assert "Monitoring of" in seen.content.decode()
+    assert alerts.status_code == 200
+    assert refused.status_code == 302  # not staff: to the admin's login
+    assert "/admin/login/" in refused["Location"]

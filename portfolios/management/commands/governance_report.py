@@ -48,7 +48,7 @@ class Command(BaseCommand):
             "",
             *(f"- {line}" for line in figures["verdict"]["lines"]),
         ]
-        for section in ("out_of_sample", "in_sample", "sensitivity"):
+        for section in ("out_of_sample", "extended", "in_sample", "sensitivity"):
             if figures.get(section, {}).get("levels"):
                 lines.extend(["", *_text(report_table(figures, section))])
         self.stdout.write("\n".join(lines))
