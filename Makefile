@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 # OMP_WAIT_POLICY=PASSIVE to train politely beside other work.
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml worker-chat beat schema clean bench frontend test-frontend e2e api-types check-api-types backtest-tlh bench-batch
+.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml worker-chat beat schema clean bench frontend test-frontend e2e api-types check-api-types backtest-tlh bench-batch evaluate
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -125,6 +125,9 @@ bench: install ## Benchmarks: summary rps, Monte Carlo, model portfolios, sentim
 	$(PY) -m benchmarks.chat_latency
 	$(PY) -m benchmarks.risk_figures
 	$(PY) -m benchmarks.walkforward
+
+evaluate: install ## Every served model's evaluation report against its baselines, with its model card (trains what is missing first: make seed)
+	$(PY) manage.py models_evaluate
 
 backtest-tlh: install ## Tax-loss harvesting backtest on the shipped history, 2008–2023 (--json for JSON)
 	$(PY) manage.py backtest_tlh

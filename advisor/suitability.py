@@ -103,6 +103,8 @@ CLIENT_FLAG_TEXT = {
     "directions.",
     "model_vs_stated": "Our risk model's second opinion differs from your answers by several "
     "levels.",
+    "model_low_confidence": "Our risk model is unsure of your level, so your advisor will review "
+    "it with you.",
 }
 CLIENT_FLAG_FALLBACK = "Some of your answers point in different directions."
 

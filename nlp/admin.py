@@ -4,8 +4,17 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
@@ -13,7 +22,7 @@ from advisor.models import User
 from advisor.selectors import clients_in_reach
 from config.admin_actions import LifecycleAdmin, decide_each
 
-from . import news, services
+from . import news, registry, services
 from .chat import services as chat_services
 from .exceptions import NewsFileInvalid
 from .models import Conversation, Escalation, Message, ModelVersion, NewsItem, SentimentScore
@@ -45,14 +54,62 @@ class ModelVersionAdmin(LifecycleAdmin):
         "decided_by",
         "decided_at",
     )
+    exclude = ("card",)  # rendered as the card by the template, never edited
     approved_outcome = "approved: workers serve it from their next task"
     rejected_outcome = "retired"
+    # The model card beside the committee's Approve / Reject buttons (decide_view).
+    change_form_template = "admin/nlp/modelversion/change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # versions come from `manage.py train_models`
 
     def lifecycle_decide(self, row: Any, *, approve: bool, actor: Any) -> object:
         return services.version_decide(model_version=row, approve=approve, actor=actor)
+
+    def get_urls(self) -> list[URLPattern]:
+        decide = path(
+            "<path:object_id>/decide/",
+            self.admin_site.admin_view(self.decide_view),  # login and CSRF checked
+            name="nlp_modelversion_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        version = self.get_object(request, unquote(object_id))
+        context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        if version is not None:
+            context["model_card"] = registry.card_of(version)
+            if version.status == ModelVersion.Status.CANDIDATE and request.user.has_perm(
+                "nlp.approve_modelversion"
+            ):
+                context["version_decide_url"] = reverse(
+                    "admin:nlp_modelversion_decide", args=[version.pk]
+                )
+        return super().change_view(request, object_id, form_url, context)
+
+    def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST `decision=approve|reject` from the version's page, beside its card: the same
+        decision as the list actions (committee permission and four eyes, in the service)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm("nlp.approve_modelversion"):
+            raise PermissionDenied
+        version = self.get_object(request, unquote(object_id))
+        if version is None:
+            raise Http404("No such model version.")
+        decision = request.POST.get("decision")
+        if decision not in ("approve", "reject"):
+            return HttpResponseBadRequest("decision must be approve or reject")
+        self._decide(
+            request, ModelVersion.objects.filter(pk=version.pk), approve=decision == "approve"
+        )
+        return HttpResponseRedirect(reverse("admin:nlp_modelversion_change", args=[version.pk]))
 
 
 class NewsUploadForm(forms.Form):

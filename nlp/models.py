@@ -22,6 +22,9 @@ class ModelVersion(models.Model):
     weights_sha256 = models.CharField(max_length=64)
     data_hash = models.CharField(max_length=64, help_text="sha256 of the training data")
     metrics = models.JSONField(default=dict)
+    # nlp.cards.card_build: data and licences, metrics against baselines, intended use, what
+    # the model must never decide, known failure cases; written once at registration.
+    card = models.JSONField(default=dict, blank=True)
     quick = models.BooleanField(default=False, help_text="trained on a slice (CI)")
     created_at = models.DateTimeField(auto_now_add=True)
     decided_by = models.ForeignKey(
@@ -234,3 +237,37 @@ class ModelMonitorReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_version.label} on {self.day}: {self.status}"
+
+
+# --- Asset-aware impact -----------------------------------------------------------------------
+
+
+class NewsImpact(models.Model):
+    """One impact model version's reading of how one news item bears on one asset class
+    ("for your US Treasuries: positive"); a rerun of that version replaces it."""
+
+    news_item = models.ForeignKey(NewsItem, on_delete=models.CASCADE, related_name="impacts")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    asset_class = models.CharField(max_length=30, choices=Asset.AssetClass)
+    label = models.CharField(max_length=8)
+    negative = models.FloatField()
+    neutral = models.FloatField()
+    positive = models.FloatField()
+    scored_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-scored_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["news_item", "model_version", "asset_class"],
+                name="newsimpact_one_per_version_class",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_class}: {self.label} ({self.model_version_id})"
+
+    @property
+    def score(self) -> float:
+        """−1 (surely bad for the asset) … +1 (surely good for it)."""
+        return self.positive - self.negative

@@ -1,8 +1,11 @@
-"""News: import from CSV/JSON files and RSS feeds, and sentiment aggregated per asset.
+"""News: import from CSV/JSON files and RSS feeds, linked to asset classes, and sentiment and
+asset-aware impact aggregated per asset.
 
-No torch here: scoring runs in the ml worker (nlp.services)."""
+No torch here: scoring runs in the ml worker (nlp.services). Linking runs here, on import: the
+linker (nlp.inference.linking) is TF-IDF and logistic regression saved as JSON."""
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -25,8 +28,8 @@ from django.utils.dateparse import parse_datetime
 from portfolios.models import Asset
 
 from . import registry
-from .exceptions import NewsFileInvalid
-from .models import NewsItem, SentimentScore
+from .exceptions import ModelUnavailable, NewsFileInvalid
+from .models import ModelVersion, NewsImpact, NewsItem, SentimentScore
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +37,8 @@ DEMO_NEWS = Path(__file__).resolve().parent / "data" / "news" / "demo_news.csv"
 MAX_ITEMS = 5000
 
 
-# Words that tie a headline without tickers to an asset class (feeds rarely carry tickers).
+# The keyword tagger the linker replaced: kept as its baseline (nlp.training.linking) and as the
+# fallback while no news_linking model is approved.
 CLASS_KEYWORDS: dict[str, tuple[str, ...]] = {
     "us_equity": ("wall street", "s&p 500", "nasdaq", "dow jones", "us stocks", "us shares"),
     "intl_developed_equity": ("european shares", "euro zone", "eurozone", "japan", "ftse", "dax"),
@@ -52,6 +56,40 @@ CLASS_KEYWORDS: dict[str, tuple[str, ...]] = {
 def asset_classes_guess(text: str) -> list[str]:
     lowered = f" {text.lower()} "
     return sorted(c for c, words in CLASS_KEYWORDS.items() if any(w in lowered for w in words))
+
+
+@functools.cache
+def _linker_load(path: str, sha256: str) -> Any:
+    from .inference.linking import LinkingPredictor
+
+    if registry.files_sha256(Path(path)) != sha256:
+        raise ModelUnavailable(f"news_linking at {path}: files do not match the registry's sha256.")
+    return LinkingPredictor.load(Path(path))
+
+
+def linker_served() -> tuple[ModelVersion, Any] | None:
+    """The approved news linker and its predictor, or None while there is none."""
+    version = registry.approved("news_linking")
+    if version is None:
+        return None
+    folder = registry.model_root() / version.weights_path
+    if not folder.is_dir():
+        logger.warning("news_linking files missing", extra={"model": version.label})
+        return None
+    try:
+        return version, _linker_load(str(folder), version.weights_sha256)
+    except (ModelUnavailable, ValueError, OSError):
+        logger.warning("news_linking unservable", extra={"model": version.label}, exc_info=True)
+        return None
+
+
+def asset_classes_link(texts: list[str]) -> list[list[str]]:
+    """The asset classes each text concerns (multi-label, possibly none): the approved linker's
+    answer, or the keyword tagger's while no linker is served."""
+    served = linker_served()
+    if served is None:
+        return [asset_classes_guess(text) for text in texts]
+    return [sorted(p.asset_classes) for p in served[1].predict(texts)]
 
 
 def _fingerprint(row: dict[str, Any]) -> str:
@@ -88,7 +126,6 @@ def _clean(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         if problems:
             errors.append(f"item {number}: " + "; ".join(problems))
             continue
-        text = f"{headline} {row.get('summary') or ''}"
         cleaned.append(
             {
                 "headline": headline,
@@ -98,11 +135,18 @@ def _clean(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 "published_at": published,
                 "fingerprint": _fingerprint(row),
                 "assets": [tickers[t] for t in wanted],
-                "asset_classes": item_classes or asset_classes_guess(text),
+                "asset_classes": item_classes,
             }
         )
     if errors:
         raise NewsFileInvalid(errors)
+    # Rows without asset classes get the linker's, in one batch. The headline alone: summaries
+    # of feeds wander (and the linker was trained on headlines).
+    unlinked = [row for row in cleaned if not row["asset_classes"]]
+    for row, linked in zip(
+        unlinked, asset_classes_link([str(r["headline"]) for r in unlinked]), strict=True
+    ):
+        row["asset_classes"] = linked
     return cleaned
 
 
@@ -185,21 +229,43 @@ def feeds_poll() -> int:
 
 @dataclass(frozen=True)
 class AssetSentiment:
+    """A fund's news over the window: the headlines' tone, and their impact on the fund's asset
+    class (the approved asset_impact model's reading), which is what alerts and the UI use."""
+
     ticker: str
     asset_class: str
-    score: float | None  # mean of (positive − negative) over the window, −1…+1
+    score: float | None  # tone: mean of (positive − negative) over the window, −1…+1
     count: int
     negative: int
     positive: int
     headlines: tuple[dict[str, Any], ...]
+    impact_score: float | None = None  # impact on this asset class: mean (positive − negative)
+    impact_count: int = 0
+    impact_negative: int = 0
+    impact_positive: int = 0
+    impact_served: bool = False  # an asset_impact model is approved
+
+    @property
+    def alert_score(self) -> tuple[float | None, int]:
+        """(score, count) alerts and ordering read: impact once an impact model is approved,
+        tone before (the behaviour of releases without one)."""
+        if self.impact_served:
+            return self.impact_score, self.impact_count
+        return self.score, self.count
+
+
+def _mean_score(scores: list[Any]) -> float | None:
+    return round(sum(s.score for s in scores) / len(scores), 4) if scores else None
 
 
 def sentiment_by_asset(
     *, day: date, days: int = 7, tickers: Iterable[str] | None = None, headlines: int = 5
 ) -> dict[str, AssetSentiment]:
-    """Rolling `days` sentiment per asset from the approved model's scores. An item tagged
-    with an asset class counts for every fund of that class."""
+    """Rolling `days` tone and impact per asset from the approved models' scores. An item linked
+    to an asset class counts for every fund of that class; its impact on a fund is the impact
+    model's reading for that fund's asset class."""
     version = registry.approved("sentiment")
+    impact_version = registry.approved("asset_impact")
     assets = {a.ticker: a for a in Asset.objects.filter(active=True)}
     if tickers is not None:
         assets = {t: a for t, a in assets.items() if t in set(tickers)}
@@ -218,21 +284,32 @@ def sentiment_by_asset(
         if version
         else {}
     )
-    per_asset: dict[str, list[tuple[NewsItem, SentimentScore | None]]] = defaultdict(list)
+    impacts = (
+        {
+            (i.news_item_id, i.asset_class): i
+            for i in NewsImpact.objects.filter(model_version=impact_version, news_item__in=items)
+        }
+        if impact_version
+        else {}
+    )
+    per_asset: dict[str, list[tuple[NewsItem, SentimentScore | None, NewsImpact | None]]]
+    per_asset = defaultdict(list)
     for item in items:
         tagged = {a.ticker for a in item.assets.all()} | {
             t for t, a in assets.items() if a.asset_class in item.asset_classes
         }
         for ticker in tagged & set(assets):
-            per_asset[ticker].append((item, scores.get(item.pk)))
+            impact = impacts.get((item.pk, assets[ticker].asset_class))
+            per_asset[ticker].append((item, scores.get(item.pk), impact))
     result = {}
     for ticker, asset in assets.items():
         rows = per_asset.get(ticker, [])
-        scored = [s for _, s in rows if s is not None]
+        scored = [s for _, s, _ in rows if s is not None]
+        impacted = [i for _, _, i in rows if i is not None]
         result[ticker] = AssetSentiment(
             ticker=ticker,
             asset_class=asset.asset_class,
-            score=round(sum(s.score for s in scored) / len(scored), 4) if scored else None,
+            score=_mean_score(scored),
             count=len(scored),
             negative=sum(s.label == "negative" for s in scored),
             positive=sum(s.label == "positive" for s in scored),
@@ -243,8 +320,16 @@ def sentiment_by_asset(
                     "url": item.url,
                     "published_at": item.published_at,
                     "label": score.label if score else None,
+                    "impact": impact.label if impact else None,
+                    "asset_class": asset.asset_class,
+                    "asset_class_name": asset.get_asset_class_display(),
                 }
-                for item, score in rows[:headlines]
+                for item, score, impact in rows[:headlines]
             ),
+            impact_score=_mean_score(impacted),
+            impact_count=len(impacted),
+            impact_negative=sum(i.label == "negative" for i in impacted),
+            impact_positive=sum(i.label == "positive" for i in impacted),
+            impact_served=impact_version is not None,
         )
     return result

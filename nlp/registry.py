@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 
+from .cards import card_build
 from .models import ModelVersion
 
-MODEL_NAMES = ("sentiment", "risk_profile", "chat_intent")
+MODEL_NAMES = ("sentiment", "risk_profile", "chat_intent", "asset_impact", "news_linking")
 
 
 def model_root() -> Path:
@@ -29,6 +31,19 @@ def files_sha256(folder: Path) -> str:
 
 def approved(name: str) -> ModelVersion | None:
     return ModelVersion.objects.filter(name=name, status=ModelVersion.Status.APPROVED).first()
+
+
+def approved_list() -> QuerySet[ModelVersion]:
+    """Every served (approved) version, one per name, in name order: the transparency list."""
+    return ModelVersion.objects.filter(status=ModelVersion.Status.APPROVED).order_by("name")
+
+
+def card_of(version: ModelVersion) -> dict[str, Any]:
+    """The version's card: the one stored at registration, or, for a version registered before
+    cards existed, one built now from its metrics (the static part is today's)."""
+    return version.card or card_build(
+        name=version.name, metrics=version.metrics, quick=version.quick
+    )
 
 
 def missing_models() -> list[str]:

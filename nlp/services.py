@@ -4,6 +4,7 @@ worker) and hand their results to the rest of Meridian.
 Predictors load through `nlp.inference.registry`, imported inside each run so that web
 processes, which import this module for the registry writes, never load torch."""
 
+import contextlib
 import csv
 import functools
 import logging
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from advisor import services as advisor_services
@@ -25,8 +26,9 @@ from advisor.models import QuestionnaireResponse, RiskAssessment, User, age_on
 from config.celery import enqueue
 from config.lifecycle import lifecycle_decide
 
+from .cards import card_build
 from .exceptions import FeaturesIncomplete, ModelUnavailable
-from .models import ModelVersion, NewsItem, SentimentScore
+from .models import ModelVersion, NewsImpact, NewsItem, SentimentScore
 from .registry import files_sha256, model_root
 
 logger = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ def version_register(
         weights_sha256=files_sha256(target),
         data_hash=result.data_hash,
         metrics=result.metrics,
+        card=card_build(name=name, metrics=result.metrics, quick=quick),
         quick=quick,
     )
     logger.info("model registered", extra={"model": name, "version": version})
@@ -99,7 +102,7 @@ def version_decide(
 def _catch_up(name: str) -> None:
     """A newly served model reads what is waiting: unscored news, or every client's latest
     questionnaire response for a risk opinion from the new version."""
-    if name == "sentiment":
+    if name in ("sentiment", "asset_impact"):  # the news scoring task scores both
         enqueue("nlp.sentiment_score_pending")
     elif name == "risk_profile":
         latest = QuestionnaireResponse.objects.order_by(
@@ -116,6 +119,19 @@ def _catch_up(name: str) -> None:
 
 
 def sentiment_score_pending(*, limit: int = SENTIMENT_CHUNK) -> int:
+    """Score news items the approved sentiment model has not read yet, then their impact on
+    the asset classes they are linked to (news_impact_score_pending). Returns the number of
+    items the sentiment model read; raises ModelUnavailable, after the impact scoring, when no
+    sentiment model is served."""
+    try:
+        return _tone_score_pending(limit=limit)
+    finally:
+        # No impact model yet: its approval queues this task again.
+        with contextlib.suppress(ModelUnavailable):
+            news_impact_score_pending(limit=limit)
+
+
+def _tone_score_pending(*, limit: int) -> int:
     """Score news items the approved sentiment model has not read yet, in batches.
 
     Keyed by (item, model version): a rerun, or a second worker, writes nothing twice."""
@@ -150,6 +166,89 @@ def sentiment_score_pending(*, limit: int = SENTIMENT_CHUNK) -> int:
             extra={
                 "model": version.label,
                 "batch": len(batch),
+                "ms": round((time.perf_counter() - began) * 1000),
+            },
+        )
+    return len(pending)
+
+
+# --- News impact per asset class -------------------------------------------------------------
+
+
+@functools.cache
+def _impact_load(path: str, sha256: str) -> Any:
+    # nlp.inference.registry.get() once it knows "asset_impact" (a change outside nlp/services).
+    from .inference.device import device_resolve
+    from .inference.impact import ImpactPredictor
+
+    if files_sha256(Path(path)) != sha256:
+        raise ModelUnavailable(f"asset_impact at {path}: files do not match the registry's sha256.")
+    return ImpactPredictor.load(Path(path), device_resolve(settings.NLP_DEVICE))
+
+
+def impact_served() -> tuple[ModelVersion, Any]:
+    """The approved asset_impact version and its predictor, loaded once per process."""
+    version = ModelVersion.objects.filter(
+        name="asset_impact", status=ModelVersion.Status.APPROVED
+    ).first()
+    if version is None:
+        raise ModelUnavailable("No approved asset_impact model yet: run `manage.py train_models`.")
+    folder = model_root() / version.weights_path
+    if not folder.is_dir():
+        raise ModelUnavailable(f"{version}: its files are missing from NLP_MODEL_DIR.")
+    return version, _impact_load(str(folder), version.weights_sha256)
+
+
+def news_impact_classes(item: NewsItem) -> list[str]:
+    """The asset classes an item bears on: those it is linked to and those of its tickers."""
+    return sorted(set(item.asset_classes) | {a.asset_class for a in item.assets.all()})
+
+
+def news_impact_score_pending(*, limit: int = SENTIMENT_CHUNK) -> int:
+    """Score the impact of news items the approved asset_impact model has not read yet on each
+    asset class they bear on. Items linked to nothing are left alone.
+
+    Keyed by (item, model version, asset class): a rerun, or a second worker, writes nothing
+    twice. Returns the number of items read."""
+    version, predictor = impact_served()
+    pending = list(
+        NewsItem.objects.exclude(impacts__model_version=version)
+        .filter(~Q(asset_classes=[]) | Q(assets__isnull=False))
+        .distinct()
+        .prefetch_related("assets")
+        .order_by("id")[:limit]
+    )
+    for start in range(0, len(pending), BATCH):
+        began = time.perf_counter()
+        pairs = [
+            (item, asset_class)
+            for item in pending[start : start + BATCH]
+            for asset_class in news_impact_classes(item)
+        ]
+        predictions = predictor.predict_pairs([(c, i.headline) for i, c in pairs])
+        NewsImpact.objects.bulk_create(
+            [
+                NewsImpact(
+                    news_item=item,
+                    model_version=version,
+                    asset_class=asset_class,
+                    label=prediction.label,
+                    negative=prediction.scores["negative"],
+                    neutral=prediction.scores["neutral"],
+                    positive=prediction.scores["positive"],
+                    scored_at=timezone.now(),
+                )
+                for (item, asset_class), prediction in zip(pairs, predictions, strict=True)
+            ],
+            update_conflicts=True,
+            unique_fields=["news_item", "model_version", "asset_class"],
+            update_fields=["label", "negative", "neutral", "positive", "scored_at"],
+        )
+        logger.info(
+            "impact scored",
+            extra={
+                "model": version.label,
+                "pairs": len(pairs),
                 "ms": round((time.perf_counter() - began) * 1000),
             },
         )
@@ -284,8 +383,15 @@ def risk_profile_assess(*, response_id: int) -> RiskAssessment | None:
         method=RiskAssessment.model_method(version.version),
         model=version.label,
         model_level=prediction.level,
+        model_confident=prediction.confidence == "high",
         details={
             "tolerance": prediction.tolerance,
+            "tolerance_low": prediction.tolerance_low,
+            "tolerance_high": prediction.tolerance_high,
+            "interval": prediction.interval,
+            "level_low": prediction.level_low,
+            "level_high": prediction.level_high,
+            "confidence": prediction.confidence,
             "baseline_tolerance": prediction.baseline_tolerance,
             "attributions": prediction.attributions,
             "model": version.label,

@@ -4,6 +4,7 @@ them, each final level decided by the suitability policy."""
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -133,19 +134,23 @@ def risk_model_opinion_record(
     model: str,
     model_level: int,
     details: dict[str, Any],
+    model_confident: bool = True,
 ) -> RiskAssessment:
     """Store the risk model's opinion (`method`, by the version labelled `model`) and the final
     level the suitability policy decides with it (the model can only lower the rules' level or
-    flag it for an advisor), and mark the opinion done.
+    flag it for an advisor; a low-confidence opinion also asks an advisor to review), and mark
+    the opinion done.
 
     All or nothing, so a worker killed midway leaves the response pending with nothing
     half-written. Keyed by (response, method): a rerun rewrites the same rows."""
     rules = response.assessments.get(method=RiskAssessment.RULES_METHOD)
     ruled = selectors.assessment_decision(rules)
-    decision = suitability.decide(
+    decision = model_opinion_decide(
         willingness_level=ruled.willingness_level or rules.risk_level,
         capacity_level=ruled.capacity_level or rules.risk_level,
         model_level=model_level,
+        model_confident=model_confident,
+        model_levels=(details.get("level_low"), details.get("level_high")),
         flags=ruled.flags,
         decided_on=timezone.localdate(),
     )
@@ -165,6 +170,7 @@ def risk_model_opinion_record(
             **rules_details,
             "risk_level": decision.level,
             "model_level": model_level,
+            "model_confidence": "high" if model_confident else "low",
             "model": model,
             "rule": suitability.RULE,
             "decision": decision.as_details(),
@@ -176,6 +182,44 @@ def risk_model_opinion_record(
         detail=model,
     )
     return assessment
+
+
+MODEL_LOW_CONFIDENCE = "model_low_confidence"
+
+
+def model_opinion_decide(
+    *,
+    willingness_level: int,
+    capacity_level: int,
+    model_level: int,
+    model_confident: bool,
+    model_levels: tuple[int | None, int | None] = (None, None),
+    flags: Iterable[suitability.Flag] = (),
+    decided_on: date | None = None,
+) -> suitability.Decision:
+    """The suitability policy's decision with the model's level, plus a review flag when the
+    model is unsure (its 80% interval spans many levels).
+
+    Low confidence changes only the flags, never the level: the model's level still only pulls
+    the rules' level down, as a confident one would. Dropping an unsure model's opinion instead
+    would give back a level it had lowered, i.e. raise it, and uncertainty must never do that."""
+    decision = suitability.decide(
+        willingness_level=willingness_level,
+        capacity_level=capacity_level,
+        model_level=model_level,
+        flags=flags,
+        decided_on=decided_on,
+    )
+    if model_confident or any(f.code == MODEL_LOW_CONFIDENCE for f in decision.flags):
+        return decision
+    low, high = model_levels
+    spread = f" (its 80% interval spans levels {low} to {high})" if low and high else ""
+    flag = suitability.Flag(
+        code=MODEL_LOW_CONFIDENCE,
+        message=f"The risk model is unsure of this client's level{spread}: its level {model_level} "
+        "is a weak signal, worth an advisor's review with the client.",
+    )
+    return replace(decision, flags=(*decision.flags, flag))
 
 
 def model_opinion_mark(*, response_id: int, status: str, detail: str = "") -> None:

@@ -12,6 +12,13 @@ class HeadlineOutputSerializer(serializers.Serializer):
     url = serializers.CharField()
     published_at = serializers.DateTimeField()
     label = serializers.CharField(allow_null=True)  # type: ignore[assignment]
+    impact = serializers.ChoiceField(
+        ["negative", "neutral", "positive"],
+        allow_null=True,
+        help_text="the headline's impact on this fund's asset class; null until scored",
+    )
+    asset_class = serializers.CharField(help_text="the fund's asset class the impact is for")
+    asset_class_name = serializers.CharField(help_text='e.g. "US Treasuries"')
 
 
 class AssetSentimentOutputSerializer(serializers.Serializer):
@@ -21,6 +28,12 @@ class AssetSentimentOutputSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     negative = serializers.IntegerField()
     positive = serializers.IntegerField()
+    impact_score = serializers.FloatField(
+        allow_null=True, help_text="7-day mean impact on the fund's asset class, −1 … +1"
+    )
+    impact_count = serializers.IntegerField()
+    impact_negative = serializers.IntegerField()
+    impact_positive = serializers.IntegerField()
     headlines = HeadlineOutputSerializer(many=True)
 
 
@@ -28,6 +41,7 @@ class HoldingsNewsOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(["ready", "pending"])
     market_date = serializers.DateField()
     model = serializers.CharField(allow_null=True)
+    impact_model = serializers.CharField(allow_null=True)
     policy = serializers.CharField(
         default="News sentiment explains moves and informs advisors; it never trades."
     )
@@ -116,3 +130,54 @@ class ConversationDetailOutputSerializer(ConversationOutputSerializer):
     def get_escalation(self, conversation: Any) -> dict[str, Any] | None:
         escalation = conversation.escalations.order_by("-created_at", "-id").first()
         return EscalationOutputSerializer(escalation).data if escalation else None
+
+
+# --- Model cards (GET /api/v1/models/) ---------------------------------------------------------
+
+
+class CardDataSetOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
+    licence = serializers.CharField()
+    used_for = serializers.CharField()
+
+
+class CardBaselineOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    key = serializers.CharField()
+    value = serializers.FloatField()
+
+
+class CardMetricOutputSerializer(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]
+    key = serializers.CharField()
+    value = serializers.FloatField()
+    higher_is_better = serializers.BooleanField()
+    baselines = CardBaselineOutputSerializer(many=True)
+
+
+class ModelCardOutputSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    intended_use = serializers.ListField(child=serializers.CharField())
+    never_decides = serializers.ListField(
+        child=serializers.CharField(), help_text="What this model must never decide."
+    )
+    known_failures = serializers.ListField(child=serializers.CharField())
+    data_sets = CardDataSetOutputSerializer(many=True, help_text="Data, sources and licences.")
+    metrics = CardMetricOutputSerializer(many=True, help_text="Figures against baselines.")
+    all_metrics = serializers.DictField(child=serializers.FloatField())
+    evaluation = serializers.CharField(help_text="How the metrics were measured.")
+    quick = serializers.BooleanField(help_text="Trained on a slice (CI): not the model's figures.")
+
+
+class ModelVersionOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text='"name@version", as assessments cite it.'
+    )
+    approved_at = serializers.DateTimeField(source="decided_at", allow_null=True)
+    data_hash = serializers.CharField(help_text="sha256 of the training data.")
+    weights_sha256 = serializers.CharField()
+    card = ModelCardOutputSerializer()

@@ -5,6 +5,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("models/", views.ModelVersionListApi.as_view(), name="models"),
     path("news/holdings/", views.HoldingsNewsApi.as_view(), name="news-holdings"),
     path("chat/messages/", views.ChatMessageApi.as_view(), name="chat-messages"),
     path("chat/conversations/", views.ConversationListApi.as_view(), name="chat-conversations"),

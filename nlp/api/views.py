@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from advisor import selectors as advisor_selectors
 from config.api import ERRORS, AuthedRequest, IsAdvisor
 
-from .. import selectors
+from .. import registry, selectors
 from ..chat import services as chat_services
 from ..models import Conversation, Escalation
 from . import serializers as s
@@ -34,6 +34,33 @@ class AdvisorNewsAlertListApi(APIView):
         """Funds held in my book whose 7-day sentiment turned strongly negative, with holders."""
         alerts = selectors.news_alerts(user=request.user)
         return Response(s.NewsAlertOutputSerializer(alerts, many=True).data)
+
+
+class ModelVersionListApi(APIView):
+    # Any logged-in user, client or staff: the cards are for transparency, and what they say
+    # (data, licences, figures, limits) is the same for everyone. Not anonymous: like the rest of
+    # the API, it is for Meridian's users.
+
+    @extend_schema(tags=["models"], responses={200: s.ModelVersionOutputSerializer(many=True)})
+    def get(self, request: AuthedRequest) -> Response:
+        """The models Meridian serves now (approved versions), each with its model card: data and
+        licences, metrics against baselines, known failures, intended use, what it never decides."""
+        versions = [
+            {**_version_fields(version), "card": registry.card_of(version)}
+            for version in registry.approved_list()
+        ]
+        return Response(s.ModelVersionOutputSerializer(versions, many=True).data)
+
+
+def _version_fields(version: Any) -> dict[str, Any]:
+    return {
+        "name": version.name,
+        "version": version.version,
+        "label": version.label,
+        "decided_at": version.decided_at,
+        "data_hash": version.data_hash,
+        "weights_sha256": version.weights_sha256,
+    }
 
 
 # --- Chat ------------------------------------------------------------------------------------

@@ -30,6 +30,14 @@ def _predictor_class(name: str) -> Any:
         from .chat_intent import IntentPredictor
 
         return IntentPredictor
+    if name == "asset_impact":
+        from .impact import ImpactPredictor
+
+        return ImpactPredictor
+    if name == "news_linking":
+        from .linking import LinkingPredictor
+
+        return LinkingPredictor
     raise ModelUnavailable(f"Unknown model {name!r}.")
 
 

@@ -1,24 +1,34 @@
-"""Risk-profile predictor: a client's KYC answers (SCF coding) -> share of risky assets and level.
+"""Risk-profile predictor: a client's KYC answers (SCF coding) -> share of risky assets, an 80%
+interval around it, the level 1..10 with the levels the interval spans, and its confidence.
 
-The network is a small MLP trained by `nlp.training.risk_profile` on the Survey of Consumer
-Finances extract. Encoding (shared with training, so both sides agree by construction):
-- numeric, standardised with the training data's mean/std: age, kids, income and net worth as a
-  signed log1p (net worth can be negative), married as 1/0;
-- one-hot over the fixed SCF code lists: education, life_cycle, occupation, willingness.
-Every input is something the client told Meridian: the SCF's saving and spending-attitude questions,
-which Meridian does not ask, are not inputs (issue 11). Income and net worth are in the extract's
+Trained by `nlp.training.risk_profile` on the Survey of Consumer Finances extract. Every input is
+something the client told Meridian: the SCF's saving and spending-attitude questions, which
+Meridian does not ask, are not inputs (issue 11). Income and net worth are in the extract's
 dollars (2009 prices; nlp.services.scf_dollars converts a client's).
-The output is 100 * sigmoid(logit), so a tolerance always lies in 0..100.
 
-Attributions are integrated gradients in the encoded space, from a baseline of the training
-means (numeric features at their means, each categorical at its training frequencies) to the
-client, summed over each feature's encoded columns. By completeness they add up to
-tolerance - baseline_tolerance, up to the midpoint-rule error of `IG_STEPS` steps (~1e-3 pp).
+The model is three gradient-boosted tree ensembles on the raw features (`RiskModel`): the
+conditional median (the point, and the level), and the 10% and 90% quantiles, widened or
+narrowed by a split-conformal offset measured on held-out households (conformalised quantile
+regression, Romano et al. 2019), so 80% of new households' tolerances fall inside on average.
+All three are monotonic in stated willingness (`RiskModel`): a client who says they are more
+willing (a lower SCF code) never gets a lower tolerance, interval end or level, all else equal.
+
+Confidence: the interval's levels; spanning more than CONFIDENT_LEVEL_SPAN levels above the
+lowest (5 or more levels in all) is "low". What low confidence leads to is the advisor's policy
+(advisor.services.questionnaire.risk_model_opinion_record: a review, never a higher level).
+
+Attributions are exact Shapley values of the point prediction against a baseline client (the
+training rows' per-feature medians): each of the 2^9 mixes of the client's and the baseline's
+answers is predicted, so they add up to tolerance - baseline_tolerance exactly (float rounding).
+
+The ensembles are saved with joblib (a pickle): load only files the registry has checked against
+their sha256 (nlp.inference.registry does), and only with the scikit-learn version that wrote them.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import logging
 import math
@@ -28,14 +38,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from numbers import Real
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import joblib
 import numpy as np
-import torch
-from torch import nn
+import sklearn
 
 from nlp.exceptions import ModelUnavailable
-from nlp.inference.device import device_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -50,16 +59,6 @@ FEATURES = (
     "willingness",
     "net_worth",
 )
-NUMERIC = ("age", "kids", "income", "net_worth", "married")
-SIGNED_LOG = frozenset({"income", "net_worth"})
-# Fixed SCF code lists rather than codes seen in training, so a fold missing a rare code (e.g.
-# occupation 4, 1% of rows) still encodes it, and the encoded width never depends on the data.
-CATEGORICAL: dict[str, tuple[int, ...]] = {
-    "education": (1, 2, 3, 4),
-    "life_cycle": (1, 2, 3, 4, 5, 6),
-    "occupation": (1, 2, 3, 4),
-    "willingness": (1, 2, 3, 4),
-}
 # Inclusive ranges of the integer fields; the SCF extract spans age 22..95 and kids 0..7.
 INT_RANGES: dict[str, tuple[int, int]] = {
     "age": (18, 120),
@@ -75,9 +74,20 @@ LIFE_CYCLE_AGE = 55  # SCF: life-cycle groups 1-4 are heads under 55, groups 5-6
 # coded 3 (retired/disabled + students, homemakers, misc. not working aged 65 or older).
 NOT_WORKING_UNDER_65 = 4
 OCCUPATION_AGE = 65
-IG_STEPS = 64
+# Willingness is coded 1 substantial .. 4 none: tolerance must not rise with the code.
+MONOTONIC = tuple(-1 if name == "willingness" else 0 for name in FEATURES)
+INTERVAL = 0.8  # the intervals' target coverage
+QUANTILES = (0.1, 0.5, 0.9)  # low end, point, high end before the conformal offset
+# An 80% interval spanning more than this many levels above its lowest (5 levels or more of 10)
+# is low confidence: 18% of households on the grouped CV (gbm_low_confidence_share; a span of
+# more than 2 would flag 50%, more than 4 only 5%). A review load an advisor team can carry,
+# and those are the clients the model cannot place within about two levels either way.
+CONFIDENT_LEVEL_SPAN = 3
+SHAPLEY_CHUNK = 64  # clients per prediction call: 64 * 512 mixes * 4 willingness codes
 CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.pt"
+MODEL_FILE = "model.joblib"
+
+Confidence = Literal["high", "low"]
 
 
 @dataclass(frozen=True)
@@ -99,12 +109,23 @@ class RiskFeatures:
 
 @dataclass(frozen=True)
 class RiskPrediction:
-    tolerance: float  # predicted share of risky assets, 0..100
+    tolerance: float  # predicted share of risky assets (the conditional median), 0..100
     level: int  # 1..10 via the model's stored cut points
-    # Per feature (FEATURES), integrated-gradients contribution in percentage points; the values
-    # sum to tolerance - baseline_tolerance up to ~1e-3.
+    # The 80% interval of the tolerance (it always holds `tolerance`) and the levels it spans.
+    tolerance_low: float
+    tolerance_high: float
+    level_low: int
+    level_high: int
+    confidence: Confidence  # "low" when level_high - level_low > CONFIDENT_LEVEL_SPAN
+    # Per feature (FEATURES), exact Shapley contribution in percentage points; the values sum
+    # to tolerance - baseline_tolerance.
     attributions: dict[str, float]
-    baseline_tolerance: float  # prediction at the training means
+    baseline_tolerance: float  # prediction at the baseline client (training medians)
+    interval: float = INTERVAL
+
+
+def confidence_of(level_low: int, level_high: int) -> Confidence:
+    return "low" if level_high - level_low > CONFIDENT_LEVEL_SPAN else "high"
 
 
 def life_cycle_code(age: int, married: bool, kids: int, working: bool | None = None) -> int:
@@ -123,11 +144,6 @@ def life_cycle_code(age: int, married: bool, kids: int, working: bool | None = N
         # Guessing would silently put retirees among workers; the caller knows which it is.
         raise ValueError(f"working is needed to place a head aged {LIFE_CYCLE_AGE} or older.")
     return 5 if working else 6
-
-
-def signed_log1p(values: np.ndarray) -> np.ndarray:
-    """sign(x) * log1p(|x|): a log scale that keeps negative net worth negative."""
-    return np.sign(values) * np.log1p(np.abs(values))
 
 
 def level_from_cut_points(tolerance: float, cut_points: Sequence[float]) -> int:
@@ -181,172 +197,157 @@ def _validate(item: RiskFeatures, index: int) -> None:
 
 
 @dataclass(frozen=True)
-class FeatureEncoding:
-    """Raw features (FEATURES order) -> the network's input: standardised numerics, one-hots."""
+class RiskModel:
+    """The fitted ensembles (scikit-learn HistGradientBoostingRegressor, quantile loss) and the
+    conformal offset, in percentage points, added to the high end and taken from the low end.
 
-    means: tuple[float, ...]  # per NUMERIC feature, after the signed log / married transform
-    stds: tuple[float, ...]
+    Monotonic in willingness by construction: scikit-learn's monotonic constraint holds for the
+    trees' splits, but the quantile loss re-fits each leaf's value after the tree is grown, which
+    can break it (measured: a 90% end 0.3 pp lower for a more willing answer). So each estimate
+    is the lowest the ensemble gives for this answer or any more willing one, all else equal
+    (the cautious side, as the model may only lower a level); where the trees are monotonic
+    already this is their own prediction."""
 
-    @classmethod
-    def fit(cls, raw: np.ndarray) -> FeatureEncoding:
-        """Learn the numeric means and stds from training rows only."""
-        numeric = _numeric(raw)
-        stds = numeric.std(axis=0)
-        # A constant column (possible in a tiny quick-mode subset) must not divide by zero.
-        stds = np.where(stds > 1e-12, stds, 1.0)
-        return cls(
-            means=tuple(float(v) for v in numeric.mean(axis=0)),
-            stds=tuple(float(v) for v in stds),
-        )
+    low: Any
+    median: Any
+    high: Any
+    offset: float = 0.0
 
-    @property
-    def width(self) -> int:
-        return len(NUMERIC) + sum(len(codes) for codes in CATEGORICAL.values())
+    def _monotone(self, estimator: Any, raw: np.ndarray) -> np.ndarray:
+        column = FEATURES.index("willingness")
+        low_code, high_code = INT_RANGES["willingness"]
+        codes = range(low_code, high_code + 1)  # 1 substantial .. 4 none
+        by_code = []
+        for code in codes:
+            varied = raw.copy()
+            varied[:, column] = code
+            by_code.append(estimator.predict(varied))
+        # Column j: the lowest over codes 1..j+1, i.e. this answer and every more willing one.
+        lowest = np.minimum.accumulate(np.column_stack(by_code), axis=1)
+        return lowest[np.arange(len(raw)), raw[:, column].astype(int) - low_code]
 
-    def encode(self, raw: np.ndarray) -> np.ndarray:
-        """Encode an (n, len(FEATURES)) raw matrix into (n, width) float32."""
-        numeric = (_numeric(raw) - np.asarray(self.means)) / np.asarray(self.stds)
-        blocks = [numeric]
-        for name, codes in CATEGORICAL.items():
-            column = raw[:, FEATURES.index(name)]
-            blocks.append(column[:, None] == np.asarray(codes, dtype=np.float64)[None, :])
-        return np.hstack(blocks).astype(np.float32)
+    def point(self, raw: np.ndarray) -> np.ndarray:
+        return np.clip(self._monotone(self.median, raw), 0.0, 100.0)
 
-    def columns(self) -> dict[str, list[int]]:
-        """Which encoded columns belong to each feature (to sum attributions per feature)."""
-        spans = {name: [i] for i, name in enumerate(NUMERIC)}
-        start = len(NUMERIC)
-        for name, codes in CATEGORICAL.items():
-            spans[name] = list(range(start, start + len(codes)))
-            start += len(codes)
-        return {name: spans[name] for name in FEATURES}
+    def quantile_bounds(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The 10% and 90% estimates before the conformal offset (what calibration scores)."""
+        return self._monotone(self.low, raw), self._monotone(self.high, raw)
+
+    def interval(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(low, point, high), each 0..100, low <= point <= high. Each is monotonic in
+        willingness: so are the estimates, and adding a constant, min, max and clip keep it."""
+        point = self.point(raw)
+        low, high = self.quantile_bounds(raw)
+        low = np.clip(np.minimum(low - self.offset, point), 0.0, 100.0)
+        high = np.clip(np.maximum(high + self.offset, point), 0.0, 100.0)
+        return low, point, high
 
 
-def _numeric(raw: np.ndarray) -> np.ndarray:
-    out = np.empty((raw.shape[0], len(NUMERIC)), dtype=np.float64)
-    for j, name in enumerate(NUMERIC):
-        column = raw[:, FEATURES.index(name)]
-        if name in SIGNED_LOG:
-            column = signed_log1p(column)
-        elif name == "married":
-            column = (column == 1).astype(np.float64)
-        out[:, j] = column
+def _shapley_matrix(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Coalitions (2^n, n) of "take the client's answer" and the (n, 2^n) matrix that turns
+    the coalitions' predictions into exact Shapley values."""
+    masks = np.array(list(itertools.product((False, True), repeat=n)), dtype=bool)
+    sizes = masks.sum(axis=1)
+    index = {tuple(m): i for i, m in enumerate(masks)}
+    weights = np.array(
+        [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
+    )
+    combine = np.zeros((n, len(masks)))
+    for m, mask in enumerate(masks):
+        for i in np.flatnonzero(~mask):
+            with_i = mask.copy()
+            with_i[i] = True
+            combine[i, index[tuple(with_i)]] += weights[sizes[m]]
+            combine[i, m] -= weights[sizes[m]]
+    return masks, combine
+
+
+_MASKS, _SHAPLEY = _shapley_matrix(len(FEATURES))
+
+
+def shapley_values(model: RiskModel, raw: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """(clients, features) exact Shapley values of `model.point` from `baseline` to each row."""
+    out = np.empty_like(raw, dtype=np.float64)
+    coalitions = len(_MASKS)
+    for start in range(0, len(raw), SHAPLEY_CHUNK):
+        rows = raw[start : start + SHAPLEY_CHUNK]
+        # (clients * 2^n, n): every client's mixes, predicted in one call per chunk
+        mixed = np.where(_MASKS[None], rows[:, None, :], baseline[None, None, :])
+        values = model.point(mixed.reshape(-1, raw.shape[1])).reshape(len(rows), coalitions)
+        out[start : start + len(rows)] = values @ _SHAPLEY.T
     return out
-
-
-class RiskMLP(nn.Module):
-    """Encoded features -> tolerance in percent: Linear/SiLU/Dropout blocks, 100 * sigmoid head."""
-
-    def __init__(self, input_dim: int, hidden: Sequence[int] = (64, 32), dropout: float = 0.1):
-        super().__init__()
-        layers: list[nn.Module] = []
-        width = input_dim
-        for size in hidden:
-            layers += [nn.Linear(width, size), nn.SiLU(), nn.Dropout(dropout)]
-            width = size
-        layers.append(nn.Linear(width, 1))
-        self.layers = nn.Sequential(*layers)
-        # What config.json stores so `from_architecture` rebuilds this net before loading weights.
-        self.architecture: dict[str, Any] = {
-            "input_dim": input_dim,
-            "hidden": list(hidden),
-            "dropout": dropout,
-            "activation": "silu",
-            "output": "100 * sigmoid",
-        }
-
-    @classmethod
-    def from_architecture(cls, architecture: dict[str, Any]) -> RiskMLP:
-        return cls(architecture["input_dim"], architecture["hidden"], architecture["dropout"])
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Sigmoid keeps predictions inside 0..100 and SiLU keeps the net smooth, which makes
-        # integrated gradients converge in few steps.
-        return 100.0 * torch.sigmoid(self.layers(x).squeeze(-1))
-
-
-def integrated_gradients(
-    model: nn.Module, x: torch.Tensor, baseline: torch.Tensor, steps: int = IG_STEPS
-) -> torch.Tensor:
-    """Per encoded column, (x - baseline) * mean gradient along the straight path (midpoints)."""
-    alphas = (torch.arange(steps, dtype=x.dtype, device=x.device) + 0.5) / steps
-    delta = x - baseline
-    path = (baseline + alphas[:, None, None] * delta[None]).detach().requires_grad_(True)
-    (grads,) = torch.autograd.grad(model(path.reshape(-1, x.shape[-1])).sum(), path)
-    return delta * grads.mean(dim=0)
 
 
 class RiskProfilePredictor:
     name = "risk_profile"
 
     def __init__(
-        self,
-        *,
-        model: RiskMLP,
-        encoding: FeatureEncoding,
-        baseline: np.ndarray,
-        cut_points: Sequence[float],
-        device: torch.device,
+        self, *, model: RiskModel, baseline: np.ndarray, cut_points: Sequence[float]
     ) -> None:
-        self.model = model.to(device).eval().requires_grad_(False)
-        self.encoding = encoding
+        self.model = model
         self.cut_points = tuple(cut_points)
-        self.device = device
-        self.baseline = torch.as_tensor(baseline, dtype=torch.float32, device=device)
-        self._columns = encoding.columns()
-        with torch.inference_mode():
-            self.baseline_tolerance = float(self.model(self.baseline[None])[0])
+        self.baseline = np.asarray(baseline, dtype=np.float64)
+        self.baseline_tolerance = float(model.point(self.baseline[None])[0])
 
     @classmethod
-    def load(cls, model_dir: Path, device: torch.device | None = None) -> RiskProfilePredictor:
-        """Load a model saved by `nlp.training.risk_profile.train`."""
-        device = device if device is not None else device_resolve()
-        config = json.loads((Path(model_dir) / CONFIG_FILE).read_text())
+    def load(cls, model_dir: Path, device: Any = None) -> RiskProfilePredictor:
+        """Load a model saved by `nlp.training.risk_profile.train`. `device` is accepted for the
+        registry's sake and ignored: trees run on the CPU."""
+        folder = Path(model_dir)
+        config = json.loads((folder / CONFIG_FILE).read_text())
+        # A model of another feature set, kind or library waits for a retrained one, like a
+        # missing model, rather than failing every response it is asked about.
+        retrain = "retrain it with `manage.py train_models risk_profile`."
         if tuple(config["features"]) != FEATURES:
-            # A model of another feature set waits for a retrained one, like a missing model,
-            # rather than failing every response it is asked about.
             raise ModelUnavailable(
-                f"{model_dir} was trained on features {config['features']}, not {list(FEATURES)}: "
-                "retrain it with `manage.py train_models risk_profile`."
+                f"{model_dir} was trained on features {config['features']}, not "
+                f"{list(FEATURES)}: {retrain}"
             )
-        model = RiskMLP.from_architecture(config["architecture"])
-        state = torch.load(Path(model_dir) / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-        encoding = FeatureEncoding(
-            means=tuple(config["numeric_means"]), stds=tuple(config["numeric_stds"])
+        if config.get("kind") != "quantile_gbm" or not (folder / MODEL_FILE).is_file():
+            raise ModelUnavailable(f"{model_dir} is not an interval model: {retrain}")
+        if config.get("sklearn") != sklearn.__version__:
+            raise ModelUnavailable(
+                f"{model_dir} was saved by scikit-learn {config.get('sklearn')}, this is "
+                f"{sklearn.__version__}: {retrain}"
+            )
+        parts = joblib.load(folder / MODEL_FILE)  # a pickle: the registry checked its sha256
+        model = RiskModel(
+            low=parts["low"], median=parts["median"], high=parts["high"], offset=config["offset"]
         )
         return cls(
             model=model,
-            encoding=encoding,
-            baseline=np.asarray(config["baseline"], dtype=np.float32),
+            baseline=np.asarray(config["baseline"], dtype=np.float64),
             cut_points=config["level_cut_points"],
-            device=device,
         )
 
     def predict(self, features: Sequence[RiskFeatures]) -> list[RiskPrediction]:
-        """Tolerance, level and per-feature attributions for each client, in input order."""
+        """Tolerance with its 80% interval, levels, confidence and per-feature attributions for
+        each client, in input order."""
         started = time.perf_counter()
         raw = features_matrix(features)
         if not len(raw):
             return []
-        x = torch.from_numpy(self.encoding.encode(raw)).to(self.device)
-        with torch.inference_mode():
-            tolerances = self.model(x).cpu().tolist()
-        # Gradients are needed here, so leave inference mode even if a caller entered it.
-        with torch.inference_mode(False), torch.enable_grad():
-            encoded = integrated_gradients(self.model, x.clone(), self.baseline.clone())
-        per_column = encoded.detach().cpu().numpy().astype(np.float64)
-        predictions = [
-            RiskPrediction(
-                tolerance=float(tolerance),
-                level=level_from_cut_points(tolerance, self.cut_points),
-                attributions={
-                    name: float(per_column[i, cols].sum()) for name, cols in self._columns.items()
-                },
-                baseline_tolerance=self.baseline_tolerance,
+        low, point, high = self.model.interval(raw)
+        contributions = shapley_values(self.model, raw, self.baseline)
+        predictions = []
+        for i in range(len(raw)):
+            level_low = level_from_cut_points(float(low[i]), self.cut_points)
+            level_high = level_from_cut_points(float(high[i]), self.cut_points)
+            predictions.append(
+                RiskPrediction(
+                    tolerance=float(point[i]),
+                    level=level_from_cut_points(float(point[i]), self.cut_points),
+                    tolerance_low=float(low[i]),
+                    tolerance_high=float(high[i]),
+                    level_low=level_low,
+                    level_high=level_high,
+                    confidence=confidence_of(level_low, level_high),
+                    attributions={
+                        name: float(contributions[i, j]) for j, name in enumerate(FEATURES)
+                    },
+                    baseline_tolerance=self.baseline_tolerance,
+                )
             )
-            for i, tolerance in enumerate(tolerances)
-        ]
         logger.info(
             "risk_profile predicted %d clients in %.1f ms",
             len(predictions),

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from nlp import news
 from nlp.exceptions import NewsFileInvalid
-from nlp.models import ModelVersion, NewsItem, SentimentScore
+from nlp.models import ModelVersion, NewsImpact, NewsItem, SentimentScore
 from portfolios import market, services
 
 from ..factories import AdvisorFactory
@@ -148,3 +148,78 @@ def test_without_an_approved_model_news_is_pending(account):
     client_api.force_authenticate(account.client.user)
 
     assert client_api.get("/api/v1/news/holdings/").json()["status"] == "pending"
+
+
+def _impact(item: NewsItem, version: ModelVersion, asset_class: str, label: str) -> None:
+    probabilities = {"negative": 0.05, "neutral": 0.05, "positive": 0.05}
+    probabilities[label] = 0.9
+    NewsImpact.objects.create(
+        news_item=item,
+        model_version=version,
+        asset_class=asset_class,
+        label=label,
+        **probabilities,
+    )
+
+
+@pytest.fixture
+def impact_model(db) -> ModelVersion:
+    return ModelVersion.objects.create(
+        name="asset_impact",
+        version=1,
+        status="approved",
+        weights_path="x",
+        weights_sha256="0",
+        data_hash="0",
+    )
+
+
+def test_alerts_and_holdings_read_the_impact_on_the_fund_not_the_tone(
+    account, sentiment_model, impact_model
+):
+    # given: three bond headlines that read negative but are good for aggregate bonds, and three
+    # that read neutral but are bad for US stocks
+    services.deposit_make(account=account, amount=Decimal("1000.00"))
+    for day in (6, 7, 8):
+        bonds = NewsItem.objects.create(
+            headline=f"Yields tumble as growth fears mount ({day})",
+            published_at=f"2023-06-0{day}T12:00:00Z",
+            fingerprint=f"b{day}",
+            asset_classes=["us_aggregate_bonds"],
+        )
+        _score(bonds, sentiment_model, "negative")
+        _impact(bonds, impact_model, "us_aggregate_bonds", "positive")
+        stocks = NewsItem.objects.create(
+            headline=f"Fed signals one more hike ({day})",
+            published_at=f"2023-06-0{day}T13:00:00Z",
+            fingerprint=f"s{day}",
+            asset_classes=["us_equity"],
+        )
+        _score(stocks, sentiment_model, "neutral")
+        _impact(stocks, impact_model, "us_equity", "negative")
+    advisor = AdvisorFactory()
+    account.client.advisor = advisor
+    account.client.save()
+    client_api, advisor_api = APIClient(), APIClient()
+    client_api.force_authenticate(account.client.user)
+    advisor_api.force_authenticate(advisor)
+
+    # when
+    holdings = client_api.get("/api/v1/news/holdings/").json()
+    alerts = advisor_api.get("/api/v1/advisor/news-alerts/").json()
+
+    # then
+    assert {a["sentiment"]["ticker"] for a in alerts} == {"VTI"}
+    agg = next(a for a in holdings["assets"] if a["ticker"] == "AGG")
+    assert agg["score"] == pytest.approx(-0.85)  # the tone
+    assert agg["impact_score"] == pytest.approx(0.85)  # what it means for the fund
+    assert agg["headlines"][0]["impact"] == "positive"
+    assert agg["headlines"][0]["asset_class_name"] == "US aggregate bonds"
+    assert holdings["assets"][0]["ticker"] == "VTI"  # the most harmed fund first
+    assert holdings["impact_model"] == "asset_impact@1"
+
+
+def test_without_a_linker_headlines_are_tagged_by_keywords(universe):
+    news.news_import([{"headline": "Gold hits a record", "published_at": "2023-06-01T10:00:00Z"}])
+
+    assert NewsItem.objects.get().asset_classes == ["gold"]

@@ -44,7 +44,13 @@ def test_a_trained_model_becomes_a_version_with_its_files_hash(model_dir, settin
     assert version.status == ModelVersion.Status.CANDIDATE
     assert (model_dir / "sentiment" / "v1" / "weights.bin").read_bytes() == b"weights"
     assert version.weights_sha256 == registry.files_sha256(model_dir / "sentiment" / "v1")
-    assert registry.missing_models() == ["sentiment", "risk_profile", "chat_intent"]
+    assert registry.missing_models() == [
+        "sentiment",
+        "risk_profile",
+        "chat_intent",
+        "asset_impact",
+        "news_linking",
+    ]
 
 
 def test_approving_a_new_version_retires_the_served_one_and_is_recorded(model_dir):
@@ -58,7 +64,12 @@ def test_approving_a_new_version_retires_the_served_one_and_is_recorded(model_di
     first.refresh_from_db()
     assert first.status == ModelVersion.Status.RETIRED
     assert registry.approved("sentiment") == second
-    assert registry.missing_models() == ["risk_profile", "chat_intent"]
+    assert registry.missing_models() == [
+        "risk_profile",
+        "chat_intent",
+        "asset_impact",
+        "news_linking",
+    ]
 
 
 def test_an_advisor_decision_on_a_decided_version_is_refused(model_dir, settings):

@@ -1,11 +1,10 @@
 import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 
-import { news, portfolio } from "../api/endpoints";
+import { portfolio } from "../api/endpoints";
 import { accountTypeShort } from "../api/tax";
 import type {
   AccountSummary,
-  AssetSentiment,
   PeriodReturn,
   Performance,
   PolicyComposition,
@@ -16,6 +15,7 @@ import { assetClassColor } from "../components/charts/colors";
 import PerformanceChart from "../components/charts/PerformanceChart";
 import type { ValuePoint } from "../components/charts/PerformanceChart";
 import FeesCard from "../components/FeesCard";
+import NewsCard from "../components/NewsCard";
 import RebalanceCard from "../components/RebalanceCard";
 import { Card, EmptyState, ErrorAlert, Loading, PageHeader, StatusMessage } from "../components/ui";
 import { assetClassLabel, riskLevelName } from "../lib/choices";
@@ -335,78 +335,6 @@ function AllocationCard({ accounts }: { accounts: AccountSummary[] }) {
           </li>
         ))}
       </ul>
-    </Card>
-  );
-}
-
-// --- News ------------------------------------------------------------------------------------
-
-function sentimentLabel(score: number | null): { text: string; tone: string } {
-  if (score === null) return { text: "No recent news", tone: "neutral" };
-  if (score <= -0.2) return { text: "Negative", tone: "neg" };
-  if (score >= 0.2) return { text: "Positive", tone: "pos" };
-  return { text: "Mixed", tone: "neutral" };
-}
-
-function NewsCard() {
-  const state = useAsync((signal) => news.holdings(signal), []);
-  const withNews = (state.data?.assets ?? []).filter((a: AssetSentiment) => a.count > 0 || a.headlines.length > 0);
-  return (
-    <Card title="News on your holdings" className="span-full">
-      {state.loading ? <Loading /> : null}
-      {state.error ? <ErrorAlert error={state.error} onRetry={state.reload} /> : null}
-      {state.data ? (
-        <>
-          {state.data.status === "pending" ? (
-            <StatusMessage tone="info">Sentiment scores are being computed; check back shortly.</StatusMessage>
-          ) : null}
-          {withNews.length === 0 ? (
-            <EmptyState title="No recent news">
-              <p>Nothing in the last 7 days about the funds you hold.</p>
-            </EmptyState>
-          ) : (
-            <ul className="news-list">
-              {withNews.map((asset) => {
-                const s = sentimentLabel(asset.score);
-                return (
-                  <li key={asset.ticker}>
-                    <div className="news-asset">
-                      <strong>{asset.ticker}</strong>
-                      <span className="muted small">{assetClassLabel(asset.asset_class)}</span>
-                      <span className={`badge badge-${s.tone}`}>
-                        {s.text}
-                        {asset.score !== null ? ` (${asset.score > 0 ? "+" : ""}${asset.score.toFixed(2)})` : ""}
-                      </span>
-                      <span className="muted small">
-                        {asset.count} article{asset.count === 1 ? "" : "s"}: {asset.positive} positive, {asset.negative} negative
-                      </span>
-                    </div>
-                    {asset.headlines.length ? (
-                      <ul className="headlines">
-                        {asset.headlines.slice(0, 3).map((h) => (
-                          <li key={h.url || h.headline}>
-                            {/^https?:\/\//.test(h.url) ? (
-                              <a href={h.url} target="_blank" rel="noopener noreferrer">
-                                {h.headline}
-                              </a>
-                            ) : (
-                              h.headline
-                            )}{" "}
-                            <span className="muted small">
-                              {h.source} · {formatDate(h.published_at)}
-                            </span>
-                          </li>
-                        ))}
-                      </ul>
-                    ) : null}
-                  </li>
-                );
-              })}
-            </ul>
-          )}
-          <p className="small muted">{state.data.policy}</p>
-        </>
-      ) : null}
     </Card>
   );
 }

@@ -11,6 +11,9 @@ from nlp.exceptions import ModelUnavailable
 
 TRAINERS = {
     "sentiment": "nlp.training.sentiment",
+    # after sentiment: its tone is the impact model's baseline
+    "asset_impact": "nlp.training.impact",
+    "news_linking": "nlp.training.linking",
     "risk_profile": "nlp.training.risk_profile",
     "chat_intent": "nlp.training.chat_intent",
 }
