@@ -1,10 +1,14 @@
-"""Time the torch goal projection against the NumPy reference: 10,000 paths x 360 months.
+"""Time the torch goal projection against the NumPy reference: 10,000 paths x 360 months; then
+the daily batch's case, goals per second of `project_batch` over a book's mixed horizons at
+BATCH_PATHS paths (against one `project` call per goal), on the CPU and CUDA when present.
 
 Run: .venv/bin/python -m benchmarks.projection   (the aim is torch/numpy <= 1.2 on the CPU)
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -12,9 +16,16 @@ from collections.abc import Callable
 import torch
 
 from nlp.inference.device import cpu_threads_configure
-from nlp.inference.projection import ProjectionInput, project, project_reference_numpy
+from nlp.inference.projection import (
+    ProjectionInput,
+    project,
+    project_batch,
+    project_reference_numpy,
+)
 
 RUNS = 5
+BATCH_GOALS = 40
+BATCH_PATHS = (10_000, 2_000)
 
 CASE = ProjectionInput(
     initial_value=50_000.0,
@@ -62,6 +73,39 @@ def main() -> None:
     )
     for name, seconds in medians.items():
         print(f"{name:16s} {seconds * 1e3:8.1f} ms  torch/numpy = {seconds / numpy_s:.2f}")  # noqa: T201
+
+    batch_main()
+
+
+def book(paths: int) -> list[ProjectionInput]:
+    """BATCH_GOALS goals of a book: horizons from 1 to 40 years, each its own seed."""
+    return [
+        dataclasses.replace(CASE, months=12 * (1 + g % 40), paths=paths, seed=g)
+        for g in range(BATCH_GOALS)
+    ]
+
+
+def one_by_one(goals: list[ProjectionInput], device: torch.device) -> None:
+    for goal in goals:
+        project(goal, device=device)
+
+
+def batch_main() -> None:
+    devices = [torch.device("cpu")]
+    if torch.cuda.is_available():
+        devices.append(torch.device("cuda", torch.cuda.current_device()))
+    for paths in BATCH_PATHS:
+        goals = book(paths)
+        runs: dict[str, Callable[[], object]] = {}
+        for device in devices:
+            runs[f"batch {device}"] = functools.partial(project_batch, goals, device=device)
+            runs[f"one by one {device}"] = functools.partial(one_by_one, goals, device)
+        medians = median_seconds(runs)
+        for name, seconds in medians.items():
+            print(  # noqa: T201
+                f"{BATCH_GOALS} goals x {paths} paths, 12-480 months: {name:18s} "
+                f"{seconds:7.2f} s  {BATCH_GOALS / seconds:8.1f} goals/s"
+            )
 
 
 if __name__ == "__main__":

@@ -168,6 +168,10 @@ app.conf.beat_schedule = {
         "task": "nlp.model_monitoring_run",
         "schedule": crontab(hour=6, minute=45),
     },
+    "portfolios.what_if_projections_purge": {
+        "task": "portfolios.what_if_projections_purge",
+        "schedule": crontab(hour=3, minute=30),  # quiet hours, after the night's batch
+    },
     "portfolios.idempotency_keys_purge": {
         "task": "portfolios.idempotency_keys_purge",
         "schedule": crontab(hour=4, minute=45),

@@ -1,21 +1,29 @@
-"""Goal projections, the ml worker's side: run the Monte Carlo for a pending projection and
-store its result. The inputs and the API's answer are `portfolios.projections`."""
+"""Goal projections, the ml worker's side: run the Monte Carlo for pending projections and store
+their results. The inputs and the API's answer are `portfolios.projections`.
+
+Two entry points, one engine (`nlp.inference.projection.project_batch`): `projection_compute`
+for one projection someone is waiting for (a what-if, the chat), and `projections_compute_batch`
+for the daily batch's chunks of plans, one vectorised Monte Carlo over all of a chunk's goals."""
 
 import logging
 from dataclasses import asdict, fields
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from advisor.services.notifications import goal_track_record
 from portfolios.models import GoalProjection
-from portfolios.notices import goal_track_check
+from portfolios.projections import ProjectionUnavailable, inputs_hash, plan_inputs
 
 logger = logging.getLogger(__name__)
 
 # Stored inputs → the engine's types. Money is stored as decimal strings (exact in the hash);
 # the engine works in float64, where a cent is far above the rounding.
 _FLOATS = ("initial_value", "monthly_contribution", "target_amount", "annual_inflation")
+# Rows per UPDATE when storing a batch's results (each result holds ~3 x months floats).
+STORE_BATCH = 100
 
 
 def _engine_fields(inputs: dict[str, Any], names: set[str]) -> dict[str, Any]:
@@ -35,24 +43,102 @@ def _engine_fields(inputs: dict[str, Any], names: set[str]) -> dict[str, Any]:
 
 def projection_compute(*, projection_id: int) -> None:
     """Run the Monte Carlo for a pending projection and store it. Safe to run twice."""
+    projections_compute_batch(projection_ids=[projection_id])
+
+
+def projections_compute_batch(*, projection_ids: list[int]) -> int:
+    """Run one vectorised Monte Carlo over the pending projections among `projection_ids` and
+    store each result (bulk writes), then record whether each plan's goal is on track. Safe to
+    run twice and alongside itself: a projection no longer pending is skipped, and results are
+    stored under a row lock only where the row is still pending, so each is stored once.
+    Inputs the model cannot project mark their row FAILED (a retry would not help). Returns
+    the projections stored."""
     # torch: imported here so the web processes that import this module never load it.
     from .inference.device import cpu_threads_configure, device_resolve
-    from .inference.projection import ProjectionInput, project
+    from .inference.projection import ProjectionInput, check, project_batch
 
-    projection = GoalProjection.objects.get(pk=projection_id)
-    if projection.status == GoalProjection.Status.READY:
-        return
-    try:
-        values = _engine_fields(projection.inputs, {f.name for f in fields(ProjectionInput)})
-        cpu_threads_configure()
-        result = project(ProjectionInput(**values), device=device_resolve(settings.NLP_DEVICE))
-    except (ValueError, TypeError, KeyError) as exc:  # bad inputs will not improve on a retry
-        GoalProjection.objects.filter(pk=projection_id).update(
-            status=GoalProjection.Status.FAILED, error=str(exc)[:255]
-        )
-        logger.warning("projection failed", exc_info=True, extra={"projection_id": projection_id})
-        return
-    GoalProjection.objects.filter(pk=projection_id).update(
-        status=GoalProjection.Status.READY, result=asdict(result), computed_at=timezone.now()
+    names = {f.name for f in fields(ProjectionInput)}
+    pending = GoalProjection.objects.filter(
+        pk__in=projection_ids, status=GoalProjection.Status.PENDING
+    ).order_by("pk")
+    ready: list[tuple[int, ProjectionInput]] = []
+    failed: dict[int, str] = {}
+    for projection_id, stored_inputs in pending.values_list("pk", "inputs"):
+        try:
+            inp = ProjectionInput(**_engine_fields(stored_inputs, names))
+            check(inp)
+        except (ValueError, TypeError, KeyError) as exc:  # bad inputs will not improve on a retry
+            failed[projection_id] = str(exc)[:255]
+            logger.warning(
+                "projection failed", exc_info=True, extra={"projection_id": projection_id}
+            )
+            continue
+        ready.append((projection_id, inp))
+    for projection_id, error in failed.items():
+        GoalProjection.objects.filter(
+            pk=projection_id, status=GoalProjection.Status.PENDING
+        ).update(status=GoalProjection.Status.FAILED, error=error)
+    if not ready:
+        return 0
+    cpu_threads_configure()
+    results = project_batch([inp for _, inp in ready], device=device_resolve(settings.NLP_DEVICE))
+    stored = _results_store(
+        results={pid: asdict(result) for (pid, _), result in zip(ready, results, strict=True)}
     )
-    goal_track_check(projection_id=projection_id)
+    _goals_track_check(projection_ids=stored)
+    logger.info(
+        "projections computed",
+        extra={
+            "projections": len(stored),
+            "asked": len(projection_ids),
+            "device": results[0].device,
+        },
+    )
+    return len(stored)
+
+
+@transaction.atomic
+def _results_store(*, results: dict[int, dict[str, Any]]) -> list[int]:
+    """Store the results of the rows still pending, under a lock (taken in pk order), so a
+    concurrent run that computed the same rows waits here and then finds them done."""
+    still_pending = list(
+        GoalProjection.objects.select_for_update()
+        .filter(pk__in=results, status=GoalProjection.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    rows = [
+        GoalProjection(
+            pk=pk, status=GoalProjection.Status.READY, result=results[pk], computed_at=now
+        )
+        for pk in still_pending
+    ]
+    GoalProjection.objects.bulk_update(
+        rows, ["status", "result", "computed_at"], batch_size=STORE_BATCH
+    )
+    return still_pending
+
+
+def _goals_track_check(*, projection_ids: list[int]) -> None:
+    """`portfolios.notices.goal_track_check` for many projections in a few queries: a projection
+    that is its goal's current plan records whether the goal is on track (a what-if, or a plan
+    replaced meanwhile by newer inputs, says nothing about the goal)."""
+    if not projection_ids:
+        return
+    rows = list(
+        GoalProjection.objects.filter(
+            pk__in=projection_ids, status=GoalProjection.Status.READY
+        ).select_related("goal")
+    )
+    plans = plan_inputs(goals=list({row.goal_id: row.goal for row in rows}.values()))
+    for row in rows:
+        probability = (row.result or {}).get("probability")
+        inputs = plans.get(row.goal_id)
+        if probability is None or inputs is None or isinstance(inputs, ProjectionUnavailable):
+            continue
+        if inputs_hash(inputs) != row.inputs_hash:
+            continue
+        goal_track_record(
+            goal=row.goal, probability=float(probability), event=f"projection:{row.pk}"
+        )

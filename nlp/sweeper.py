@@ -6,7 +6,8 @@ whole worker died and its message waits out the visibility timeout. The rows are
 so the beat job `nlp.pending_sweep` (every minute) finds them and queues them again:
 
 - client questions without a real answer (a holding reply does not count),
-- goal projections still pending after SWEEP_PROJECTION_AFTER_MINUTES,
+- goal projections still pending after SWEEP_PROJECTION_AFTER_MINUTES (in batches of
+  PROJECTION_BATCH_GOALS per `nlp.projections_compute_batch`, one vectorised Monte Carlo each),
 - news the approved sentiment model has not read (the scoring task then continues on its own
   until nothing is pending).
 
@@ -106,6 +107,23 @@ def _requeue(kind: str, key: object, task: str, **kwargs: Any) -> bool:
     return True
 
 
+def _requeue_projections(projection_ids: list[int]) -> int:
+    """Queue the stale projections this sweep claims, a batch task per PROJECTION_BATCH_GOALS."""
+    claimed = [pk for pk in projection_ids if _claim("projection", pk)]
+    size = max(1, getattr(settings, "PROJECTION_BATCH_GOALS", 500))
+    queued = 0
+    for start in range(0, len(claimed), size):
+        batch = claimed[start : start + size]
+        try:
+            enqueue("nlp.projections_compute_batch", projection_ids=batch)
+        except BrokerDown:
+            for pk in claimed[start:]:  # the next sweep tries these again
+                _release("projection", pk)
+            raise
+        queued += len(batch)
+    return queued
+
+
 def pending_sweep() -> SweepResult:
     """Queue again what was asked for and never done; safe to run twice (claims, idempotent
     tasks). A broker outage stops the sweep: the next one, a minute later, resumes it."""
@@ -113,10 +131,7 @@ def pending_sweep() -> SweepResult:
     try:
         for message_id in unanswered_question_ids():
             questions += _requeue("chat", message_id, "nlp.chat_answer", message_id=message_id)
-        for projection_id in stale_projection_ids():
-            projections += _requeue(
-                "projection", projection_id, "nlp.projection_compute", projection_id=projection_id
-            )
+        projections = _requeue_projections(stale_projection_ids())
         if news_unscored():
             news += _requeue("news", "pending", "nlp.sentiment_score_pending")
     except BrokerDown:

@@ -91,6 +91,20 @@ def projection_compute_task(*, projection_id: int) -> None:
 
 
 @shared_task(
+    name="nlp.projections_compute_batch",
+    **RETRY_TRANSIENT,
+    # PROJECTION_BATCH_GOALS (500) plans at 10,000 paths take a few minutes on 2 CPU cores and
+    # seconds on a GPU; well inside the broker's visibility timeout (CELERY_VISIBILITY_TIMEOUT).
+    soft_time_limit=600,
+    time_limit=660,
+)
+def projections_compute_batch_task(*, projection_ids: list[int]) -> int:
+    """One vectorised Monte Carlo over a chunk of pending projections (the daily batch), each
+    result stored once. Safe to run twice, and alongside itself."""
+    return projections.projections_compute_batch(projection_ids=projection_ids)
+
+
+@shared_task(
     name="portfolios.projection_compute",
     **RETRY_TRANSIENT,
     soft_time_limit=120,

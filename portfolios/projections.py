@@ -13,17 +13,20 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerDown
 
-from advisor.models import Goal
-from advisor.selectors import risk_profile_get
+from advisor.models import Goal, QuestionnaireResponse, RiskAssessment
+from advisor.selectors import final_assessment
 from config.celery import enqueue, enqueue_on_commit, result_wait
 
 from . import targets
@@ -122,6 +125,27 @@ class _GoalFacts:
     scheduled: Decimal  # active recurring deposits, per month
 
 
+def _risk_levels(*, client_ids: Iterable[int]) -> dict[int, int | None]:
+    """Client id → the level of their current risk profile (as `advisor.selectors.
+    risk_profile_get`: the latest response's final assessment), None without one; in two
+    queries for any number of clients."""
+    client_ids = set(client_ids)
+    latest: dict[int, int] = {}  # client → latest response, in the responses' own order
+    responses = QuestionnaireResponse.objects.filter(client_id__in=client_ids)
+    for client_id, response_id in responses.values_list("client_id", "pk"):
+        latest.setdefault(client_id, response_id)
+    by_response: defaultdict[int, list[RiskAssessment]] = defaultdict(list)
+    for assessment in RiskAssessment.objects.filter(response_id__in=latest.values()):
+        by_response[assessment.response_id].append(assessment)
+    levels: dict[int, int | None] = dict.fromkeys(client_ids)
+    for client_id, response_id in latest.items():
+        try:
+            levels[client_id] = final_assessment(by_response[response_id]).risk_level
+        except RiskAssessment.DoesNotExist:
+            levels[client_id] = None  # not assessed yet: no level to project with
+    return levels
+
+
 def _goal_facts(*, goals: list[Goal], day: date) -> dict[int, _GoalFacts]:
     """Each goal's risk level, account value and scheduled deposits, in a few queries for any
     number of goals. Values follow valuation.account_value: cash plus holdings at the close."""
@@ -143,12 +167,9 @@ def _goal_facts(*, goals: list[Goal], day: date) -> dict[int, _GoalFacts]:
     ).values_list("account_id", "amount")
     for account_id, amount in recurring:  # summed here: SQLite would add decimals as floats
         scheduled[account_id] += amount
-    levels: dict[int, int | None] = {}
+    levels = _risk_levels(client_ids={goal.client_id for goal in goals})
     facts = {}
     for goal in goals:
-        if goal.client_id not in levels:
-            profile = risk_profile_get(client=goal.client)
-            levels[goal.client_id] = profile.assessment.risk_level if profile else None
         account = accounts.get(goal.pk)
         facts[goal.pk] = _GoalFacts(
             risk_level=levels[goal.client_id],
@@ -248,11 +269,17 @@ def projection_inputs(
 
 def plan_inputs(*, goals: list[Goal]) -> dict[int, dict[str, Any] | ProjectionUnavailable]:
     """Goal id → its current plan's inputs (as `projection_inputs(goal=goal)`), or why it has
-    none; for many goals in a few queries plus two per client."""
+    none; for any number of goals in a fixed number of queries."""
     try:
         market = _market()
     except ProjectionUnavailable as exc:
         return dict.fromkeys((goal.pk for goal in goals), exc)
+    return _plan_inputs(market=market, goals=goals)
+
+
+def _plan_inputs(
+    *, market: _Market, goals: list[Goal]
+) -> dict[int, dict[str, Any] | ProjectionUnavailable]:
     facts = _goal_facts(goals=goals, day=market.day)
     plans: dict[int, dict[str, Any] | ProjectionUnavailable] = {}
     for goal in goals:
@@ -269,25 +296,84 @@ def plan_inputs(*, goals: list[Goal]) -> dict[int, dict[str, Any] | ProjectionUn
     return plans
 
 
-def plans_project(*, goal_ids: list[int] | None = None) -> int:
+# Goals read and written per step of plans_project (bounded memory and IN lists).
+PLANS_CHUNK = 2000
+
+
+def plans_project(
+    *, goal_ids: list[int] | None = None, account_range: tuple[int, int] | None = None
+) -> int:
     """Store a pending projection for the current plan of each goal (default: every goal still
-    in progress) that has none yet, and queue its Monte Carlo on the ml worker. Run after a
-    write changes a plan (a deposit, a goal edit, a recurring deposit), by beat after the close
-    (new prices are a new plan), and for what the dashboard finds pending. Safe to run twice: a
-    stored plan is not queued again. Returns the projections queued."""
+    in progress) that has none yet, and queue the pending ones on the batch worker, in chunks of
+    PROJECTION_BATCH_GOALS goals per task (`nlp.projections_compute_batch`: one vectorised Monte
+    Carlo each). Run after a write changes a plan (a deposit, a goal edit, a recurring deposit),
+    by beat after the close (new prices are a new plan), and for what the dashboard finds
+    pending. `account_range` (lo, hi) takes only the goals whose account id is in [lo, hi), so
+    the daily batch can fan out by account id; goals without an account only when it is None.
+    Safe to run twice: a stored plan is not stored again, a computed one not queued again.
+    Returns the projections queued."""
     goals = Goal.objects.exclude(status__in=(Goal.Status.ACHIEVED, Goal.Status.CLOSED))
     if goal_ids is not None:
         goals = goals.filter(pk__in=goal_ids)
-    by_id = {goal.pk: goal for goal in goals.select_related("client")}
-    queued = 0
-    for goal_id, inputs in plan_inputs(goals=list(by_id.values())).items():
-        if isinstance(inputs, ProjectionUnavailable):
-            continue
-        projection, _ = projection_request(goal=by_id[goal_id], inputs=inputs)
-        if projection.status == GoalProjection.Status.PENDING:
-            enqueue_on_commit("nlp.projection_compute", projection_id=projection.pk)
-            queued += 1
-    return queued
+    if account_range is not None:
+        lo, hi = account_range
+        goals = goals.filter(account__pk__gte=lo, account__pk__lt=hi)
+    ids = list(goals.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0
+    try:
+        market = _market()
+    except ProjectionUnavailable:
+        return 0
+    pending: list[tuple[int, int, int]] = []  # (paths, months, projection id)
+    for start in range(0, len(ids), PLANS_CHUNK):
+        chunk = list(Goal.objects.filter(pk__in=ids[start : start + PLANS_CHUNK]).order_by("pk"))
+        plans = {
+            goal_id: inputs
+            for goal_id, inputs in _plan_inputs(market=market, goals=chunk).items()
+            if not isinstance(inputs, ProjectionUnavailable)
+        }
+        pending += _plans_store(plans=plans)
+    # Similar horizons in one task, so its Monte Carlo pads little.
+    pending.sort()
+    size = max(1, getattr(settings, "PROJECTION_BATCH_GOALS", 500))
+    for start in range(0, len(pending), size):
+        enqueue_on_commit(
+            "nlp.projections_compute_batch",
+            projection_ids=[pk for _, _, pk in pending[start : start + size]],
+        )
+    return len(pending)
+
+
+def _plans_store(*, plans: dict[int, dict[str, Any]]) -> list[tuple[int, int, int]]:
+    """Store a pending projection for each plan not stored yet (one bulk insert; a concurrent
+    run's rows are left as they are) and return (paths, months, id) of those still pending."""
+    hashes = {goal_id: inputs_hash(inputs) for goal_id, inputs in plans.items()}
+    wanted = {(goal_id, digest) for goal_id, digest in hashes.items()}
+    stored = {
+        (goal_id, digest)
+        for goal_id, digest in GoalProjection.objects.filter(
+            goal_id__in=hashes, inputs_hash__in=set(hashes.values())
+        ).values_list("goal_id", "inputs_hash")
+    }
+    GoalProjection.objects.bulk_create(
+        [
+            GoalProjection(goal_id=goal_id, inputs_hash=digest, inputs=plans[goal_id])
+            for goal_id, digest in hashes.items()
+            if (goal_id, digest) not in stored
+        ],
+        ignore_conflicts=True,  # one row per (goal, inputs) whoever inserts it first
+    )
+    rows = GoalProjection.objects.filter(
+        goal_id__in=hashes,
+        inputs_hash__in=set(hashes.values()),
+        status=GoalProjection.Status.PENDING,
+    ).values_list("goal_id", "inputs_hash", "pk")
+    return [
+        (plans[goal_id]["paths"], plans[goal_id]["months"], pk)
+        for goal_id, digest, pk in rows
+        if (goal_id, digest) in wanted
+    ]
 
 
 def inputs_hash(inputs: dict[str, Any]) -> str:
@@ -455,3 +541,35 @@ def projection_answer(
         is_plan=inputs_hash(inputs) == inputs_hash(plan),
         paths=True,
     )
+
+
+# --- Purge ------------------------------------------------------------------------------------
+
+PURGE_BATCH = 5000
+
+
+def what_if_projections_purge(*, older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete the projections asked more than `older_than` ago that no surface can show any more:
+    what-ifs, and plans superseded by newer inputs (the daily batch stores a plan per goal per
+    price day). Kept whatever their age: every projection for the current market date (each
+    goal's current plan, which every surface shows, and any what-if a goal page may be showing
+    now: a what-if asked today carries today's market date) and each goal's latest projection.
+    Nothing else refers to a projection (notifications name it in a string key only). Safe to
+    run twice; deletes in batches of PURGE_BATCH. Returns the rows deleted."""
+    try:
+        day = market_date_get()
+    except MarketDataMissing:
+        return 0  # no market date: nothing can be told current from stale
+    cutoff = timezone.now() - older_than
+    latest = GoalProjection.objects.values("goal_id").annotate(last=Max("pk")).values("last")
+    stale = (
+        GoalProjection.objects.filter(created_at__lt=cutoff)
+        .filter(~Q(inputs__market_date=day.isoformat()) | Q(inputs__market_date__isnull=True))
+        .exclude(pk__in=latest)
+    )
+    deleted = 0
+    while ids := list(stale.order_by("pk").values_list("pk", flat=True)[:PURGE_BATCH]):
+        deleted += GoalProjection.objects.filter(pk__in=ids).delete()[0]
+    if deleted:
+        logger.info("projections purged", extra={"deleted": deleted, "cutoff": cutoff.isoformat()})
+    return deleted

@@ -290,6 +290,7 @@ CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 BATCH_TASKS = [
     "nlp.projection_compute",
+    "nlp.projections_compute_batch",
     # The old name of nlp.projection_compute: delete with its alias task in nlp/tasks.py.
     "portfolios.projection_compute",
     "nlp.sentiment_score_pending",
@@ -452,6 +453,8 @@ WASH_SALE_PAIRS_IDENTICAL = env.bool("WASH_SALE_PAIRS_IDENTICAL", default=False)
 ADVISORY_FEE_ANNUAL = Decimal(env("ADVISORY_FEE_ANNUAL", default="0.0025"))
 # Goal projections: Monte Carlo paths and the inflation that turns results into today's money.
 PROJECTION_PATHS = env.int("PROJECTION_PATHS", default=10_000)
+# Goals per nlp.projections_compute_batch task (one vectorised Monte Carlo each).
+PROJECTION_BATCH_GOALS = env.int("PROJECTION_BATCH_GOALS", default=500)
 PROJECTION_INFLATION = env.float("PROJECTION_INFLATION", default=0.025)
 # How long a web request waits for a projection from the ml worker before answering "pending".
 PROJECTION_WAIT_SECONDS = env.float("PROJECTION_WAIT_SECONDS", default=3.0)

@@ -115,6 +115,28 @@ def test_a_projection_pending_for_minutes_is_computed_by_the_sweep(settings):
     assert stale.computed_at is not None
 
 
+def test_stale_projections_are_swept_in_batches_and_claimed_once(settings):
+    # given: three projections pending for ten minutes, batches of two per task, and no
+    # claims left in the cache by an earlier test (ids may repeat after a rollback)
+    cache.clear()
+    settings.SWEEP_PROJECTION_AFTER_MINUTES = 5
+    settings.PROJECTION_BATCH_GOALS = 2
+    stale = [pending_projection() for _ in range(3)]
+    GoalProjection.objects.filter(pk__in=[p.pk for p in stale]).update(
+        created_at=timezone.now() - timedelta(minutes=10)
+    )
+
+    # when: swept (eager: the two batch tasks run here), then swept again at once
+    result = sweeper.pending_sweep()
+    again = sweeper.pending_sweep()
+
+    # then: all three computed; none left to queue
+    assert result.projections == 3
+    assert again.projections == 0
+    ready = GoalProjection.objects.filter(status=GoalProjection.Status.READY)
+    assert set(ready.values_list("pk", flat=True)) == {p.pk for p in stale}
+
+
 def test_news_is_not_swept_without_an_approved_sentiment_model():
     NewsItem.objects.create(
         headline="Funds rally", published_at=timezone.now(), fingerprint="f" * 64

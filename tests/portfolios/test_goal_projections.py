@@ -216,7 +216,7 @@ def test_the_plans_inputs_are_the_same_one_goal_at_a_time_or_many(goal, bold_cli
     assert many[other.pk] == projections.projection_inputs(goal=other)
 
 
-def test_the_plans_of_a_book_take_a_few_queries_plus_two_per_client(
+def test_the_plans_of_a_book_take_a_fixed_number_of_queries_whatever_its_clients(
     goal, bold_answers, django_assert_max_num_queries
 ):
     # given: three clients with two funded goals each (the workspace's off-track list reads all)
@@ -233,12 +233,84 @@ def test_the_plans_of_a_book_take_a_few_queries_plus_two_per_client(
         services.deposit_make(account=services.account_open(goal=each), amount=Decimal("900.00"))
     goals = [type(goal).objects.select_related("client").get(pk=g.pk) for g in goals]
 
-    # then: the market (3), the accounts' values and deposits (4), two per client, the rows (1)
-    with django_assert_max_num_queries(8 + 2 * 3):
+    # then: the market (3), the accounts' values and deposits (4), the clients' risk levels (2:
+    # their latest responses, those responses' assessments), the stored rows (1)
+    with django_assert_max_num_queries(10):
         plans = selectors.goal_plan_projections(goals=goals)
 
     assert {plan.status for plan in plans.values()} == {"pending"}
     assert len(plans) == 6
+
+
+def funded_goals(client, count: int) -> list:
+    goals = [GoalFactory(client=client, name=f"Goal {n}") for n in range(count)]
+    for each in goals:
+        services.deposit_make(account=services.account_open(goal=each), amount=Decimal("900.00"))
+    return goals
+
+
+def test_the_plans_are_queued_in_batches_and_each_stored_once(
+    goal, settings, django_capture_on_commit_callbacks
+):
+    # given: five goals in progress and batches of two goals per task
+    settings.PROJECTION_BATCH_GOALS = 2
+    goals = [goal, *funded_goals(goal.client, 4)]
+
+    # when: the daily job runs, then runs again before the worker got to its tasks
+    with django_capture_on_commit_callbacks() as callbacks:
+        queued = projections.plans_project()
+        again = projections.plans_project()
+
+    # then: one pending row per goal, queued as 3 + 3 batch tasks (the second run re-queues
+    # the still pending ones: a lost message is not fatal)
+    assert (queued, again) == (5, 5)
+    assert len(callbacks) == 6
+    assert GoalProjection.objects.filter(status=GoalProjection.Status.PENDING).count() == 5
+    # when: the tasks run (eager), each computing its batch
+    for callback in callbacks:
+        callback()
+    # then: every goal's plan ready, once; nothing left to queue
+    assert GoalProjection.objects.filter(status=GoalProjection.Status.READY).count() == 5
+    assert projections.plans_project() == 0
+    for each in goals:
+        assert selectors.goal_plan_projection(goal=each).status == "ready"
+
+
+def test_the_plans_of_an_account_id_range_only(goal, django_capture_on_commit_callbacks):
+    # given: goals with accounts, and a goal without one
+    goals = [goal, *funded_goals(goal.client, 3)]
+    unfunded = GoalFactory(client=goal.client, name="Not yet funded")
+    accounts = sorted(g.account.pk for g in goals)
+
+    with django_capture_on_commit_callbacks():
+        # when: the daily batch's fan-out takes [second account, last account)
+        in_range = projections.plans_project(account_range=(accounts[1], accounts[-1]))
+        # then: the goals of the two accounts in it, not the unfunded goal
+        assert in_range == 2
+        asked = set(GoalProjection.objects.values_list("goal__account__pk", flat=True))
+        assert asked == set(accounts[1:3])
+        # and without a range: every goal, the unfunded one too
+        assert projections.plans_project() == 5
+    assert GoalProjection.objects.filter(goal=unfunded).exists()
+
+
+def test_projecting_a_book_takes_a_fixed_number_of_queries(
+    goal, bold_answers, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    # given: three clients with eight goals, six of them funded
+    for _ in range(2):
+        client = GoalFactory().client  # and its first goal, unfunded
+        advisor_services.questionnaire_submit(
+            client=client,
+            version=goal.client.questionnaire_responses.get().version,
+            answers=bold_answers,
+        )
+        funded_goals(client, 2)
+    funded_goals(goal.client, 1)
+
+    # then: the goals (2), their plans' inputs (a fixed number), the rows (read, insert, read)
+    with django_capture_on_commit_callbacks(), django_assert_max_num_queries(16):
+        assert projections.plans_project() == 8
 
 
 # --- The API: money as decimal strings, and what would work instead -----------------------------

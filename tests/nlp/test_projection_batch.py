@@ -1,0 +1,206 @@
+"""Many goals in one vectorised Monte Carlo (`project_batch`) and the daily batch's task
+(`nlp.projections_compute_batch`): each goal's numbers are its own whatever shares its batch,
+padding does not leak between horizons, and every result is stored once."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from config.celery import app, enqueue
+from nlp import projections
+from nlp.inference.projection import (
+    ProjectionInput,
+    ProjectionResult,
+    project,
+    project_batch,
+    project_reference_numpy,
+)
+from portfolios.models import GoalProjection
+
+from ..factories import GoalFactory
+from .test_projection import THREE_FUNDS, riskless
+
+CPU = torch.device("cpu")
+
+# Different horizons (2, 20, 100 months), a glide path, a fee and different seeds: a batch that
+# must pad its shorter goals to its longest one.
+SHORT = dataclasses.replace(THREE_FUNDS, months=2, paths=2_000, seed=1, target_amount=52_000.0)
+GLIDING = dataclasses.replace(
+    THREE_FUNDS,
+    months=100,
+    paths=2_000,
+    seed=2,
+    target_amount=150_000.0,
+    glide=((40, (0.3, 0.5, 0.2)), (80, (0.0, 0.5, 0.5))),
+    monthly_fee=0.0025 / 12,
+    monthly_expense=(0.0003 / 12, 0.0004 / 12, 0.0001 / 12),
+)
+MEDIUM = dataclasses.replace(
+    THREE_FUNDS, months=20, paths=2_000, seed=3, target_amount=60_000.0, initial_value=40_000.0
+)
+
+
+def test_each_goal_in_a_batch_gets_exactly_what_it_gets_alone():
+    # given: goals of three horizons, one with a glide path and costs
+    goals = [GLIDING, SHORT, MEDIUM]
+
+    # when
+    batch = project_batch(goals, device=CPU)
+
+    # then: in the order given, the same numbers as each projected alone (own seed, own draws;
+    # nothing mixes goals, so even the padded short goals match to the last bit)
+    assert [result.months for result in batch] == [100, 2, 20]
+    for inp, result in zip(goals, batch, strict=True):
+        alone = project(inp, device=CPU)
+        assert result.percentiles == alone.percentiles
+        assert result.probability == alone.probability
+        assert result.required_monthly_contribution == alone.required_monthly_contribution
+        assert result.reachable_target == alone.reachable_target
+        assert result.expected_final_value == pytest.approx(alone.expected_final_value, rel=1e-12)
+
+
+def test_a_goals_result_does_not_depend_on_its_batch_companions_or_the_chunking():
+    companions = [dataclasses.replace(MEDIUM, seed=s, months=10 + 7 * s) for s in range(6)]
+
+    with_others = project_batch([*companions, GLIDING], device=CPU)[-1]
+    # a chunk size that cuts the batch into many chunks, one goal each at most
+    chunked = project_batch([GLIDING, *companions], device=CPU, chunk_elements=100 * 2_000)[0]
+
+    assert with_others.percentiles == chunked.percentiles
+    assert with_others.probability == chunked.probability
+    assert with_others.required_monthly_contribution == chunked.required_monthly_contribution
+
+
+def test_padding_does_not_leak_between_goals_of_different_horizons():
+    # given: a riskless one-month goal padded to a riskless 360-month goal's horizon, whose
+    # values are known to the cent: 10,000 at 0.4% a month
+    short = riskless(0.004, months=1, target_amount=10_040.0)
+    long = riskless(0.004, months=360, target_amount=1.0)
+
+    short_result, long_result = project_batch([short, long], device=CPU)
+
+    # then: the short goal stops at its month 1, and its statistics are read there
+    assert len(short_result.percentiles["p50"]) == 2
+    assert short_result.percentiles["p50"][-1] == pytest.approx(10_040.0, abs=1e-6)
+    assert short_result.expected_final_value == pytest.approx(10_040.0, abs=1e-6)
+    assert short_result.probability == 1.0
+    assert long_result.percentiles["p50"][-1] == pytest.approx(10_000.0 * 1.004**360, rel=1e-9)
+
+
+def test_a_batch_agrees_with_the_numpy_reference_within_the_monte_carlo_error():
+    # given: 20,000 paths per goal, drawn by torch in the batch and by NumPy's own generator
+    paths = 20_000
+    goals = [dataclasses.replace(inp, paths=paths) for inp in (GLIDING, MEDIUM)]
+
+    batch = project_batch(goals, device=CPU)
+
+    for inp, result in zip(goals, batch, strict=True):
+        reference = project_reference_numpy(inp)
+        # two independent estimates: the difference's standard error is sqrt(2) times one's,
+        # sqrt(p (1 - p) / N) for the probability (module docstring); 4 of them
+        p = reference.probability
+        assert abs(result.probability - p) <= 4 * math.sqrt(2 * p * (1 - p) / paths) + 1e-12
+        # the median's relative standard error is 1.2533 sigma_T / sqrt(N), sigma_T <= 0.5 here
+        assert finals_median(result) == pytest.approx(
+            finals_median(reference), rel=4 * math.sqrt(2) * 1.2533 * 0.5 / math.sqrt(paths)
+        )
+
+
+def finals_median(result: ProjectionResult) -> float:
+    return result.percentiles["p50"][-1]
+
+
+def test_one_input_the_model_cannot_project_stops_the_batch_before_it_computes():
+    bad = dataclasses.replace(MEDIUM, weights=(0.6, 0.3, 0.2))
+
+    with pytest.raises(ValueError, match="sum to 1"):
+        project_batch([SHORT, bad], device=CPU)
+
+
+def test_goals_with_different_path_counts_share_a_call():
+    few = dataclasses.replace(MEDIUM, paths=100)
+
+    results = project_batch([MEDIUM, few], device=CPU)
+
+    assert [r.paths for r in results] == [2_000, 100]
+    assert results[1] == project(few, device=CPU)
+    assert project_batch([], device=CPU) == []
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_cuda_batch_matches_each_goal_alone_on_cuda():
+    cuda = torch.device("cuda", torch.cuda.current_device())
+    goals = [GLIDING, SHORT, MEDIUM]
+
+    batch = project_batch(goals, device=cuda)
+
+    for inp, result in zip(goals, batch, strict=True):
+        alone = project(inp, device=cuda)
+        assert result.device.startswith("cuda:")
+        assert result.probability == alone.probability
+        assert result.percentiles["p50"] == pytest.approx(alone.percentiles["p50"], rel=1e-12)
+
+
+# --- The task: nlp.projections_compute_batch ------------------------------------------------------
+
+
+def stored_inputs(inp: ProjectionInput) -> dict:
+    return {**dataclasses.asdict(inp), "level": 6, "assumptions_version": 1}
+
+
+def pending(inp: ProjectionInput, digest: str) -> GoalProjection:
+    return GoalProjection.objects.create(
+        goal=GoalFactory(), inputs_hash=digest * 64, inputs=stored_inputs(inp)
+    )
+
+
+@pytest.mark.django_db
+def test_the_batch_task_stores_every_pending_projection_once():
+    # given: two pending projections of different horizons, one already computed, one bad
+    short, medium = pending(SHORT, "a"), pending(MEDIUM, "b")
+    done = pending(dataclasses.replace(MEDIUM, paths=50), "c")
+    projections.projections_compute_batch(projection_ids=[done.pk])
+    done.refresh_from_db()
+    bad = pending(dataclasses.replace(MEDIUM, monthly_fee=1.5), "d")
+    ids = [short.pk, medium.pk, done.pk, bad.pk]
+
+    # when: queued by name, as portfolios does (eager here), then run again
+    stored = enqueue("nlp.projections_compute_batch", projection_ids=ids).get()
+    first = {row.pk: row for row in GoalProjection.objects.filter(pk__in=ids)}
+    again = projections.projections_compute_batch(projection_ids=ids)
+
+    # then: the two pending ones stored with the engine's numbers, nothing stored twice
+    assert stored == 2
+    assert again == 0
+    assert first[short.pk].status == GoalProjection.Status.READY
+    assert first[short.pk].result["probability"] == project(SHORT, device=CPU).probability
+    assert len(first[medium.pk].result["percentiles"]["p50"]) == 21
+    assert first[done.pk].computed_at == done.computed_at  # already done: left alone
+    assert first[bad.pk].status == GoalProjection.Status.FAILED
+    assert "monthly_fee" in first[bad.pk].error
+    after = {row.pk: row.computed_at for row in GoalProjection.objects.filter(pk__in=ids)}
+    assert after == {pk: row.computed_at for pk, row in first.items()}
+
+
+@pytest.mark.django_db
+def test_a_result_computed_twice_is_stored_by_the_first_run_only():
+    # given: a run has stored the projection while a second run was computing it
+    projection = pending(SHORT, "e")
+    projections.projections_compute_batch(projection_ids=[projection.pk])
+    projection.refresh_from_db()
+
+    # when: the second run stores what it computed
+    stored = projections._results_store(results={projection.pk: {"probability": 0.0}})
+
+    # then: the row is no longer pending, so nothing is written
+    assert stored == []
+    projection.refresh_from_db()
+    assert projection.result["probability"] == project(SHORT, device=CPU).probability
+
+
+def test_the_batch_task_is_routed_to_the_batch_queue():
+    assert app.amqp.router.route({}, "nlp.projections_compute_batch")["queue"].name == "batch"
