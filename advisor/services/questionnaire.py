@@ -90,6 +90,10 @@ def questionnaire_submit(
         # The ml worker adds the risk model's opinion once this transaction has committed; a
         # broker outage must not fail the submission: the rules stand alone until it catches up.
         enqueue_on_commit(settings.RISK_SECOND_OPINION_TASK, response_id=response.pk)
+    if settings.SUITABILITY_STRESS_CAP_TASK:
+        # portfolios holds the levels' worst stress losses: it re-decides the new level with the
+        # stress cap once this transaction has committed (the nightly figures do it again).
+        enqueue_on_commit(settings.SUITABILITY_STRESS_CAP_TASK, client_ids=[client.pk])
     logger.info(
         "questionnaire submitted",
         extra={"client_id": client.pk, "response_id": response.pk, "version": version},
@@ -153,6 +157,7 @@ def risk_model_opinion_record(
         model_levels=(details.get("level_low"), details.get("level_high")),
         flags=ruled.flags,
         decided_on=timezone.localdate(),
+        stress=ruled.stress,  # the stress cap the rules' decision was made under still holds
     )
     risk_assessment_record(
         response=response, method=method, risk_level=model_level, details=details
@@ -196,6 +201,7 @@ def model_opinion_decide(
     model_levels: tuple[int | None, int | None] = (None, None),
     flags: Iterable[suitability.Flag] = (),
     decided_on: date | None = None,
+    stress: suitability.StressCap | None = None,
 ) -> suitability.Decision:
     """The suitability policy's decision with the model's level, plus a review flag when the
     model is unsure (its 80% interval spans many levels).
@@ -209,6 +215,7 @@ def model_opinion_decide(
         model_level=model_level,
         flags=flags,
         decided_on=decided_on,
+        stress=stress,
     )
     if model_confident or any(f.code == MODEL_LOW_CONFIDENCE for f in decision.flags):
         return decision

@@ -473,5 +473,10 @@ CHAT_KB_THRESHOLD = env.float("CHAT_KB_THRESHOLD", default=0.35)
 # Name of the task that adds the risk model's opinion to each questionnaire response ("" to
 # switch it off); queued by name, so advisor does not import nlp.
 RISK_SECOND_OPINION_TASK = env("RISK_SECOND_OPINION_TASK", default="nlp.risk_profile_assess")
+# After a questionnaire: the task (in portfolios, above advisor) that applies the suitability
+# policy's stress cap with the levels' worst stress losses; empty to leave it to the nightly run.
+SUITABILITY_STRESS_CAP_TASK = env(
+    "SUITABILITY_STRESS_CAP_TASK", default="portfolios.stress_caps_apply"
+)
 if RISK_SECOND_OPINION_TASK == "nlp.tasks.risk_profile_assess_task":  # the old import path
     RISK_SECOND_OPINION_TASK = "nlp.risk_profile_assess"
