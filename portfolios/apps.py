@@ -16,7 +16,11 @@ class PortfoliosConfig(AppConfig):
         from . import models, receivers
 
         auditlog.register(models.ModelPortfolioSet)
-        auditlog.register(models.Transaction)
+        # Reverse one-to-ones (a fee owed, a harvest, a proposal pointing here) are never set when
+        # a transaction is made; diffing them cost three lookups per ledger transaction.
+        auditlog.register(
+            models.Transaction, exclude_fields=["fee_owed", "harvest", "rebalanceproposal"]
+        )
         auditlog.register(models.RebalanceProposal)
         auditlog.register(models.RecurringDeposit)
         post_save.connect(receivers.goal_account_open, sender=Goal, dispatch_uid="goal_account")

@@ -411,6 +411,33 @@ class Entry(models.Model):
         return f"{self.quantity} {self.asset_id or 'cash'}"
 
 
+class AccountDailyValue(models.Model):
+    """What an account held at the close of a day its ledger changed: its cash and units after
+    every entry dated on or before that day (a row per day with entries; the holdings stand
+    until the next row). With the closes, they give the account's value on any day (cash + Σ
+    units × close, exact), which the advisory fee accrues on, without replaying the ledger.
+
+    Kept by the fee job (`services.fees.daily_values_store`), under the accounts' locks: rows
+    are added for the entries since `entry_mark` (the account's latest entry id when stored),
+    and rebuilt from the first day an entry was booked back to (a fee is dated at its month's
+    last close). Units are stored as exact decimal strings."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="daily_values")
+    day = models.DateField(help_text="a day with ledger entries (their market date)")
+    cash = models.DecimalField(**MONEY)
+    units = models.JSONField(default=dict, help_text="asset id → units held (exact, as text)")
+    entry_mark = models.BigIntegerField(help_text="the account's latest entry id when stored")
+
+    class Meta:
+        ordering = ("account", "day")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day"], name="account_daily_value_one_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Account {self.account_id} on {self.day}"
+
+
 class Lot(models.Model):
     """A purchase of units at a cost; sales consume lots in the account's lot method's order.
 

@@ -26,8 +26,8 @@ from django.db.models import Max
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from advisor.models import Goal
-from advisor.selectors import risk_profile_get
+from advisor.models import Goal, QuestionnaireResponse
+from advisor.selectors import final_assessment, risk_profile_get
 
 from . import targets
 from .exceptions import MarketDataMissing
@@ -99,6 +99,21 @@ def approved_targets() -> dict[int, dict[str, Decimal]]:
             {ticker: Decimal(str(weight)) for ticker, weight in portfolio.weights.items()},
         )
     return by_level
+
+
+def risk_levels(*, client_ids: Iterable[int]) -> dict[int, int | None]:
+    """Client id → the risk level `goal_level` starts from (the final assessment of the
+    client's latest response; None: no response), for many clients in two queries."""
+    levels: dict[int, int | None] = dict.fromkeys(client_ids)
+    seen: set[int] = set()
+    # Meta ordering (newest first): the first response met per client is its latest.
+    responses = QuestionnaireResponse.objects.filter(client_id__in=list(levels))
+    for response in responses.prefetch_related("assessments"):
+        if response.client_id in seen:
+            continue
+        seen.add(response.client_id)
+        levels[response.client_id] = final_assessment(list(response.assessments.all())).risk_level
+    return levels
 
 
 @dataclass(frozen=True)

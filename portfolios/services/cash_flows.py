@@ -8,6 +8,7 @@ sale from a slot sells its alternate first. Deposits into IRAs respect the IRS's
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,14 +20,31 @@ from advisor.models import Client, Goal, User, WithdrawalHold
 from advisor.risk_control import audit_actor
 from config.celery import enqueue_on_commit
 
-from ..broker import Broker, Fill, PaperBroker, proceeds_pooled, units_for_value
-from ..exceptions import GoalClosed, InsufficientFunds
-from ..market import market_date_get
-from ..models import Account, Asset, Transaction
+from ..broker import (
+    Broker,
+    Fill,
+    PaperBroker,
+    PriceUnavailable,
+    proceeds_pooled,
+    units_for_value,
+)
+from ..exceptions import GoalClosed, InsufficientFunds, MarketDataMissing
+from ..market import closes_on, market_date_get
+from ..models import Account, Asset, FeeOwed, Lot, Position, Transaction
 from ..money import CENT, money, money_down, money_text
 from ..notices import cash_flow_notify
 from ..targets import slot
-from ..valuation import Holding, Valuation, account_value, min_trade, target_weights
+from ..valuation import (
+    Holding,
+    Valuation,
+    account_value,
+    approved_targets,
+    level_at,
+    min_trade,
+    risk_levels,
+    target_weights,
+    valuation_day,
+)
 from .fees_owed import fees_owed_collect
 from .holds import (
     WithdrawalHoldConflict,
@@ -37,8 +55,8 @@ from .holds import (
     withdrawal_screen,
 )
 from .ira import ira_contribution_check
-from .ledger import ledger_cash, ledger_fill
-from .purchases import purchase_ticker
+from .ledger import LedgerBatch, ledger_cash, ledger_fill, wash_match_purchase
+from .purchases import loss_tickers, purchase_choice, purchase_ticker, washes
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +69,124 @@ def units_text(quantity: Decimal) -> str:
     shown = quantity.quantize(UNITS_SHOWN).normalize()
     text = f"{shown:f}"
     return text if shown else f"< {UNITS_SHOWN}"
+
+
+# Accounts whose shared reads (`ChunkContext`) a job takes at once: bounds its memory and its
+# `IN (...)` lists (SQLite allows 32,766 parameters) when it is handed the whole book.
+CHUNK_ACCOUNTS = 500
+
+
+def account_range_filter(
+    account_range: tuple[int, int] | None, field: str = "account_id"
+) -> dict[str, int]:
+    """The filter keeping rows of accounts with lo <= pk < hi (none: the whole book)."""
+    if account_range is None:
+        return {}
+    lo, hi = account_range
+    return {f"{field}__gte": lo, f"{field}__lt": hi}
+
+
+# --- A daily job's chunk: its shared reads --------------------------------------------------
+
+
+@dataclass
+class ChunkContext:
+    """What a daily job's chunk of accounts (recurring deposits, dividends, fees) reads once for
+    all of them instead of once per account: the market date, the approved model portfolios,
+    the clients' risk levels, the funds, each fill day's closes, and which accounts owe fees.
+
+    Read outside the accounts' locks: none of it is written by a cash flow (the closes, the
+    models and the risk profiles change by their own jobs and decisions; a job's chunk takes
+    seconds). Each account's own rows (cash, positions, lots, its client's loss sales) are
+    still read under its lock. `owed` may miss a fee recorded owed after it was read: that fee
+    is then collected from the account's next inflow, as any owed fee is."""
+
+    today: date  # the market date (the calendar's before any market data): goal levels
+    market_day: date | None  # the market date: deposits' fill day (None: no market data)
+    targets_by_level: dict[int, dict[str, Decimal]]
+    levels: dict[int, int | None]  # client id → risk level (None: no risk profile)
+    assets: dict[str, Asset]  # by ticker
+    owed: set[int]  # account ids with fees owed, not yet collected
+    closes_by_day: dict[date, dict[int, Decimal]] = field(default_factory=dict)
+
+    @property
+    def assets_by_id(self) -> dict[int, Asset]:
+        return {asset.pk: asset for asset in self.assets.values()}
+
+    def closes(self, day: date) -> dict[int, Decimal]:
+        """Every fund's latest close on or before `day` (`market.closes_on`), read once."""
+        if day not in self.closes_by_day:
+            self.closes_by_day[day] = closes_on(day=day, assets=self.assets.values())
+        return self.closes_by_day[day]
+
+    def targets(self, account: Account) -> dict[str, Decimal] | None:
+        """`valuation.target_weights` of the account (its goal loaded), from the chunk's reads."""
+        level = level_at(
+            goal=account.goal, risk_level=self.levels.get(account.client_id), today=self.today
+        )
+        return None if level is None else self.targets_by_level.get(level)
+
+    def broker(self, broker: Broker | None) -> Broker:
+        """The caller's broker, or a paper broker filling at the chunk's closes."""
+        return broker if broker is not None else _ChunkBroker(self)
+
+
+class _ChunkBroker(PaperBroker):
+    """`PaperBroker` at the chunk's closes: the same fills, without a price read per fill."""
+
+    def __init__(self, context: ChunkContext) -> None:
+        self._context = context
+
+    def _price(self, asset: Asset, day: date) -> Decimal:
+        price = self._context.closes(day).get(asset.pk)
+        if price is None:
+            raise PriceUnavailable(f"No price for {asset.ticker} on or before {day}.")
+        return price
+
+
+def chunk_context(*, accounts: Sequence[Account]) -> ChunkContext:
+    """The shared reads for a chunk of `accounts` (their `client_id` set): seven queries."""
+    ids = [account.pk for account in accounts]
+    try:
+        market_day: date | None = market_date_get()
+    except MarketDataMissing:
+        market_day = None
+    return ChunkContext(
+        today=market_day or valuation_day(),  # valuation_day's rule, one read
+        market_day=market_day,
+        targets_by_level=approved_targets(),
+        levels=risk_levels(client_ids={account.client_id for account in accounts}),
+        assets={asset.ticker: asset for asset in Asset.objects.all()},
+        owed=set(
+            FeeOwed.objects.filter(account_id__in=ids, collected_by__isnull=True).values_list(
+                "account_id", flat=True
+            )
+        ),
+    )
+
+
+def chunk_valuation(*, account: Account, day: date, context: ChunkContext) -> Valuation:
+    """`account_value` of a locked account (its cash as read under the lock) at `day`'s close,
+    with the chunk's closes: one query (its positions)."""
+    positions = Position.objects.filter(account=account, quantity__gt=0).order_by()
+    return _valuation_of(
+        account=account,
+        held={p.asset_id: p.quantity for p in positions},
+        day=day,
+        context=context,
+    )
+
+
+def _valuation_of(
+    *, account: Account, held: dict[int, Decimal], day: date, context: ChunkContext
+) -> Valuation:
+    closes = context.closes(day)
+    assets = context.assets_by_id
+    holdings = sorted(
+        (Holding(asset=assets[a], quantity=q, price=closes[a]) for a, q in held.items() if q > 0),
+        key=lambda h: h.asset.ticker,  # account_values' order (Position's Meta ordering)
+    )
+    return Valuation(day=day, cash=account.cash, holdings=tuple(holdings))
 
 
 def slot_values(valuation: Valuation) -> dict[str, Decimal]:
@@ -148,13 +284,65 @@ def cash_invest(*, txn: Transaction, account: Account, broker: Broker) -> list[F
     return fills
 
 
+def cash_invest_batched(
+    *, txn: Transaction, batch: LedgerBatch, context: ChunkContext, broker: Broker
+) -> tuple[list[Fill], list[Lot]]:
+    """`cash_invest` into a `LedgerBatch`, with the chunk's reads: the same buys of the same
+    funds (`purchase_choice` on the account's holdings and its client's open losses, read in
+    one query under the account's lock). Returns the fills and the lots that wash a loss,
+    to match once the batch is flushed (`wash_match_purchase` needs their ids)."""
+    account = batch.account
+    targets = context.targets(account)
+    if not targets or account.cash < min_trade():
+        return [], []
+    held = batch.held()
+    valuation = _valuation_of(account=account, held=held, day=txn.market_date, context=context)
+    buys = _buys(valuation, targets, account.cash)
+    if not buys:
+        return [], []
+    assets = context.assets_by_id
+    held_tickers = {assets[a].ticker for a in held}
+    losses = loss_tickers(client_id=account.client_id, day=txn.market_date)
+    fills, washing = [], []
+    for slot_, amount in sorted(buys.items()):
+        ticker = purchase_choice(
+            primary=slot_,
+            held=held_tickers,
+            blocked=lambda t: washes(ticker=t, losses=losses),
+        )
+        fill = broker.buy(asset=context.assets[ticker], amount=amount, day=txn.market_date)
+        lot = batch.buy(txn=txn, fill=fill)
+        if washes(ticker=ticker, losses=losses):
+            washing.append(lot)
+        fills.append(fill)
+    return fills, washing
+
+
+def batch_flush(*, batch: LedgerBatch, washing: Sequence[Lot]) -> None:
+    """Write a batch, then match the purchases that wash a loss (`ledger_fill` does it per
+    lot as it opens it; nothing between them reads the lots)."""
+    batch.flush()
+    for lot in washing:
+        wash_match_purchase(lot=lot, client_id=batch.account.client_id)
+
+
 def raise_cash(
-    *, txn: Transaction, account: Account, amount: Decimal, broker: Broker, one_fund: bool = False
+    *,
+    txn: Transaction,
+    account: Account,
+    amount: Decimal,
+    broker: Broker,
+    one_fund: bool = False,
+    context: ChunkContext | None = None,
 ) -> list[Fill]:
     """Sell holdings so that cash covers `amount`; everything if it takes everything.
 
-    `one_fund`: sell only the most overweight fund when it covers the shortfall (fees)."""
-    valuation = account_value(account=account, day=txn.market_date)
+    `one_fund`: sell only the most overweight fund when it covers the shortfall (fees).
+    `context`: a daily job's chunk reads (the account locked, its goal loaded)."""
+    if context is None:
+        valuation = account_value(account=account, day=txn.market_date)
+    else:
+        valuation = chunk_valuation(account=account, day=txn.market_date, context=context)
     if amount > valuation.total:
         raise InsufficientFunds(
             f"You can withdraw at most {money_text(valuation.total, account.currency)} from this "
@@ -169,7 +357,9 @@ def raise_cash(
     if amount == valuation.total:
         plan = {t: h.quantity for t, h in holdings.items()}
     else:
-        targets = target_weights(account=account) or {}
+        targets = (
+            target_weights(account=account) if context is None else context.targets(account)
+        ) or {}
         need = amount - account.cash
         sells = _sells(valuation, targets, need)
         by_slot = _slot_sells(valuation, targets, need)
@@ -207,6 +397,12 @@ def plan_changed(*, account: Account) -> None:
     """The money or the schedule behind the account's goal changed: once committed, its plan's
     chance of success is projected again (portfolios.goal_plans_project → the ml worker)."""
     enqueue_on_commit("portfolios.goal_plans_project", goal_ids=[account.goal_id])
+
+
+def plans_changed(*, goal_ids: Sequence[int]) -> None:
+    """`plan_changed` for many goals at once (a daily job's chunk): one task projects them."""
+    if goal_ids:
+        enqueue_on_commit("portfolios.goal_plans_project", goal_ids=sorted(set(goal_ids)))
 
 
 @dataclass
@@ -271,6 +467,59 @@ def deposit_make(
     ledger_cash(txn=txn, account=account, amount=amount)
     collected = fees_owed_collect(account=account, day=txn.market_date, broker=broker)
     fills = cash_invest(txn=txn, account=account, broker=broker)
+    message = _deposit_message(amount=amount, account=account, fills=fills, collected=collected)
+    logger.info("deposit", extra={"account_id": account.pk, "transaction_id": txn.pk})
+    if day is None:  # a live deposit, not a replay of history: the goal's plan changed
+        plan_changed(account=account)
+        cash_flow_notify(txn=txn)
+    return CashFlowResult(transaction=txn, fills=fills, message=message)
+
+
+def deposit_batched(
+    *, account: Account, amount: Decimal, context: ChunkContext, broker: Broker | None = None
+) -> CashFlowResult:
+    """`deposit_make` for a daily job's chunk (recurring deposits): the same checks, locks
+    (the client's row, then the account's), rows and notification, with the chunk's shared
+    reads and the account's ledger rows written in bulk (`LedgerBatch`). The caller holds the
+    transaction, and re-projects the chunk's goals once (`plans_changed`) instead of each."""
+    amount_check(amount)
+    Client.objects.select_for_update(no_key=True).only("pk").get(pk=account.client_id)
+    account = (
+        Account.objects.select_for_update(of=("self",)).select_related("goal").get(pk=account.pk)
+    )
+    if account.goal.status == Goal.Status.CLOSED:
+        raise GoalClosed(
+            f"The goal “{account.goal.name}” is closed: it takes no new money. Reopen it, or "
+            "deposit to another goal."
+        )
+    market_date = context.market_day or market_date_get()  # none: MarketDataMissing
+    if account.goal.account_type in Goal.IRA_TYPES:
+        ira_contribution_check(account=account, amount=amount, day=market_date)
+    txn = Transaction.objects.create(
+        account=account,
+        kind=Transaction.Kind.DEPOSIT,
+        amount=amount,
+        market_date=market_date,
+        description=f"Deposit of {money_text(amount, account.currency)}",
+    )
+    broker = context.broker(broker)
+    batch = LedgerBatch.read(account=account)
+    batch.cash(txn=txn, amount=amount)
+    collected: list[Transaction] = []
+    if account.pk in context.owed:
+        batch.flush()  # fees_owed_collect reads the account's cash from its row
+        collected = fees_owed_collect(account=account, day=txn.market_date, broker=broker)
+    fills, washing = cash_invest_batched(txn=txn, batch=batch, context=context, broker=broker)
+    batch_flush(batch=batch, washing=washing)
+    message = _deposit_message(amount=amount, account=account, fills=fills, collected=collected)
+    logger.info("deposit", extra={"account_id": account.pk, "transaction_id": txn.pk})
+    cash_flow_notify(txn=txn)
+    return CashFlowResult(transaction=txn, fills=fills, message=message)
+
+
+def _deposit_message(
+    *, amount: Decimal, account: Account, fills: list[Fill], collected: list[Transaction]
+) -> str:
     shown = money_text(amount, account.currency)
     if fills:
         funds = "1 fund" if len(fills) == 1 else f"{len(fills)} funds"
@@ -283,11 +532,7 @@ def deposit_make(
     if collected:
         paid = -sum((fee.amount for fee in collected), Decimal(0))
         message += f" {money_text(paid, account.currency)} of it paid the advisory fees you owed."
-    logger.info("deposit", extra={"account_id": account.pk, "transaction_id": txn.pk})
-    if day is None:  # a live deposit, not a replay of history: the goal's plan changed
-        plan_changed(account=account)
-        cash_flow_notify(txn=txn)
-    return CashFlowResult(transaction=txn, fills=fills, message=message)
+    return message
 
 
 PENALTY_FREE_MONTHS = 59 * 12 + 6  # age 59½ (IRC §72(t)(2)(A)(i))
@@ -319,13 +564,24 @@ def withdrawal_tax_note(*, account_type: str, born: date | None, day: date) -> s
 
 
 def cash_out(
-    *, txn: Transaction, account: Account, amount: Decimal, broker: Broker, one_fund: bool = False
+    *,
+    txn: Transaction,
+    account: Account,
+    amount: Decimal,
+    broker: Broker,
+    one_fund: bool = False,
+    context: ChunkContext | None = None,
 ) -> list[Fill]:
     """Take `amount` of cash out for `txn`, selling the most overweight funds if cash is short."""
     fills: list[Fill] = []
     if amount > account.cash:
         fills = raise_cash(
-            txn=txn, account=account, amount=amount, broker=broker, one_fund=one_fund
+            txn=txn,
+            account=account,
+            amount=amount,
+            broker=broker,
+            one_fund=one_fund,
+            context=context,
         )
     if amount > account.cash:  # rounding left it a few cents short: never overdraw
         raise InsufficientFunds(

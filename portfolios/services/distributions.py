@@ -15,9 +15,17 @@ from ..broker import Broker, PaperBroker
 from ..market import market_date_get
 from ..models import Account, Distribution, Entry, Transaction
 from ..money import CENT, money_down
-from .cash_flows import cash_invest
+from .cash_flows import (
+    CHUNK_ACCOUNTS,
+    ChunkContext,
+    account_range_filter,
+    batch_flush,
+    cash_invest,
+    cash_invest_batched,
+    chunk_context,
+)
 from .fees_owed import fees_owed_collect
-from .ledger import ledger_cash
+from .ledger import LedgerBatch, ledger_cash
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +45,16 @@ def _units_before(*, account_id: int, distribution: Distribution) -> Decimal:
     return sum(quantities, Decimal(0))
 
 
-def _holders(distribution: Distribution) -> list[int]:
+def _holders(
+    distribution: Distribution, *, account_range: tuple[int, int] | None = None
+) -> list[int]:
     """Accounts with units of the fund at the close before the ex-date, not yet paid (a
     candidate list: each payment recounts the units exactly, under the account's lock)."""
     rows = (
         Entry.objects.filter(
-            asset_id=distribution.asset_id, transaction__market_date__lt=distribution.ex_date
+            asset_id=distribution.asset_id,
+            transaction__market_date__lt=distribution.ex_date,
+            **account_range_filter(account_range),
         )
         .exclude(account__transactions__distribution=distribution)
         .values("account_id")
@@ -66,17 +78,13 @@ def dividend_pay(
     amount = money_down(units * distribution.amount)
     if amount < CENT:
         return None
-    ticker = distribution.asset.ticker
     txn = Transaction.objects.create(
         account=account,
         kind=Transaction.Kind.DIVIDEND,
         amount=amount,
         market_date=distribution.pay_date,
         distribution=distribution,
-        description=(
-            f"{ticker} dividend, ${distribution.amount.normalize():f} per unit on "
-            f"{units.normalize():f} units (ex {distribution.ex_date.isoformat()})"
-        )[:255],
+        description=_description(distribution, units),
     )
     ledger_cash(txn=txn, account=account, amount=amount)
     # An inflow, like a deposit: advisory fees the account owes are paid from it first, and the
@@ -92,39 +100,161 @@ def dividend_pay(
 
 
 def dividends_pay(
-    *, through: date | None = None, since: date | None = None, broker: Broker | None = None
+    *,
+    through: date | None = None,
+    since: date | None = None,
+    broker: Broker | None = None,
+    account_range: tuple[int, int] | None = None,
 ) -> int:
     """Pay every distribution with a pay date in (since, through] (default: the market date,
-    and 31 days before it) to each account that held the fund at the close before its ex-date.
+    and 31 days before it) to each account that held the fund at the close before its ex-date,
+    of the accounts with lo <= id < hi (`account_range`; None: every account).
 
     Idempotent: one payment per account and distribution (a unique constraint, re-checked under
     the account's lock), so reruns and concurrent workers pay once. Each account is paid in its
-    own transaction: one that fails is logged and retried by the next run, the others are paid.
-    Returns the payments made."""
+    own transaction, under its lock, its distributions in pay-date order (each a savepoint: one
+    that fails is logged and retried by the next run, the others are paid). The reads shared by
+    the accounts (models, risk levels, closes) are made once per `CHUNK_ACCOUNTS` accounts, and
+    each account's payments are priced from one read of its units. Returns the payments made."""
     through = through or market_date_get()
     since = since if since is not None else through - LOOKBACK
-    due = (
+    due = list(
         Distribution.objects.filter(pay_date__gt=since, pay_date__lte=through)
         .select_related("asset")
         .order_by("pay_date", "asset__ticker")
     )
-    paid = 0
+    owed: dict[int, list[Distribution]] = {}  # account id → its candidate distributions
     for distribution in due:
-        for account_id in _holders(distribution):
+        for account_id in _holders(distribution, account_range=account_range):
+            owed.setdefault(account_id, []).append(distribution)
+    ids = sorted(owed)
+    paid = 0
+    for start in range(0, len(ids), CHUNK_ACCOUNTS):
+        chunk = ids[start : start + CHUNK_ACCOUNTS]
+        accounts = list(Account.objects.filter(pk__in=chunk).order_by("pk"))
+        context = chunk_context(accounts=accounts)
+        for account in accounts:
             try:
-                txn = dividend_pay(
-                    account=Account(pk=account_id), distribution=distribution, broker=broker
+                paid += _account_dividends_pay(
+                    account=account, distributions=owed[account.pk], context=context, broker=broker
                 )
-            except IntegrityError:
-                continue  # paid by a concurrent run between the check and the insert
             except OperationalError:
                 raise  # transient: the task retries, and what was paid stays paid
             except Exception:
-                logger.exception(
-                    "dividend not paid",
-                    extra={"account_id": account_id, "distribution": distribution.pk},
-                )
-                continue
-            paid += txn is not None
+                logger.exception("dividends not paid", extra={"account_id": account.pk})
+                continue  # the next run retries this account; the others are paid
     logger.info("dividends paid", extra={"through": through.isoformat(), "count": paid})
     return paid
+
+
+def _account_dividends_pay(
+    *,
+    account: Account,
+    distributions: list[Distribution],
+    context: ChunkContext,
+    broker: Broker | None,
+) -> int:
+    """Pay one account its unpaid `distributions` (pay-date order), in one transaction under
+    its lock; `dividend_pay`'s rows, each distribution's in a savepoint."""
+    made = 0
+    broker_ = context.broker(broker)
+    with transaction.atomic():
+        locked = _account_lock(account.pk)
+        done = set(
+            Transaction.objects.filter(account=locked, distribution__in=distributions).values_list(
+                "distribution_id", flat=True
+            )
+        )
+        todo = [d for d in distributions if d.pk not in done]
+        if not todo:
+            return 0
+        units = _units_before_each(account_id=locked.pk, distributions=todo)
+        batch = LedgerBatch.read(account=locked)
+        for distribution in todo:
+            try:
+                with transaction.atomic():
+                    made += (
+                        _dividend_book(
+                            batch=batch,
+                            distribution=distribution,
+                            units=units[distribution.pk],
+                            context=context,
+                            broker=broker_,
+                        )
+                        is not None
+                    )
+            except OperationalError:
+                raise
+            except Exception as exc:
+                if not isinstance(exc, IntegrityError):  # else: paid by a concurrent run
+                    logger.exception(
+                        "dividend not paid",
+                        extra={"account_id": locked.pk, "distribution": distribution.pk},
+                    )
+                # The savepoint undid its rows: the batch starts again from the account's.
+                locked = _account_lock(account.pk)
+                batch = LedgerBatch.read(account=locked)
+    return made
+
+
+def _account_lock(account_id: int) -> Account:
+    return Account.objects.select_for_update(of=("self",)).select_related("goal").get(pk=account_id)
+
+
+def _units_before_each(*, account_id: int, distributions: list[Distribution]) -> dict[int, Decimal]:
+    """Distribution id → `_units_before` it, for one account, from one read of its entries."""
+    latest = max(d.ex_date for d in distributions)
+    lines = Entry.objects.filter(
+        account_id=account_id,
+        asset_id__in={d.asset_id for d in distributions},
+        transaction__market_date__lt=latest,
+    ).values_list("asset_id", "transaction__market_date", "quantity")
+    rows = list(lines)
+    return {
+        d.pk: sum(
+            (q for asset_id, day, q in rows if asset_id == d.asset_id and day < d.ex_date),
+            Decimal(0),
+        )
+        for d in distributions
+    }
+
+
+def _dividend_book(
+    *,
+    batch: LedgerBatch,
+    distribution: Distribution,
+    units: Decimal,
+    context: ChunkContext,
+    broker: Broker,
+) -> Transaction | None:
+    """`dividend_pay`'s rows into a `LedgerBatch` (the account locked by the caller)."""
+    account = batch.account
+    amount = money_down(units * distribution.amount)
+    if amount < CENT:
+        return None
+    txn = Transaction.objects.create(
+        account=account,
+        kind=Transaction.Kind.DIVIDEND,
+        amount=amount,
+        market_date=distribution.pay_date,
+        distribution=distribution,
+        description=_description(distribution, units),
+    )
+    batch.cash(txn=txn, amount=amount)
+    if account.pk in context.owed:
+        batch.flush()  # fees_owed_collect reads the account's cash from its row
+        fees_owed_collect(account=account, day=txn.market_date, broker=broker)
+    _, washing = cash_invest_batched(txn=txn, batch=batch, context=context, broker=broker)
+    batch_flush(batch=batch, washing=washing)
+    logger.info(
+        "dividend paid",
+        extra={"account_id": account.pk, "transaction_id": txn.pk, "distribution": distribution.pk},
+    )
+    return txn
+
+
+def _description(distribution: Distribution, units: Decimal) -> str:
+    return (
+        f"{distribution.asset.ticker} dividend, ${distribution.amount.normalize():f} per unit on "
+        f"{units.normalize():f} units (ex {distribution.ex_date.isoformat()})"
+    )[:255]

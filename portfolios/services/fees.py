@@ -21,17 +21,19 @@ it). So an account up to date costs nothing, and an emptied one is not read agai
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from itertools import groupby
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, OuterRef, Subquery
 
 from ..broker import Broker, PaperBroker
 from ..exceptions import InsufficientFunds
 from ..market import market_date_get
-from ..models import Account, Entry, FeeOwed, Position, Transaction
+from ..models import Account, AccountDailyValue, Entry, FeeOwed, Position, Transaction
 from ..money import CENT, money_half_up
 from ..valuation import (
     FEE_PRICES_LOOKBACK,
@@ -39,13 +41,12 @@ from ..valuation import (
     LedgerLine,
     advisory_fee_annual,
     fee_accrual,
-    fee_ledger,
     fee_month_bill,
     fee_months_complete,
     fee_prices,
     month_last_day,
 )
-from .cash_flows import cash_out
+from .cash_flows import CHUNK_ACCOUNTS, ChunkContext, account_range_filter, cash_out, chunk_context
 from .fees_owed import fee_billed, fee_owed_record
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def fee_charge(
     day: date,
     amount: Decimal | None = None,
     broker: Broker | None = None,
+    context: ChunkContext | None = None,
 ) -> Transaction | None:
     """Charge one account the advisory fee for the month `period`, dated at its last close `day`.
 
@@ -71,9 +73,12 @@ def fee_charge(
     account); by default the month's daily accruals rounded once. None when the month is
     already billed or owed, or the fee is under a cent. Cash pays it; if cash is short, a
     little of the most overweight fund is sold at that close. InsufficientFunds when the
-    account is worth less than the fee (nothing is booked)."""
-    broker = broker or PaperBroker()
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account is worth less than the fee (nothing is booked). `context`: the daily job's chunk
+    reads (models, risk levels, closes) that a sale prices from."""
+    broker = context.broker(broker) if context is not None else broker or PaperBroker()
+    account = (
+        Account.objects.select_for_update(of=("self",)).select_related("goal").get(pk=account.pk)
+    )
     if fee_billed(account=account, period=period):
         return None  # billed already, perhaps by another worker that held the lock first
     fee = fee_month_bill(account=account, period=period) if amount is None else amount
@@ -92,19 +97,27 @@ def fee_charge(
     )
     txn.full_clean()
     txn.save()
-    cash_out(txn=txn, account=account, amount=fee, broker=broker, one_fund=True)
+    cash_out(txn=txn, account=account, amount=fee, broker=broker, one_fund=True, context=context)
     logger.info("advisory fee", extra={"account_id": account.pk, "transaction_id": txn.pk})
     return txn
 
 
 def _months_to_bill(
-    *, periods: list[date], complete: dict[date, date], explicit: bool
+    *,
+    periods: list[date],
+    complete: dict[date, date],
+    explicit: bool,
+    account_range: tuple[int, int] | None = None,
 ) -> dict[int, list[date]]:
-    """Account id → the months to price for it, oldest first (see the module's docstring)."""
+    """Account id → the months to price for it, oldest first (see the module's docstring), of
+    the accounts in `account_range`."""
     last_day = complete[periods[-1]]
+    in_range = account_range_filter(account_range)
     spans = {
         account_id: (first, last)
-        for account_id, first, last in Entry.objects.filter(transaction__market_date__lte=last_day)
+        for account_id, first, last in Entry.objects.filter(
+            transaction__market_date__lte=last_day, **in_range
+        )
         .order_by()
         .values("account_id")
         .annotate(first=Min("transaction__market_date"), last=Max("transaction__market_date"))
@@ -115,28 +128,35 @@ def _months_to_bill(
     if explicit:
         settled.update(
             Transaction.objects.filter(
-                kind=Transaction.Kind.FEE, fee_period__in=periods
+                kind=Transaction.Kind.FEE, fee_period__in=periods, **in_range
             ).values_list("account_id", "fee_period")
         )
         settled.update(
-            FeeOwed.objects.filter(period__in=periods).values_list("account_id", "period")
+            FeeOwed.objects.filter(period__in=periods, **in_range).values_list(
+                "account_id", "period"
+            )
         )
     else:
         for rows in (
-            Transaction.objects.filter(kind=Transaction.Kind.FEE)
+            Transaction.objects.filter(kind=Transaction.Kind.FEE, **in_range)
             .order_by()
             .values("account_id")
             .annotate(latest=Max("fee_period"))
             .values_list("account_id", "latest"),
-            FeeOwed.objects.order_by()
+            FeeOwed.objects.filter(**in_range)
+            .order_by()
             .values("account_id")
             .annotate(latest=Max("period"))
             .values_list("account_id", "latest"),
         ):
             for account_id, latest in rows:
                 latest_billed[account_id] = max(latest, latest_billed.get(account_id, latest))
-    held_now = set(Account.objects.filter(cash__gt=0).values_list("pk", flat=True)) | set(
-        Position.objects.filter(quantity__gt=0).values_list("account_id", flat=True)
+    held_now = set(
+        Account.objects.filter(cash__gt=0, **account_range_filter(account_range, "pk")).values_list(
+            "pk", flat=True
+        )
+    ) | set(
+        Position.objects.filter(quantity__gt=0, **in_range).values_list("account_id", flat=True)
     )
     months: dict[int, list[date]] = {}
     for account_id, (first, last) in sorted(spans.items()):
@@ -156,6 +176,155 @@ def _months_to_bill(
     return months
 
 
+# --- Stored daily values ----------------------------------------------------------------------
+
+# An entry as the store reads it: (id, market date, asset id or None for cash, quantity).
+_Line = tuple[int, date, int | None, Decimal]
+
+
+def daily_values_store(*, account_ids: Sequence[int]) -> int:
+    """Bring the accounts' stored daily holdings (`AccountDailyValue`) up to their ledgers; the
+    rows added. One transaction with the accounts locked (id order), so none of their entries is
+    in flight: every entry of theirs up to the latest id read is visible, which becomes each
+    account's mark. New entries dated after an account's latest row add rows; one dated on or
+    before it (a fee, dated at its month's last close) rebuilds the rows from its day. An
+    account up to date costs nothing beyond the chunk's five queries."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+        watermark = Entry.objects.aggregate(top=Max("id"))["top"] or 0
+        latest = {
+            row.account_id: row
+            for row in AccountDailyValue.objects.filter(
+                account_id__in=ids,
+                day=Subquery(
+                    AccountDailyValue.objects.filter(account_id=OuterRef("account_id"))
+                    .order_by("-day")
+                    .values("day")[:1]
+                ),
+            )
+        }
+        fresh: defaultdict[int, list[_Line]] = defaultdict(list)
+        fields = ("account_id", "id", "transaction__market_date", "asset_id", "quantity")
+        stored = [pk for pk in ids if pk in latest]
+        reads = []
+        if stored:
+            since = min(latest[pk].entry_mark for pk in stored)
+            reads.append(Entry.objects.filter(account_id__in=stored, id__gt=since))
+        unstored = [pk for pk in ids if pk not in latest]
+        if unstored:
+            reads.append(Entry.objects.filter(account_id__in=unstored))
+        for entries in reads:
+            for account_id, entry_id, day, asset_id, quantity in (
+                entries.filter(id__lte=watermark).order_by().values_list(*fields)
+            ):
+                row = latest.get(account_id)
+                if row is None or entry_id > row.entry_mark:
+                    fresh[account_id].append((entry_id, day, asset_id, quantity))
+        added: list[AccountDailyValue] = []
+        for account_id, lines in sorted(fresh.items()):
+            added += _rows_after(
+                account_id=account_id,
+                lines=lines,
+                latest=latest.get(account_id),
+                watermark=watermark,
+            )
+        AccountDailyValue.objects.bulk_create(added, batch_size=2000)
+        AccountDailyValue.objects.filter(
+            pk__in=[row.pk for pk, row in latest.items() if pk not in fresh]
+        ).update(entry_mark=watermark)  # nothing new up to the watermark: skip it next time
+    return len(added)
+
+
+def _rows_after(
+    *,
+    account_id: int,
+    lines: list[_Line],
+    latest: AccountDailyValue | None,
+    watermark: int,
+) -> list[AccountDailyValue]:
+    """The rows for one account's new entries `lines` (its latest stored row `latest`)."""
+    first = min(day for _, day, _, _ in lines)
+    base = latest
+    if latest is not None and first <= latest.day:
+        # Booked back on or before a stored day: rebuild from that day, on the row before it.
+        base = (
+            AccountDailyValue.objects.filter(account_id=account_id, day__lt=first)
+            .order_by("-day")
+            .first()
+        )
+        AccountDailyValue.objects.filter(account_id=account_id, day__gte=first).delete()
+        lines = [
+            (entry_id, day, asset_id, quantity)
+            for entry_id, day, asset_id, quantity in Entry.objects.filter(
+                account_id=account_id, transaction__market_date__gte=first, id__lte=watermark
+            )
+            .order_by()
+            .values_list("id", "transaction__market_date", "asset_id", "quantity")
+        ]
+    cash = base.cash if base is not None else Decimal("0.00")
+    units = {int(a): Decimal(q) for a, q in base.units.items()} if base is not None else {}
+    rows = []
+    for day, group in groupby(sorted(lines, key=lambda line: (line[1], line[0])), key=_day):
+        for _, _, asset_id, quantity in group:
+            if asset_id is None:
+                cash += quantity
+            else:
+                units[asset_id] = units.get(asset_id, Decimal(0)) + quantity
+        rows.append(
+            AccountDailyValue(
+                account_id=account_id,
+                day=day,
+                cash=cash,
+                units={str(a): str(q) for a, q in sorted(units.items()) if q},
+                entry_mark=watermark,
+            )
+        )
+    return rows
+
+
+def _day(line: _Line) -> date:
+    return line[1]
+
+
+def stored_ledgers(
+    *, account_ids: Sequence[int], since: date, through: date
+) -> dict[int, list[LedgerLine]]:
+    """Account id → ledger lines that give, at every close from `since` to `through`, the
+    account's holdings as its stored daily values record them (`fee_accrual` reads them as it
+    reads the ledger): the holdings of its latest row before `since`, dated on that row's day,
+    then each later row's change, on its day. Two queries whatever the number of accounts."""
+    ids = list(account_ids)
+    rows = AccountDailyValue.objects.filter(account_id__in=ids)
+    before = rows.filter(
+        day=Subquery(
+            AccountDailyValue.objects.filter(account_id=OuterRef("account_id"), day__lt=since)
+            .order_by("-day")
+            .values("day")[:1]
+        )
+    )
+    during = rows.filter(day__gte=since, day__lte=through).order_by("account_id", "day")
+    ledgers: dict[int, list[LedgerLine]] = {pk: [] for pk in ids}
+    held: dict[int, tuple[Decimal, dict[int, Decimal]]] = {}
+    for row in [*before, *during]:
+        cash = row.cash
+        units = {int(a): Decimal(q) for a, q in row.units.items()}
+        old_cash, old_units = held.get(row.account_id, (Decimal(0), {}))
+        lines = ledgers[row.account_id]
+        if cash != old_cash:
+            lines.append((row.day, None, cash - old_cash))
+        for asset_id in sorted(set(units) | set(old_units)):
+            change = units.get(asset_id, Decimal(0)) - old_units.get(asset_id, Decimal(0))
+            if change:
+                lines.append((row.day, asset_id, change))
+        if not lines or lines[-1][0] != row.day:
+            lines.append((row.day, None, Decimal(0)))  # a day with entries, nothing changed
+        held[row.account_id] = (cash, units)
+    return ledgers
+
+
 def _empty_throughout(ledger: list[LedgerLine], period: date) -> bool:
     """The account held nothing in the month: empty from ten days before it, no entry in it."""
     since = period - FEE_PRICES_LOOKBACK
@@ -169,11 +338,16 @@ def _empty_throughout(ledger: list[LedgerLine], period: date) -> bool:
     return all(quantity == 0 for quantity in balances.values())
 
 
-def fees_bill(*, month_end: date | None = None) -> int:
+def fees_bill(
+    *, month_end: date | None = None, account_range: tuple[int, int] | None = None
+) -> int:
     """Bill the advisory fee of every complete month not yet billed (or of one given month), to
-    every account that accrued one, oldest month first. Idempotent: a unique constraint allows
-    one fee per account and month, and a month owed is not billed again. An account worth less
-    than its fee owes it (`FeeOwed`). Returns the fee transactions made."""
+    every account that accrued one (of the accounts with lo <= id < hi, `account_range`; None:
+    every account), oldest month first. Idempotent: a unique constraint allows one fee per
+    account and month, and a month owed is not billed again. An account worth less than its fee
+    owes it (`FeeOwed`). Each fee is charged in its own transaction under the account's lock.
+    The ledgers are read once per `CHUNK_ACCOUNTS` accounts (one query), as are the reads a
+    sale shares (models, risk levels, closes). Returns the fee transactions made."""
     complete = fee_months_complete()
     if month_end is None:
         periods = sorted(complete)[-FEE_CATCH_UP_MONTHS:]
@@ -187,45 +361,71 @@ def fees_bill(*, month_end: date | None = None) -> int:
             )
         periods = [period]
     rate = advisory_fee_annual()
-    months = _months_to_bill(periods=periods, complete=complete, explicit=month_end is not None)
+    months = _months_to_bill(
+        periods=periods,
+        complete=complete,
+        explicit=month_end is not None,
+        account_range=account_range,
+    )
     prices: dict[date, FeePrices] = {}  # one read per month, for every account
     billed = owed = 0
-    for account_id, wanted in months.items():
-        account = Account(pk=account_id)
-        ledger = fee_ledger(account=account, through=complete[wanted[-1]])
-        for period in wanted:
-            if _empty_throughout(ledger, period):
-                continue
-            if period not in prices:
-                prices[period] = fee_prices(start=period, end=month_last_day(period))
-            fee = money_half_up(
-                fee_accrual(
-                    ledger=ledger,
-                    prices=prices[period],
-                    start=period,
-                    end=month_last_day(period),
-                    rate=rate,
-                )
-            )
-            if fee < CENT:
-                continue
-            day = complete[period]
-            try:
-                charged = fee_charge(account=account, period=period, day=day, amount=fee)
-            except InsufficientFunds:
-                # Worth less than the fee (emptied since the month ended): owed, and collected
-                # from the next deposit or dividend; the other accounts are still billed.
-                owed += (
-                    fee_owed_record(
-                        account=account, period=period, amount=fee, day=market_date_get()
+    ids = sorted(months)
+    for start in range(0, len(ids), CHUNK_ACCOUNTS):
+        chunk = ids[start : start + CHUNK_ACCOUNTS]
+        through = max(complete[months[pk][-1]] for pk in chunk)
+        first = min(months[pk][0] for pk in chunk)
+        if first not in prices:
+            prices[first] = fee_prices(start=first, end=month_last_day(first))
+        since = prices[first].days[0] if prices[first].days else first
+        daily_values_store(account_ids=chunk)
+        ledgers = stored_ledgers(account_ids=chunk, since=since, through=through)
+        accounts = list(Account.objects.filter(pk__in=chunk).order_by("pk"))
+        context: ChunkContext | None = None  # read when a first fee is charged
+        for account in accounts:
+            wanted = months[account.pk]
+            last = complete[wanted[-1]]
+            ledger = [line for line in ledgers[account.pk] if line[0] <= last]
+            for i, period in enumerate(wanted):
+                if _empty_throughout(ledger, period):
+                    continue
+                if period not in prices:
+                    prices[period] = fee_prices(start=period, end=month_last_day(period))
+                fee = money_half_up(
+                    fee_accrual(
+                        ledger=ledger,
+                        prices=prices[period],
+                        start=period,
+                        end=month_last_day(period),
+                        rate=rate,
                     )
-                    is not None
                 )
-                continue
-            if charged is not None:
-                billed += 1
-                # The next month's accrual sees this fee, as a later run would.
-                ledger = fee_ledger(account=account, through=complete[wanted[-1]])
+                if fee < CENT:
+                    continue
+                if context is None:
+                    context = chunk_context(accounts=accounts)
+                day = complete[period]
+                try:
+                    charged = fee_charge(
+                        account=account, period=period, day=day, amount=fee, context=context
+                    )
+                except InsufficientFunds:
+                    # Worth less than the fee (emptied since the month ended): owed, and
+                    # collected from the next deposit or dividend; the others are still billed.
+                    owed += (
+                        fee_owed_record(
+                            account=account, period=period, amount=fee, day=market_date_get()
+                        )
+                        is not None
+                    )
+                    continue
+                if charged is not None:
+                    billed += 1
+                    if i + 1 < len(wanted):
+                        # The next month's accrual sees this fee, as a later run would.
+                        daily_values_store(account_ids=[account.pk])
+                        ledger = stored_ledgers(
+                            account_ids=[account.pk], since=since, through=last
+                        )[account.pk]
     logger.info(
         "advisory fees billed",
         extra={

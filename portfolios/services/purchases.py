@@ -1,18 +1,33 @@
 """Which fund a purchase for a model-portfolio slot buys: the slot's primary fund, or its
 tax-loss-harvesting alternate (`targets.ALTERNATES`).
 
-Every purchase goes through `purchase_ticker`: deposits, recurring deposits, reinvested
+Every purchase goes through `purchase_ticker` (or `purchase_choice`, its database-free core,
+for the daily jobs that read a chunk's state once): deposits, recurring deposits, reinvested
 dividends and rebalances, in every account type. An account that holds the alternate keeps
 buying it (it stays there until a switch-back sells it), and a fund whose purchase would wash
 a loss the client took in a taxable account within the last 30 days is swapped for its pair
 partner when that one would not. A purchase in an IRA washes a taxable loss too (Rev. Rul.
 2008-5), and then the loss is lost for good, so IRAs are steered the same way."""
 
+from collections.abc import Callable, Collection
 from datetime import date
 
 from .. import targets
 from ..models import Account, Position
-from ..tax import wash_blocked
+from ..tax import identical_tickers, open_loss_sales, wash_blocked
+
+
+def purchase_choice(*, primary: str, held: Collection[str], blocked: Callable[[str], bool]) -> str:
+    """`purchase_ticker`'s rule on plain data: `held`, the tickers the account holds units of;
+    `blocked(ticker)`, whether buying it now would wash one of the client's losses."""
+    primary = targets.slot(primary)
+    alternate = targets.PRIMARIES.get(primary)
+    if alternate is None:
+        return primary
+    chosen, other = (alternate, primary) if alternate in held else (primary, alternate)
+    if blocked(chosen) and not blocked(other):
+        return other
+    return chosen
 
 
 def purchase_ticker(*, account: Account, primary: str, day: date) -> str:
@@ -22,17 +37,31 @@ def purchase_ticker(*, account: Account, primary: str, day: date) -> str:
     wash-blocked for the client and its pair partner is not, the partner. When both are
     blocked the first choice is bought (the ledger then records the wash sale). A fund
     without a pair is always bought itself."""
-    primary = targets.slot(primary)
-    alternate = targets.PRIMARIES.get(primary)
-    if alternate is None:
-        return primary
-    holds_alternate = Position.objects.filter(
-        account=account, asset__ticker=alternate, quantity__gt=0
-    ).exists()
-    chosen, other = (alternate, primary) if holds_alternate else (primary, alternate)
-    client = account.client
-    if wash_blocked(client=client, ticker=chosen, day=day) and not wash_blocked(
-        client=client, ticker=other, day=day
+    alternate = targets.PRIMARIES.get(targets.slot(primary))
+    held: set[str] = set()
+    if alternate is not None and (
+        Position.objects.filter(account=account, asset__ticker=alternate, quantity__gt=0).exists()
     ):
-        return other
-    return chosen
+        held.add(alternate)
+    client = account.client
+    return purchase_choice(
+        primary=primary,
+        held=held,
+        blocked=lambda ticker: wash_blocked(client=client, ticker=ticker, day=day),
+    )
+
+
+def loss_tickers(*, client_id: int, day: date) -> set[str]:
+    """The funds in which the client has a loss a purchase on `day` would wash (`wash_blocked`
+    for every fund at once): one query, for a job that buys several funds for the client."""
+    return set(
+        open_loss_sales(client_id=client_id, tickers=targets.HOLDABLE, day=day)
+        .order_by()
+        .values_list("asset__ticker", flat=True)
+        .distinct()
+    )
+
+
+def washes(*, ticker: str, losses: Collection[str]) -> bool:
+    """Whether buying `ticker` would wash one of `losses` (`loss_tickers`' answer)."""
+    return not identical_tickers(ticker).isdisjoint(losses)

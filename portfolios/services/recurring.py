@@ -19,7 +19,16 @@ from advisor.services.notifications import notify
 from ..exceptions import IraLimitExceeded
 from ..models import Account, RecurringDeposit
 from ..money import money_text
-from .cash_flows import amount_check, deposit_make, plan_changed
+from .cash_flows import (
+    CHUNK_ACCOUNTS,
+    ChunkContext,
+    account_range_filter,
+    amount_check,
+    chunk_context,
+    deposit_batched,
+    plan_changed,
+    plans_changed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -94,33 +103,64 @@ def _risk_evaluate(*, recurring: RecurringDeposit, change: str) -> None:
     )
 
 
-def recurring_deposits_run(*, today: date | None = None) -> int:
-    """Run every due recurring deposit once per scheduled date (a rerun pays nothing)."""
+def recurring_deposits_run(
+    *, today: date | None = None, account_range: tuple[int, int] | None = None
+) -> int:
+    """Run every due recurring deposit once per scheduled date (a rerun pays nothing), of the
+    accounts with lo <= id < hi (`account_range`; None: every account), for the daily batch's
+    chunks.
+
+    Each deposit and the move of its schedule to the next date commit together, under the
+    schedule's lock, in their own transaction (a failure in one never loses or doubles
+    another). The reads every deposit shares (models, risk levels, closes) are made once per
+    `CHUNK_ACCOUNTS` accounts and the ledger's rows written in bulk (`deposit_batched`); the
+    goals paid into are re-projected by one task per chunk."""
     today = today or timezone.localdate()
-    ran = 0
-    due = (
-        RecurringDeposit.objects.filter(active=True, cancelled_at=None, next_run__lte=today)
+    due = list(
+        RecurringDeposit.objects.filter(
+            active=True,
+            cancelled_at=None,
+            next_run__lte=today,
+            **account_range_filter(account_range),
+        )
         .exclude(account__goal__status=Goal.Status.CLOSED)  # a closed goal takes no new money
         .select_related("account")
+        .order_by("account_id", "pk")
     )
-    for recurring in due:
-        with transaction.atomic():
-            locked = RecurringDeposit.objects.select_for_update().get(pk=recurring.pk)
-            if not locked.active or locked.next_run > today:
-                continue  # another worker ran it
-            scheduled = locked.next_run
-            # The deposit and the move to the next date commit together, under the lock: a rerun
-            # (or a second worker) finds the date already advanced and pays nothing.
-            try:
-                deposit_make(account=recurring.account, amount=locked.amount)
-            except IraLimitExceeded as exc:
-                # Skipped, not retried: the limit holds all year. The schedule moves on.
-                _ira_skip_notify(recurring=locked, scheduled=scheduled, reason=exc.message)
-            else:
+    ran = 0
+    for start in range(0, len(due), CHUNK_ACCOUNTS):
+        chunk = due[start : start + CHUNK_ACCOUNTS]
+        context = chunk_context(accounts=[recurring.account for recurring in chunk])
+        paid_goals: list[int] = []
+        for recurring in chunk:
+            if _recurring_pay(recurring=recurring, today=today, context=context):
                 ran += 1
-            locked.next_run = _next_month_day(scheduled, locked.day_of_month)
-            locked.save(update_fields=["next_run"])
+                paid_goals.append(recurring.account.goal_id)
+        plans_changed(goal_ids=paid_goals)
     return ran
+
+
+def _recurring_pay(*, recurring: RecurringDeposit, today: date, context: ChunkContext) -> bool:
+    """Pay one due schedule and move it to its next date, in one transaction under its lock.
+    False when another worker ran it first, or an IRA's limit skipped it."""
+    with transaction.atomic():
+        locked = RecurringDeposit.objects.select_for_update().get(pk=recurring.pk)
+        if not locked.active or locked.next_run > today:
+            return False  # another worker ran it
+        scheduled = locked.next_run
+        # The deposit and the move to the next date commit together, under the lock: a rerun
+        # (or a second worker) finds the date already advanced and pays nothing.
+        paid = False
+        try:
+            deposit_batched(account=recurring.account, amount=locked.amount, context=context)
+        except IraLimitExceeded as exc:
+            # Skipped, not retried: the limit holds all year. The schedule moves on.
+            _ira_skip_notify(recurring=locked, scheduled=scheduled, reason=exc.message)
+        else:
+            paid = True
+        locked.next_run = _next_month_day(scheduled, locked.day_of_month)
+        locked.save(update_fields=["next_run"])
+    return paid
 
 
 def _ira_skip_notify(*, recurring: RecurringDeposit, scheduled: date, reason: str) -> None:
