@@ -9,6 +9,9 @@ through the broker; without one it runs in-process, as `make run` does. The aim:
 
 Needs the database that `make seed` (or `make run`) filled, with an approved sentiment model.
 Run: .venv/bin/python -m benchmarks.sentiment_throughput [--items 512] [--rounds 3]
+
+`--model-dir DIR` times only the bare model saved in DIR (no database, no task), e.g. to compare
+two trainings before one is approved.
 """
 
 import argparse
@@ -82,11 +85,26 @@ def task_seconds(batch_texts: list[str], tag: str) -> float:
     return elapsed
 
 
+def bare_only(model_dir: Path, items: int, rounds: int) -> None:
+    from nlp.inference.sentiment import SentimentPredictor
+
+    predictor = SentimentPredictor.load(model_dir)
+    sample = texts(items)
+    bare_seconds(predictor, sample[: services.BATCH])  # warm-up
+    rate = items / statistics.median(bare_seconds(predictor, sample) for _ in range(rounds))
+    print(f"sentiment model {model_dir}, {items} headlines x {rounds} rounds")
+    print(f"  bare model       {rate:8.1f} headlines/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--model-dir", type=Path, help="time only this saved model, bare")
     args = parser.parse_args()
+    if args.model_dir is not None:
+        bare_only(args.model_dir, args.items, args.rounds)
+        return
     try:
         version, predictor = get("sentiment")
     except ModelUnavailable as exc:

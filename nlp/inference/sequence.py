@@ -50,12 +50,32 @@ class SequenceClassifierPredictor:
         device: torch.device,
         labels: Sequence[str],
         max_length: int = MAX_LENGTH,
+        temperature: float = 1.0,
+        logit_bias: Sequence[float] | None = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.device = device
         self.labels = tuple(labels)
         self.max_length = max_length
+        self.decision_rule_set(temperature=temperature, logit_bias=logit_bias)
+
+    def decision_rule_set(
+        self, *, temperature: float = 1.0, logit_bias: Sequence[float] | None = None
+    ) -> None:
+        """Score with softmax(logits / temperature + logit_bias); the default is plain softmax.
+
+        Chosen after training on held-out data and saved in labels.json: the temperature makes
+        the scores honest, the per-class offsets move the decision boundary.
+        """
+        if temperature <= 0:
+            raise ValueError("temperature must be positive")
+        bias = [0.0] * len(self.labels) if logit_bias is None else [float(b) for b in logit_bias]
+        if len(bias) != len(self.labels):
+            raise ValueError(f"logit_bias needs {len(self.labels)} values, got {len(bias)}")
+        self.temperature = float(temperature)
+        self.logit_bias = tuple(bias)
+        self._bias = torch.tensor(bias, dtype=torch.float32)
 
     def normalise(self, text: str) -> str:
         """The text as the model was trained to read it."""
@@ -85,6 +105,8 @@ class SequenceClassifierPredictor:
             device=device,
             labels=meta["labels"],
             max_length=int(meta.get("max_length", MAX_LENGTH)),
+            temperature=float(meta.get("temperature") or 1.0),
+            logit_bias=meta.get("logit_bias"),
         )
 
     def preprocess(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -98,15 +120,20 @@ class SequenceClassifierPredictor:
         )
         return {key: value.to(self.device) for key, value in batch.items()}
 
-    def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Class probabilities (float32, on CPU) for one batch."""
+    def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The model's raw logits (float32, on CPU) for one batch, before the decision rule."""
         with torch.inference_mode():
             if self.device.type == "cuda":
                 with torch.autocast(device_type="cuda", dtype=torch.bfloat16):
                     logits = self.model(**inputs).logits
             else:
                 logits = self.model(**inputs).logits
-            return torch.softmax(logits.float(), dim=-1).cpu()
+            return logits.float().cpu()
+
+    def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Class probabilities (float32, on CPU) for one batch, under the decision rule."""
+        logits = self.logits(inputs) / self.temperature + self._bias
+        return torch.softmax(logits, dim=-1)
 
     def postprocess(self, probs: torch.Tensor) -> list[Prediction]:
         """Rows of probabilities → predictions whose rounded scores still sum to 1."""

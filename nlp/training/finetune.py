@@ -222,6 +222,8 @@ def finetuned_save(
         "labels": list(predictor.labels),
         "max_length": predictor.max_length,
         "preprocess_version": predictor.preprocess_version,
+        "temperature": predictor.temperature,
+        "logit_bias": list(predictor.logit_bias),
         "base_model": BASE_MODEL,
         "data_hash": data_hash,
         "seed": seed,
@@ -272,6 +274,17 @@ def _torch_settings_restored(threads: int | None) -> Iterator[None]:
     finally:
         torch.set_num_threads(saved_threads)
         torch.use_deterministic_algorithms(saved_deterministic, warn_only=saved_warn_only)
+
+
+def logits_compute(
+    predictor: SequenceClassifierPredictor, texts: Sequence[str], batch_size: int = 128
+) -> np.ndarray:
+    """Raw logits (rows × labels) of already-normalised texts, before any decision rule."""
+    rows = [
+        predictor.logits(predictor.preprocess(texts[start : start + batch_size])).numpy()
+        for start in range(0, len(texts), batch_size)
+    ]
+    return np.concatenate(rows) if rows else np.zeros((0, len(predictor.labels)))
 
 
 def _predict_indices(predictor: SequenceClassifierPredictor, texts: Sequence[str]) -> list[int]:
