@@ -81,6 +81,12 @@ export const HoldingsNewsOutputStatusEnum = [
   ["pending", "pending"],
 ] as const satisfies readonly (readonly [Schemas["HoldingsNewsOutputStatusEnum"], string])[];
 
+export const ImpactEnum = [
+  ["negative", "negative"],
+  ["neutral", "neutral"],
+  ["positive", "positive"],
+] as const satisfies readonly (readonly [Schemas["ImpactEnum"], string])[];
+
 export const InvestmentExperienceEnum = [
   ["none", "None"],
   ["limited", "Limited (under 2 years)"],
@@ -179,6 +185,9 @@ export const ReasonsEnum = [
   ["advisor_override", "advisor_override"],
   ["override_above_willingness", "override_above_willingness"],
   ["override_above_capacity_approved", "override_above_capacity_approved"],
+  ["stress_cap_lowers_level", "stress_cap_lowers_level"],
+  ["stress_floor", "stress_floor"],
+  ["override_above_stress_cap", "override_above_stress_cap"],
   ["recorded_level", "recorded_level"],
 ] as const satisfies readonly (readonly [Schemas["ReasonsEnum"], string])[];
 

@@ -1367,6 +1367,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/models/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The models Meridian serves now (approved versions), each with its model card: data and
+         *     licences, metrics against baselines, known failures, intended use, what it never decides.
+         */
+        get: operations["models_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/news/holdings/": {
         parameters: {
             query?: never;
@@ -1569,7 +1589,8 @@ export interface paths {
         /**
          * @description For onboarding and risk changes: the worst scenario of the model portfolio at a level
          *     beside the loss I said in the questionnaire I could bear; when it is larger,
-         *     `advisor_flag` is set (for now it is returned here, not stored).
+         *     `advisor_flag` is set and my advisor's queue lists it. When the suitability policy's
+         *     stress cap lowered my level to this one, `capped_from` says from which.
          */
         get: operations["risk_stress_check_retrieve"];
         put?: never;
@@ -2049,10 +2070,38 @@ export interface components {
             count: number;
             negative: number;
             positive: number;
+            /**
+             * Format: double
+             * @description 7-day mean impact on the fund's asset class, −1 … +1
+             */
+            impact_score: number | null;
+            impact_count: number;
+            impact_negative: number;
+            impact_positive: number;
             headlines: components["schemas"]["HeadlineOutput"][];
         };
         /** @enum {unknown} */
         BlankEnum: "";
+        CardBaselineOutput: {
+            name: string;
+            key: string;
+            /** Format: double */
+            value: number;
+        };
+        CardDataSetOutput: {
+            name: string;
+            source: string;
+            licence: string;
+            used_for: string;
+        };
+        CardMetricOutput: {
+            label: string;
+            key: string;
+            /** Format: double */
+            value: number;
+            higher_is_better: boolean;
+            baselines: components["schemas"]["CardBaselineOutput"][];
+        };
         /** @description Rejects fields it does not know, so a typo is a 400 rather than silently ignored. */
         CashFlowInputRequest: {
             /** Format: decimal */
@@ -2529,6 +2578,31 @@ export interface components {
          * @enum {string}
          */
         GoalTypeEnum: "retirement" | "home_purchase" | "education" | "emergency_fund" | "major_purchase" | "general_wealth";
+        GovernanceExtendedOutput: {
+            /**
+             * Format: date
+             * @description the first rebuild's close
+             */
+            start: string;
+            /** Format: date */
+            end: string;
+            /** @description re-estimation dates, yearly */
+            rebuilds: string[];
+            /** @description lookback_years, min_history_years, threshold… */
+            settings: {
+                [key: string]: unknown;
+            };
+            levels: components["schemas"]["GovernanceLevelFiguresOutput"][];
+            /**
+             * Format: date
+             * @description the first close of the older history
+             */
+            history_start: string;
+            /** @description funds stood in for before they existed */
+            proxies: string[];
+            /** @description where the older history is */
+            data_source: string;
+        };
         GovernanceFiguresOutput: {
             /** @description the backtest's version */
             version: string;
@@ -2542,6 +2616,8 @@ export interface components {
             sensitivity: components["schemas"]["GovernanceWalkForwardOutput"];
             /** @description the set's own weights over the whole history: in sample, flattering */
             in_sample: components["schemas"]["GovernanceInSampleOutput"];
+            /** @description the walk-forward on the older history too (from 2004-11-18, with proxies), out of sample through 2008; absent when the loaded history does not join it */
+            extended?: components["schemas"]["GovernanceExtendedOutput"] | null;
             verdict: components["schemas"]["GovernanceVerdictOutput"];
         };
         GovernanceInSampleOutput: {
@@ -2651,6 +2727,18 @@ export interface components {
             /** Format: date-time */
             published_at: string;
             label: string | null;
+            /**
+             * @description the headline's impact on this fund's asset class; null until scored
+             *
+             *     * `negative` - negative
+             *     * `neutral` - neutral
+             *     * `positive` - positive
+             */
+            impact: (components["schemas"]["ImpactEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** @description the fund's asset class the impact is for */
+            asset_class: string;
+            /** @description e.g. "US Treasuries" */
+            asset_class_name: string;
         };
         HoldingOutput: {
             ticker: string;
@@ -2672,6 +2760,7 @@ export interface components {
             /** Format: date */
             market_date: string;
             model: string | null;
+            impact_model: string | null;
             /** @default News sentiment explains moves and informs advisors; it never trades. */
             policy?: string;
             assets: components["schemas"]["AssetSentimentOutput"][];
@@ -2708,6 +2797,13 @@ export interface components {
              */
             es_parametric: number | null;
         };
+        /**
+         * @description * `negative` - negative
+         *     * `neutral` - neutral
+         *     * `positive` - positive
+         * @enum {string}
+         */
+        ImpactEnum: "negative" | "neutral" | "positive";
         /**
          * @description * `none` - None
          *     * `limited` - Limited (under 2 years)
@@ -2847,6 +2943,25 @@ export interface components {
             code: string;
             mfa_token: string;
         };
+        ModelCardOutput: {
+            title: string;
+            summary: string;
+            intended_use: string[];
+            /** @description What this model must never decide. */
+            never_decides: string[];
+            known_failures: string[];
+            /** @description Data, sources and licences. */
+            data_sets: components["schemas"]["CardDataSetOutput"][];
+            /** @description Figures against baselines. */
+            metrics: components["schemas"]["CardMetricOutput"][];
+            all_metrics: {
+                [key: string]: number;
+            };
+            /** @description How the metrics were measured. */
+            evaluation: string;
+            /** @description Trained on a slice (CI): not the model's figures. */
+            quick: boolean;
+        };
         /**
          * @description * `pending` - Pending: queued for the ml worker
          *     * `done` - Done
@@ -2901,6 +3016,18 @@ export interface components {
             summary_text: string;
             level: number;
         };
+        ModelVersionOutput: {
+            name: string;
+            version: number;
+            /** @description "name@version", as assessments cite it. */
+            label: string;
+            /** Format: date-time */
+            approved_at: string | null;
+            /** @description sha256 of the training data. */
+            data_hash: string;
+            weights_sha256: string;
+            card: components["schemas"]["ModelCardOutput"];
+        };
         NewsAlertOutput: {
             sentiment: components["schemas"]["AssetSentimentOutput"];
             clients: components["schemas"]["AlertClientOutput"][];
@@ -2946,6 +3073,8 @@ export interface components {
             marked: number;
             unread_count: number;
         };
+        /** @enum {unknown} */
+        NullEnum: null;
         /**
          * @description * `capital_preservation` - Capital preservation
          *     * `income` - Income
@@ -3451,10 +3580,13 @@ export interface components {
          *     * `advisor_override` - advisor_override
          *     * `override_above_willingness` - override_above_willingness
          *     * `override_above_capacity_approved` - override_above_capacity_approved
+         *     * `stress_cap_lowers_level` - stress_cap_lowers_level
+         *     * `stress_floor` - stress_floor
+         *     * `override_above_stress_cap` - override_above_stress_cap
          *     * `recorded_level` - recorded_level
          * @enum {string}
          */
-        ReasonsEnum: "willingness_below_capacity" | "capacity_below_willingness" | "willingness_equals_capacity" | "model_lowers_level" | "model_not_lower" | "advisor_override" | "override_above_willingness" | "override_above_capacity_approved" | "recorded_level";
+        ReasonsEnum: "willingness_below_capacity" | "capacity_below_willingness" | "willingness_equals_capacity" | "model_lowers_level" | "model_not_lower" | "advisor_override" | "override_above_willingness" | "override_above_capacity_approved" | "stress_cap_lowers_level" | "stress_floor" | "override_above_stress_cap" | "recorded_level";
         /**
          * @description A proposal. `drift` is the drift when it was proposed (the reason quotes it);
          *     `current_drift` is the account's live drift, the figure every other surface shows.
@@ -3732,8 +3864,10 @@ export interface components {
             /** @description null: no questionnaire answers with a stated loss */
             tolerance: components["schemas"]["ToleranceOutput"] | null;
             exceeds: boolean;
-            /** @description set when the worst loss exceeds the tolerance */
+            /** @description set when the worst loss exceeds the tolerance; code stress_floor when even the lowest level's does and the client's level is floored there */
             advisor_flag: components["schemas"]["StressFlagOutput"] | null;
+            /** @description the stress cap lowered the client's level to this one from this level */
+            capped_from: number | null;
             client_text: string;
         };
         StressFlagOutput: {
@@ -7828,6 +7962,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    models_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionOutput"][];
                 };
             };
         };

@@ -27,6 +27,7 @@ function check(overrides: Partial<StressCheck>): StressCheck {
     tolerance: { loss: 0.2, basis: ["q_loss_tolerance"] },
     exceeds: true,
     advisor_flag: { code: "stress_exceeds_tolerance", message: "Level 7 worst scenario…" },
+    capped_from: null,
     client_text: "In the worst of our scenarios (2008 financial crisis), the level 7 portfolio could fall about 31%.",
     ...overrides,
   };
@@ -50,6 +51,26 @@ describe("the stress check on a risk result", () => {
     render(<StressCheckNote />);
     expect((await screen.findByTestId("stress-check")).textContent).toContain("about 40%");
     expect(screen.queryByTestId("stress-check-review")).toBeNull();
+  });
+
+  it("says when the check lowered the level, and that nothing needs doing", async () => {
+    mockFetch(() =>
+      json(check({ level: 4, capped_from: 6, exceeds: false, advisor_flag: null, worst: { ...worst, loss: 0.18 } })),
+    );
+    render(<StressCheckNote />);
+    const note = await screen.findByTestId("stress-check");
+    expect(note.textContent).toMatch(/^How far it could fallYour level was lowered from 6 to 4 because of this check\./);
+    expect(note.textContent).toContain("on the portfolio for level 4");
+    expect(screen.queryByTestId("stress-check-review")).toBeNull();
+  });
+
+  it("explains the floor when even the most cautious level is over the tolerance", async () => {
+    mockFetch(() =>
+      json(check({ level: 1, capped_from: 5, advisor_flag: { code: "stress_floor", message: "…" }, tolerance: { loss: 0, basis: [] } })),
+    );
+    render(<StressCheckNote />);
+    const review = await screen.findByTestId("stress-check-review");
+    expect(review.textContent).toContain("Even our most cautious portfolio could fall more than you said you could bear");
   });
 
   it("stays out of the way when there is no level to check (409)", async () => {

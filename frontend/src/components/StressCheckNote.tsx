@@ -16,10 +16,19 @@ export function stressSentence(check: StressCheck): string {
   const said = check.tolerance
     ? ` You told us you could bear a fall of about ${formatPercent(check.tolerance.loss, { digits: 0 })}.`
     : "";
+  const capped = check.capped_from
+    ? `Your level was lowered from ${check.capped_from} to ${check.level} because of this check. `
+    : "";
   return (
+    capped +
     `We replayed past market falls and sudden shocks on the portfolio for level ${check.level}. ` +
     `In the worst of these scenarios (${worst.name}) it ${verb} about ${loss}.${said}`
   );
+}
+
+/** The lowest level is still over what the client can bear: the stress cap's floor. */
+function floored(check: StressCheck): boolean {
+  return check.advisor_flag?.code === "stress_floor";
 }
 
 export function StressCheckView({ check }: { check: StressCheck }) {
@@ -27,7 +36,14 @@ export function StressCheckView({ check }: { check: StressCheck }) {
     <div className="stress-check" data-testid="stress-check">
       <h3>How far it could fall</h3>
       <p>{stressSentence(check)}</p>
-      {check.exceeds ? (
+      {floored(check) ? (
+        <div className="alert alert-info" data-testid="stress-check-review">
+          <p>
+            Even our most cautious portfolio could fall more than you said you could bear, so your level is the lowest;
+            an advisor will go through it with you. You don't need to do anything now.
+          </p>
+        </div>
+      ) : check.exceeds ? (
         <div className="alert alert-info" data-testid="stress-check-review">
           <p>
             That is more than you said you could bear, which is worth a conversation rather than a worry. An advisor will
