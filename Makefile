@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 # OMP_WAIT_POLICY=PASSIVE to train politely beside other work.
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml worker-chat beat schema clean bench frontend test-frontend e2e api-types check-api-types backtest-tlh bench-batch evaluate
+.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml worker-chat beat schema clean bench frontend test-frontend e2e api-types check-api-types backtest-tlh bench-batch bench-batch-workers evaluate
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -132,8 +132,11 @@ evaluate: install ## Every served model's evaluation report against its baseline
 backtest-tlh: install ## Tax-loss harvesting backtest on the shipped history, 2008–2023 (--json for JSON)
 	$(PY) manage.py backtest_tlh
 
-bench-batch: install ## The daily batch on a synthetic book of 1,000 accounts: seconds per 100 accounts and queries per account for each job (about 5 minutes)
+bench-batch: install ## The daily batch in chunks on a synthetic book of 1,000 accounts: s/100 accounts and queries/account per job (--accounts 1000,10000; --serial: whole-book jobs)
 	$(PY) -m benchmarks.daily_batch --accounts 1000
+
+bench-batch-workers: install ## The fanned-out daily batch through 1 then 2 Celery worker processes (needs DATABASE_URL=postgres://… and Redis; uses Redis db 13 and a scratch database)
+	$(PY) -m benchmarks.daily_batch_workers --accounts 1000 --chunk 100 --workers 1,2
 
 lint: install-dev ## ruff check, ruff format --check, mypy, check-api-types
 	$(VENV)/bin/ruff check .

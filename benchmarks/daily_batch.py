@@ -1,5 +1,8 @@
-"""Seconds per 100 accounts and queries per account of every daily job, as beat runs it today,
-on a synthetic book (issue #18: "today's" figures the batch's 25× aim starts from).
+"""Seconds per 100 accounts and queries per account of every daily job, on a synthetic book
+(issue #18), run as the fanned-out daily batch runs it: each job over the book's account ranges
+(`portfolios.batch`, `--chunk` accounts each, default BATCH_CHUNK_ACCOUNTS), chunk after chunk
+in this one process, as one worker would; `--serial` runs each job over the whole book at once,
+as beat ran it before the batch (the "today" figures the 25× aim starts from).
 
 On a scratch database of the benchmark's own (as `benchmarks.portfolio_summary`): a temporary
 SQLite file, or, when DATABASE_URL names a PostgreSQL server, a fresh database on that server
@@ -19,7 +22,9 @@ once (a month's deposits in one run: the 1st of a month at the worst). Rebalance
 find what the markets' moves made of the book.
 
 Run: .venv/bin/python -m benchmarks.daily_batch [--accounts 1000,10000] [--jobs fees_bill,…]
-     [--json]
+     [--chunk 500] [--serial] [--json]
+On PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres (a scratch database is
+made on that server). Timings on a shared machine are noisy: rerun on a quiet one.
 """
 
 import argparse
@@ -52,8 +57,30 @@ from datetime import timedelta  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from portfolios import market, projections, services  # noqa: E402
+from portfolios import batch, market, projections, services  # noqa: E402
 from portfolios.models import ModelPortfolioSet  # noqa: E402
+
+
+def chunked_jobs(size: int) -> dict[str, Callable[[], Any]]:
+    """The batch's jobs in its order, each as its chunks over the book's ranges of `size`
+    accounts, one after another (what one worker does with the job's group)."""
+    today = (market.market_date_get() + timedelta(days=31)).isoformat()
+    ranges: list[tuple[int | None, int | None]] = list(batch.account_ranges(size=size))
+
+    def job_run(job: str) -> Callable[[], Any]:
+        def run() -> int:
+            spans = ranges if batch.job_fans_out(job) else [(None, None)]
+            outcomes = [batch.chunk_run(job=job, lo=lo, hi=hi, today=today) for lo, hi in spans]
+            if extra := batch.EXTRA_CHUNKS.get(job):
+                outcomes.append(batch.chunk_run(job=extra, lo=None, hi=None, today=today))
+            failed = [o for o in outcomes if not o["ok"]]
+            if failed:
+                raise RuntimeError(f"{job}: {len(failed)} chunks failed: {failed[0]['error']}")
+            return sum(o["result"] for o in outcomes)
+
+        return run
+
+    return {job: job_run(job) for job in batch.JOBS}
 
 
 def jobs() -> dict[str, Callable[[], Any]]:
@@ -96,13 +123,14 @@ def setup() -> None:
         services.allocation_refresh(approve=True)
 
 
-def run(accounts: int, wanted: list[str]) -> dict[str, Any]:
+def run(accounts: int, wanted: list[str], *, chunk: int | None) -> dict[str, Any]:
+    """`chunk`: the accounts per chunk of the fanned-out batch; None: beat's serial jobs."""
     call_command("synth_book", clear=True, **QUIET)
     started = time.perf_counter()
     call_command("synth_book", accounts=accounts, seed=0, **QUIET)
     synth_s = time.perf_counter() - started
     rows = []
-    for name, job in jobs().items():
+    for name, job in (jobs() if chunk is None else chunked_jobs(chunk)).items():
         if wanted and name not in wanted:
             continue
         counter = QueryCounter()
@@ -124,6 +152,7 @@ def run(accounts: int, wanted: list[str]) -> dict[str, Any]:
     return {
         "accounts": accounts,
         "database": connection.vendor,
+        "mode": "serial" if chunk is None else f"chunks of {chunk}",
         "synth_book_seconds": round(synth_s, 1),
         "jobs": rows,
         "total_seconds_per_100_accounts": round(total * 100 / accounts, 3),
@@ -132,7 +161,7 @@ def run(accounts: int, wanted: list[str]) -> dict[str, Any]:
 
 def table(report: dict[str, Any]) -> str:
     lines = [
-        f"{report['accounts']} accounts on {report['database']} "
+        f"{report['accounts']} accounts on {report['database']}, {report['mode']} "
         f"(synth_book {report['synth_book_seconds']} s)",
         f"{'job':<30}{'result':>8}{'s':>10}{'s/100 acc':>11}{'queries':>10}{'q/acc':>8}",
     ]
@@ -153,24 +182,19 @@ def main() -> None:
     parser.add_argument("--accounts", default="1000", help="book sizes, comma-separated")
     parser.add_argument("--jobs", default="", help="only these jobs, comma-separated")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--chunk", type=int, default=0, help="accounts per chunk")
+    parser.add_argument("--serial", action="store_true", help="beat's whole-book jobs instead")
     args = parser.parse_args()
+    chunk = None if args.serial else (args.chunk or batch.chunk_size())
     sizes = [int(n) for n in args.accounts.split(",") if n]
     wanted = [j for j in args.jobs.split(",") if j]
-    unknown = set(wanted) - {
-        "recurring_deposits_run",
-        "dividends_pay",
-        "tax_harvests_refresh",
-        "rebalance_proposals_refresh",
-        "fees_bill",
-        "risk_figures_compute",
-        "plans_project",
-    }
+    unknown = set(wanted) - set(batch.JOBS)
     if unknown:
         raise SystemExit(f"unknown jobs: {', '.join(sorted(unknown))}")
     setup()
     reports = []
     for size in sizes:
-        report = run(size, wanted)
+        report = run(size, wanted, chunk=chunk)
         reports.append(report)
         if not args.json:
             print(table(report), flush=True)

@@ -114,41 +114,17 @@ app.conf.beat_schedule = {
         "task": "nlp.news_poll_feeds",
         "schedule": crontab(minute="*/30"),
     },
-    "portfolios.recurring_deposits_run": {
-        "task": "portfolios.recurring_deposits_run",
-        "schedule": crontab(hour=6, minute=0),
-    },
-    # After the close, in order: the day's prices, then dividends due by them, then rebalancing
-    # proposals (22:30) and fees (22:45) on holdings that include the reinvested cash.
+    # After the close: the day's prices, then the daily batch (portfolios.batch), every job in
+    # order, each fanned out over account-id ranges on the batch queue: recurring deposits (paid
+    # at the day's close), dividends due by the new prices, tax-loss harvests, rebalancing
+    # proposals, fees, risk figures and stress tests, then the projections of the new plans.
     "portfolios.prices_import": {
         "task": "portfolios.prices_import",
         "schedule": crontab(hour=22, minute=0),  # the US close is 20:00/21:00 UTC
     },
-    "portfolios.dividends_pay": {
-        "task": "portfolios.dividends_pay",
+    "portfolios.daily_batch_run": {
+        "task": "portfolios.daily_batch_run",
         "schedule": crontab(hour=22, minute=15),
-    },
-    # Between the dividends and rebalancing: harvests sell and buy before drift is measured.
-    "portfolios.tax_harvests_refresh": {
-        "task": "portfolios.tax_harvests_refresh",
-        "schedule": crontab(hour=22, minute=20),
-    },
-    # Risk figures and stress tests on the day's holdings (ml queue), before the projections.
-    "portfolios.risk_figures_compute": {
-        "task": "portfolios.risk_figures_compute",
-        "schedule": crontab(hour=22, minute=40),
-    },
-    "portfolios.rebalance_proposals_refresh": {
-        "task": "portfolios.rebalance_proposals_refresh",
-        "schedule": crontab(hour=22, minute=30),  # after the US close, once prices are in
-    },
-    "portfolios.fees_bill": {
-        "task": "portfolios.fees_bill",
-        "schedule": crontab(hour=22, minute=45),  # after the close; bills only complete months
-    },
-    "portfolios.goal_plans_project": {
-        "task": "portfolios.goal_plans_project",
-        "schedule": crontab(hour=22, minute=50),  # after the close: new prices, new plans
     },
     # Statements once a month's last close is in (only those missing: cheap to run daily), and
     # tax reports for the year before from mid-January (after any late corrections).

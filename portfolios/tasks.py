@@ -1,10 +1,10 @@
 """Thin tasks: keyword ids in, one service call."""
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from config.celery import RETRY_TRANSIENT
 
-from . import feeds, projections, services
+from . import batch, feeds, projections, services
 from .api import idempotency
 from .services import holds
 
@@ -136,3 +136,43 @@ def withdrawal_holds_expire_task() -> int:
     """Hourly: withdrawals held for review past their expiry are expired (nothing paid, the
     client told). Safe to run twice."""
     return holds.withdrawal_holds_expire()
+
+
+@shared_task(name="portfolios.daily_batch_run", acks_late=True)
+def daily_batch_run_task(
+    *, jobs: list[str] | None = None, size: int | None = None, today: str | None = None
+) -> int:
+    """Daily after the prices: the whole daily batch, each job fanned out over account ranges,
+    the jobs in beat's order (`batch`). Safe to run twice: every chunk is idempotent."""
+    return batch.daily_batch_run(jobs=jobs, size=size, today=today)
+
+
+@shared_task(name="portfolios.daily_batch_chunk", bind=True, **RETRY_TRANSIENT)
+def daily_batch_chunk_task(
+    self: Task, *, job: str, lo: int | None, hi: int | None, today: str | None = None
+) -> batch.ChunkOutcome:
+    """One job over the accounts lo <= id < hi; retried alone on a transient error, a failure
+    recorded in its outcome. Safe to run twice."""
+    final_try = self.request.retries >= (self.max_retries or 0)
+    return batch.chunk_run(job=job, lo=lo, hi=hi, today=today, final_try=final_try)
+
+
+@shared_task(name="portfolios.daily_batch_job_done", acks_late=True)
+def daily_batch_job_done_task(outcomes: list[batch.ChunkOutcome], *, job: str) -> dict:
+    """A daily batch job's chunks are all done (its chord's body): log and return its summary."""
+    return batch.job_done(job=job, outcomes=outcomes)
+
+
+@shared_task(name="portfolios.stress_caps_apply", **RETRY_TRANSIENT)
+def stress_caps_apply_task(*, client_ids: list[int] | None = None) -> int:
+    """After a questionnaire (and after the nightly figures): re-decide the clients' levels
+    with the suitability policy's stress cap. Safe to run twice (an unchanged decision writes
+    nothing)."""
+    return services.stress_caps_apply(client_ids=client_ids)
+
+
+@shared_task(name="portfolios.what_if_projections_purge", **RETRY_TRANSIENT)
+def what_if_projections_purge_task() -> int:
+    """Daily: delete what-ifs and superseded plans older than 30 days that no surface can show
+    (portfolios.projections). Safe to run twice."""
+    return projections.what_if_projections_purge()

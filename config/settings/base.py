@@ -291,6 +291,9 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 BATCH_TASKS = [
     "nlp.projection_compute",
     "nlp.projections_compute_batch",
+    "portfolios.daily_batch_run",
+    "portfolios.daily_batch_chunk",
+    "portfolios.daily_batch_job_done",
     # The old name of nlp.projection_compute: delete with its alias task in nlp/tasks.py.
     "portfolios.projection_compute",
     "nlp.sentiment_score_pending",
@@ -316,6 +319,8 @@ CELERY_TASK_ROUTES = {
     "portfolios.allocation_*": {"queue": "batch"},
     "nlp.*": {"queue": "ml"},
 }
+# The daily batch (portfolios.batch): accounts per chunk task.
+BATCH_CHUNK_ACCOUNTS = env.int("BATCH_CHUNK_ACCOUNTS", default=500)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a worker killed mid-task hands the task back
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

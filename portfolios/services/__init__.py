@@ -30,7 +30,7 @@ from .recurring import (
     recurring_deposit_pause,
     recurring_deposits_run,
 )
-from .risk import risk_figures_compute
+from .risk import risk_figures_compute, stress_caps_apply
 
 __all__ = [
     "CashFlowResult",
@@ -66,5 +66,6 @@ __all__ = [
     "recurring_deposit_pause",
     "recurring_deposits_run",
     "risk_figures_compute",
+    "stress_caps_apply",
     "withdrawal_make",
 ]

@@ -41,7 +41,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
 from advisor.models import Client, Goal, Notification, User
@@ -678,26 +678,138 @@ def harvest_check(*, account: Account) -> list[TaxHarvest]:
     return harvest_propose(account=account) + switch_back_propose(account=account)
 
 
-def tax_harvests_refresh(*, day: date | None = None) -> int:
+# Accounts whose lots are read at once: bounds the memory of a whole-book run.
+REFRESH_READ_ACCOUNTS = 500
+
+
+def _may_change(*, account_ids: list[int], day: date) -> set[int]:
+    """Of these taxable accounts, those where `harvest_propose` or `switch_back_propose` may
+    write anything at `day`'s close, read for all of them at once (a fixed number of queries):
+    a pending proposal to keep or supersede, a paired fund whose lots at a loss meet the
+    thresholds before the wash-sale checks, or an alternate whose primary is clear of its window.
+
+    Conservative: the checks the per-account path adds (wash sales, the partner's close, the
+    switch-back's gain cap) can only turn a candidate down, so skipping the others changes
+    nothing."""
+    if not account_ids:
+        return set()
+    min_loss, min_fraction, _ = _thresholds()
+    maybe = set(
+        TaxHarvest.objects.filter(account_id__in=account_ids, status=Status.PENDING).values_list(
+            "account_id", flat=True
+        )
+    )
+    paired = set(targets.PRIMARIES) | set(targets.ALTERNATES)
+    lots = list(
+        Lot.objects.filter(
+            account_id__in=account_ids,
+            remaining__gt=0,
+            asset__ticker__in=paired,
+            # Position is the truth of what is held: `_held` reads it; lots agree with it.
+            account__positions__asset_id=F("asset_id"),
+            account__positions__quantity__gt=0,
+        )
+        .select_related("asset", "account")
+        .order_by("account_id", "asset_id", "acquired_on", "id")
+    )
+    if not lots:
+        return maybe
+    closes = closes_on(day=day, assets={lot.asset_id: lot.asset for lot in lots}.values())
+    by_holding: dict[tuple[int, int], list[Lot]] = {}
+    for lot in lots:
+        by_holding.setdefault((lot.account_id, lot.asset_id), []).append(lot)
+    alternates_held = {
+        (lot.account.client_id, lot.asset.ticker)
+        for lot in lots
+        if lot.asset.ticker in targets.ALTERNATES
+    }
+    last_losses: dict[tuple[int, str], date] = {}
+    if alternates_held:
+        rows = (
+            LotSale.objects.filter(
+                account__client_id__in={client for client, _ in alternates_held},
+                account__goal__account_type=Goal.AccountType.TAXABLE,
+                gain__lt=0,
+            )
+            .order_by()
+            .values_list("account__client_id", "asset__ticker")
+            .annotate(last=Max("sold_on"))
+        )
+        last_losses = {(client, ticker): last for client, ticker, last in rows}
+    for (account_id, asset_id), held in by_holding.items():
+        if account_id in maybe or asset_id not in closes:
+            continue
+        sell, client_id = held[0].asset, held[0].account.client_id
+        if sell.ticker in targets.ALTERNATES:
+            primary = targets.ALTERNATES[sell.ticker]
+            dates = [
+                last_losses[(client_id, t)]
+                for t in identical_tickers(primary)
+                if (client_id, t) in last_losses
+            ]
+            if switch_back_due(last_loss_sale=max(dates, default=None), day=day):
+                maybe.add(account_id)
+                continue
+        views = [
+            LotView(
+                id=lot.pk,
+                acquired_on=lot.acquired_on,
+                holding_from=lot.holding_from or lot.acquired_on,
+                units=lot.remaining,
+                basis=money(lot_basis(lot)),
+            )
+            for lot in held
+        ]
+        sale = harvest_select(
+            lots=views,
+            price=closes[asset_id],
+            day=day,
+            min_loss=min_loss,
+            min_fraction=min_fraction,
+        )
+        if sale is not None:
+            maybe.add(account_id)
+    return maybe
+
+
+def tax_harvests_refresh(
+    *, day: date | None = None, account_range: tuple[int, int] | None = None
+) -> int:
     """Daily, after the dividends and before the rebalancing: harvests then switch backs in every
-    taxable account, each account in its own transaction (one that fails is logged and retried
-    by the next run). Safe to run twice. Returns the harvests and switch backs pending or
-    executed for the day."""
+    taxable account (`account_range`: those with lo <= id < hi, a chunk of the daily batch),
+    each account in its own transaction (one that fails is logged and retried by the next run).
+    Safe to run twice. Returns the harvests and switch backs pending or executed for the day
+    (in the range).
+
+    Set-based: the lots, closes and pending proposals of many accounts are read at once
+    (`_may_change`), and only an account where something may be due goes through the locked
+    per-account check."""
     day = day or market_date_get()
     accounts = Account.objects.filter(goal__account_type=Goal.AccountType.TAXABLE).exclude(
         goal__status=Goal.Status.CLOSED
     )
-    for account_id in accounts.values_list("pk", flat=True).order_by("pk"):
-        try:
-            harvest_propose(account=Account(pk=account_id), day=day)
-            switch_back_propose(account=Account(pk=account_id), day=day)
-        except OperationalError:
-            raise  # transient: the task retries; what was done stays done
-        except Exception:
-            logger.exception("tax harvest check failed", extra={"account_id": account_id})
-    return TaxHarvest.objects.filter(
+    harvests = TaxHarvest.objects.filter(
         market_date=day, status__in=[Status.PENDING, Status.EXECUTED]
-    ).count()
+    )
+    if account_range is not None:
+        lo, hi = account_range
+        accounts = accounts.filter(pk__gte=lo, pk__lt=hi)
+        harvests = harvests.filter(account_id__gte=lo, account_id__lt=hi)
+    ids = list(accounts.values_list("pk", flat=True).order_by("pk"))
+    for start in range(0, len(ids), REFRESH_READ_ACCOUNTS):
+        batch = ids[start : start + REFRESH_READ_ACCOUNTS]
+        due = _may_change(account_ids=batch, day=day)
+        for account_id in batch:
+            if account_id not in due:
+                continue
+            try:
+                harvest_propose(account=Account(pk=account_id), day=day)
+                switch_back_propose(account=Account(pk=account_id), day=day)
+            except OperationalError:
+                raise  # transient: the task retries; what was done stays done
+            except Exception:
+                logger.exception("tax harvest check failed", extra={"account_id": account_id})
+    return harvests.count()
 
 
 # --- Decide -----------------------------------------------------------------------------------

@@ -15,37 +15,46 @@ proposal stale instead of executing something else."""
 import hashlib
 import json
 import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from advisor.models import User
+from advisor.models import Goal, QuestionnaireResponse, User
+from advisor.selectors import final_assessment
 
 from .. import targets
 from ..broker import UNIT, Broker, Fill, PaperBroker, units_for_amount, units_for_value
 from ..exceptions import MarketDataMissing, RebalanceStale
 from ..market import closes_on
-from ..models import Account, Asset, ModelPortfolioSet, RebalanceProposal, Transaction
+from ..models import Account, Asset, LotSale, ModelPortfolioSet, RebalanceProposal, Transaction
 from ..money import money, money_down
 from ..notices import rebalance_notify
+from ..tax import identical_tickers, wash_window
 from ..valuation import (
     Holding,
     Valuation,
     account_value,
+    account_values,
+    approved_targets,
     class_drift,
     drift_threshold,
     goal_level,
+    level_at,
     min_trade,
     target_weights,
 )
 from .cash_flows import slot_holdings, slot_values
 from .ledger import ledger_fill
-from .purchases import purchase_ticker
+from .purchases import purchase_choice, purchase_ticker
 
 logger = logging.getLogger(__name__)
 
@@ -109,13 +118,133 @@ def _snapshot(*, account: Account) -> _Snapshot | None:
     return _Snapshot(valuation, goal_targets, prices, state, fingerprint, purchases)
 
 
+# --- The same state for many accounts at once (the daily batch's chunks) ----------------------
+
+
+def _risk_levels(client_ids: set[int]) -> dict[int, int | None]:
+    """Client id → the risk level of the final assessment of its latest response, as
+    `risk_profile_get` reads it (None: no response), in two queries."""
+    levels: dict[int, int | None] = dict.fromkeys(client_ids)
+    seen: set[int] = set()
+    # Meta ordering (newest first): the first response met per client is its latest.
+    responses = QuestionnaireResponse.objects.filter(client_id__in=client_ids)
+    for response in responses.prefetch_related("assessments"):
+        if response.client_id in seen:
+            continue
+        seen.add(response.client_id)
+        levels[response.client_id] = final_assessment(list(response.assessments.all())).risk_level
+    return levels
+
+
+def _wash_blocked_pairs(client_ids: set[int], day: date) -> set[tuple[int, str]]:
+    """(client id, ticker) of the open loss sales a purchase on `day` would wash
+    (`tax.open_loss_sales` for many clients): one query."""
+    since, until = wash_window(day)
+    rows = (
+        LotSale.objects.filter(
+            account__client_id__in=client_ids,
+            account__goal__account_type=Goal.AccountType.TAXABLE,
+            gain__lt=0,
+            sold_on__gte=since,
+            sold_on__lte=until,
+        )
+        .exclude(washed_units__gte=F("quantity"))
+        .order_by()
+        .values_list("account__client_id", "asset__ticker")
+        .distinct()
+    )
+    return set(rows)
+
+
+def _washes(ticker: str, *, client_id: int, blocked: set[tuple[int, str]]) -> bool:
+    return any((client_id, same) in blocked for same in identical_tickers(ticker))
+
+
+def _snapshots(*, accounts: Sequence[Account]) -> dict[int, _Snapshot | MarketDataMissing | None]:
+    """`_snapshot` of each account (goal loaded) in a fixed number of queries whatever their
+    number: risk levels, targets, positions, closes, cash, open loss sales, funds, the approved
+    set. An account whose funds lack a close gets the MarketDataMissing `_snapshot` raises.
+
+    Read without locks, to decide which accounts need the locked `rebalance_propose` at all;
+    the proposal itself is still made from `_snapshot` under the account's lock."""
+    if not accounts:
+        return {}
+    valuations = account_values(accounts=accounts)
+    day = next(iter(valuations.values())).day
+    levels = _risk_levels({a.client_id for a in accounts})
+    by_level = approved_targets()
+    blocked = _wash_blocked_pairs({a.client_id for a in accounts}, day)
+    plans: dict[int, tuple[int | None, dict[str, Decimal], dict[str, str], set[str]]] = {}
+    for account in accounts:
+        level = level_at(goal=account.goal, risk_level=levels[account.client_id], today=day)
+        goal_targets = by_level.get(level) if level is not None else None
+        valuation = valuations[account.pk]
+        if not goal_targets or not valuation.weights():
+            continue
+        held = {h.asset.ticker for h in valuation.holdings}
+        washes = partial(_washes, client_id=account.client_id, blocked=blocked)
+        purchases = {
+            t: purchase_choice(primary=t, held=held, blocked=washes) for t in sorted(goal_targets)
+        }
+        plans[account.pk] = (level, goal_targets, purchases, set(purchases.values()) | held)
+    assets = list(Asset.objects.filter(ticker__in={t for *_, ts in plans.values() for t in ts}))
+    closes = closes_on(day=day, assets=assets)
+    close_of = {a.ticker: closes[a.pk] for a in assets if a.pk in closes}
+    portfolio_set = (
+        ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED)
+        .values_list("version", flat=True)
+        .first()
+    )
+    found: dict[int, _Snapshot | MarketDataMissing | None] = {}
+    for account in accounts:
+        if account.pk not in plans:
+            found[account.pk] = None
+            continue
+        level, goal_targets, purchases, tickers = plans[account.pk]
+        valuation = valuations[account.pk]
+        prices = {t: close_of[t] for t in tickers if t in close_of}
+        missing = sorted(tickers - set(prices))
+        if missing:
+            found[account.pk] = MarketDataMissing(
+                f"No close on or before {valuation.day} for {', '.join(missing)}."
+            )
+            continue
+        state = {
+            "market_date": valuation.day.isoformat(),
+            "prices": {t: str(p) for t, p in sorted(prices.items())},
+            "cash": str(money(valuation.cash)),
+            "positions": {
+                h.asset.ticker: str(h.quantity.quantize(UNIT))
+                for h in sorted(valuation.holdings, key=lambda h: h.asset.ticker)
+            },
+            "model_portfolio_set": portfolio_set,
+            "level": level,
+            "targets": {t: str(w) for t, w in sorted(goal_targets.items())},
+        }
+        substitutes = {t: bought for t, bought in purchases.items() if bought != t}
+        if substitutes:
+            state["purchases"] = substitutes
+        fingerprint = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+        found[account.pk] = _Snapshot(
+            valuation, goal_targets, prices, state, fingerprint, purchases
+        )
+    return found
+
+
 def _money_text(amount: Decimal, currency: str) -> str:
     return f"${amount:,.2f}" if currency == "USD" else f"{amount:,.2f} {currency}"
 
 
-def _changes(*, proposal: RebalanceProposal, now: _Snapshot | None, account: Account) -> list[str]:
+def _changes(
+    *,
+    proposal: RebalanceProposal,
+    now: _Snapshot | None,
+    account: Account,
+    moved: Sequence[Transaction] | None = None,
+) -> list[str]:
     """What differs between the state a proposal was computed from and now, in an advisor's
-    words; empty when nothing did."""
+    words; empty when nothing did. `moved`: the account's transactions booked since the
+    proposal, oldest first, where the caller has read them (for many accounts at once)."""
     was = proposal.state
     if not was or not proposal.fingerprint:
         return ["it predates exact trade records, so the trades it would execute cannot be checked"]
@@ -124,9 +253,12 @@ def _changes(*, proposal: RebalanceProposal, now: _Snapshot | None, account: Acc
     if now.fingerprint == proposal.fingerprint:
         return []
     changes = []
-    moved = Transaction.objects.filter(
-        account=account, created_at__gt=proposal.created_at
-    ).order_by("created_at", "id")
+    if moved is None:
+        moved = list(
+            Transaction.objects.filter(
+                account=account, created_at__gt=proposal.created_at
+            ).order_by("created_at", "id")
+        )
     for txn in moved:
         what = txn.get_kind_display().lower()
         if txn.amount:
@@ -280,6 +412,35 @@ def _supersede(proposal: RebalanceProposal, reason: str) -> None:
     proposal.save(update_fields=["status", "superseded_reason", "decided_at"])
 
 
+def _proposal(*, account: Account, snapshot: _Snapshot) -> RebalanceProposal | None:
+    """The proposal (unsaved) for an account drifted past the threshold; None within it."""
+    weights = snapshot.valuation.weights()
+    drift = class_drift(weights, snapshot.goal_targets)
+    if drift <= drift_threshold():
+        return None
+    trades, after = _rebalance_plan(snapshot)
+    by_class_now = targets.class_weights({t: float(w) for t, w in weights.items()})
+    by_class_target = targets.class_weights({t: float(w) for t, w in snapshot.goal_targets.items()})
+    worst = max(by_class_now, key=lambda c: abs(by_class_now[c] - by_class_target[c]))
+    gap = by_class_now[worst] - by_class_target[worst]
+    direction = "over" if gap > 0 else "under"
+    return RebalanceProposal(
+        account=account,
+        market_date=snapshot.valuation.day,
+        drift=drift,
+        threshold=drift_threshold(),
+        reason=(
+            f"Drift is {drift:.1%}, above the {drift_threshold():.0%} threshold; the largest "
+            f"gap is {worst.replace('_', ' ')}, {abs(gap):.1%} {direction} target."
+        ),
+        trades=[t.as_json() for t in trades],
+        before_weights={t: format(w, ".4f") for t, w in sorted(weights.items())},
+        after_weights=after,
+        state=snapshot.state,
+        fingerprint=snapshot.fingerprint,
+    )
+
+
 @transaction.atomic
 def rebalance_propose(*, account: Account) -> RebalanceProposal | None:
     """Propose trades when drift (½·Σ|actual − target| by class) exceeds the threshold.
@@ -296,31 +457,10 @@ def rebalance_propose(*, account: Account) -> RebalanceProposal | None:
     if pending is not None:
         changes = _changes(proposal=pending, now=snapshot, account=account)
         _supersede(pending, "Replaced by the daily check: " + "; ".join(changes) + ".")
-    weights = snapshot.valuation.weights()
-    drift = class_drift(weights, snapshot.goal_targets)
-    if drift <= drift_threshold():
+    proposal = _proposal(account=account, snapshot=snapshot)
+    if proposal is None:
         return None
-    trades, after = _rebalance_plan(snapshot)
-    by_class_now = targets.class_weights({t: float(w) for t, w in weights.items()})
-    by_class_target = targets.class_weights({t: float(w) for t, w in snapshot.goal_targets.items()})
-    worst = max(by_class_now, key=lambda c: abs(by_class_now[c] - by_class_target[c]))
-    gap = by_class_now[worst] - by_class_target[worst]
-    direction = "over" if gap > 0 else "under"
-    proposal = RebalanceProposal.objects.create(
-        account=account,
-        market_date=snapshot.valuation.day,
-        drift=drift,
-        threshold=drift_threshold(),
-        reason=(
-            f"Drift is {drift:.1%}, above the {drift_threshold():.0%} threshold; the largest "
-            f"gap is {worst.replace('_', ' ')}, {abs(gap):.1%} {direction} target."
-        ),
-        trades=[t.as_json() for t in trades],
-        before_weights={t: format(w, ".4f") for t, w in sorted(weights.items())},
-        after_weights=after,
-        state=snapshot.state,
-        fingerprint=snapshot.fingerprint,
-    )
+    proposal.save()
     logger.info("rebalance proposed", extra={"account_id": account.pk, "proposal_id": proposal.pk})
     if settings.REBALANCE_AUTO_EXECUTE:
         return rebalance_decide(proposal=proposal, approve=True, actor=None)
@@ -459,8 +599,130 @@ def rebalance_decide(
     return outcome
 
 
-def rebalance_proposals_refresh() -> int:
-    """Daily: propose a rebalance for every drifted account. Returns proposals pending."""
-    for account_id in Account.objects.values_list("pk", flat=True):
-        rebalance_propose(account=Account(pk=account_id))
-    return RebalanceProposal.objects.filter(status=RebalanceProposal.Status.PENDING).count()
+# Accounts whose state is read at once: bounds the memory of a whole-book run.
+REFRESH_READ_ACCOUNTS = 500
+
+
+def _in_range(accounts: QuerySet[Account], account_range: tuple[int, int] | None) -> QuerySet:
+    if account_range is None:
+        return accounts
+    lo, hi = account_range
+    return accounts.filter(pk__gte=lo, pk__lt=hi)
+
+
+def _batches(accounts: QuerySet[Account]) -> Iterator[list[Account]]:
+    batch: list[Account] = []
+    for account in accounts.iterator(chunk_size=REFRESH_READ_ACCOUNTS):
+        batch.append(account)
+        if len(batch) == REFRESH_READ_ACCOUNTS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _needs_propose(
+    snapshot: _Snapshot | MarketDataMissing | None, pending: list[str] | None
+) -> bool:
+    """Whether `rebalance_propose` would write anything (or raise) for an account in this
+    state: a pending proposal to supersede, or drift past the threshold with none pending."""
+    if snapshot is None:
+        return False  # rebalance_propose returns None and leaves any pending proposal alone
+    if isinstance(snapshot, MarketDataMissing):
+        return True  # let it raise, as it always did
+    if pending:
+        return pending != [snapshot.fingerprint]
+    drift = class_drift(snapshot.valuation.weights(), snapshot.goal_targets)
+    return drift > drift_threshold()
+
+
+@transaction.atomic
+def _propose_many(*, account_ids: list[int]) -> None:
+    """`rebalance_propose` for many accounts in a fixed number of queries: the accounts locked
+    (in id order, as every money-moving service takes them), their state read under the lock,
+    pending proposals superseded and new ones written in bulk. Proposing moves no money, so one
+    transaction for the lot holds no invariant back; auto-execution stays per account."""
+    accounts = list(
+        Account.objects.select_for_update()
+        .select_related("goal")
+        .filter(pk__in=account_ids)
+        .order_by("pk")
+    )
+    snapshots = _snapshots(accounts=accounts)
+    pending = {
+        p.account_id: p
+        for p in RebalanceProposal.objects.select_for_update().filter(
+            account_id__in=account_ids, status=RebalanceProposal.Status.PENDING
+        )
+    }
+    stale: dict[int, RebalanceProposal] = {}
+    for account in accounts:
+        snapshot = snapshots[account.pk]
+        if isinstance(snapshot, MarketDataMissing):
+            raise snapshot
+        was = pending.get(account.pk)
+        if snapshot is not None and was is not None and was.fingerprint != snapshot.fingerprint:
+            stale[account.pk] = was
+    moved: dict[int, list[Transaction]] = {pk: [] for pk in stale}
+    if stale:
+        since = min(p.created_at for p in stale.values())
+        for txn in Transaction.objects.filter(
+            account_id__in=list(stale), created_at__gt=since
+        ).order_by("created_at", "id"):
+            if txn.created_at > stale[txn.account_id].created_at:
+                moved[txn.account_id].append(txn)
+    superseded, made = [], []
+    for account in accounts:
+        snapshot = snapshots[account.pk]
+        if snapshot is None or isinstance(snapshot, MarketDataMissing):
+            continue
+        was = pending.get(account.pk)
+        if was is not None and was.fingerprint == snapshot.fingerprint:
+            continue
+        old = stale.get(account.pk)
+        if old is not None:
+            changes = _changes(proposal=old, now=snapshot, account=account, moved=moved[account.pk])
+            old.status = RebalanceProposal.Status.SUPERSEDED
+            old.superseded_reason = "Replaced by the daily check: " + "; ".join(changes) + "."
+            old.decided_at = timezone.now()
+            superseded.append(old)
+        proposal = _proposal(account=account, snapshot=snapshot)
+        if proposal is not None:
+            made.append(proposal)
+    RebalanceProposal.objects.bulk_update(
+        superseded, ["status", "superseded_reason", "decided_at"], batch_size=500
+    )
+    RebalanceProposal.objects.bulk_create(made, batch_size=500)
+    for proposal in made:
+        logger.info(
+            "rebalance proposed",
+            extra={"account_id": proposal.account_id, "proposal_id": proposal.pk},
+        )
+
+
+def rebalance_proposals_refresh(*, account_range: tuple[int, int] | None = None) -> int:
+    """Daily: propose a rebalance for every drifted account (`account_range`: those with
+    lo <= id < hi, a chunk of the daily batch). Returns the proposals pending among them.
+
+    Set-based: the state of many accounts is read at once (`_snapshots`); those with something
+    to change are locked and proposed for together (`_propose_many`), or one by one through
+    `rebalance_propose` where proposals execute at once (REBALANCE_AUTO_EXECUTE)."""
+    accounts = _in_range(Account.objects.select_related("goal").order_by("pk"), account_range)
+    for batch in _batches(accounts):
+        snapshots = _snapshots(accounts=batch)
+        pending: dict[int, list[str]] = {}
+        for account_id, fingerprint in RebalanceProposal.objects.filter(
+            account_id__in=[a.pk for a in batch], status=RebalanceProposal.Status.PENDING
+        ).values_list("account_id", "fingerprint"):
+            pending.setdefault(account_id, []).append(fingerprint)
+        due = [a for a in batch if _needs_propose(snapshots[a.pk], pending.get(a.pk))]
+        if settings.REBALANCE_AUTO_EXECUTE:
+            for account in due:
+                rebalance_propose(account=account)
+        elif due:
+            _propose_many(account_ids=[a.pk for a in due])
+    proposals = RebalanceProposal.objects.filter(status=RebalanceProposal.Status.PENDING)
+    if account_range is not None:
+        lo, hi = account_range
+        proposals = proposals.filter(account_id__gte=lo, account_id__lt=hi)
+    return proposals.count()

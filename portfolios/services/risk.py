@@ -178,14 +178,19 @@ def subjects_evaluate(subjects: list[Subject], *, history: risk.MarketHistory) -
 
 
 @transaction.atomic
-def risk_figures_compute(*, account_ids: list[int] | None = None) -> int:
+def risk_figures_compute(
+    *, account_ids: list[int] | None = None, models: bool | None = None
+) -> int:
     """Compute and store the risk figures and stress tests of every funded account (or those of
-    `account_ids`) and of each approved model portfolio at the market date; the ml worker runs
-    it nightly after the prices. Idempotent: one row per subject and date, replaced by a rerun.
-    Returns the rows written."""
+    `account_ids`) and of each approved model portfolio (`models`; by default only with the
+    whole book) at the market date; the daily batch runs it after the prices, the model
+    portfolios in a chunk of their own (`account_ids=[]`, `models=True`). Idempotent: one row
+    per subject and date, replaced by a rerun. Returns the rows written."""
     day = market_date_get()
-    subjects = account_subjects(day=day, account_ids=account_ids)
-    if account_ids is None:
+    if models is None:
+        models = account_ids is None
+    subjects = account_subjects(day=day, account_ids=account_ids) if account_ids != [] else []
+    if models:
         subjects += model_portfolio_subjects()
     evaluated = subjects_evaluate(subjects, history=market_history_read(through=day))
     now = timezone.now()
@@ -218,9 +223,12 @@ def risk_figures_compute(*, account_ids: list[int] | None = None) -> int:
     )
     # Chart paths live on each subject's latest row only.
     older = RiskFigures.objects.filter(market_date__lt=day, paths__isnull=False)
-    if account_ids is not None:
-        older = older.filter(account_id__in=account_ids)
-    older.update(paths=None)
+    if account_ids is None:
+        older.update(paths=None)
+    else:
+        older.filter(account_id__in=account_ids).update(paths=None)
+        if models:
+            older.filter(model_portfolio__isnull=False).update(paths=None)
     logger.info(
         "risk figures computed",
         extra={

@@ -148,9 +148,7 @@ def test_label_share_drift_is_found_per_week() -> None:
 
 def test_the_sentiment_reference_is_the_test_sets_label_shares() -> None:
     # nlp/training/data/news_sentences/news_sentences.csv: 246 negative, 489 neutral, 329 positive
-    assert monitoring.sentiment_test_shares() == pytest.approx(
-        [246 / 1064, 489 / 1064, 329 / 1064]
-    )
+    assert monitoring.sentiment_test_shares() == pytest.approx([246 / 1064, 489 / 1064, 329 / 1064])
 
 
 # --- The daily run ------------------------------------------------------------------------------

@@ -118,18 +118,21 @@ def test_the_default_is_the_market_date(account, vti_distribution):
     assert services.dividends_pay() == 1
 
 
-def test_the_daily_job_runs_after_the_prices_and_before_rebalancing_and_fees():
+def test_the_daily_batch_runs_after_the_prices_with_dividends_before_rebalancing_and_fees():
+    from portfolios import batch
+
     schedule = app.conf.beat_schedule
 
     def at(name: str) -> tuple[int, int]:
         cron = schedule[name]["schedule"]
         return (min(cron.hour), min(cron.minute))
 
+    assert at("portfolios.prices_import") < at("portfolios.daily_batch_run")
+    order = list(batch.JOBS)
     assert (
-        at("portfolios.prices_import")
-        < at("portfolios.dividends_pay")
-        < at("portfolios.rebalance_proposals_refresh")
-        < at("portfolios.fees_bill")
+        order.index("dividends_pay")
+        < order.index("rebalance_proposals_refresh")
+        < order.index("fees_bill")
     )
     assert tasks.dividends_pay_task.name == "portfolios.dividends_pay"
     assert tasks.prices_import_task.name == "portfolios.prices_import"

@@ -242,7 +242,13 @@ def test_the_task_bills_the_complete_months_and_beat_runs_it_daily(cash_account,
 
     assert fees_bill_task.delay().get() == 1
     assert fees_bill_task.delay().get() == 0
-    assert app.conf.beat_schedule["portfolios.fees_bill"]["task"] == "portfolios.fees_bill"
+    # beat runs it daily inside the fanned-out batch, after the prices
+    assert app.conf.beat_schedule["portfolios.daily_batch_run"]["task"] == (
+        "portfolios.daily_batch_run"
+    )
+    from portfolios import batch
+
+    assert "fees_bill" in batch.JOBS
 
 
 def test_the_current_month_is_not_billed_until_it_is_complete(cash_account, tmp_path):

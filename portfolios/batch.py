@@ -1,0 +1,215 @@
+"""The daily batch, fanned out: the book split into account-id ranges, each daily job run as a
+Celery group of per-range chunks, the jobs one after another in beat's order.
+
+    recurring deposits → dividends → harvests → rebalancing → fees → risk figures → projections
+
+A job starts once every chunk of the one before is done (a chain of chords: each job's chunks
+are a chord's header, `daily_batch_job_done` its body). A chunk is idempotent (the jobs are, per
+account), acknowledged late, retried alone on a transient database error, and a chunk that
+fails for good is logged with its job and range and reported in its job's summary, without
+stopping the other chunks or the jobs after it. With no broker (a local run, the tests) every
+task is eager and the same canvas runs in order in-process.
+
+A job whose service does not take `account_range` yet runs as one chunk over the whole book."""
+
+import inspect
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypedDict
+
+from celery import chain, chord, group
+from celery.canvas import Signature
+from django.conf import settings
+from django.db import OperationalError
+
+from config.celery import app
+
+from . import projections
+from .exceptions import MarketDataMissing
+from .models import Account
+from .services import distributions, fees, harvesting, rebalancing, recurring, risk
+
+logger = logging.getLogger(__name__)
+
+# Half-open [lo, hi) on Account.pk, as every chunked job takes it.
+AccountRange = tuple[int, int]
+
+
+class ChunkOutcome(TypedDict):
+    job: str
+    lo: int
+    hi: int
+    ok: bool
+    result: Any
+    error: str
+
+
+def chunk_size() -> int:
+    return int(getattr(settings, "BATCH_CHUNK_ACCOUNTS", 500))
+
+
+def account_ranges(*, size: int | None = None) -> list[AccountRange]:
+    """The book's account ids split into half-open ranges of `size` accounts (the last one
+    shorter), in id order: every account in exactly one range. One query (ids only)."""
+    size = size or chunk_size()
+    if size < 1:
+        raise ValueError("a chunk holds at least one account")
+    ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
+    bounds = ids[::size]
+    return [
+        (lo, bounds[i + 1] if i + 1 < len(bounds) else ids[-1] + 1) for i, lo in enumerate(bounds)
+    ]
+
+
+def _takes_range(service: Callable[..., Any]) -> bool:
+    return "account_range" in inspect.signature(service).parameters
+
+
+def _recurring(account_range: AccountRange | None, today: date | None) -> int:
+    kwargs: dict[str, Any] = {"today": today}
+    if account_range is not None:
+        kwargs["account_range"] = account_range
+    return recurring.recurring_deposits_run(**kwargs)
+
+
+def _ranged(service: Callable[..., int]) -> Callable[[AccountRange | None, date | None], int]:
+    def run(account_range: AccountRange | None, today: date | None) -> int:
+        if account_range is None:
+            return service()
+        return service(account_range=account_range)
+
+    return run
+
+
+def _risk_figures(account_range: AccountRange | None, today: date | None) -> int:
+    if account_range is None:
+        return risk.risk_figures_compute()
+    lo, hi = account_range
+    ids = Account.objects.filter(pk__gte=lo, pk__lt=hi).values_list("pk", flat=True)
+    return risk.risk_figures_compute(account_ids=list(ids))
+
+
+def _risk_figures_models(account_range: AccountRange | None, today: date | None) -> int:
+    """The approved model portfolios' figures (and the stress cap that follows them), which
+    `risk_figures_compute` adds only to a whole-book run: the risk job's chunks name their
+    accounts, so the model portfolios are a chunk of their own."""
+    try:
+        return risk.risk_figures_compute(account_ids=[], models=True)
+    except MarketDataMissing:
+        return 0
+
+
+# The daily jobs in beat's order: deposits and dividends before the harvests, harvests before
+# drift is measured, fees on the day's holdings, then the risk figures and the new plans'
+# projections. Each runs one chunk: (account range or None for the whole book, today) → count.
+JOBS: dict[str, Callable[[AccountRange | None, date | None], int]] = {
+    "recurring_deposits_run": _recurring,
+    "dividends_pay": _ranged(distributions.dividends_pay),
+    "tax_harvests_refresh": _ranged(harvesting.tax_harvests_refresh),
+    "rebalance_proposals_refresh": _ranged(rebalancing.rebalance_proposals_refresh),
+    "fees_bill": _ranged(fees.fees_bill),
+    "risk_figures_compute": _risk_figures,
+    "plans_project": _ranged(projections.plans_project),
+}
+# A job's extra chunk, beside its ranges: the model portfolios' risk figures.
+EXTRA_CHUNKS = {"risk_figures_compute": "risk_figures_models"}
+HELPERS = {"risk_figures_models": _risk_figures_models}
+
+
+def job_fans_out(job: str) -> bool:
+    """Whether the job's service takes an account range (else it runs as one whole-book chunk)."""
+    services: dict[str, Callable[..., Any]] = {
+        "recurring_deposits_run": recurring.recurring_deposits_run,
+        "dividends_pay": distributions.dividends_pay,
+        "tax_harvests_refresh": harvesting.tax_harvests_refresh,
+        "rebalance_proposals_refresh": rebalancing.rebalance_proposals_refresh,
+        "fees_bill": fees.fees_bill,
+        "plans_project": projections.plans_project,
+    }
+    service = services.get(job)
+    return service is None or _takes_range(service)
+
+
+def chunk_run(
+    *, job: str, lo: int | None, hi: int | None, today: str | None = None, final_try: bool = True
+) -> ChunkOutcome:
+    """Run one chunk of one job: the accounts lo <= id < hi (both None: the whole book).
+
+    A transient database error is raised while retries are left (the task retries this chunk
+    alone); any other failure, or a transient one on the last try, is logged with the job and
+    range and returned as a failed outcome, so the other chunks and the next jobs go on."""
+    run = JOBS.get(job) or HELPERS[job]
+    account_range = (lo, hi) if lo is not None and hi is not None else None
+    day = date.fromisoformat(today) if today else None
+    outcome = ChunkOutcome(job=job, lo=lo or 0, hi=hi or 0, ok=True, result=None, error="")
+    try:
+        outcome["result"] = run(account_range, day)
+    except OperationalError:
+        if not final_try:
+            raise
+        logger.exception(
+            "daily batch chunk failed", extra={"job": job, "lo": lo, "hi": hi, "transient": True}
+        )
+        outcome["ok"], outcome["error"] = False, "OperationalError"
+    except Exception as exc:  # noqa: BLE001 - recorded; one bad chunk must not stop the batch
+        logger.exception("daily batch chunk failed", extra={"job": job, "lo": lo, "hi": hi})
+        outcome["ok"], outcome["error"] = False, type(exc).__name__
+    return outcome
+
+
+def job_done(*, job: str, outcomes: list[ChunkOutcome]) -> dict[str, Any]:
+    """A job's summary once all its chunks are done: chunks, failed ranges, the total count."""
+    failed = [[o["lo"], o["hi"]] for o in outcomes if not o["ok"]]
+    total = sum(o["result"] for o in outcomes if o["ok"] and isinstance(o["result"], int))
+    summary = {"job": job, "chunks": len(outcomes), "failed": failed, "total": total}
+    log = logger.warning if failed else logger.info
+    log("daily batch job done", extra=summary)
+    return summary
+
+
+def batch_canvas(
+    *,
+    jobs: list[str] | None = None,
+    size: int | None = None,
+    today: str | None = None,
+) -> tuple[Signature, int]:
+    """The chain of chords that runs `jobs` (default: all, in beat's order) over the book's
+    ranges of `size` accounts (default: settings.BATCH_CHUNK_ACCOUNTS), and its chunk count."""
+    wanted = [job for job in JOBS if jobs is None or job in jobs]
+    unknown = set(jobs or ()) - set(JOBS)
+    if unknown:
+        raise ValueError(f"unknown daily batch jobs: {', '.join(sorted(unknown))}")
+    ranges: list[tuple[int | None, int | None]] = list(account_ranges(size=size))
+    steps = []
+    count = 0
+    for job in wanted:
+        spans = ranges if job_fans_out(job) else [(None, None)]
+        chunks = [
+            app.signature(
+                "portfolios.daily_batch_chunk",
+                kwargs={"job": job, "lo": lo, "hi": hi, "today": today},
+            ).set(immutable=True)
+            for lo, hi in spans
+        ]
+        if job in EXTRA_CHUNKS:
+            chunks.append(
+                app.signature(
+                    "portfolios.daily_batch_chunk",
+                    kwargs={"job": EXTRA_CHUNKS[job], "lo": None, "hi": None, "today": today},
+                ).set(immutable=True)
+            )
+        done = app.signature("portfolios.daily_batch_job_done", kwargs={"job": job})
+        steps.append(chord(group(chunks), done))
+        count += len(chunks)
+    return chain(*steps), count
+
+
+def daily_batch_run(
+    *, jobs: list[str] | None = None, size: int | None = None, today: str | None = None
+) -> int:
+    """Start the fanned-out daily batch (eager: run it here). Returns the chunks queued."""
+    canvas, chunks = batch_canvas(jobs=jobs, size=size, today=today)
+    canvas.apply_async()
+    logger.info("daily batch started", extra={"chunks": chunks, "size": size or chunk_size()})
+    return chunks
