@@ -67,7 +67,9 @@ def _takes_range(service: Callable[..., Any]) -> bool:
 
 
 def _recurring(account_range: AccountRange | None, today: date | None) -> int:
-    kwargs: dict[str, Any] = {"today": today}
+    # No projection per chunk: the batch's last job projects every plan once the day's
+    # dividends, harvests and fees have moved the money too.
+    kwargs: dict[str, Any] = {"today": today, "replan": False}
     if account_range is not None:
         kwargs["account_range"] = account_range
     return recurring.recurring_deposits_run(**kwargs)

@@ -104,7 +104,10 @@ def _risk_evaluate(*, recurring: RecurringDeposit, change: str) -> None:
 
 
 def recurring_deposits_run(
-    *, today: date | None = None, account_range: tuple[int, int] | None = None
+    *,
+    today: date | None = None,
+    account_range: tuple[int, int] | None = None,
+    replan: bool = True,
 ) -> int:
     """Run every due recurring deposit once per scheduled date (a rerun pays nothing), of the
     accounts with lo <= id < hi (`account_range`; None: every account), for the daily batch's
@@ -114,7 +117,8 @@ def recurring_deposits_run(
     schedule's lock, in their own transaction (a failure in one never loses or doubles
     another). The reads every deposit shares (models, risk levels, closes) are made once per
     `CHUNK_ACCOUNTS` accounts and the ledger's rows written in bulk (`deposit_batched`); the
-    goals paid into are re-projected by one task per chunk."""
+    goals paid into are re-projected by one task per chunk (not with `replan=False`: the daily
+    batch projects every plan in its last job, after the day's other money has moved)."""
     today = today or timezone.localdate()
     due = list(
         RecurringDeposit.objects.filter(
@@ -136,7 +140,8 @@ def recurring_deposits_run(
             if _recurring_pay(recurring=recurring, today=today, context=context):
                 ran += 1
                 paid_goals.append(recurring.account.goal_id)
-        plans_changed(goal_ids=paid_goals)
+        if replan:
+            plans_changed(goal_ids=paid_goals)
     return ran
 
 
