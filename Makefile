@@ -136,7 +136,7 @@ bench-batch: install ## The daily batch in chunks on a synthetic book of 1,000 a
 	$(PY) -m benchmarks.daily_batch --accounts 1000
 
 bench-batch-workers: install ## The fanned-out daily batch through 1 then 2 Celery worker processes (needs DATABASE_URL=postgres://… and Redis; uses Redis db 13 and a scratch database)
-	$(PY) -m benchmarks.daily_batch_workers --accounts 1000 --chunk 100 --workers 1,2
+	$(PY) -m benchmarks.daily_batch_workers --accounts 1000 --chunk 250 --workers 1,2
 
 lint: install-dev ## ruff check, ruff format --check, mypy, check-api-types
 	$(VENV)/bin/ruff check .
