@@ -1,6 +1,8 @@
 """Thin tasks: keyword ids in, one service call."""
 
 from celery import Task, shared_task
+from kombu.exceptions import OperationalError as BrokerDown
+from redis.exceptions import RedisError
 
 from config.celery import RETRY_TRANSIENT
 
@@ -138,7 +140,15 @@ def withdrawal_holds_expire_task() -> int:
     return holds.withdrawal_holds_expire()
 
 
-@shared_task(name="portfolios.daily_batch_run", acks_late=True)
+@shared_task(
+    name="portfolios.daily_batch_run",
+    acks_late=True,
+    # Sending the batch's canvas is the one step that must reach the broker: a connection reset
+    # there retries the whole launch (every chunk is idempotent), not lose the night's batch.
+    autoretry_for=(BrokerDown, RedisError),
+    retry_backoff=True,
+    max_retries=5,
+)
 def daily_batch_run_task(
     *, jobs: list[str] | None = None, size: int | None = None, today: str | None = None
 ) -> int:

@@ -300,3 +300,26 @@ def test_the_jobs_run_in_the_order_beat_ran_them():
     ]
     assert tasks.daily_batch_run_task.name == "portfolios.daily_batch_run"
     assert tasks.daily_batch_chunk_task.name == "portfolios.daily_batch_chunk"
+
+
+def test_a_broker_reset_while_sending_the_batch_retries_the_launch(db, monkeypatch):
+    # the canvas is sent from a worker's pooled connection, which Redis may have reset: the
+    # launch is retried (its chunks are idempotent) instead of the night's batch being lost
+    from celery.exceptions import Retry
+    from kombu.exceptions import OperationalError as BrokerDown
+
+    calls: list[int] = []
+
+    def launch(**kwargs) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise BrokerDown("Error 104 while writing to socket. Connection reset by peer.")
+        return 7
+
+    monkeypatch.setattr(batch, "daily_batch_run", launch)
+
+    # a Retry (sent again with backoff by a worker), not the broker's error: not a failure
+    with pytest.raises(Retry):
+        tasks.daily_batch_run_task.apply()
+    assert tasks.daily_batch_run_task.apply().get() == 7
+    assert len(calls) == 2
