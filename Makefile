@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 # OMP_WAIT_POLICY=PASSIVE to train politely beside other work.
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml worker-chat beat schema clean bench frontend test-frontend e2e api-types check-api-types backtest-tlh bench-batch bench-batch-workers evaluate
+.PHONY: help install install-dev run serve migrate seed test test-full lint fmt worker worker-ml worker-chat beat schema clean bench frontend test-frontend e2e api-types check-api-types backtest-tlh bench-batch bench-batch-workers bench-chat-batch evaluate
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -137,6 +137,14 @@ bench-batch: install ## The daily batch in chunks on a synthetic book of 1,000 a
 
 bench-batch-workers: install ## The fanned-out daily batch through 1 then 2 Celery worker processes (needs DATABASE_URL=postgres://… and Redis; uses Redis db 13 and a scratch database)
 	$(PY) -m benchmarks.daily_batch_workers --accounts 1000 --chunk 250 --workers 1,2
+
+bench-chat-batch: install ## Chat p95 through the API (real chat worker, Redis db 12, the SQLite database `make seed` filled) while the daily batch runs on 2 worker processes (needs DATABASE_URL=postgres://… for the batch's scratch database)
+	rm -f .bench-batch-running
+	$(PY) -m benchmarks.daily_batch_workers --accounts 1000 --chunk 250 --workers 2 --running-file .bench-batch-running & \
+	batch=$$!; \
+	env -u DATABASE_URL CELERY_BROKER_URL=redis://127.0.0.1:6379/12 CELERY_RESULT_BACKEND=redis://127.0.0.1:6379/12 \
+	  $(PY) -m benchmarks.chat_latency --during .bench-batch-running; chat=$$?; \
+	wait $$batch; exit $$chat
 
 lint: install-dev ## ruff check, ruff format --check, mypy, check-api-types
 	$(VENV)/bin/ruff check .

@@ -10,8 +10,14 @@ without one the task runs in-process, as `make run` does. The aim: p50 <= 100 ms
 Then every security_recommendation question of the intent test split goes through the same
 path, and the share answered without any buy/sell recommendation is reported (must be 100%).
 
+`--during PATH` times the answers while the daily batch runs (issue #18: chat p95 ≤ 150 ms while
+the batch runs): after the warm-up it waits for PATH to appear (`benchmarks.daily_batch_workers
+--running-file PATH` creates it when its batch starts and removes it when the batch is done) and
+asks round after round while PATH exists, timing only those answers (`--rounds` is ignored).
+
 Needs the database `make seed` filled. The benchmark's conversations are deleted afterwards.
 Run: .venv/bin/python -m benchmarks.chat_latency [--rounds 3] [--email maya@meridian.example]
+     [--during PATH]
 """
 
 import argparse
@@ -103,6 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--email", default="maya@meridian.example")
+    parser.add_argument("--during", type=Path, help="time answers while this file exists")
     args = parser.parse_args()
     user = User.objects.get(email=args.email)
     http = HttpClient(SERVER_NAME="localhost")
@@ -142,8 +149,25 @@ def main() -> None:
                     raise SystemExit("no chat worker answered within 120 s")
             for text in QUESTIONS:  # warm-up: models, index, caches
                 ask(text)
-            for _ in range(args.rounds):
+
+            def rounds() -> Iterator[int]:
+                if args.during is None:
+                    yield from range(args.rounds)
+                    return
+                deadline = time.monotonic() + 3600
+                while not args.during.exists():  # the batch's synthetic book is being written
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"{args.during} did not appear within an hour")
+                    time.sleep(0.2)
+                round_ = 0
+                while args.during.exists():
+                    yield round_
+                    round_ += 1
+
+            for _ in rounds():
                 for text in QUESTIONS:
+                    if args.during is not None and not args.during.exists():
+                        break  # the batch is done: answers from now on are not "during" it
                     seconds, body = ask(text)
                     timings.append(seconds)
                     fallbacks += body["fallback"]
@@ -157,6 +181,8 @@ def main() -> None:
     ms = sorted(t * 1000 for t in timings)
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
     where = "real worker via the broker" if real_worker else "in-process (no broker)"
+    if args.during is not None:
+        where += ", while the daily batch ran"
     print(f"chat answers through the API, {len(ms)} questions ({where}):")
     print(f"  p50 {statistics.median(ms):6.1f} ms   p95 {p95:6.1f} ms   (aim p50 <= 100 ms)")
     print(f"  holding replies (worker too slow): {fallbacks}")

@@ -21,8 +21,14 @@ recurring deposits run with `today` = market date + 31 days, so every active sch
 once (a month's deposits in one run: the 1st of a month at the worst). Rebalances and harvests
 find what the markets' moves made of the book.
 
+`--day ordinary` times a day in the middle of a month instead: the month's fees are billed and
+the distributions paid up to the day before, untimed (yesterday's batch), then the batch runs
+with `today` = market date + 1 day, so the schedules due that day are paid (those on that day
+of the month, about 1/28 of them), the distributions paid on the market date, no fee, and the
+daily jobs (harvests, drift, risk figures, every plan's projection) over the whole book.
+
 Run: .venv/bin/python -m benchmarks.daily_batch [--accounts 1000,10000] [--jobs fees_bill,…]
-     [--chunk 500] [--serial] [--json]
+     [--chunk 500] [--serial] [--day busy|ordinary] [--json]
 On PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres (a scratch database is
 made on that server). Timings on a shared machine are noisy: rerun on a quiet one.
 """
@@ -52,7 +58,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from datetime import timedelta  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -61,16 +67,28 @@ from portfolios import batch, market, projections, services  # noqa: E402
 from portfolios.models import ModelPortfolioSet  # noqa: E402
 
 
-def chunked_jobs(size: int) -> dict[str, Callable[[], Any]]:
+def _today(day: str) -> date:
+    """The batch's `today`: a month on from the market date (busy: every schedule due), or the
+    day after it (ordinary)."""
+    return market.market_date_get() + timedelta(days=31 if day == "busy" else 1)
+
+
+def yesterday_run() -> None:
+    """An ordinary day's yesterday, untimed: the month's fees billed and the distributions
+    paid through the day before the market date."""
+    services.fees_bill()
+    services.dividends_pay(through=market.market_date_get() - timedelta(days=1))
+
+
+def chunked_jobs(size: int, day: str) -> dict[str, Callable[[], Any]]:
     """The batch's jobs in its order, each as its chunks over the book's ranges of `size`
     accounts, one after another (what one worker does with the job's group)."""
-    today = (market.market_date_get() + timedelta(days=31)).isoformat()
+    today = _today(day).isoformat()
     ranges: list[tuple[int | None, int | None]] = list(batch.account_ranges(size=size))
 
     def job_run(job: str) -> Callable[[], Any]:
         def run() -> int:
-            spans = ranges if batch.job_fans_out(job) else [(None, None)]
-            outcomes = [batch.chunk_run(job=job, lo=lo, hi=hi, today=today) for lo, hi in spans]
+            outcomes = [batch.chunk_run(job=job, lo=lo, hi=hi, today=today) for lo, hi in ranges]
             if extra := batch.EXTRA_CHUNKS.get(job):
                 outcomes.append(batch.chunk_run(job=extra, lo=None, hi=None, today=today))
             failed = [o for o in outcomes if not o["ok"]]
@@ -83,13 +101,10 @@ def chunked_jobs(size: int) -> dict[str, Callable[[], Any]]:
     return {job: job_run(job) for job in batch.JOBS}
 
 
-def jobs() -> dict[str, Callable[[], Any]]:
+def jobs(day: str) -> dict[str, Callable[[], Any]]:
     """Beat's daily jobs in beat's order, each called as its task calls it."""
-    day = market.market_date_get()
     return {
-        "recurring_deposits_run": lambda: services.recurring_deposits_run(
-            today=day + timedelta(days=31)
-        ),
+        "recurring_deposits_run": lambda: services.recurring_deposits_run(today=_today(day)),
         "dividends_pay": services.dividends_pay,
         "tax_harvests_refresh": services.tax_harvests_refresh,
         "rebalance_proposals_refresh": services.rebalance_proposals_refresh,
@@ -123,14 +138,16 @@ def setup() -> None:
         services.allocation_refresh(approve=True)
 
 
-def run(accounts: int, wanted: list[str], *, chunk: int | None) -> dict[str, Any]:
+def run(accounts: int, wanted: list[str], *, chunk: int | None, day: str) -> dict[str, Any]:
     """`chunk`: the accounts per chunk of the fanned-out batch; None: beat's serial jobs."""
     call_command("synth_book", clear=True, **QUIET)
     started = time.perf_counter()
     call_command("synth_book", accounts=accounts, seed=0, **QUIET)
     synth_s = time.perf_counter() - started
+    if day == "ordinary":
+        yesterday_run()
     rows = []
-    for name, job in (jobs() if chunk is None else chunked_jobs(chunk)).items():
+    for name, job in (jobs(day) if chunk is None else chunked_jobs(chunk, day)).items():
         if wanted and name not in wanted:
             continue
         counter = QueryCounter()
@@ -153,6 +170,7 @@ def run(accounts: int, wanted: list[str], *, chunk: int | None) -> dict[str, Any
         "accounts": accounts,
         "database": connection.vendor,
         "mode": "serial" if chunk is None else f"chunks of {chunk}",
+        "day": day,
         "synth_book_seconds": round(synth_s, 1),
         "jobs": rows,
         "total_seconds_per_100_accounts": round(total * 100 / accounts, 3),
@@ -161,7 +179,8 @@ def run(accounts: int, wanted: list[str], *, chunk: int | None) -> dict[str, Any
 
 def table(report: dict[str, Any]) -> str:
     lines = [
-        f"{report['accounts']} accounts on {report['database']}, {report['mode']} "
+        f"{report['accounts']} accounts on {report['database']}, {report['mode']}, "
+        f"{report['day']} day "
         f"(synth_book {report['synth_book_seconds']} s)",
         f"{'job':<30}{'result':>8}{'s':>10}{'s/100 acc':>11}{'queries':>10}{'q/acc':>8}",
     ]
@@ -184,6 +203,12 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--chunk", type=int, default=0, help="accounts per chunk")
     parser.add_argument("--serial", action="store_true", help="beat's whole-book jobs instead")
+    parser.add_argument(
+        "--day",
+        choices=["busy", "ordinary"],
+        default="busy",
+        help="a month's start (default) or a day in the middle of a month",
+    )
     args = parser.parse_args()
     chunk = None if args.serial else (args.chunk or batch.chunk_size())
     sizes = [int(n) for n in args.accounts.split(",") if n]
@@ -194,7 +219,7 @@ def main() -> None:
     setup()
     reports = []
     for size in sizes:
-        report = run(size, wanted, chunk=chunk)
+        report = run(size, wanted, chunk=chunk, day=args.day)
         reports.append(report)
         if not args.json:
             print(table(report), flush=True)

@@ -10,9 +10,13 @@ and the whole batch (`portfolios.batch.batch_canvas`, chunks of `--chunk` accoun
 Timed until the last job's chord is done ("batch"), and until the goal projections the batch
 queued are computed too ("with projections").
 
+`--running-file PATH`: the file exists while a batch is running (created when its canvas is
+sent, removed when its last job is done), for `benchmarks.chat_latency --during PATH` to time
+chat answers while the batch runs (`make bench-chat-batch`).
+
 Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
      .venv/bin/python -m benchmarks.daily_batch_workers [--accounts 1000] [--chunk 100]
-     [--workers 1,2] [--broker redis://127.0.0.1:6379/13] [--json]
+     [--workers 1,2] [--broker redis://127.0.0.1:6379/13] [--running-file PATH] [--json]
 The machine's cores bound the speed-up: on 2 cores shared with other work the figures are
 noisy; rerun on a quiet machine.
 """
@@ -139,7 +143,9 @@ def summaries(result: Any) -> list[dict[str, Any]]:
     return list(reversed(found))
 
 
-def run(accounts: int, concurrency: int, chunk: int, timeout: float) -> dict[str, Any]:
+def run(
+    accounts: int, concurrency: int, chunk: int, timeout: float, running: Path | None = None
+) -> dict[str, Any]:
     call_command("synth_book", clear=True, **QUIET)
     call_command("synth_book", accounts=accounts, seed=0, **QUIET)
     redis.Redis.from_url(BROKER).flushdb()
@@ -151,7 +157,13 @@ def run(accounts: int, concurrency: int, chunk: int, timeout: float) -> dict[str
         canvas, chunks = batch.batch_canvas(size=chunk, today=today)
         started = time.perf_counter()
         result = canvas.apply_async()
-        result.get(timeout=timeout)
+        if running is not None:
+            running.touch()
+        try:
+            result.get(timeout=timeout)
+        finally:
+            if running is not None:
+                running.unlink(missing_ok=True)
         batch_s = time.perf_counter() - started
         pending = GoalProjection.objects.filter(
             goal__in=goals, status=GoalProjection.Status.PENDING
@@ -205,11 +217,14 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker process counts to compare")
     parser.add_argument("--broker", default=BROKER, help="Redis URL (a database of its own)")
     parser.add_argument("--timeout", type=float, default=1800.0)
+    parser.add_argument("--running-file", type=Path, help="a file that exists while a batch runs")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     setup()
     rows = [
-        run(args.accounts, int(n), args.chunk, args.timeout) for n in args.workers.split(",") if n
+        run(args.accounts, int(n), args.chunk, args.timeout, args.running_file)
+        for n in args.workers.split(",")
+        if n
     ]
     print(json.dumps(rows, indent=2) if args.json else table(rows), flush=True)
 

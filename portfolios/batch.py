@@ -8,11 +8,8 @@ are a chord's header, `daily_batch_job_done` its body). A chunk is idempotent (t
 account), acknowledged late, retried alone on a transient database error, and a chunk that
 fails for good is logged with its job and range and reported in its job's summary, without
 stopping the other chunks or the jobs after it. With no broker (a local run, the tests) every
-task is eager and the same canvas runs in order in-process.
+task is eager and the same canvas runs in order in-process."""
 
-A job whose service does not take `account_range` yet runs as one chunk over the whole book."""
-
-import inspect
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -60,10 +57,6 @@ def account_ranges(*, size: int | None = None) -> list[AccountRange]:
     return [
         (lo, bounds[i + 1] if i + 1 < len(bounds) else ids[-1] + 1) for i, lo in enumerate(bounds)
     ]
-
-
-def _takes_range(service: Callable[..., Any]) -> bool:
-    return "account_range" in inspect.signature(service).parameters
 
 
 def _recurring(account_range: AccountRange | None, today: date | None) -> int:
@@ -119,20 +112,6 @@ EXTRA_CHUNKS = {"risk_figures_compute": "risk_figures_models"}
 HELPERS = {"risk_figures_models": _risk_figures_models}
 
 
-def job_fans_out(job: str) -> bool:
-    """Whether the job's service takes an account range (else it runs as one whole-book chunk)."""
-    services: dict[str, Callable[..., Any]] = {
-        "recurring_deposits_run": recurring.recurring_deposits_run,
-        "dividends_pay": distributions.dividends_pay,
-        "tax_harvests_refresh": harvesting.tax_harvests_refresh,
-        "rebalance_proposals_refresh": rebalancing.rebalance_proposals_refresh,
-        "fees_bill": fees.fees_bill,
-        "plans_project": projections.plans_project,
-    }
-    service = services.get(job)
-    return service is None or _takes_range(service)
-
-
 def chunk_run(
     *, job: str, lo: int | None, hi: int | None, today: str | None = None, final_try: bool = True
 ) -> ChunkOutcome:
@@ -186,13 +165,12 @@ def batch_canvas(
     steps = []
     count = 0
     for job in wanted:
-        spans = ranges if job_fans_out(job) else [(None, None)]
         chunks = [
             app.signature(
                 "portfolios.daily_batch_chunk",
                 kwargs={"job": job, "lo": lo, "hi": hi, "today": today},
             ).set(immutable=True)
-            for lo, hi in spans
+            for lo, hi in ranges
         ]
         if job in EXTRA_CHUNKS:
             chunks.append(

@@ -38,7 +38,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import F, Max, QuerySet
 
 from advisor.models import Client, Goal
 
@@ -282,6 +282,64 @@ def wash_blocked(*, client: Client, ticker: str, day: date) -> bool:
     a loss in one of the client's taxable accounts within the 30 days before (or on) `day`, and
     some of that loss's units are not yet matched to a replacement."""
     return open_loss_sales(client_id=client.pk, tickers=identical_tickers(ticker), day=day).exists()
+
+
+# --- The same reads for many clients at once (the daily batch's chunks) -------------------------
+
+
+def open_loss_funds(*, client_ids: Iterable[int], day: date) -> set[tuple[int, str]]:
+    """(client id, ticker) of the clients' open loss sales a purchase on `day` would wash, in one
+    query: `wash_blocked(client, ticker)` is whether any fund identical to `ticker` is in it."""
+    since, until = wash_window(day)
+    return set(
+        LotSale.objects.filter(
+            account__client_id__in=list(client_ids),
+            account__goal__account_type=Goal.AccountType.TAXABLE,
+            gain__lt=0,
+            sold_on__gte=since,
+            sold_on__lte=until,
+        )
+        .exclude(washed_units__gte=F("quantity"))
+        .order_by()
+        .values_list("account__client_id", "asset__ticker")
+        .distinct()
+    )
+
+
+def recent_purchases(
+    *, client_ids: Iterable[int], tickers: Iterable[str], day: date
+) -> set[tuple[int, int, str]]:
+    """(client id, account id, ticker) of the lots of `tickers` the clients bought in the 30 days
+    up to `day`, in any of their accounts (IRAs included), with units still held: the purchases
+    that would wash a loss sold on `day`. One query."""
+    return set(
+        Lot.objects.filter(
+            account__client_id__in=list(client_ids),
+            asset__ticker__in=list(tickers),
+            acquired_on__gte=day - timedelta(days=WASH_WINDOW_DAYS),
+            acquired_on__lte=day,
+            remaining__gt=0,
+        )
+        .order_by()
+        .values_list("account__client_id", "account_id", "asset__ticker")
+        .distinct()
+    )
+
+
+def last_loss_sales(*, client_ids: Iterable[int]) -> dict[tuple[int, str], date]:
+    """(client id, ticker) → the day of the latest sale at a loss of that fund in the client's
+    taxable accounts, in one query."""
+    rows = (
+        LotSale.objects.filter(
+            account__client_id__in=list(client_ids),
+            account__goal__account_type=Goal.AccountType.TAXABLE,
+            gain__lt=0,
+        )
+        .order_by()
+        .values_list("account__client_id", "asset__ticker")
+        .annotate(last=Max("sold_on"))
+    )
+    return {(client, ticker): last for client, ticker, last in rows}
 
 
 # --- The tax year --------------------------------------------------------------------------------

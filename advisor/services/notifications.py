@@ -1,12 +1,14 @@
 """Notifications: a notice in the app (the bell) for each event that matters to a user, and an
 email too where the user's preference for that kind says so.
 
-`notify` is the one way in. Higher floors (portfolios, nlp) call it at their hook points; it is
-idempotent by the event's `key` (unique per user), so a rerun of a task, a retried request or a
-redelivered message notifies at most once. Emails go through `advisor.notification_email_send`
+`notify` is the one way in (`notify_many`: its form for a daily job's chunk). Higher floors
+(portfolios, nlp) call it at their hook points; it is idempotent by the event's `key` (unique
+per user), so a rerun of a task, a retried request or a redelivered message notifies at most
+once. Emails go through `advisor.notification_email_send`
 after the commit: never in the request, never about an event that rolled back."""
 
 import logging
+from collections.abc import Sequence
 from datetime import date
 
 from django.conf import settings
@@ -60,6 +62,41 @@ def notify(
         extra={"notification_id": notification.pk, "user_id": user.pk, "kind": kind},
     )
     return notification
+
+
+def notify_many(notices: Sequence[Notification]) -> list[Notification]:
+    """`notify` for many unsaved notices at once (a daily job's chunk), in three queries: each
+    recorded unless its event was notified already (its key, per user), its email queued after
+    the commit where the user's preference wants it, a log line each. The caller holds the
+    locks that make its keys its own (no savepoint per notice, as `notify` takes). Returns the
+    notices made."""
+    if not notices:
+        return []
+    users = {notice.user_id for notice in notices}
+    sent = set(
+        Notification.objects.filter(
+            user_id__in=users, key__in=[notice.key for notice in notices]
+        ).values_list("user_id", "key")
+    )
+    made = [notice for notice in notices if (notice.user_id, notice.key) not in sent]
+    for notice in made:
+        notice.title, notice.link = notice.title[:200], notice.link[:200]
+        # notify's full_clean, less its per-row query (the user exists: the caller read it).
+        notice.full_clean(exclude=["user"], validate_unique=False, validate_constraints=False)
+    Notification.objects.bulk_create(made, batch_size=500)
+    no_email = set(
+        NotificationPreference.objects.filter(
+            user_id__in=users, kind__in={notice.kind for notice in made}, email=False
+        ).values_list("user_id", "kind")
+    )
+    for notice in made:
+        if notice.kind not in EMAIL_ELSEWHERE and (notice.user_id, notice.kind) not in no_email:
+            enqueue_on_commit("advisor.notification_email_send", notification_id=notice.pk)
+        logger.info(
+            "notification created",
+            extra={"notification_id": notice.pk, "user_id": notice.user_id, "kind": notice.kind},
+        )
+    return made
 
 
 def notification_email_send(*, notification_id: int) -> bool:

@@ -458,6 +458,9 @@ WASH_SALE_PAIRS_IDENTICAL = env.bool("WASH_SALE_PAIRS_IDENTICAL", default=False)
 ADVISORY_FEE_ANNUAL = Decimal(env("ADVISORY_FEE_ANNUAL", default="0.0025"))
 # Goal projections: Monte Carlo paths and the inflation that turns results into today's money.
 PROJECTION_PATHS = env.int("PROJECTION_PATHS", default=10_000)
+# The Monte Carlo's seed, shared by every goal (common random numbers: the same simulated markets
+# for every plan and what-if, so figures move only when their inputs do).
+PROJECTION_SEED = env.int("PROJECTION_SEED", default=0)
 # Goals per nlp.projections_compute_batch task (one vectorised Monte Carlo each).
 PROJECTION_BATCH_GOALS = env.int("PROJECTION_BATCH_GOALS", default=500)
 PROJECTION_INFLATION = env.float("PROJECTION_INFLATION", default=0.025)

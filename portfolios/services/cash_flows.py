@@ -8,7 +8,7 @@ sale from a slot sells its alternate first. Deposits into IRAs respect the IRS's
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -16,8 +16,15 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from advisor.models import Client, Goal, User, WithdrawalHold
+from advisor.models import (
+    Client,
+    Goal,
+    Notification,
+    User,
+    WithdrawalHold,
+)
 from advisor.risk_control import audit_actor
+from advisor.services.notifications import notify_many
 from config.celery import enqueue_on_commit
 
 from ..broker import (
@@ -55,7 +62,13 @@ from .holds import (
     withdrawal_screen,
 )
 from .ira import ira_contribution_check
-from .ledger import LedgerBatch, ledger_cash, ledger_fill, wash_match_purchase
+from .ledger import (
+    LedgerBatch,
+    ledger_batches_flush,
+    ledger_cash,
+    ledger_fill,
+    wash_match_purchase,
+)
 from .purchases import loss_tickers, purchase_choice, purchase_ticker, washes
 
 logger = logging.getLogger(__name__)
@@ -285,12 +298,18 @@ def cash_invest(*, txn: Transaction, account: Account, broker: Broker) -> list[F
 
 
 def cash_invest_batched(
-    *, txn: Transaction, batch: LedgerBatch, context: ChunkContext, broker: Broker
+    *,
+    txn: Transaction,
+    batch: LedgerBatch,
+    context: ChunkContext,
+    broker: Broker,
+    losses: Collection[str] | None = None,
 ) -> tuple[list[Fill], list[Lot]]:
     """`cash_invest` into a `LedgerBatch`, with the chunk's reads: the same buys of the same
-    funds (`purchase_choice` on the account's holdings and its client's open losses, read in
-    one query under the account's lock). Returns the fills and the lots that wash a loss,
-    to match once the batch is flushed (`wash_match_purchase` needs their ids)."""
+    funds (`purchase_choice` on the account's holdings and its client's open losses: `losses`,
+    `loss_tickers` on the fill day read for the chunk, or else read here in one query under the
+    account's lock). Returns the fills and the lots that wash a loss, to match once the batch is
+    flushed (`wash_match_purchase` needs their ids)."""
     account = batch.account
     targets = context.targets(account)
     if not targets or account.cash < min_trade():
@@ -302,7 +321,8 @@ def cash_invest_batched(
         return [], []
     assets = context.assets_by_id
     held_tickers = {assets[a].ticker for a in held}
-    losses = loss_tickers(client_id=account.client_id, day=txn.market_date)
+    if losses is None:
+        losses = loss_tickers(client_id=account.client_id, day=txn.market_date)
     fills, washing = [], []
     for slot_, amount in sorted(buys.items()):
         ticker = purchase_choice(
@@ -321,9 +341,35 @@ def cash_invest_batched(
 def batch_flush(*, batch: LedgerBatch, washing: Sequence[Lot]) -> None:
     """Write a batch, then match the purchases that wash a loss (`ledger_fill` does it per
     lot as it opens it; nothing between them reads the lots)."""
-    batch.flush()
+    batches_flush(batches=[batch], washing=washing)
+
+
+def batches_flush(*, batches: Sequence[LedgerBatch], washing: Sequence[Lot]) -> None:
+    """`batch_flush` of a chunk's batches: their rows in a few bulk statements, then the
+    purchases that wash a loss matched, each against its client's losses."""
+    ledger_batches_flush(batches)
     for lot in washing:
-        wash_match_purchase(lot=lot, client_id=batch.account.client_id)
+        wash_match_purchase(lot=lot, client_id=lot.account.client_id)
+
+
+def deposits_notify(*, txns: Sequence[Transaction], user_ids: dict[int, int]) -> None:
+    """`cash_flow_notify` of deposits booked in bulk (their accounts' goals loaded; `user_ids`:
+    client id → its user's id), in a few queries (`notify_many`)."""
+    notices = []
+    for txn in txns:
+        account = txn.account
+        amount = f"{abs(txn.amount):,.2f} {account.currency}"
+        notices.append(
+            Notification(
+                user_id=user_ids[account.client_id],
+                kind=Notification.Kind.CASH_FLOW,
+                key=f"transaction:{txn.pk}",
+                title=f"Deposit of {amount} done",
+                body=f"Your deposit of {amount} to “{account.goal.name}” is in your account.",
+                link="/money",
+            )
+        )
+    notify_many(notices)
 
 
 def raise_cash(

@@ -13,19 +13,21 @@ from django.db.models import Sum
 
 from ..broker import Broker, PaperBroker
 from ..market import market_date_get
-from ..models import Account, Distribution, Entry, Transaction
+from ..models import Account, Distribution, Entry, Lot, Transaction
 from ..money import CENT, money_down
 from .cash_flows import (
     CHUNK_ACCOUNTS,
     ChunkContext,
     account_range_filter,
     batch_flush,
+    batches_flush,
     cash_invest,
     cash_invest_batched,
     chunk_context,
 )
 from .fees_owed import fees_owed_collect
 from .ledger import LedgerBatch, ledger_cash
+from .purchases import loss_tickers_many
 
 logger = logging.getLogger(__name__)
 
@@ -111,11 +113,13 @@ def dividends_pay(
     of the accounts with lo <= id < hi (`account_range`; None: every account).
 
     Idempotent: one payment per account and distribution (a unique constraint, re-checked under
-    the account's lock), so reruns and concurrent workers pay once. Each account is paid in its
-    own transaction, under its lock, its distributions in pay-date order (each a savepoint: one
-    that fails is logged and retried by the next run, the others are paid). The reads shared by
-    the accounts (models, risk levels, closes) are made once per `CHUNK_ACCOUNTS` accounts, and
-    each account's payments are priced from one read of its units. Returns the payments made."""
+    the accounts' locks), so reruns and concurrent workers pay once. Set-based per
+    `CHUNK_ACCOUNTS` accounts (`_chunk_dividends_pay`): a chunk's payments are read and written
+    in a constant number of statements, in one transaction under its accounts' locks. The
+    accounts owing fees, and the whole chunk if its bulk write fails (logged), are paid account
+    by account after it (`_account_dividends_pay`: each in its own transaction, its
+    distributions in pay-date order, each a savepoint; one that fails is logged and retried by
+    the next run, the others are paid). Returns the payments made."""
     through = through or market_date_get()
     since = since if since is not None else through - LOOKBACK
     due = list(
@@ -133,7 +137,22 @@ def dividends_pay(
         chunk = ids[start : start + CHUNK_ACCOUNTS]
         accounts = list(Account.objects.filter(pk__in=chunk).order_by("pk"))
         context = chunk_context(accounts=accounts)
-        for account in accounts:
+        try:
+            with transaction.atomic():
+                made, rest = _chunk_dividends_pay(
+                    account_ids=chunk, owed=owed, context=context, broker=broker
+                )
+        except OperationalError:
+            raise  # transient: the task retries, and what was paid stays paid
+        except Exception:
+            logger.exception(
+                "dividends not paid in bulk: paid account by account",
+                extra={"first_account_id": chunk[0]},
+            )
+            made, rest = 0, chunk
+        paid += made
+        left = set(rest)
+        for account in (a for a in accounts if a.pk in left):
             try:
                 paid += _account_dividends_pay(
                     account=account, distributions=owed[account.pk], context=context, broker=broker
@@ -145,6 +164,125 @@ def dividends_pay(
                 continue  # the next run retries this account; the others are paid
     logger.info("dividends paid", extra={"through": through.isoformat(), "count": paid})
     return paid
+
+
+def _chunk_dividends_pay(
+    *,
+    account_ids: list[int],
+    owed: dict[int, list[Distribution]],
+    context: ChunkContext,
+    broker: Broker | None,
+) -> tuple[int, list[int]]:
+    """Pay a chunk's accounts their unpaid distributions (`owed`, pay-date order) in bulk, in
+    the caller's transaction: `_account_dividends_pay`'s rows, read and written in a constant
+    number of statements under the accounts' locks (taken in id order, in one statement).
+    Returns the payments made, and the accounts left to `_account_dividends_pay`: those owing
+    fees (collected row by row)."""
+    locked = list(
+        Account.objects.select_for_update(of=("self",))
+        .select_related("goal")
+        .filter(pk__in=account_ids)
+        .order_by("pk")
+    )
+    distributions = {d.pk: d for a in locked for d in owed[a.pk]}
+    # Re-checked under the locks: a concurrent run that got here first has paid them.
+    done = set(
+        Transaction.objects.filter(
+            account__in=locked, distribution__in=list(distributions)
+        ).values_list("account_id", "distribution_id")
+    )
+    todo = {
+        a.pk: [d for d in owed[a.pk] if (a.pk, d.pk) not in done]
+        for a in locked
+        if any((a.pk, d.pk) not in done for d in owed[a.pk])
+    }
+    if not todo:
+        return 0, []
+    accounts = [a for a in locked if a.pk in todo]
+    units = _units_before_many(account_ids=list(todo), distributions=list(distributions.values()))
+    losses = loss_tickers_many(
+        client_ids={a.client_id for a in accounts},
+        days={d.pay_date for d in distributions.values()},
+    )
+    rest = [a.pk for a in accounts if a.pk in context.owed]
+    batches = LedgerBatch.read_many(accounts=[a for a in accounts if a.pk not in context.owed])
+    queues: dict[int, list[tuple[LedgerBatch, Distribution]]] = {}  # client id → its payments
+    for batch in batches.values():
+        queue = queues.setdefault(batch.account.client_id, [])
+        queue += [(batch, distribution) for distribution in todo[batch.account.pk]]
+    broker_ = context.broker(broker)
+    made: list[Transaction] = []
+    # In rounds: each client's payments up to one whose purchase washes a loss, written and
+    # matched, and the losses read again before its next payment (as the one-by-one path
+    # matches each payment's before the next): one round when nothing washes.
+    while queues:
+        touched: dict[int, LedgerBatch] = {}
+        washing: list[Lot] = []
+        for client_id in list(queues):
+            queue = queues[client_id]
+            while queue:
+                batch, distribution = queue.pop(0)
+                held = units[(batch.account.pk, distribution.pk)]
+                txn, washes = _dividend_book_batched(
+                    batch=batch,
+                    distribution=distribution,
+                    units=held,
+                    losses=losses.get((client_id, distribution.pay_date), set()),
+                    context=context,
+                    broker=broker_,
+                )
+                if txn is not None:
+                    made.append(txn)
+                    touched[batch.account.pk] = batch
+                if washes:
+                    washing += washes
+                    break
+            if not queue:
+                del queues[client_id]
+        batches_flush(batches=[touched[pk] for pk in sorted(touched)], washing=washing)
+        if queues:
+            losses = loss_tickers_many(
+                client_ids=set(queues), days={d.pay_date for d in distributions.values()}
+            )
+    for txn in made:
+        logger.info(
+            "dividend paid",
+            extra={
+                "account_id": txn.account_id,
+                "transaction_id": txn.pk,
+                "distribution": txn.distribution_id,
+            },
+        )
+    return len(made), rest
+
+
+def _dividend_book_batched(
+    *,
+    batch: LedgerBatch,
+    distribution: Distribution,
+    units: Decimal,
+    losses: set[str],
+    context: ChunkContext,
+    broker: Broker,
+) -> tuple[Transaction | None, list[Lot]]:
+    """`_dividend_book`'s rows into a batch, not yet written, with the chunk's reads (`losses`:
+    the client's on the pay date): the transaction (None under a cent), and the lots that wash
+    a loss."""
+    amount = money_down(units * distribution.amount)
+    if amount < CENT:
+        return None, []
+    txn = batch.transaction(
+        kind=Transaction.Kind.DIVIDEND,
+        amount=amount,
+        market_date=distribution.pay_date,
+        distribution=distribution,
+        description=_description(distribution, units),
+    )
+    batch.cash(txn=txn, amount=amount)
+    _, washing = cash_invest_batched(
+        txn=txn, batch=batch, context=context, broker=broker, losses=losses
+    )
+    return txn, washing
 
 
 def _account_dividends_pay(
@@ -203,18 +341,30 @@ def _account_lock(account_id: int) -> Account:
 
 def _units_before_each(*, account_id: int, distributions: list[Distribution]) -> dict[int, Decimal]:
     """Distribution id → `_units_before` it, for one account, from one read of its entries."""
+    units = _units_before_many(account_ids=[account_id], distributions=distributions)
+    return {d.pk: units[(account_id, d.pk)] for d in distributions}
+
+
+def _units_before_many(
+    *, account_ids: list[int], distributions: list[Distribution]
+) -> dict[tuple[int, int], Decimal]:
+    """(account id, distribution id) → `_units_before` it, for each of `account_ids` and
+    `distributions`, from one read of their entries (summed here, exactly)."""
     latest = max(d.ex_date for d in distributions)
-    lines = Entry.objects.filter(
-        account_id=account_id,
+    rows = Entry.objects.filter(
+        account_id__in=account_ids,
         asset_id__in={d.asset_id for d in distributions},
         transaction__market_date__lt=latest,
-    ).values_list("asset_id", "transaction__market_date", "quantity")
-    rows = list(lines)
+    ).values_list("account_id", "asset_id", "transaction__market_date", "quantity")
+    lines: dict[tuple[int, int], list[tuple[date, Decimal]]] = {}
+    for account_id, asset_id, day, quantity in rows:
+        lines.setdefault((account_id, asset_id), []).append((day, quantity))
     return {
-        d.pk: sum(
-            (q for asset_id, day, q in rows if asset_id == d.asset_id and day < d.ex_date),
+        (account_id, d.pk): sum(
+            (q for day, q in lines.get((account_id, d.asset_id), ()) if day < d.ex_date),
             Decimal(0),
         )
+        for account_id in account_ids
         for d in distributions
     }
 

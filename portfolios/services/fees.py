@@ -22,6 +22,7 @@ it). So an account up to date costs nothing, and an emptied one is not read agai
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import groupby
@@ -34,7 +35,7 @@ from ..broker import Broker, PaperBroker
 from ..exceptions import InsufficientFunds
 from ..market import market_date_get
 from ..models import Account, AccountDailyValue, Entry, FeeOwed, Position, Transaction
-from ..money import CENT, money_half_up
+from ..money import CENT, money_half_up, money_value
 from ..valuation import (
     FEE_PRICES_LOOKBACK,
     FeePrices,
@@ -48,6 +49,7 @@ from ..valuation import (
 )
 from .cash_flows import CHUNK_ACCOUNTS, ChunkContext, account_range_filter, cash_out, chunk_context
 from .fees_owed import fee_billed, fee_owed_record
+from .ledger import LedgerBatch, ledger_batches_flush
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,24 @@ logger = logging.getLogger(__name__)
 # `fees_bill(month_end=...)` still can): a bound on its work for accounts whose fees stay under
 # a cent, which are never marked billed.
 FEE_CATCH_UP_MONTHS = 12
+
+
+def _fee_transaction(*, account: Account, period: date, day: date, fee: Decimal) -> Transaction:
+    """The fee transaction of `period` (unsaved), validated without a query: the database holds
+    the rules that need one (one fee per account and month, a fee takes money out)."""
+    rate = format((advisory_fee_annual() * 100).normalize(), "f")
+    txn = Transaction(
+        account=account,
+        kind=Transaction.Kind.FEE,
+        amount=-fee,
+        market_date=day,
+        fee_period=period,
+        description=(
+            f"Advisory fee for {period:%B %Y} ({rate}% a year, accrued daily, billed monthly)"
+        ),
+    )
+    txn.full_clean(exclude=["account"], validate_constraints=False)
+    return txn
 
 
 @transaction.atomic
@@ -84,18 +104,7 @@ def fee_charge(
     fee = fee_month_bill(account=account, period=period) if amount is None else amount
     if fee < CENT:
         return None
-    rate = format((advisory_fee_annual() * 100).normalize(), "f")
-    txn = Transaction(
-        account=account,
-        kind=Transaction.Kind.FEE,
-        amount=-fee,
-        market_date=day,
-        fee_period=period,
-        description=(
-            f"Advisory fee for {period:%B %Y} ({rate}% a year, accrued daily, billed monthly)"
-        ),
-    )
-    txn.full_clean()
+    txn = _fee_transaction(account=account, period=period, day=day, fee=fee)
     txn.save()
     cash_out(txn=txn, account=account, amount=fee, broker=broker, one_fund=True, context=context)
     logger.info("advisory fee", extra={"account_id": account.pk, "transaction_id": txn.pk})
@@ -187,8 +196,9 @@ def daily_values_store(*, account_ids: Sequence[int]) -> int:
     rows added. One transaction with the accounts locked (id order), so none of their entries is
     in flight: every entry of theirs up to the latest id read is visible, which becomes each
     account's mark. New entries dated after an account's latest row add rows; one dated on or
-    before it (a fee, dated at its month's last close) rebuilds the rows from its day. An
-    account up to date costs nothing beyond the chunk's five queries."""
+    before it (a fee, dated at its month's last close) rebuilds the rows from its day (three
+    queries per day rebuilt from, whatever the number of accounts). An account up to date costs
+    nothing beyond the chunk's five queries."""
     ids = sorted(set(account_ids))
     if not ids:
         return 0
@@ -223,14 +233,19 @@ def daily_values_store(*, account_ids: Sequence[int]) -> int:
                 row = latest.get(account_id)
                 if row is None or entry_id > row.entry_mark:
                     fresh[account_id].append((entry_id, day, asset_id, quantity))
+        # An entry booked back on or before an account's latest stored day (a fee, dated at its
+        # month's last close): its rows are rebuilt from that day, on the row before it.
+        firsts = {pk: min(line[1] for line in lines) for pk, lines in fresh.items()}
+        rebuilt = _rebuild_reads(
+            firsts={
+                pk: day for pk, day in firsts.items() if pk in latest and day <= latest[pk].day
+            },
+            watermark=watermark,
+        )
         added: list[AccountDailyValue] = []
         for account_id, lines in sorted(fresh.items()):
-            added += _rows_after(
-                account_id=account_id,
-                lines=lines,
-                latest=latest.get(account_id),
-                watermark=watermark,
-            )
+            base, lines = rebuilt.get(account_id, (latest.get(account_id), lines))
+            added += _rows_after(account_id=account_id, lines=lines, base=base, watermark=watermark)
         AccountDailyValue.objects.bulk_create(added, batch_size=2000)
         AccountDailyValue.objects.filter(
             pk__in=[row.pk for pk, row in latest.items() if pk not in fresh]
@@ -238,32 +253,53 @@ def daily_values_store(*, account_ids: Sequence[int]) -> int:
     return len(added)
 
 
+def _rebuild_reads(
+    *, firsts: dict[int, date], watermark: int
+) -> dict[int, tuple[AccountDailyValue | None, list[_Line]]]:
+    """Account id → (its row before `firsts[id]`, its entries from that day up to the
+    watermark), its rows from that day deleted: three queries per distinct day (the fees of a
+    chunk are dated at one or two closes), not per account."""
+    days: defaultdict[date, list[int]] = defaultdict(list)
+    for account_id, first in firsts.items():
+        days[first].append(account_id)
+    rebuilt: dict[int, tuple[AccountDailyValue | None, list[_Line]]] = {}
+    for first, ids in sorted(days.items()):
+        bases = {
+            row.account_id: row
+            for row in AccountDailyValue.objects.filter(
+                account_id__in=ids,
+                day=Subquery(
+                    AccountDailyValue.objects.filter(
+                        account_id=OuterRef("account_id"), day__lt=first
+                    )
+                    .order_by("-day")
+                    .values("day")[:1]
+                ),
+            )
+        }
+        AccountDailyValue.objects.filter(account_id__in=ids, day__gte=first).delete()
+        lines: defaultdict[int, list[_Line]] = defaultdict(list)
+        for account_id, entry_id, day, asset_id, quantity in (
+            Entry.objects.filter(
+                account_id__in=ids, transaction__market_date__gte=first, id__lte=watermark
+            )
+            .order_by()
+            .values_list("account_id", "id", "transaction__market_date", "asset_id", "quantity")
+        ):
+            lines[account_id].append((entry_id, day, asset_id, quantity))
+        for account_id in ids:
+            rebuilt[account_id] = (bases.get(account_id), lines[account_id])
+    return rebuilt
+
+
 def _rows_after(
     *,
     account_id: int,
     lines: list[_Line],
-    latest: AccountDailyValue | None,
+    base: AccountDailyValue | None,
     watermark: int,
 ) -> list[AccountDailyValue]:
-    """The rows for one account's new entries `lines` (its latest stored row `latest`)."""
-    first = min(day for _, day, _, _ in lines)
-    base = latest
-    if latest is not None and first <= latest.day:
-        # Booked back on or before a stored day: rebuild from that day, on the row before it.
-        base = (
-            AccountDailyValue.objects.filter(account_id=account_id, day__lt=first)
-            .order_by("-day")
-            .first()
-        )
-        AccountDailyValue.objects.filter(account_id=account_id, day__gte=first).delete()
-        lines = [
-            (entry_id, day, asset_id, quantity)
-            for entry_id, day, asset_id, quantity in Entry.objects.filter(
-                account_id=account_id, transaction__market_date__gte=first, id__lte=watermark
-            )
-            .order_by()
-            .values_list("id", "transaction__market_date", "asset_id", "quantity")
-        ]
+    """The rows for one account's entries `lines`, dated after its stored row `base`."""
     cash = base.cash if base is not None else Decimal("0.00")
     units = {int(a): Decimal(q) for a, q in base.units.items()} if base is not None else {}
     rows = []
@@ -345,9 +381,10 @@ def fees_bill(
     every account that accrued one (of the accounts with lo <= id < hi, `account_range`; None:
     every account), oldest month first. Idempotent: a unique constraint allows one fee per
     account and month, and a month owed is not billed again. An account worth less than its fee
-    owes it (`FeeOwed`). Each fee is charged in its own transaction under the account's lock.
-    The ledgers are read once per `CHUNK_ACCOUNTS` accounts (one query), as are the reads a
-    sale shares (models, risk levels, closes). Returns the fee transactions made."""
+    owes it (`FeeOwed`). Each `CHUNK_ACCOUNTS` accounts are billed together (`_chunk_bill`):
+    their stored values and the months' prices read once, their fees written in bulk under
+    their locks; an account the chunk leaves is billed one by one (`fee_charge`). Returns the
+    fee transactions made."""
     complete = fee_months_complete()
     if month_end is None:
         periods = sorted(complete)[-FEE_CATCH_UP_MONTHS:]
@@ -360,7 +397,6 @@ def fees_bill(
                 {"month_end": ["Only a month with prices after it (a complete one) is billed."]}
             )
         periods = [period]
-    rate = advisory_fee_annual()
     months = _months_to_bill(
         periods=periods,
         complete=complete,
@@ -368,70 +404,246 @@ def fees_bill(
         account_range=account_range,
     )
     prices: dict[date, FeePrices] = {}  # one read per month, for every account
-    billed = owed = 0
+    tally = _Tally()
     ids = sorted(months)
     for start in range(0, len(ids), CHUNK_ACCOUNTS):
         chunk = ids[start : start + CHUNK_ACCOUNTS]
-        through = max(complete[months[pk][-1]] for pk in chunk)
+        for period in sorted({p for pk in chunk for p in months[pk]} - set(prices)):
+            prices[period] = fee_prices(start=period, end=month_last_day(period))
         first = min(months[pk][0] for pk in chunk)
-        if first not in prices:
-            prices[first] = fee_prices(start=first, end=month_last_day(first))
-        since = prices[first].days[0] if prices[first].days else first
+        bills = _Bills(
+            months=months,
+            complete=complete,
+            prices=prices,
+            since=prices[first].days[0] if prices[first].days else first,
+        )
         daily_values_store(account_ids=chunk)
-        ledgers = stored_ledgers(account_ids=chunk, since=since, through=through)
-        accounts = list(Account.objects.filter(pk__in=chunk).order_by("pk"))
-        context: ChunkContext | None = None  # read when a first fee is charged
-        for account in accounts:
-            wanted = months[account.pk]
-            last = complete[wanted[-1]]
-            ledger = [line for line in ledgers[account.pk] if line[0] <= last]
-            for i, period in enumerate(wanted):
-                if _empty_throughout(ledger, period):
-                    continue
-                if period not in prices:
-                    prices[period] = fee_prices(start=period, end=month_last_day(period))
-                fee = money_half_up(
-                    fee_accrual(
-                        ledger=ledger,
-                        prices=prices[period],
-                        start=period,
-                        end=month_last_day(period),
-                        rate=rate,
-                    )
-                )
-                if fee < CENT:
-                    continue
-                if context is None:
-                    context = chunk_context(accounts=accounts)
-                day = complete[period]
-                try:
-                    charged = fee_charge(
-                        account=account, period=period, day=day, amount=fee, context=context
-                    )
-                except InsufficientFunds:
-                    # Worth less than the fee (emptied since the month ended): owed, and
-                    # collected from the next deposit or dividend; the others are still billed.
-                    owed += (
-                        fee_owed_record(
-                            account=account, period=period, amount=fee, day=market_date_get()
-                        )
-                        is not None
-                    )
-                    continue
-                if charged is not None:
-                    billed += 1
-                    if i + 1 < len(wanted):
-                        # The next month's accrual sees this fee, as a later run would.
-                        daily_values_store(account_ids=[account.pk])
-                        ledger = stored_ledgers(
-                            account_ids=[account.pk], since=since, through=last
-                        )[account.pk]
+        ledgers = stored_ledgers(
+            account_ids=chunk, since=bills.since, through=max(bills.through(pk) for pk in chunk)
+        )
+        _chunk_bill(chunk=chunk, ledgers=ledgers, bills=bills, tally=tally)
     logger.info(
         "advisory fees billed",
         extra={
             "periods": [p.isoformat() for p in periods[:1] + periods[-1:]],
-            "count": billed,
-            "owed": owed,
+            "count": tally.billed,
+            "owed": tally.owed,
+            "one_by_one": tally.one_by_one,
         },
     )
-    return billed
+    if tally.failure is not None:
+        raise tally.failure  # the batch records the chunk failed (and retries a transient error)
+    return tally.billed
+
+
+@dataclass
+class _Tally:
+    billed: int = 0  # fee transactions made
+    owed: int = 0  # months recorded owed
+    one_by_one: int = 0  # accounts billed by the per-account path
+    failure: Exception | None = None  # the first account that failed there (logged)
+
+
+@dataclass(frozen=True)
+class _Bills:
+    """What pricing a chunk's months needs: each account's months to bill, each month's last
+    close and prices, and the close the chunk's stored ledgers start from."""
+
+    months: dict[int, list[date]]
+    complete: dict[date, date]
+    prices: dict[date, FeePrices]
+    since: date
+
+    def through(self, account_id: int) -> date:
+        """The last close of the account's last month to bill."""
+        return self.complete[self.months[account_id][-1]]
+
+    def fee(self, *, ledger: list[LedgerLine], period: date) -> Decimal | None:
+        """The month's bill on `ledger`; None when nothing is billed (the account held nothing
+        throughout, or the bill is under a cent)."""
+        if _empty_throughout(ledger, period):
+            return None
+        fee = money_half_up(
+            fee_accrual(
+                ledger=ledger,
+                prices=self.prices[period],
+                start=period,
+                end=month_last_day(period),
+                rate=advisory_fee_annual(),
+            )
+        )
+        return None if fee < CENT else fee
+
+
+def _chunk_bill(
+    *, chunk: list[int], ledgers: dict[int, list[LedgerLine]], bills: _Bills, tally: _Tally
+) -> None:
+    """Bill a chunk's accounts in one transaction under their locks (one statement, in id
+    order), re-checking there what is billed or owed: the fees cash covers written in bulk
+    (transactions and their audit-log rows, cash entries, the accounts' cash), and each fee
+    that needs a sale booked as `fee_charge` books it (`cash_out`, one fund); months the
+    account cannot pay are recorded owed afterwards, as `fee_charge`'s callers record them.
+
+    An account's months are billed oldest first, each on a ledger with the fees before it (as
+    its stored values would show them). Left to the one-by-one path: an account from a month
+    that needs a sale (or is owed, or was billed elsewhere meanwhile) before its last one, and
+    every account of a chunk whose transaction fails (logged), so one bad account does not
+    stop the others' billing."""
+    wanted = {pk: bills.months[pk] for pk in chunk}
+    owed: list[tuple[Account, date, Decimal]] = []
+    left: dict[int, list[date]] = {}  # account id → its months for the one-by-one path
+    made: list[Transaction] = []
+    try:
+        with transaction.atomic():
+            accounts = list(
+                Account.objects.select_for_update(of=("self",))
+                .select_related("goal")
+                .filter(pk__in=chunk)
+                .order_by("pk")
+            )
+            settled = _settled(account_ids=chunk, periods={p for m in wanted.values() for p in m})
+            batches = LedgerBatch.read_many(accounts=accounts)
+            context: ChunkContext | None = None  # read when a first fee needs a sale
+            sales: list[tuple[Account, Transaction, Decimal]] = []
+            for account in accounts:
+                months = wanted[account.pk]
+                ledger = [
+                    line for line in ledgers[account.pk] if line[0] <= bills.through(account.pk)
+                ]
+                batch = batches[account.pk]
+                for i, period in enumerate(months):
+                    last = i + 1 == len(months)
+                    if (account.pk, period) in settled:
+                        if not last:
+                            left[account.pk] = months[i + 1 :]  # priced on that month's fee
+                            break
+                        continue
+                    fee = bills.fee(ledger=ledger, period=period)
+                    if fee is None:
+                        continue
+                    day = bills.complete[period]
+                    txn = _fee_transaction(account=account, period=period, day=day, fee=fee)
+                    if fee <= account.cash:
+                        batch.transactions.append(txn)
+                        batch.cash(txn=txn, amount=-fee)  # account.cash follows
+                        ledger.append((day, None, -fee))  # the next month's accrual sees it
+                        made.append(txn)
+                    elif not last:
+                        left[account.pk] = months[i:]  # the next months would see the sale
+                        break
+                    else:
+                        if context is None:
+                            context = chunk_context(accounts=accounts)
+                        if fee > _worth(batch=batch, day=day, context=context):
+                            owed.append((account, period, fee))
+                        else:
+                            batch.transactions.append(txn)
+                            sales.append((account, txn, fee))
+                            made.append(txn)
+            ledger_batches_flush(list(batches.values()))
+            for account, txn, fee in sales:
+                assert context is not None  # noqa: S101 - read for the first sale
+                cash_out(
+                    txn=txn,
+                    account=account,
+                    amount=fee,
+                    broker=context.broker(None),
+                    one_fund=True,
+                    context=context,
+                )
+    except Exception:  # noqa: BLE001 - logged; its accounts are billed one by one instead
+        logger.warning(
+            "advisory fees chunk failed: billed one by one",
+            exc_info=True,
+            extra={"first_account_id": chunk[0], "last_account_id": chunk[-1]},
+        )
+        made, owed, left = [], [], dict(wanted)
+    for txn in made:
+        logger.info("advisory fee", extra={"account_id": txn.account_id, "transaction_id": txn.pk})
+    tally.billed += len(made)
+    for account, period, fee in owed:
+        recorded = fee_owed_record(
+            account=account, period=period, amount=fee, day=market_date_get()
+        )
+        tally.owed += recorded is not None
+    if left:
+        _bill_one_by_one(left=left, bills=bills, tally=tally)
+
+
+def _settled(*, account_ids: Sequence[int], periods: set[date]) -> set[tuple[int, date]]:
+    """(account, month) of `periods` billed or owed, of the accounts: two queries."""
+    billed = Transaction.objects.filter(
+        kind=Transaction.Kind.FEE, account_id__in=account_ids, fee_period__in=periods
+    ).values_list("account_id", "fee_period")
+    owed = FeeOwed.objects.filter(account_id__in=account_ids, period__in=periods).values_list(
+        "account_id", "period"
+    )
+    return {(a, p) for a, p in billed if p is not None} | set(owed)
+
+
+def _worth(*, batch: LedgerBatch, day: date, context: ChunkContext) -> Decimal:
+    """What selling everything pays at `day`'s close (`Valuation.total`), of a locked account
+    as its batch stands: more than this, `raise_cash` refuses (InsufficientFunds)."""
+    closes = context.closes(day)
+    return money_value(
+        batch.account.cash + sum((q * closes[a] for a, q in batch.held().items()), Decimal(0))
+    )
+
+
+def _bill_one_by_one(*, left: dict[int, list[date]], bills: _Bills, tally: _Tally) -> None:
+    """Bill these accounts' months one fee at a time (`fee_charge`, each in its own transaction
+    under the account's lock), each month priced on a ledger stored after the fee before it.
+    An account that fails is logged and the others billed; `fees_bill` raises the first
+    failure once every chunk is billed."""
+    accounts = list(Account.objects.filter(pk__in=left).order_by("pk"))
+    context = chunk_context(accounts=accounts)
+    for account in accounts:
+        tally.one_by_one += 1
+        try:
+            _account_bill(
+                account=account, months=left[account.pk], bills=bills, tally=tally, context=context
+            )
+        except Exception as exc:  # noqa: BLE001 - logged, raised once the others are billed
+            logger.exception("advisory fees failed", extra={"account_id": account.pk})
+            tally.failure = tally.failure or exc
+
+
+def _account_bill(
+    *, account: Account, months: list[date], bills: _Bills, tally: _Tally, context: ChunkContext
+) -> None:
+    """Bill one account's `months` oldest first, each by `fee_charge`; a month it cannot pay
+    is recorded owed."""
+    ledger = _ledger_restored(account_id=account.pk, bills=bills)
+    for i, period in enumerate(months):
+        fee = bills.fee(ledger=ledger, period=period)
+        if fee is None:
+            continue
+        try:
+            charged = fee_charge(
+                account=account,
+                period=period,
+                day=bills.complete[period],
+                amount=fee,
+                context=context,
+            )
+        except InsufficientFunds:
+            # Worth less than the fee (emptied since the month ended): owed, and collected
+            # from the next deposit or dividend; the others are still billed.
+            recorded = fee_owed_record(
+                account=account, period=period, amount=fee, day=market_date_get()
+            )
+            tally.owed += recorded is not None
+            continue
+        if charged is not None:
+            tally.billed += 1
+        if i + 1 < len(months):
+            # The next month's accrual sees this fee (or another worker's), as a later run would.
+            ledger = _ledger_restored(account_id=account.pk, bills=bills)
+
+
+def _ledger_restored(*, account_id: int, bills: _Bills) -> list[LedgerLine]:
+    """The account's ledger for pricing its months, from its stored values brought up to date."""
+    daily_values_store(account_ids=[account_id])
+    through = bills.through(account_id)
+    ledger = stored_ledgers(account_ids=[account_id], since=bills.since, through=through)
+    return [line for line in ledger[account_id] if line[0] <= through]

@@ -41,12 +41,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from advisor.models import Client, Goal, Notification, User
 from advisor.selectors import clients_in_reach
-from advisor.services.notifications import notify
+from advisor.services.notifications import notify, notify_many
 from advisor.tax import TaxRates, marginal_rates
 from config.errors import NotFound
 
@@ -54,14 +54,16 @@ from .. import targets
 from ..broker import Broker, PaperBroker, units_for_amount
 from ..exceptions import TaxHarvestStale
 from ..market import closes_on, market_date_get
-from ..models import Account, Asset, Lot, LotSale, Position, TaxHarvest, Transaction
+from ..models import Account, Asset, Lot, Position, TaxHarvest, Transaction
 from ..money import money, money_down, money_text
 from ..tax import (
     WASH_WINDOW_DAYS,
     first_anniversary,
     identical_tickers,
+    last_loss_sales,
     lot_basis,
-    wash_blocked,
+    open_loss_funds,
+    recent_purchases,
 )
 from .ledger import ledger_fill, proceeds_split
 
@@ -244,67 +246,108 @@ def _is_taxable(account: Account) -> bool:
     return account.goal.account_type == Goal.AccountType.TAXABLE
 
 
-def _lot_views(*, account: Account, asset: Asset) -> list[LotView]:
-    lots = Lot.objects.filter(account=account, asset=asset, remaining__gt=0).order_by(
-        "acquired_on", "id"
+def _lot_view(lot: Lot) -> LotView:
+    return LotView(
+        id=lot.pk,
+        acquired_on=lot.acquired_on,
+        holding_from=lot.holding_from or lot.acquired_on,
+        units=lot.remaining,
+        basis=money(lot_basis(lot)),
     )
-    return [
-        LotView(
-            id=lot.pk,
-            acquired_on=lot.acquired_on,
-            holding_from=lot.holding_from or lot.acquired_on,
-            units=lot.remaining,
-            basis=money(lot_basis(lot)),
-        )
-        for lot in lots
-    ]
-
-
-def _held(account: Account) -> list[Asset]:
-    """The paired funds (primaries and alternates) the account holds, by ticker."""
-    paired = set(targets.PRIMARIES) | set(targets.ALTERNATES)
-    positions = Position.objects.filter(
-        account=account, quantity__gt=0, asset__ticker__in=paired
-    ).select_related("asset")
-    return sorted((p.asset for p in positions), key=lambda a: a.ticker)
 
 
 def _partner(ticker: str) -> str:
     return targets.PRIMARIES.get(ticker) or targets.ALTERNATES[ticker]
 
 
-def bought_elsewhere(*, account: Account, ticker: str, day: date) -> bool:
-    """A fund identical to `ticker` bought in the 30 days up to `day` in another of the client's
-    accounts and still held: selling `ticker` at a loss now would be washed by it."""
-    return (
-        Lot.objects.filter(
-            account__client_id=account.client_id,
-            asset__ticker__in=identical_tickers(ticker),
-            acquired_on__gte=day - timedelta(days=WASH_WINDOW_DAYS),
-            acquired_on__lte=day,
-            remaining__gt=0,
+@dataclass(frozen=True)
+class _Reads:
+    """What the candidates of some accounts at `day`'s close are computed from, read for all of
+    them at once (`_reads`): the paired funds each holds, their partners, the closes, the lots,
+    and the client-wide wash-sale facts."""
+
+    day: date
+    held: dict[int, list[Position]]  # account id → its paired funds held (asset loaded), by ticker
+    partners: dict[str, Asset]  # the held funds' pair partners, by ticker
+    closes: dict[int, Decimal]
+    lots: dict[tuple[int, int], list[LotView]]  # (account id, asset id) → open lots, oldest first
+    # client id → {(account id, ticker)}: `tax.recent_purchases`
+    purchases: dict[int, set[tuple[int, str]]]
+    open_losses: set[tuple[int, str]]  # `tax.open_loss_funds`
+    last_losses: dict[tuple[int, str], date]  # `tax.last_loss_sales`
+
+    def partner(self, ticker: str) -> Asset:
+        partner = self.partners.get(_partner(ticker))
+        if partner is None:
+            raise Asset.DoesNotExist(f"No fund {_partner(ticker)}, the pair of {ticker}.")
+        return partner
+
+    def bought_elsewhere(self, *, account: Account, ticker: str) -> bool:
+        """A fund identical to `ticker` bought in the 30 days up to the day in another of the
+        client's accounts and still held: selling `ticker` at a loss now would be washed by it."""
+        same = identical_tickers(ticker)
+        return any(
+            other != account.pk and bought in same
+            for other, bought in self.purchases.get(account.client_id, ())
         )
-        .exclude(account=account)
-        .exists()
+
+    def wash_blocked(self, *, client_id: int, ticker: str) -> bool:
+        """`tax.wash_blocked`: buying `ticker` on the day would wash an open loss."""
+        return any((client_id, same) in self.open_losses for same in identical_tickers(ticker))
+
+    def last_loss_sale(self, *, client_id: int, ticker: str) -> date | None:
+        """The latest sale at a loss of a fund identical to `ticker` in the client's taxable
+        accounts."""
+        dates = [
+            self.last_losses[(client_id, same)]
+            for same in identical_tickers(ticker)
+            if (client_id, same) in self.last_losses
+        ]
+        return max(dates, default=None)
+
+
+def _reads(*, accounts: Sequence[Account], day: date) -> _Reads:
+    """`_Reads` of these accounts (goal loaded) in a fixed number of queries whatever their
+    number; accounts other than taxable hold nothing here."""
+    paired = set(targets.PRIMARIES) | set(targets.ALTERNATES)
+    taxable = {a.pk: a for a in accounts if _is_taxable(a)}
+    held: dict[int, list[Position]] = {}
+    positions = Position.objects.filter(
+        account_id__in=list(taxable), quantity__gt=0, asset__ticker__in=paired
+    ).select_related("asset")
+    for position in sorted(positions, key=lambda p: (p.account_id, p.asset.ticker)):
+        held.setdefault(position.account_id, []).append(position)
+    if not held:
+        return _Reads(day, {}, {}, {}, {}, {}, set(), {})
+    tickers = {p.asset.ticker for positions in held.values() for p in positions}
+    partners = {
+        a.ticker: a for a in Asset.objects.filter(ticker__in={_partner(t) for t in tickers})
+    }
+    funds = {p.asset_id: p.asset for positions in held.values() for p in positions}
+    closes = closes_on(day=day, assets=[*funds.values(), *partners.values()])
+    lots: dict[tuple[int, int], list[LotView]] = {}
+    for lot in Lot.objects.filter(
+        account_id__in=list(held), asset_id__in=list(funds), remaining__gt=0
+    ).order_by("account_id", "asset_id", "acquired_on", "id"):
+        lots.setdefault((lot.account_id, lot.asset_id), []).append(_lot_view(lot))
+    clients = {taxable[account_id].client_id for account_id in held}
+    # A purchase elsewhere washes a harvest of a fund identical to the one bought.
+    washing = {same for t in tickers for same in identical_tickers(t)}
+    purchases: dict[int, set[tuple[int, str]]] = {}
+    for client, account_id, ticker in recent_purchases(
+        client_ids=clients, tickers=washing, day=day
+    ):
+        purchases.setdefault(client, set()).add((account_id, ticker))
+    return _Reads(
+        day=day,
+        held=held,
+        partners=partners,
+        closes=closes,
+        lots=lots,
+        purchases=purchases,
+        open_losses=open_loss_funds(client_ids=clients, day=day),
+        last_losses=last_loss_sales(client_ids=clients),
     )
-
-
-def last_loss_sale(*, client: Client, ticker: str) -> date | None:
-    """The latest sale at a loss of a fund identical to `ticker` in the client's taxable
-    accounts."""
-    return LotSale.objects.filter(
-        account__client=client,
-        account__goal__account_type=Goal.AccountType.TAXABLE,
-        asset__ticker__in=identical_tickers(ticker),
-        gain__lt=0,
-    ).aggregate(last=Max("sold_on"))["last"]
-
-
-def _prices(day: date, *assets: Asset) -> dict[str, Decimal] | None:
-    closes = closes_on(day=day, assets=assets)
-    if any(a.pk not in closes for a in assets):
-        return None
-    return {a.ticker: closes[a.pk] for a in assets}
 
 
 def _fingerprint(state: dict[str, Any]) -> str:
@@ -315,12 +358,13 @@ def _candidate(
     *,
     kind: str,
     account: Account,
-    sell: Asset,
+    held: Position,
     buy: Asset,
     sale: Sale,
     day: date,
     extra: dict[str, Any],
 ) -> Candidate:
+    sell = held.asset
     buy_price = extra.pop("buy_price")
     buy_units = units_for_amount(sale.proceeds, buy_price)
     rates = marginal_rates(client=account.client, year=day.year)
@@ -333,12 +377,7 @@ def _candidate(
         "buy": buy.ticker,
         "prices": {sell.ticker: str(sale.price), buy.ticker: str(buy_price)},
         "lots": [[s.lot.id, str(s.lot.units), str(s.lot.basis)] for s in sale.lots],
-        "held": str(
-            Position.objects.filter(account=account, asset=sell)
-            .values_list("quantity", flat=True)
-            .first()
-            or Decimal(0)
-        ),
+        "held": str(held.quantity),
         "rates": [str(rates.short), str(rates.long)],
         "thresholds": [str(min_loss), str(min_fraction), str(max_gain)],
         **extra,
@@ -361,49 +400,64 @@ def _candidate(
     )
 
 
+def _candidates(*, kind: str, account: Account, reads: _Reads) -> list[Candidate]:
+    """The harvests (or switch backs) due in the account (client loaded) at the reads' close,
+    one per paired fund held (per alternate held, for switch backs)."""
+    if not _is_taxable(account):
+        return []
+    day = reads.day
+    min_loss, min_fraction, max_gain = _thresholds()
+    found = []
+    for held in reads.held.get(account.pk, []):
+        sell = held.asset
+        if kind == Kind.SWITCH_BACK and sell.ticker not in targets.ALTERNATES:
+            continue
+        buy = reads.partner(sell.ticker)
+        if sell.pk not in reads.closes or buy.pk not in reads.closes:
+            continue
+        price, buy_price = reads.closes[sell.pk], reads.closes[buy.pk]
+        lots = reads.lots.get((account.pk, sell.pk), [])
+        extra: dict[str, Any] = {"buy_price": buy_price}
+        if kind == Kind.HARVEST:
+            elsewhere = reads.bought_elsewhere(account=account, ticker=sell.ticker)
+            blocked = reads.wash_blocked(client_id=account.client_id, ticker=buy.ticker)
+            sale = harvest_select(
+                lots=lots,
+                price=price,
+                day=day,
+                min_loss=min_loss,
+                min_fraction=min_fraction,
+                washed_elsewhere=elsewhere,
+                replacement_blocked=blocked,
+            )
+            if sale is None and (elsewhere or blocked):
+                logger.info(
+                    "harvest refused by the wash-sale rule",
+                    extra={"account_id": account.pk, "ticker": sell.ticker},
+                )
+            extra["wash"] = [elsewhere, blocked]
+        else:
+            last = reads.last_loss_sale(client_id=account.client_id, ticker=buy.ticker)
+            sale = switch_back_select(
+                lots=lots, price=price, day=day, last_loss_sale=last, max_short_gain=max_gain
+            )
+            extra["last_loss_sale"] = last.isoformat() if last else None
+        if sale is not None:
+            found.append(
+                _candidate(
+                    kind=kind, account=account, held=held, buy=buy, sale=sale, day=day, extra=extra
+                )
+            )
+    return found
+
+
 def harvest_candidates(*, account: Account, day: date) -> list[Candidate]:
     """The harvests due in the account at `day`'s close, one per paired fund held (none outside
     taxable accounts)."""
     if not _is_taxable(account):
         return []
-    min_loss, min_fraction, _ = _thresholds()
-    found = []
-    for sell in _held(account):
-        buy = Asset.objects.get(ticker=_partner(sell.ticker))
-        prices = _prices(day, sell, buy)
-        if prices is None:
-            continue
-        lots = _lot_views(account=account, asset=sell)
-        elsewhere = bought_elsewhere(account=account, ticker=sell.ticker, day=day)
-        blocked = wash_blocked(client=account.client, ticker=buy.ticker, day=day)
-        sale = harvest_select(
-            lots=lots,
-            price=prices[sell.ticker],
-            day=day,
-            min_loss=min_loss,
-            min_fraction=min_fraction,
-            washed_elsewhere=elsewhere,
-            replacement_blocked=blocked,
-        )
-        if sale is None:
-            if elsewhere or blocked:
-                logger.info(
-                    "harvest refused by the wash-sale rule",
-                    extra={"account_id": account.pk, "ticker": sell.ticker},
-                )
-            continue
-        found.append(
-            _candidate(
-                kind=Kind.HARVEST,
-                account=account,
-                sell=sell,
-                buy=buy,
-                sale=sale,
-                day=day,
-                extra={"buy_price": prices[buy.ticker], "wash": [elsewhere, blocked]},
-            )
-        )
-    return found
+    reads = _reads(accounts=[account], day=day)
+    return _candidates(kind=Kind.HARVEST, account=account, reads=reads)
 
 
 def switch_back_candidates(*, account: Account, day: date) -> list[Candidate]:
@@ -411,40 +465,8 @@ def switch_back_candidates(*, account: Account, day: date) -> list[Candidate]:
     primary is clear of the wash-sale window and whose sale realises little short-term gain."""
     if not _is_taxable(account):
         return []
-    _, _, max_gain = _thresholds()
-    found = []
-    for sell in _held(account):
-        if sell.ticker not in targets.ALTERNATES:
-            continue
-        buy = Asset.objects.get(ticker=targets.ALTERNATES[sell.ticker])
-        prices = _prices(day, sell, buy)
-        if prices is None:
-            continue
-        last = last_loss_sale(client=account.client, ticker=buy.ticker)
-        sale = switch_back_select(
-            lots=_lot_views(account=account, asset=sell),
-            price=prices[sell.ticker],
-            day=day,
-            last_loss_sale=last,
-            max_short_gain=max_gain,
-        )
-        if sale is None:
-            continue
-        found.append(
-            _candidate(
-                kind=Kind.SWITCH_BACK,
-                account=account,
-                sell=sell,
-                buy=buy,
-                sale=sale,
-                day=day,
-                extra={
-                    "buy_price": prices[buy.ticker],
-                    "last_loss_sale": last.isoformat() if last else None,
-                },
-            )
-        )
-    return found
+    reads = _reads(accounts=[account], day=day)
+    return _candidates(kind=Kind.SWITCH_BACK, account=account, reads=reads)
 
 
 def _rates_text(rates: TaxRates) -> str:
@@ -524,11 +546,18 @@ def _switch_back_reason(
 # --- Propose ----------------------------------------------------------------------------------
 
 
-def _supersede(harvest: TaxHarvest, reason: str) -> None:
+SUPERSEDED_FIELDS = ["status", "superseded_reason", "decided_at"]
+
+
+def _mark_superseded(harvest: TaxHarvest, reason: str) -> None:
     harvest.status = Status.SUPERSEDED
     harvest.superseded_reason = reason
     harvest.decided_at = timezone.now()
-    harvest.save(update_fields=["status", "superseded_reason", "decided_at"])
+
+
+def _supersede(harvest: TaxHarvest, reason: str) -> None:
+    _mark_superseded(harvest, reason)
+    harvest.save(update_fields=SUPERSEDED_FIELDS)
 
 
 def _changes(*, harvest: TaxHarvest, now: Candidate | None) -> list[str]:
@@ -558,9 +587,10 @@ def _changes(*, harvest: TaxHarvest, now: Candidate | None) -> list[str]:
     return changes or ["the account's state changed"]
 
 
-def _create(*, account: Account, candidate: Candidate, day: date) -> TaxHarvest:
+def _harvest_of(*, account: Account, candidate: Candidate, day: date) -> TaxHarvest:
+    """The proposal (unsaved) of a candidate."""
     c = candidate
-    return TaxHarvest.objects.create(
+    return TaxHarvest(
         account=account,
         kind=c.kind,
         market_date=day,
@@ -583,42 +613,86 @@ def _create(*, account: Account, candidate: Candidate, day: date) -> TaxHarvest:
     )
 
 
+def _create(*, account: Account, candidate: Candidate, day: date) -> TaxHarvest:
+    harvest = _harvest_of(account=account, candidate=candidate, day=day)
+    harvest.save(force_insert=True)
+    return harvest
+
+
+def _plan(
+    *,
+    account: Account,
+    kind: str,
+    candidates: list[Candidate],
+    pending: dict[int, TaxHarvest],
+    executed: set[int],
+    day: date,
+) -> tuple[list[TaxHarvest], list[TaxHarvest]]:
+    """What `_propose` writes, decided without writing: the pending proposals to supersede
+    (marked, unsaved) and the new ones (unsaved). `pending` (sell asset id → the account's
+    pending proposal) is brought up to date: the superseded leave it, the new join it; `executed`
+    holds the funds already harvested or switched back today."""
+    due = {c.sell.pk: c for c in candidates}
+    superseded = []
+    for sell_id, harvest in list(pending.items()):
+        if harvest.kind != kind:
+            if kind == Kind.HARVEST and sell_id in due:
+                _mark_superseded(harvest, "Replaced by a tax-loss harvest of the same fund.")
+                superseded.append(harvest)
+                del pending[sell_id]
+            continue
+        changes = _changes(harvest=harvest, now=due.get(sell_id))
+        if not changes:
+            continue
+        _mark_superseded(harvest, "Replaced by the daily check: " + "; ".join(changes) + ".")
+        superseded.append(harvest)
+        del pending[sell_id]
+    made = []
+    for candidate in candidates:
+        if candidate.sell.pk in pending or candidate.sell.pk in executed:
+            continue  # kept, a pending proposal of the other kind, or done today
+        harvest = _harvest_of(account=account, candidate=candidate, day=day)
+        pending[candidate.sell.pk] = harvest
+        made.append(harvest)
+    return superseded, made
+
+
+def _executed_today(*, account_ids: list[int], day: date) -> set[tuple[int, int]]:
+    """(account id, sell asset id) of the harvests and switch backs executed on `day`."""
+    return set(
+        TaxHarvest.objects.filter(
+            account_id__in=account_ids, market_date=day, status=Status.EXECUTED
+        ).values_list("account_id", "sell_asset_id")
+    )
+
+
 def _propose(
     *, account: Account, kind: str, candidates: list[Candidate], day: date
 ) -> list[TaxHarvest]:
     """Make the account's pending proposals of `kind` match `candidates`: a pending one whose
     state holds stays, one whose state changed (or that is no longer due) is superseded saying
     why, and each new candidate is proposed (and executed at once where the client opted in)."""
-    due = {c.sell.pk: c for c in candidates}
     pending = {
         h.sell_asset_id: h
         for h in TaxHarvest.objects.select_for_update().filter(
             account=account, status=Status.PENDING
         )
     }
-    kept: list[TaxHarvest] = []
-    for sell_id, harvest in list(pending.items()):
-        if harvest.kind != kind:
-            if kind == Kind.HARVEST and sell_id in due:
-                _supersede(harvest, "Replaced by a tax-loss harvest of the same fund.")
-                del pending[sell_id]
-            continue
-        changes = _changes(harvest=harvest, now=due.get(sell_id))
-        if not changes:
-            kept.append(harvest)
-            continue
-        _supersede(harvest, "Replaced by the daily check: " + "; ".join(changes) + ".")
-        del pending[sell_id]
-    made = []
-    for candidate in candidates:
-        if candidate.sell.pk in pending:  # kept, or a pending proposal of the other kind
-            continue
-        executed_today = TaxHarvest.objects.filter(
-            account=account, sell_asset=candidate.sell, market_date=day, status=Status.EXECUTED
-        ).exists()
-        if executed_today:
-            continue
-        harvest = _create(account=account, candidate=candidate, day=day)
+    executed = {sell for _, sell in _executed_today(account_ids=[account.pk], day=day)}
+    superseded, made = _plan(
+        account=account,
+        kind=kind,
+        candidates=candidates,
+        pending=pending,
+        executed=executed,
+        day=day,
+    )
+    for harvest in superseded:
+        harvest.save(update_fields=SUPERSEDED_FIELDS)
+    kept = [h for h in pending.values() if h.kind == kind and h.pk is not None]
+    done = []
+    for harvest in made:
+        harvest.save(force_insert=True)
         logger.info(
             "tax harvest proposed",
             extra={"account_id": account.pk, "harvest_id": harvest.pk, "kind": kind},
@@ -628,8 +702,8 @@ def _propose(
             harvest = outcome.harvest if isinstance(outcome, _Stale) else outcome
         else:
             harvest_notify(harvest=harvest)
-        made.append(harvest)
-    return kept + made
+        done.append(harvest)
+    return kept + done
 
 
 def _locked(account: Account) -> Account:
@@ -688,7 +762,8 @@ def _may_change(*, account_ids: list[int], day: date) -> set[int]:
     a pending proposal to keep or supersede, a paired fund whose lots at a loss meet the
     thresholds before the wash-sale checks, or an alternate whose primary is clear of its window.
 
-    Conservative: the checks the per-account path adds (wash sales, the partner's close, the
+    Read without locks, to decide which accounts the locked check (`_propose_many`) needs at
+    all. Conservative: the checks that one adds (wash sales, the partner's close, the
     switch-back's gain cap) can only turn a candidate down, so skipping the others changes
     nothing."""
     if not account_ids:
@@ -705,7 +780,7 @@ def _may_change(*, account_ids: list[int], day: date) -> set[int]:
             account_id__in=account_ids,
             remaining__gt=0,
             asset__ticker__in=paired,
-            # Position is the truth of what is held: `_held` reads it; lots agree with it.
+            # Position is the truth of what is held: `_reads` reads it; lots agree with it.
             account__positions__asset_id=F("asset_id"),
             account__positions__quantity__gt=0,
         )
@@ -725,17 +800,7 @@ def _may_change(*, account_ids: list[int], day: date) -> set[int]:
     }
     last_losses: dict[tuple[int, str], date] = {}
     if alternates_held:
-        rows = (
-            LotSale.objects.filter(
-                account__client_id__in={client for client, _ in alternates_held},
-                account__goal__account_type=Goal.AccountType.TAXABLE,
-                gain__lt=0,
-            )
-            .order_by()
-            .values_list("account__client_id", "asset__ticker")
-            .annotate(last=Max("sold_on"))
-        )
-        last_losses = {(client, ticker): last for client, ticker, last in rows}
+        last_losses = last_loss_sales(client_ids={client for client, _ in alternates_held})
     for (account_id, asset_id), held in by_holding.items():
         if account_id in maybe or asset_id not in closes:
             continue
@@ -750,18 +815,8 @@ def _may_change(*, account_ids: list[int], day: date) -> set[int]:
             if switch_back_due(last_loss_sale=max(dates, default=None), day=day):
                 maybe.add(account_id)
                 continue
-        views = [
-            LotView(
-                id=lot.pk,
-                acquired_on=lot.acquired_on,
-                holding_from=lot.holding_from or lot.acquired_on,
-                units=lot.remaining,
-                basis=money(lot_basis(lot)),
-            )
-            for lot in held
-        ]
         sale = harvest_select(
-            lots=views,
+            lots=[_lot_view(lot) for lot in held],
             price=closes[asset_id],
             day=day,
             min_loss=min_loss,
@@ -772,18 +827,88 @@ def _may_change(*, account_ids: list[int], day: date) -> set[int]:
     return maybe
 
 
+@transaction.atomic
+def _propose_many(*, account_ids: list[int], day: date) -> list[int]:
+    """`harvest_propose` then `switch_back_propose` for many accounts in a fixed number of
+    queries: the accounts locked in id order in one statement (with the goal, client and user
+    `_locked` locks), then their pending proposals; their state read under the locks; proposals
+    superseded and made, and their notices, written in bulk. Proposing moves no money, so one
+    transaction for them all holds no invariant back.
+
+    Executing does: where a client opted into execution at once and something new is due in one
+    of their accounts, all their accounts are left to the per-account path (an execution changes
+    what the client's other accounts may harvest, through the wash-sale rule). Returns those
+    accounts, in id order."""
+    accounts = list(
+        Account.objects.select_for_update()
+        .select_related("goal", "client__user")
+        .filter(pk__in=account_ids)
+        .order_by("pk")
+    )
+    ids = [a.pk for a in accounts]
+    pending: dict[int, dict[int, TaxHarvest]] = {pk: {} for pk in ids}
+    for harvest in (
+        TaxHarvest.objects.select_for_update()
+        .filter(account_id__in=ids, status=Status.PENDING)
+        .order_by("pk")
+    ):
+        pending[harvest.account_id][harvest.sell_asset_id] = harvest
+    executed: dict[int, set[int]] = {pk: set() for pk in ids}
+    for account_id, sell_id in _executed_today(account_ids=ids, day=day):
+        executed[account_id].add(sell_id)
+    reads = _reads(accounts=accounts, day=day)
+    plans: dict[int, tuple[list[TaxHarvest], list[TaxHarvest]]] = {}
+    for account in accounts:
+        superseded, made = [], []
+        # Harvests first, then switch backs, as `tax_harvests_refresh` ran them one by one: a
+        # harvest replaces a pending switch back of its fund, and a switch back waits for a
+        # pending harvest of its fund.
+        for kind in (Kind.HARVEST, Kind.SWITCH_BACK):
+            old, new = _plan(
+                account=account,
+                kind=kind,
+                candidates=_candidates(kind=kind, account=account, reads=reads),
+                pending=pending[account.pk],
+                executed=executed[account.pk],
+                day=day,
+            )
+            superseded += old
+            made += new
+        plans[account.pk] = (superseded, made)
+    executing = {a.client_id for a in accounts if a.client.harvest_auto and plans[a.pk][1]}
+    one_by_one = [a.pk for a in accounts if a.client_id in executing]
+    superseded = [h for a in accounts if a.client_id not in executing for h in plans[a.pk][0]]
+    made = [h for a in accounts if a.client_id not in executing for h in plans[a.pk][1]]
+    # Superseded first: a fund's new proposal may replace its pending one (one pending a fund).
+    TaxHarvest.objects.bulk_update(superseded, SUPERSEDED_FIELDS, batch_size=500)
+    TaxHarvest.objects.bulk_create(made, batch_size=500)
+    for harvest in made:
+        logger.info(
+            "tax harvest proposed",
+            extra={
+                "account_id": harvest.account_id,
+                "harvest_id": harvest.pk,
+                "kind": harvest.kind,
+            },
+        )
+    _proposed_notify_many(harvests=made, accounts={a.pk: a for a in accounts})
+    return one_by_one
+
+
 def tax_harvests_refresh(
     *, day: date | None = None, account_range: tuple[int, int] | None = None
 ) -> int:
     """Daily, after the dividends and before the rebalancing: harvests then switch backs in every
-    taxable account (`account_range`: those with lo <= id < hi, a chunk of the daily batch),
-    each account in its own transaction (one that fails is logged and retried by the next run).
+    taxable account (`account_range`: those with lo <= id < hi, a chunk of the daily batch).
     Safe to run twice. Returns the harvests and switch backs pending or executed for the day
     (in the range).
 
     Set-based: the lots, closes and pending proposals of many accounts are read at once
-    (`_may_change`), and only an account where something may be due goes through the locked
-    per-account check."""
+    (`_may_change`); those where something may be due are locked and proposed for together
+    (`_propose_many`), in a fixed number of queries. The accounts of a client whose new
+    proposals execute at once (`Client.harvest_auto`), or all of them when the set-based check
+    fails, go one by one through `harvest_propose` and `switch_back_propose`, each account in
+    its own transaction (one that fails is logged and retried by the next run)."""
     day = day or market_date_get()
     accounts = Account.objects.filter(goal__account_type=Goal.AccountType.TAXABLE).exclude(
         goal__status=Goal.Status.CLOSED
@@ -798,10 +923,17 @@ def tax_harvests_refresh(
     ids = list(accounts.values_list("pk", flat=True).order_by("pk"))
     for start in range(0, len(ids), REFRESH_READ_ACCOUNTS):
         batch = ids[start : start + REFRESH_READ_ACCOUNTS]
-        due = _may_change(account_ids=batch, day=day)
-        for account_id in batch:
-            if account_id not in due:
-                continue
+        due = sorted(_may_change(account_ids=batch, day=day))
+        if not due:
+            continue
+        try:
+            one_by_one = _propose_many(account_ids=due, day=day)
+        except OperationalError:
+            raise  # transient: the task retries; what was done stays done
+        except Exception:
+            logger.exception("tax harvest check of many accounts failed; one by one instead")
+            one_by_one = due
+        for account_id in one_by_one:
             try:
                 harvest_propose(account=Account(pk=account_id), day=day)
                 switch_back_propose(account=Account(pk=account_id), day=day)
@@ -957,10 +1089,9 @@ def harvest_decide(
 # --- Notices ----------------------------------------------------------------------------------
 
 
-def harvest_notify(*, harvest: TaxHarvest) -> Notification | None:
-    """Tell the client a harvest (or switch back) waits for approval or was executed: one
-    notice per harvest and event."""
-    account = Account.objects.select_related("goal", "client__user").get(pk=harvest.account_id)
+def _notice(*, harvest: TaxHarvest, account: Account) -> tuple[str, str, str] | None:
+    """(event, title, body) of the notice of a harvest in its status (account: goal loaded);
+    None for a status nobody is told about."""
     sell, buy = harvest.sell_asset.ticker, harvest.buy_asset.ticker
     saved = money_text(harvest.tax_saved, account.currency)
     is_harvest = harvest.kind == Kind.HARVEST
@@ -992,6 +1123,17 @@ def harvest_notify(*, harvest: TaxHarvest) -> Notification | None:
         )
     else:
         return None
+    return event, title, body
+
+
+def harvest_notify(*, harvest: TaxHarvest) -> Notification | None:
+    """Tell the client a harvest (or switch back) waits for approval or was executed: one
+    notice per harvest and event."""
+    account = Account.objects.select_related("goal", "client__user").get(pk=harvest.account_id)
+    notice = _notice(harvest=harvest, account=account)
+    if notice is None:
+        return None
+    event, title, body = notice
     return notify(
         user=account.client.user,
         kind=Notification.Kind.TAX_HARVEST,
@@ -1000,6 +1142,32 @@ def harvest_notify(*, harvest: TaxHarvest) -> Notification | None:
         body=body,
         link=f"/goals/{account.goal_id}",
     )
+
+
+def _proposed_notify_many(*, harvests: list[TaxHarvest], accounts: dict[int, Account]) -> None:
+    """`harvest_notify` of many new pending proposals (accounts: goal and client's user loaded)
+    in a fixed number of queries, recorded as `notify` records each: one notice per event, and
+    its email queued after the commit where the user's preference wants it."""
+    kind = Notification.Kind.TAX_HARVEST
+    notices = []
+    for harvest in harvests:
+        account = accounts[harvest.account_id]
+        notice = _notice(harvest=harvest, account=account)
+        if notice is None:
+            continue
+        event, title, body = notice
+        notices.append(
+            Notification(
+                user=account.client.user,
+                kind=kind,
+                key=f"tax_harvest:{harvest.pk}:{event}",
+                title=title[:200],
+                body=body,
+                link=f"/goals/{account.goal_id}"[:200],
+            )
+        )
+    # Keys name harvests made in this transaction: no concurrent run can record them.
+    notify_many(notices)
 
 
 # --- Reads (the API's selectors) --------------------------------------------------------------

@@ -13,9 +13,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from auditlog.cid import get_cid
+from auditlog.context import auditlog_disabled
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from auditlog.signals import post_log, pre_log
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import router, transaction
+from django.db.models import F, Model
+from django.db.models.signals import pre_save
+from django.utils.encoding import smart_str
 
 from advisor.models import Goal
 
@@ -99,15 +109,17 @@ def ledger_fill(
 
 @dataclass
 class LedgerBatch:
-    """One account's cash entries and purchases in a daily job, written by `flush` in a few
-    bulk statements instead of several per fill: the same rows `ledger_cash` and `ledger_fill`
-    write, for a caller that holds the account's lock (taken before its positions were read)
-    and commits them in the same transaction. Purchases only: a sale consumes lots, which
-    `ledger_fill` does row by row. The account's cash is kept on `account` as entries are
+    """One account's transactions, cash entries and purchases in a daily job, written in a few
+    bulk statements instead of several per fill (`flush`, or `ledger_batches_flush` for a
+    chunk's accounts at once): the same rows `Transaction.objects.create`, `ledger_cash` and
+    `ledger_fill` write, for a caller that holds the account's lock (taken before its positions
+    were read) and commits them in the same transaction. Purchases only: a sale consumes lots,
+    which `ledger_fill` does row by row. The account's cash is kept on `account` as entries are
     added, so the caller values the account as it stands."""
 
     account: Account
     positions: dict[int, Position]  # asset id → the account's position, read under its lock
+    transactions: list[Transaction] = field(default_factory=list)  # made here, not yet written
     entries: list[Entry] = field(default_factory=list)
     lots: list[Lot] = field(default_factory=list)
     changed: dict[int, Position] = field(default_factory=dict)
@@ -116,12 +128,27 @@ class LedgerBatch:
     @classmethod
     def read(cls, *, account: Account) -> "LedgerBatch":
         """A batch for `account` (locked by the caller), with its positions read once."""
-        positions = {p.asset_id: p for p in Position.objects.filter(account=account).order_by()}
-        return cls(account=account, positions=positions)
+        return cls.read_many(accounts=[account])[account.pk]
+
+    @classmethod
+    def read_many(cls, *, accounts: Sequence[Account]) -> dict[int, "LedgerBatch"]:
+        """Account id → a batch for each of `accounts` (locked by the caller), their positions
+        read in one query."""
+        batches = {account.pk: cls(account=account, positions={}) for account in accounts}
+        for position in Position.objects.filter(account__in=list(batches)).order_by():
+            batches[position.account_id].positions[position.asset_id] = position
+        return batches
 
     def held(self) -> dict[int, Decimal]:
         """Asset id → units held, as the batch stands."""
         return {a: p.quantity for a, p in self.positions.items() if p.quantity > 0}
+
+    def transaction(self, **fields: object) -> Transaction:
+        """A transaction of the account, written (with its audit-log row) when flushed; its
+        entries may name it before then."""
+        txn = Transaction(account=self.account, **fields)
+        self.transactions.append(txn)
+        return txn
 
     def cash(self, *, txn: Transaction, amount: Decimal) -> None:
         self.entries.append(Entry(transaction=txn, account=self.account, quantity=amount))
@@ -161,25 +188,112 @@ class LedgerBatch:
         return lot
 
     def flush(self) -> list[Lot]:
-        """Write what was added (entries, positions, lots, the account's cash); the lots
-        written, with their ids (for a wash-sale match)."""
-        if self.entries:
-            Entry.objects.bulk_create(self.entries)
-        new = [p for p in self.changed.values() if p.pk is None]
-        old = [p for p in self.changed.values() if p.pk is not None]
-        if new:
-            Position.objects.bulk_create(new)
-        if old:
-            Position.objects.bulk_update(old, ["quantity"])
-        lots = Lot.objects.bulk_create(self.lots) if self.lots else []
-        if self.cash_changed:
-            # `ledger_cash`'s full_clean checks one rule on cash, the account's check constraint
-            # (never below zero): checked here without its query, and again by the database.
-            if self.account.cash < 0:
-                raise ValidationError({"cash": ["The account's cash cannot go below zero."]})
-            self.account.save(update_fields=["cash"])
-        self.entries, self.lots, self.changed, self.cash_changed = [], [], {}, False
-        return lots
+        """Write what was added (`ledger_batches_flush` of this batch alone)."""
+        return ledger_batches_flush([self])
+
+
+def ledger_batches_flush(batches: Sequence[LedgerBatch]) -> list[Lot]:
+    """Write what was added to `batches` (transactions and their audit-log rows, entries,
+    positions, lots, the accounts' cash), each kind of row for all of them in one or two bulk
+    statements; the lots written, with their ids (for a wash-sale match)."""
+    transactions = [txn for batch in batches for txn in batch.transactions]
+    if transactions:
+        Transaction.objects.bulk_create(transactions)
+        audit_log_write(transactions, action=LogEntry.Action.CREATE)
+    entries = [entry for batch in batches for entry in batch.entries]
+    if entries:
+        Entry.objects.bulk_create(entries)
+    changed = [p for batch in batches for p in batch.changed.values()]
+    new = [p for p in changed if p.pk is None]
+    old = [p for p in changed if p.pk is not None]
+    if new:
+        Position.objects.bulk_create(new)
+    if old:
+        Position.objects.bulk_update(old, ["quantity"])
+    lots = [lot for batch in batches for lot in batch.lots]
+    if lots:
+        Lot.objects.bulk_create(lots)
+    accounts = [batch.account for batch in batches if batch.cash_changed]
+    # `ledger_cash`'s full_clean checks one rule on cash, the account's check constraint (never
+    # below zero): checked here without its query, and again by the database.
+    if any(account.cash < 0 for account in accounts):
+        raise ValidationError({"cash": ["The account's cash cannot go below zero."]})
+    if accounts:
+        Account.objects.bulk_update(accounts, ["cash"])
+    for batch in batches:
+        batch.transactions, batch.entries, batch.lots = [], [], []
+        batch.changed, batch.cash_changed = {}, False
+    return lots
+
+
+def audit_log_write(
+    instances: Sequence[Model],
+    *,
+    action: int,
+    before: Sequence[Model] | None = None,
+    fields: Sequence[str] | None = None,
+) -> list[LogEntry]:
+    """The audit-log rows django-auditlog's receivers write for `instances` of a registered
+    model saved one by one (created, or updated from `before` in `fields`), written in one
+    statement for rows saved in bulk, which sends no signals: the same changes, actor (its
+    `set_actor` context, applied by the pre_save it connects) and correlation id."""
+    if not instances or auditlog_disabled.get() or not auditlog.contains(type(instances[0])):
+        return []
+    model = type(instances[0])
+    content_type = ContentType.objects.get_for_model(model)
+    olds: list[Model | None] = list(before) if before is not None else [None] * len(instances)
+    as_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)  # auditlog's default
+    rows = []
+    for instance, old in zip(instances, olds, strict=True):
+        if any(
+            result is False for _, result in pre_log.send(model, instance=instance, action=action)
+        ):
+            continue
+        changes = model_instance_diff(
+            old,
+            instance,
+            fields_to_check=fields,
+            use_json_for_changes=as_json,
+        )
+        if not changes:
+            continue
+        row = LogEntry(
+            content_type=content_type,
+            object_pk=instance.pk,
+            object_id=instance.pk if isinstance(instance.pk, int) else None,
+            object_repr=smart_str(instance),
+            serialized_data=LogEntry.objects._get_serialized_data_or_none(instance),
+            action=action,
+            changes=changes,
+            cid=get_cid(),
+        )
+        get_additional_data = getattr(instance, "get_additional_data", None)
+        if callable(get_additional_data):
+            row.additional_data = get_additional_data()
+        # `set_actor` attributes a row through the pre_save it connects, which bulk_create skips.
+        pre_save.send(
+            LogEntry,
+            instance=row,
+            raw=False,
+            using=router.db_for_write(LogEntry),
+            update_fields=None,
+        )
+        rows.append((instance, old, row, changes))
+    LogEntry.objects.bulk_create([row for _, _, row, _ in rows])
+    for instance, old, row, changes in rows:
+        post_log.send(
+            model,
+            instance=instance,
+            instance_old=old,
+            action=action,
+            error=None,
+            pre_log_results=[],
+            changes=changes,
+            log_entry=row,
+            log_created=True,
+            use_json_for_changes=as_json,
+        )
+    return [row for _, _, row, _ in rows]
 
 
 # --- Lot order -------------------------------------------------------------------------------

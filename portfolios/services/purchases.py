@@ -12,9 +12,13 @@ partner when that one would not. A purchase in an IRA washes a taxable loss too 
 from collections.abc import Callable, Collection
 from datetime import date
 
+from django.db.models import F
+
+from advisor.models import Goal
+
 from .. import targets
-from ..models import Account, Position
-from ..tax import identical_tickers, open_loss_sales, wash_blocked
+from ..models import Account, LotSale, Position
+from ..tax import identical_tickers, open_loss_sales, wash_blocked, wash_window
 
 
 def purchase_choice(*, primary: str, held: Collection[str], blocked: Callable[[str], bool]) -> str:
@@ -60,6 +64,39 @@ def loss_tickers(*, client_id: int, day: date) -> set[str]:
         .values_list("asset__ticker", flat=True)
         .distinct()
     )
+
+
+def loss_tickers_many(
+    *, client_ids: Collection[int], days: Collection[date]
+) -> dict[tuple[int, date], set[str]]:
+    """(client id, day) → `loss_tickers(client_id, day)`, for a chunk of clients buying on
+    several days (dividends' pay dates), in one query: `open_loss_sales`' rows over the union
+    of the days' wash windows, each kept for the days whose window holds its sale date. Pairs
+    without a loss are left out."""
+    if not client_ids or not days:
+        return {}
+    since, until = wash_window(min(days))[0], wash_window(max(days))[1]
+    rows = (
+        LotSale.objects.filter(
+            account__client_id__in=list(client_ids),
+            account__goal__account_type=Goal.AccountType.TAXABLE,
+            asset__ticker__in=list(targets.HOLDABLE),
+            gain__lt=0,
+            sold_on__gte=since,
+            sold_on__lte=until,
+        )
+        .exclude(washed_units__gte=F("quantity"))
+        .order_by()
+        .values_list("account__client_id", "asset__ticker", "sold_on")
+        .distinct()
+    )
+    found: dict[tuple[int, date], set[str]] = {}
+    for client_id, ticker, sold_on in rows:
+        for day in days:
+            start, end = wash_window(day)
+            if start <= sold_on <= end:
+                found.setdefault((client_id, day), set()).add(ticker)
+    return found
 
 
 def washes(*, ticker: str, losses: Collection[str]) -> bool:

@@ -195,10 +195,9 @@ def test_a_recurring_deposit_books_what_a_deposit_makes(account, market_data):
 # --- Queries per deposit, payment and fee do not grow with the chunk -----------------------------
 
 # Per work item (a deposit, a payment, a fee), measured on this book: the chunk's shared reads
-# are a constant; each item's own rows (its transaction and audit log, the account's lock,
-# positions and client's losses, its bulk-written entries, lots and positions, a notification
-# for a deposit, a sale's lots for a fee) a few dozen statements at most.
-CEILING = {"recurring": 40, "dividends": 24, "fees": 45}
+# are a constant; deposits and payments are read and written set-based per chunk (a few
+# statements for all of them); a fee's own rows (a sale's lots) a few dozen statements at most.
+CEILING = {"recurring": 5, "dividends": 3, "fees": 45}
 
 
 @pytest.mark.parametrize("job", ["recurring", "dividends", "fees"])

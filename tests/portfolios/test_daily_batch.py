@@ -151,8 +151,8 @@ def test_the_fanned_out_batch_writes_the_ledger_the_serial_jobs_write(book):
     chunks = tasks.daily_batch_run_task.delay(size=6, today=today.isoformat()).get()
 
     # then
-    # four ranges per job (one chunk while a job's service takes no range), and the models' risk
-    assert chunks == sum(4 if batch.job_fans_out(job) else 1 for job in batch.JOBS) + 1
+    # four ranges per job, and the models' risk figures
+    assert chunks == 4 * len(batch.JOBS) + 1
     fanned = _ledger()
     assert fanned == serial
     assert len(serial["transactions"]) > before  # the jobs had work to do
@@ -168,10 +168,7 @@ def test_rerunning_a_chunk_changes_nothing(book):
         after_job = _ledger()
 
         # when: its chunk over the second range runs again (a redelivered message)
-        if batch.job_fans_out(job):
-            outcome = batch.chunk_run(job=job, lo=lo, hi=hi, today=today)
-        else:  # one chunk over the whole book
-            outcome = batch.chunk_run(job=job, lo=None, hi=None, today=today)
+        outcome = batch.chunk_run(job=job, lo=lo, hi=hi, today=today)
 
         # then
         assert outcome["ok"], job
