@@ -91,13 +91,16 @@ CELERY_ENV = $(if $(filter production,$(DJANGO_ENV)),DJANGO_SETTINGS_MODULE=conf
 WORKER_QUEUES ?= default,batch
 WORKER_CONCURRENCY ?= 2
 CHAT_CONCURRENCY ?= 1
+# The default/batch worker runs at a lower CPU priority than the web and the chat worker, so a
+# night's batch does not slow the answers clients wait for on a shared machine.
+WORKER_NICE ?= 10
 
 serve: install frontend ## Production-style server: build the browser client, collect static files, then gunicorn (needs the production environment variables)
 	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py collectstatic --noinput -v0
 	DJANGO_SETTINGS_MODULE=config.settings.production $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 3
 
-worker: install ## Celery worker for the default and batch queues (needs CELERY_BROKER_URL)
-	$(CELERY_ENV) $(VENV)/bin/celery -A config worker --queues $(WORKER_QUEUES) --concurrency $(WORKER_CONCURRENCY) --loglevel INFO -n default@%h
+worker: install ## Celery worker for the default and batch queues, below the web and chat in CPU priority (WORKER_NICE=10; needs CELERY_BROKER_URL)
+	$(CELERY_ENV) nice -n $(WORKER_NICE) $(VENV)/bin/celery -A config worker --queues $(WORKER_QUEUES) --concurrency $(WORKER_CONCURRENCY) --loglevel INFO -n default@%h
 
 worker-ml: install ## Celery worker for the ml queue: one task at a time (needs CELERY_BROKER_URL)
 	$(CELERY_ENV) $(VENV)/bin/celery -A config worker --queues ml --concurrency 1 --prefetch-multiplier 1 --loglevel INFO -n ml@%h

@@ -10,6 +10,7 @@ and the whole batch (`portfolios.batch.batch_canvas`, chunks of `--chunk` accoun
 Timed until the last job's chord is done ("batch"), and until the goal projections the batch
 queued are computed too ("with projections").
 
+The worker runs at `nice` WORKER_NICE (default 10), as `make worker` starts it.
 `--running-file PATH`: the file exists while a batch is running (created when its canvas is
 sent, removed when its last job is done), for `benchmarks.chat_latency --during PATH` to time
 chat answers while the batch runs (`make bench-chat-batch`).
@@ -74,6 +75,7 @@ from portfolios.models import GoalProjection, ModelPortfolioSet  # noqa: E402
 from portfolios.synth import SYNTH_DOMAIN  # noqa: E402
 
 QUIET = {"verbosity": 0, "stdout": io.StringIO()}
+WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))
 
 
 def setup() -> None:
@@ -88,6 +90,9 @@ def worker_start(concurrency: int) -> subprocess.Popen[bytes]:
     """One worker process pool of `concurrency` processes on the batch (and default) queues."""
     env = {**os.environ, "DATABASE_URL": SCRATCH_URL, "CELERY_BROKER_URL": BROKER}
     command = [
+        "nice",
+        "-n",
+        str(WORKER_NICE),  # as `make worker` starts it
         sys.executable,
         "-m",
         "celery",

@@ -6,7 +6,7 @@ for one projection someone is waiting for (a what-if, the chat), and `projection
 for the daily batch's chunks of plans, one vectorised Monte Carlo over all of a chunk's goals."""
 
 import logging
-from dataclasses import asdict, fields
+from dataclasses import fields
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +39,12 @@ def _engine_fields(inputs: dict[str, Any], names: set[str]) -> dict[str, Any]:
     values["monthly_expense"] = tuple(values.get("monthly_expense", ()))
     values["glide"] = tuple((month, tuple(w)) for month, w in values.get("glide", ()))
     return values
+
+
+def _stored(result: Any) -> dict[str, Any]:
+    """A result as stored: its fields, the same dict as `dataclasses.asdict` without its deep
+    copy of every percentile list (most of the cost of storing a batch)."""
+    return {field.name: getattr(result, field.name) for field in fields(result)}
 
 
 def projection_compute(*, projection_id: int) -> None:
@@ -83,7 +89,7 @@ def projections_compute_batch(*, projection_ids: list[int]) -> int:
     cpu_threads_configure()
     results = project_batch([inp for _, inp in ready], device=device_resolve(settings.NLP_DEVICE))
     stored = _results_store(
-        results={pid: asdict(result) for (pid, _), result in zip(ready, results, strict=True)}
+        results={pid: _stored(result) for (pid, _), result in zip(ready, results, strict=True)}
     )
     _goals_track_check(projection_ids=stored)
     logger.info(

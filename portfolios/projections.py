@@ -9,6 +9,7 @@ the inputs' hash is the link between a goal and its plan's projection: it moves 
 them changes, and a what-if (other inputs, another hash) can never stand in for it.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -49,8 +50,10 @@ logger = logging.getLogger(__name__)
 
 # Bumped when the inputs' meaning changes, so a projection stored under the old meaning is
 # never taken for the plan's. 2: glide path, costs, horizon from the market date, money in the
-# account only, money as decimal strings.
-INPUTS_FORMAT = 2
+# account only, money as decimal strings. 3: the glide path by months remaining (steps on any
+# month) and one seed for every goal (PROJECTION_SEED), computed with shared draws and the
+# percentiles at yearly knots (nlp.inference.projection).
+INPUTS_FORMAT = 3
 
 
 class ProjectionUnavailable(Exception):
@@ -65,23 +68,27 @@ def _months_between(start: date, end: date) -> int:
     return max(months, 1)
 
 
-def glide_steps(
-    *, risk_level: int, goal_type: str, start: date, target_date: date, months: int
-) -> list[tuple[int, int]]:
-    """(first month, level) for each year of the horizon whose glide level differs from the year
-    before: the levels the goal's account will be rebalanced to as its date nears
-    (`targets.glide_level`, as `valuation.goal_level` reads it, counted from `start`)."""
-    years_left = (target_date - start).days / 365.25
+def glide_steps(*, risk_level: int, goal_type: str, months: int) -> list[tuple[int, int]]:
+    """(first month, level) wherever the glide level changes: month t holds the level of its
+    months remaining, `targets.glide_level(years_to_goal=(months - t) / 12)`, the level the goal's
+    account is rebalanced to as its date nears (`valuation.goal_level`). Read by months
+    remaining, every goal of a level and goal type has the same schedule, so their projections
+    share their draws (`nlp.inference.projection`). A step may fall on any month; a glide runs
+    from the client's level down to the floor, so there are a few steps at most."""
+    return list(_glide_steps(risk_level, goal_type, months))
+
+
+@functools.lru_cache(maxsize=4096)
+def _glide_steps(risk_level: int, goal_type: str, months: int) -> tuple[tuple[int, int], ...]:
+    # Cached: a book's goals share a few (level, type) pairs, and a horizon is one of 1200 months.
     steps: list[tuple[int, int]] = []
-    for month in range(0, months, 12):
+    for month in range(months):
         level = targets.glide_level(
-            risk_level=risk_level,
-            goal_type=goal_type,
-            years_to_goal=max(years_left - month / 12, 0.0),
+            risk_level=risk_level, goal_type=goal_type, years_to_goal=(months - month) / 12
         )
         if not steps or steps[-1][1] != level:
             steps.append((month, level))
-    return steps
+    return tuple(steps)
 
 
 @dataclass(frozen=True)
@@ -192,13 +199,7 @@ def _inputs(
         raise ProjectionUnavailable("Complete the risk questionnaire to see projections.")
     target_date = target_date or goal.target_date
     months = _months_between(market.day, target_date)
-    steps = glide_steps(
-        risk_level=facts.risk_level,
-        goal_type=goal.goal_type,
-        start=market.day,
-        target_date=target_date,
-        months=months,
-    )
+    steps = glide_steps(risk_level=facts.risk_level, goal_type=goal.goal_type, months=months)
     if {level for _, level in steps} - set(market.portfolios):
         raise ProjectionUnavailable("Model portfolios are not ready yet.")
     if market.assumptions is None or not market.assumptions.data.get("tickers"):
@@ -240,7 +241,9 @@ def _inputs(
         "monthly_fee": float(market.fee_annual) / 12,
         "annual_inflation": settings.PROJECTION_INFLATION,
         "paths": settings.PROJECTION_PATHS,
-        "seed": goal.pk,
+        # One seed for every plan and what-if: figures never move by resampling alone, and the
+        # goals of a family share their draws (nlp.inference.projection).
+        "seed": getattr(settings, "PROJECTION_SEED", 0),
         "assumptions_version": market.assumptions.version,
     }
 
@@ -325,7 +328,7 @@ def plans_project(
         market = _market()
     except ProjectionUnavailable:
         return 0
-    pending: list[tuple[int, int, int]] = []  # (paths, months, projection id)
+    pending: list[_Pending] = []
     for start in range(0, len(ids), PLANS_CHUNK):
         chunk = list(Goal.objects.filter(pk__in=ids[start : start + PLANS_CHUNK]).order_by("pk"))
         plans = {
@@ -334,20 +337,25 @@ def plans_project(
             if not isinstance(inputs, ProjectionUnavailable)
         }
         pending += _plans_store(plans=plans)
-    # Similar horizons in one task, so its Monte Carlo pads little.
+    # A family's goals (same paths, levels by months remaining) side by side, so a task's Monte
+    # Carlo shares its draws among as many goals as it can.
     pending.sort()
     size = max(1, getattr(settings, "PROJECTION_BATCH_GOALS", 500))
     for start in range(0, len(pending), size):
         enqueue_on_commit(
             "nlp.projections_compute_batch",
-            projection_ids=[pk for _, _, pk in pending[start : start + size]],
+            projection_ids=[pk for *_, pk in pending[start : start + size]],
         )
     return len(pending)
 
 
-def _plans_store(*, plans: dict[int, dict[str, Any]]) -> list[tuple[int, int, int]]:
+# (paths, levels from the date backwards, months, projection id): sorted, a family's goals meet.
+_Pending = tuple[int, tuple[int, ...], int, int]
+
+
+def _plans_store(*, plans: dict[int, dict[str, Any]]) -> list[_Pending]:
     """Store a pending projection for each plan not stored yet (one bulk insert; a concurrent
-    run's rows are left as they are) and return (paths, months, id) of those still pending."""
+    run's rows are left as they are) and return those still pending (`_Pending`)."""
     hashes = {goal_id: inputs_hash(inputs) for goal_id, inputs in plans.items()}
     wanted = {(goal_id, digest) for goal_id, digest in hashes.items()}
     stored = {
@@ -370,7 +378,12 @@ def _plans_store(*, plans: dict[int, dict[str, Any]]) -> list[tuple[int, int, in
         status=GoalProjection.Status.PENDING,
     ).values_list("goal_id", "inputs_hash", "pk")
     return [
-        (plans[goal_id]["paths"], plans[goal_id]["months"], pk)
+        (
+            plans[goal_id]["paths"],
+            tuple(level for _, level in reversed(plans[goal_id]["levels"])),
+            plans[goal_id]["months"],
+            pk,
+        )
         for goal_id, digest, pk in rows
         if (goal_id, digest) in wanted
     ]

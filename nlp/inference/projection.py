@@ -2,7 +2,7 @@
 
 Model, per path and month t (t = 0 .. months-1):
 - the portfolio holds `weights` until the first glide step, then each `glide` step's weights
-  from its month on (the goal's glide path: one step per year whose level differs);
+  from its month on (the goal's glide path: a step wherever its level changes);
 - rebalanced monthly, the funds' mix earns a gross return whose arithmetic mean and variance are
   the portfolio's, mu_t = w_t . monthly_mean and var_t = w_t' monthly_cov w_t, drawn lognormal:
   G_t = exp(m_t + s_t Z_t), Z_t ~ N(0, 1) iid, s_t^2 = ln(1 + var_t / (1 + mu_t)^2),
@@ -13,26 +13,43 @@ Model, per path and month t (t = 0 .. months-1):
   value), so the month's growth factor is g_t = G_t (1 - w_t . monthly_expense) (1 - monthly_fee);
 - V_{t+1} = (V_t + c) * g_t: the contribution c is paid in at the start of each month.
 
-With C_t = prod_{j<t} g_j (C_0 = 1) and D_t = sum_{k<t} 1 / C_k, the recursion has the closed
-form V_t = C_t * (V_0 + c * D_t). Being linear in c, it gives each path's minimum contribution
-that reaches the target, and so the contribution that reaches it with 80% probability exactly.
-
 The portfolio's return needs one normal draw per month and path whatever the number of funds:
 w . R with R ~ N(mu, cov) is N(w . mu, w' cov w), and the lognormal is matched to those moments.
 
+Number the months by the months remaining instead: with T = months, the month t has
+r = T - t left (T .. 1); write g(r) for its growth. With S(0) = 1, S(r) = g(1) ... g(r) and
+A(0) = 0, A(r) = S(1) + ... + S(r), the recursion has the closed form
+- V_T = V_0 S(T) + c A(T), the final value;
+- V_t = (V_0 S(T) + c (A(T) - A(T - t))) / S(T - t), the value at month t;
+- being linear in c, each path's minimum contribution that reaches the target is
+  (target x deflator_T - V_0 S(T)) / A(T) (0 when the start alone suffices), so the
+  contribution that reaches it with 80% probability is exactly that need's 80% quantile.
+
+Common random numbers: the normal of the month with r months remaining is the same for every
+goal of a seed and path count (rows r = 1, 2, ... drawn in blocks of DRAW_BLOCK_MONTHS, each
+block from its own generator seeded from (seed, block), so rows 1..R do not depend on R). Goals
+whose growth parameters, read by months remaining, agree (a *family*: the same glide levels by
+months remaining, fee and expenses, as every goal of a client's level and goal type has) then
+share S and A: computed once per family, up to its longest horizon, they give each goal's
+figures in O(paths) per figure (per knot for the percentiles). `project(inp)` is the family of
+one: the same numbers as the goal gets in any `project_batch`, to the last bit on one device.
+
+The percentiles (p10, p50, p90 of the value in today's money) are exact sample quantiles over
+all paths at the yearly knots, months 0, 12, 24, ... and the final month; the months between
+two knots are the straight line between them (a fan chart's resolution; selecting quantiles
+every month was most of the cost). The probability of success, the contribution for 80%, the
+reachable target and the expected final value are exact statistics over all paths.
+
 Precision: the draws are float32 (torch's float32 normal sampler is ~4x faster than its float64
 one on CPU and halves GPU memory traffic; a z-score's 6e-8 rounding is invisible in the
-statistics); growth, contributions and statistics are float64 on every device.
+statistics); growth, S, A and the statistics are float64 on every device.
 
-Many goals at once (`project_batch`, the daily batch): one computation with a goal axis, shape
-(goals, months, paths). Goals are sorted by path count and horizon and cut into chunks of at
-most BATCH_CHUNK_ELEMENTS (goals x months x paths), so memory stays bounded (~4 float64 arrays
-of that size at the peak: 1 GiB) and a chunk pads little: a goal shorter than its chunk's
-longest horizon gets growth 1 (no draw, no cost) for the months after its own, and its
-statistics are read at its own final month. Each goal draws from its own generator seeded with
-its own seed, in the same slices as alone, and nothing mixes goals (cumulative products run
-along months, quantiles and means along paths), so a goal's result does not depend on the
-goals that share its batch: `project(inp)` is `project_batch([inp])[0]`, the same numbers.
+Many goals at once (`project_batch`, the daily batch): goals are grouped into families (same
+path count, seed and growth parameters by months remaining); per family S and A take
+2 x months x paths float64 (1.8 GiB at MAX_MONTHS x MAX_PATHS, besides the float32 draws of
+their seed and path count: 0.45 GiB), one family at a time, and a family's goals are evaluated
+in slices of at most BATCH_CHUNK_ELEMENTS knots x paths, so memory stays bounded whatever the
+number of goals.
 
 Monte Carlo error, N paths (the plan's N is the setting PROJECTION_PATHS, 10,000 by default):
 - the probability of success p is a share of N independent paths: standard error
@@ -46,13 +63,19 @@ Monte Carlo error, N paths (the plan's N is the setting PROJECTION_PATHS, 10,000
 - the expected final value: the sample standard deviation / sqrt(N), sqrt(exp(sigma_T^2) - 1)
   / sqrt(N) relative for a lognormal: 1.0% at sigma_T = 0.8, N = 10,000;
 - the contribution for 80% is the 80% quantile of the per-path need: as a quantile, above.
-A goal's seed is its id, so its plan's figures do not move from one day to the next by
-resampling alone, only by what changed in its inputs.
+Sharing draws does not change these: each goal's figures are still an unbiased estimate from N
+independent paths. What sharing does is correlate the errors *across* goals: goals of one
+family err in the same direction (two goals with the same inputs get the same figures, and a
+comparison between two goals, or a what-if against its plan, is not blurred by different
+draws), while the paths within a goal stay independent. Every plan and what-if uses one seed
+(the setting PROJECTION_SEED), so figures never move from one day to the next by resampling
+alone, only by what changed in their inputs.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -62,18 +85,18 @@ import torch
 from nlp.inference.device import device_resolve
 
 MAX_MONTHS = 1200
-MAX_PATHS = 100_000  # peak memory ~ 3 x paths x months x 8 bytes (2.9 GB at the limits)
+MAX_PATHS = 100_000  # a family's S and A: 2 x paths x months x 8 bytes (1.8 GiB at the limits)
 TARGET_PROBABILITY_NUM, TARGET_PROBABILITY_DEN = 4, 5  # 80%, as integers to count paths exactly
 CONTRIBUTION_CAP_FACTOR = 10.0  # required contribution is capped at 10x target/months (nominal)
 PERCENTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
-# Draw in slices of paths so the float32 draws stay ~64 MB whatever paths x months is.
-DRAW_CHUNK_ELEMENTS = 1 << 24
-# A batch's chunk of goals: at most this many goals x months x paths (float64: 256 MiB per array,
-# ~1 GiB at the peak); a single goal larger than this is a chunk of its own (MAX_PATHS x
-# MAX_MONTHS: 2.9 GB, as alone).
+KNOT_MONTHS = 12  # percentiles are selected every KNOT_MONTHS months from the start, and at the end
+# Months remaining are drawn in blocks of this many rows, each from its own generator, so the
+# draws of the first R months do not depend on R (and a block's arithmetic on nothing else).
+DRAW_BLOCK_MONTHS = 12
+# A family's goals are evaluated in slices of at most this many knots x paths (float64: 256 MiB
+# per array, ~1 GiB at the peak); a goal with more knots than that is a slice of its own.
 BATCH_CHUNK_ELEMENTS = 1 << 25
-# On a GPU: 2 GiB per array, ~8 GiB at the peak; chunks of ~75 goals at 10,000 paths x 360 months,
-# so each kernel has enough work to fill the device.
+# On a GPU: 2 GiB per array, ~8 GiB at the peak, so each kernel has enough work to fill it.
 BATCH_CHUNK_ELEMENTS_CUDA = 1 << 28
 WEIGHTS_SUM_TOLERANCE = 1e-6
 
@@ -90,7 +113,8 @@ class ProjectionInput:
     annual_inflation: float = 0.025
     paths: int = 10_000
     seed: int = 0
-    # The glide path: (first month, weights from that month on), months ascending in 1..months-1.
+    # The glide path: (first month, weights from that month on), months ascending in
+    # 1..months-1, on any month (a step wherever the level by months remaining changes).
     glide: tuple[tuple[int, tuple[float, ...]], ...] = ()
     monthly_fee: float = 0.0  # advisory fee: this share of the month-end value, every month
     # Per fund: the share of its value its expense ratio takes each month; () for none.
@@ -101,6 +125,8 @@ class ProjectionInput:
 class ProjectionResult:
     months: int
     # "p10", "p50", "p90": value at each month 0..months in today's money; length months + 1.
+    # Exact sample quantiles at months 0, 12, 24, ... and at the final month; the months between
+    # are interpolated linearly between those knots.
     percentiles: dict[str, list[float]]
     probability: float  # share of paths whose final real value >= target_amount
     # Smallest monthly contribution (total, not extra) reaching the target with >= 80% probability
@@ -197,18 +223,24 @@ def _monthly_growth_parameters(inp: ProjectionInput) -> tuple[np.ndarray, np.nda
         raise ValueError("monthly_cov must be positive semi-definite.")
     n = len(inp.weights)
     expense = np.asarray(inp.monthly_expense or (0.0,) * n, dtype=np.float64)
+    fee = math.log1p(-inp.monthly_fee)
     starts = [0, *(month for month, _ in inp.glide)]
     lengths = np.diff([*starts, inp.months])
-    segments = np.asarray([inp.weights, *(weights for _, weights in inp.glide)], dtype=np.float64)
-    mu = segments @ mean  # per segment: the portfolio's arithmetic monthly mean
-    # w' cov w per segment; clipped at 0 where a singular cov rounds a riskless mix below it.
-    variance = np.clip(np.einsum("si,ij,sj->s", segments, cov, segments), 0.0, None)
-    if (mu <= -1).any():
-        raise ValueError("the portfolio's monthly mean must be > -1.")
-    log_variance = np.log1p(variance / (1.0 + mu) ** 2)  # s^2 of the matching lognormal
-    costs = np.log1p(-(segments @ expense)) + math.log1p(-inp.monthly_fee)
-    location = np.log1p(mu) - log_variance / 2.0 + costs
-    return np.repeat(location, lengths), np.repeat(np.sqrt(log_variance), lengths)
+    location, spread = [], []
+    # One segment at a time, so a mix's parameters are the same bits in every goal that holds
+    # it, whatever its other segments: goals then fall into families (see `project_batch`).
+    for weights in (inp.weights, *(weights for _, weights in inp.glide)):
+        w = np.asarray(weights, dtype=np.float64)
+        mu = float(w @ mean)  # the portfolio's arithmetic monthly mean
+        if mu <= -1:
+            raise ValueError("the portfolio's monthly mean must be > -1.")
+        # w' cov w, clipped at 0 where a singular cov rounds a riskless mix below it.
+        variance = max(float(w @ cov @ w), 0.0)
+        log_variance = math.log1p(variance / (1.0 + mu) ** 2)  # s^2 of the matching lognormal
+        costs = math.log1p(-float(w @ expense)) + fee
+        location.append(math.log1p(mu) - log_variance / 2.0 + costs)
+        spread.append(math.sqrt(log_variance))
+    return np.repeat(location, lengths), np.repeat(spread, lengths)
 
 
 def _required_rank(paths: int) -> int:
@@ -221,10 +253,15 @@ def _reachable_rank(paths: int) -> int:
     return paths - _required_rank(paths) + 1
 
 
+def _knots(months: int) -> np.ndarray:
+    """The months whose percentiles are selected exactly: 0, 12, 24, ... and the final month."""
+    return np.unique([*range(0, months, KNOT_MONTHS), months])
+
+
 def _result(
     *,
     inp: ProjectionInput,
-    nominal_percentiles: np.ndarray,
+    nominal_knots: np.ndarray,
     deflator: np.ndarray,
     probability: float,
     need: float,
@@ -232,8 +269,12 @@ def _result(
     expected_final_value: float,
     device: str,
 ) -> ProjectionResult:
-    """Assemble the result both implementations share: deflate, cap and round the contribution."""
-    real = nominal_percentiles / deflator  # quantiles commute with a positive per-month scale
+    """Assemble the result both implementations share: deflate the percentiles at the knots and
+    draw the straight lines between them, cap and round the contribution. `nominal_knots` is
+    (percentiles, knots): each percentile at each of `_knots(inp.months)`."""
+    knots = _knots(inp.months)
+    real = nominal_knots / deflator[knots]  # quantiles commute with a positive per-month scale
+    months = np.arange(inp.months + 1)
     # Nominal cap: inflation raises what must be saved, so the cap grows with it.
     cap = CONTRIBUTION_CAP_FACTOR * inp.target_amount * float(deflator[-1]) / inp.months
     capped = need > cap
@@ -242,7 +283,9 @@ def _result(
     required = cap if capped else math.ceil(need * 100.0) / 100.0
     return ProjectionResult(
         months=inp.months,
-        percentiles={name: real[i].tolist() for i, name in enumerate(PERCENTILES)},
+        percentiles={
+            name: np.interp(months, knots, real[i]).tolist() for i, name in enumerate(PERCENTILES)
+        },
         probability=probability,
         required_monthly_contribution=required,
         expected_final_value=expected_final_value,
@@ -254,27 +297,29 @@ def _result(
     )
 
 
-def _row_quantiles(x: torch.Tensor, qs: tuple[float, ...]) -> torch.Tensor:
-    """Linear-interpolated quantiles of each row (NumPy's default method), shape (len(qs), rows).
+def _order_statistics(x: torch.Tensor, ranks: list[int]) -> np.ndarray:
+    """Each row's values at these 0-based ranks in ascending order, shape (len(ranks), rows).
 
-    Two topk selections per quantile instead of torch.quantile's full sort: 2-3x faster on CPU.
-    """
+    On the CPU, NumPy's introselect for all ranks at once, in place (`x` is left reordered):
+    about half the CPU time of topk; on a GPU, a kthvalue per rank."""
+    if x.device.type == "cpu":
+        array = x.numpy()
+        array.partition(sorted(set(ranks)), axis=1)
+        return array[:, ranks].T.copy()
+    return torch.stack([torch.kthvalue(x, rank + 1, dim=1).values for rank in ranks]).cpu().numpy()
+
+
+def _row_quantiles(x: torch.Tensor, qs: tuple[float, ...]) -> np.ndarray:
+    """Linear-interpolated quantiles of each row (NumPy's default method), shape (len(qs), rows).
+    Leaves `x` reordered on the CPU."""
     n = x.shape[1]
-    out = []
-    for q in qs:
-        position = q * (n - 1)
-        lo = min(int(position), n - 1)
-        hi = min(lo + 1, n - 1)
-        if hi + 1 <= n - lo:  # the smaller side is cheaper to select
-            part = torch.topk(x, hi + 1, dim=1, largest=False, sorted=False).values
-            pair = torch.topk(part, hi - lo + 1, dim=1, largest=True, sorted=True).values
-            x_lo, x_hi = pair[:, -1], pair[:, 0]
-        else:
-            part = torch.topk(x, n - lo, dim=1, largest=True, sorted=False).values
-            pair = torch.topk(part, hi - lo + 1, dim=1, largest=False, sorted=True).values
-            x_lo, x_hi = pair[:, 0], pair[:, -1]
-        out.append(x_lo + (x_hi - x_lo) * (position - lo))
-    return torch.stack(out)
+    positions = [q * (n - 1) for q in qs]
+    lows = [min(int(position), n - 1) for position in positions]
+    highs = [min(low + 1, n - 1) for low in lows]
+    selected = _order_statistics(x, [*lows, *highs])
+    low, high = selected[: len(qs)], selected[len(qs) :]
+    fractions = np.asarray([p - lo for p, lo in zip(positions, lows, strict=True)])[:, None]
+    return low + (high - low) * fractions
 
 
 def _deflator(inp: ProjectionInput) -> np.ndarray:
@@ -298,6 +343,16 @@ def project(inp: ProjectionInput, *, device: torch.device | None = None) -> Proj
     return project_batch([inp], device=device)[0]
 
 
+@dataclass
+class _Family:
+    """Goals sharing draws and growth parameters by months remaining (r = 1, 2, ...): the
+    first goal is the longest, and every goal's parameters are a prefix of its."""
+
+    location: np.ndarray  # by months remaining: location[r - 1] is the month with r left
+    spread: np.ndarray
+    goals: list[int]
+
+
 @torch.inference_mode()
 def project_batch(
     inputs: Sequence[ProjectionInput],
@@ -305,11 +360,12 @@ def project_batch(
     device: torch.device | None = None,
     chunk_elements: int | None = None,
 ) -> list[ProjectionResult]:
-    """Project many goals in one vectorised computation on `device` (default: auto), in the
-    order given, in chunks of at most `chunk_elements` goals x months x paths (default:
-    BATCH_CHUNK_ELEMENTS, or BATCH_CHUNK_ELEMENTS_CUDA on a GPU). Every input is checked first:
-    one the model cannot project raises ValueError before anything is computed. Each goal's
-    result is the one `project` gives it alone."""
+    """Project many goals on `device` (default: auto), in the order given. Goals of one family
+    (module docstring) share their draws and cumulative growth; each family's goals are
+    evaluated in slices of at most `chunk_elements` knots x paths (default: BATCH_CHUNK_ELEMENTS,
+    or BATCH_CHUNK_ELEMENTS_CUDA on a GPU). Every input is checked first: one the model cannot
+    project raises ValueError before anything is computed. Each goal's result is the one
+    `project` gives it alone."""
     for inp in inputs:
         _validate(inp)
     device = device if device is not None else device_resolve("auto")
@@ -317,134 +373,215 @@ def project_batch(
         cuda = device.type == "cuda"
         chunk_elements = BATCH_CHUNK_ELEMENTS_CUDA if cuda else BATCH_CHUNK_ELEMENTS
     parameters = [_monthly_growth_parameters(inp) for inp in inputs]
-    # Goals of one path count together (they share a tensor), similar horizons side by side.
-    order = sorted(range(len(inputs)), key=lambda i: (inputs[i].paths, inputs[i].months))
-    results: list[ProjectionResult | None] = [None] * len(inputs)
-    chunk: list[int] = []
+    # Longest first, so a family's first goal is its longest. A goal joins a family of its
+    # path count and seed whose parameters by months remaining begin with its own; the bucket
+    # (the last month's parameters) leaves a few candidates to compare at most (the client
+    # levels that glide to the same floor).
+    buckets: defaultdict[tuple[int, int, float, float], list[_Family]] = defaultdict(list)
+    families: list[_Family] = []
+    for i in sorted(range(len(inputs)), key=lambda i: -inputs[i].months):
+        inp, (location, spread) = inputs[i], parameters[i]
+        location, spread = location[::-1], spread[::-1]
+        candidates = buckets[(inp.paths, inp.seed, float(location[0]), float(spread[0]))]
+        for family in candidates:
+            if np.array_equal(family.location[: inp.months], location) and np.array_equal(
+                family.spread[: inp.months], spread
+            ):
+                family.goals.append(i)
+                break
+        else:
+            family = _Family(location=location, spread=spread, goals=[i])
+            candidates.append(family)
+            families.append(family)
+    # One stream of draws per path count and seed, shared by its families.
+    streams: defaultdict[tuple[int, int], list[_Family]] = defaultdict(list)
+    for family in families:
+        first = inputs[family.goals[0]]
+        streams[(first.paths, first.seed)].append(family)
+    results: dict[int, ProjectionResult] = {}
+    # On the CPU, one thread: the work is many small tensor operations (a block of months at a
+    # time), each of which would otherwise be a parallel region whose synchronisation costs more
+    # than it saves, ten times more on a busy machine (measured); the selections are NumPy's,
+    # single-threaded anyway, and the daily batch runs its chunks in parallel processes.
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        for (paths, seed), members in streams.items():
+            longest = max(len(family.location) for family in members)
+            draws = _draws(months=longest, paths=paths, seed=seed, device=device)
+            for family in members:
+                results.update(_project_family(family, inputs, draws, chunk_elements))
+            del draws
+    finally:
+        torch.set_num_threads(threads)
+    return [results[i] for i in range(len(inputs))]
 
-    def flush() -> None:
-        chunk_results = _project_chunk(
-            [inputs[i] for i in chunk], [parameters[i] for i in chunk], device
+
+def _draws(*, months: int, paths: int, seed: int, device: torch.device) -> torch.Tensor:
+    """The normals by months remaining, float32, (rows, paths): row r - 1 for the month with r
+    months remaining, rows up to the end of the last block of DRAW_BLOCK_MONTHS that `months`
+    needs. Each block from its own generator, seeded from (seed, block), so the first rows are
+    the same whatever `months` is."""
+    blocks = -(-months // DRAW_BLOCK_MONTHS)
+    draws = torch.empty((blocks * DRAW_BLOCK_MONTHS, paths), dtype=torch.float32, device=device)
+    generator = torch.Generator(device=device)
+    for block in range(blocks):
+        start = block * DRAW_BLOCK_MONTHS
+        seed_sequence = np.random.SeedSequence(seed, spawn_key=(block,))
+        generator.manual_seed(int(seed_sequence.generate_state(1, np.uint64)[0]))
+        torch.randn(
+            (DRAW_BLOCK_MONTHS, paths),
+            generator=generator,
+            dtype=torch.float32,
+            device=device,
+            out=draws[start : start + DRAW_BLOCK_MONTHS],
         )
-        for i, result in zip(chunk, chunk_results, strict=True):
-            results[i] = result
-        chunk.clear()
+    return draws
 
-    for i in order:
-        inp = inputs[i]
-        # Sorted by months, so the chunk's longest horizon is this goal's.
-        if chunk and (
-            inputs[chunk[0]].paths != inp.paths
-            or (len(chunk) + 1) * inp.months * inp.paths > chunk_elements
-        ):
-            flush()
+
+def _cumulative_growth(family: _Family, draws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """S(r) and A(r) (module docstring) for r = 0..the family's longest horizon (and up to the
+    end of its last block of draws), each (rows, paths) float64.
+
+    Built block by block with tensors of one shape whatever the family's length, so S(r) and
+    A(r) are the same bits in any family that holds month r (a vectorised exp and its scalar
+    tail may differ in the last bit, and where the tail falls depends on a tensor's size)."""
+    months = len(family.location)
+    blocks = -(-months // DRAW_BLOCK_MONTHS)
+    rows = blocks * DRAW_BLOCK_MONTHS
+    # Months past the longest horizon (the last block's rest) grow by exp(0) = 1.
+    location = np.zeros(rows)
+    spread = np.zeros(rows)
+    location[:months], spread[:months] = family.location, family.spread
+    f64, device, paths = torch.float64, draws.device, draws.shape[1]
+    location_t = torch.as_tensor(location, dtype=f64, device=device).unsqueeze(1)
+    spread_t = torch.as_tensor(spread, dtype=f64, device=device).unsqueeze(1)
+    cumulative = torch.empty((rows + 1, paths), dtype=f64, device=device)  # S
+    accumulated = torch.empty((rows + 1, paths), dtype=f64, device=device)  # A
+    cumulative[0].fill_(1.0)
+    accumulated[0].fill_(0.0)
+    for start in range(0, rows, DRAW_BLOCK_MONTHS):
+        stop = start + DRAW_BLOCK_MONTHS
+        # float32 draws promoted to float64 inside the kernel (exact), without a copy
+        growth = torch.addcmul(location_t[start:stop], spread_t[start:stop], draws[start:stop])
+        growth.exp_()
+        block_s = cumulative[start + 1 : stop + 1]
+        torch.cumprod(growth, dim=0, out=block_s)
+        block_s.mul_(cumulative[start])
+        block_a = accumulated[start + 1 : stop + 1]
+        torch.cumsum(block_s, dim=0, out=block_a)
+        block_a.add_(accumulated[start])
+    return cumulative, accumulated
+
+
+def _project_family(
+    family: _Family,
+    inputs: Sequence[ProjectionInput],
+    draws: torch.Tensor,
+    chunk_elements: int,
+) -> dict[int, ProjectionResult]:
+    """Every goal of one family from its shared S and A: per goal, the final statistics and the
+    percentiles at its knots, goals in slices of at most `chunk_elements` knots x paths."""
+    paths, device = draws.shape[1], draws.device
+    cumulative, accumulated = _cumulative_growth(family, draws)
+    results: dict[int, ProjectionResult] = {}
+    chunk: list[int] = []
+    knots = 0
+    for i in family.goals:
+        # a row per knot after month 0 (at month 0 every path holds the initial value), and
+        # one of final statistics
+        rows = len(_knots(inputs[i].months))
+        if chunk and (knots + rows) * paths > chunk_elements:
+            results.update(_project_goals(chunk, inputs, cumulative, accumulated, device))
+            chunk, knots = [], 0
         chunk.append(i)
+        knots += rows
     if chunk:
-        flush()
-    return [result for result in results if result is not None]
+        results.update(_project_goals(chunk, inputs, cumulative, accumulated, device))
+    return results
 
 
-def _project_chunk(
-    inputs: list[ProjectionInput],
-    parameters: list[tuple[np.ndarray, np.ndarray]],
+def _project_goals(
+    goals: list[int],
+    inputs: Sequence[ProjectionInput],
+    cumulative: torch.Tensor,
+    accumulated: torch.Tensor,
     device: torch.device,
-) -> list[ProjectionResult]:
-    """The Monte Carlo for goals of one path count, laid out (goals, months, paths)."""
-    goals, paths = len(inputs), inputs[0].paths
-    months = max(inp.months for inp in inputs)  # the chunk's horizon; shorter goals are padded
+) -> dict[int, ProjectionResult]:
+    """The figures of some goals of one family, from its S (`cumulative`) and A (`accumulated`)."""
     f64 = torch.float64
-    # Per goal and month: the growth's location and spread; 0 and 0 after a goal's own horizon,
-    # so its padded months grow by exactly exp(0) = 1.
-    location = np.zeros((goals, months))
-    spread = np.zeros((goals, months))
-    for g, (loc, spr) in enumerate(parameters):
-        location[g, : len(loc)] = loc
-        spread[g, : len(spr)] = spr
-
-    # Growth factors laid out (goal, months, paths): cumulative products/sums then run down
-    # contiguous columns and each month's quantiles over a contiguous row, both ~4x faster than
-    # the transpose.
-    growth = torch.zeros((goals, months, paths), dtype=f64, device=device)
-    for g, inp in enumerate(inputs):
-        # The goal's own generator and slices: its draws are the same in any batch.
-        generator = torch.Generator(device=device)
-        generator.manual_seed(inp.seed)
-        step = max(1, DRAW_CHUNK_ELEMENTS // inp.months)
-        for start in range(0, paths, step):
-            stop = min(paths, start + step)
-            growth[g, : inp.months, start:stop].copy_(
-                torch.randn(
-                    (inp.months, stop - start),
-                    generator=generator,
-                    dtype=torch.float32,
-                    device=device,
-                )
-            )
-    growth.mul_(torch.as_tensor(spread, dtype=f64, device=device).unsqueeze(2))
-    growth.add_(torch.as_tensor(location, dtype=f64, device=device).unsqueeze(2)).exp_()
-
-    cumulative = torch.cumprod(growth, dim=1)  # C_1..C_T per goal
-    del growth
-    # values[:, t] holds D_t first (values[:, 0] unused), then V_t = C_t * (V_0 + c * D_t).
-    values = torch.empty((goals, months + 1, paths), dtype=f64, device=device)
-    values[:, 1].fill_(1.0)
-    if months > 1:
-        inverse = cumulative[:, :-1].reciprocal()
-        values[:, 2:].copy_(inverse.cumsum_(dim=1)).add_(1.0)
-        del inverse
-    last = torch.as_tensor([inp.months for inp in inputs], device=device)
-    rows = torch.arange(goals, device=device)
-    final_growth = cumulative[rows, last - 1]  # C_T at each goal's own T, (goals, paths)
-    final_per_contribution = final_growth * values[rows, last]  # b in V_T = a + b * c
+    chosen = [inputs[i] for i in goals]
+    paths = chosen[0].paths
 
     def per_goal(numbers: list[float]) -> torch.Tensor:
         return torch.as_tensor(numbers, dtype=f64, device=device).unsqueeze(1)
 
-    initial = per_goal([inp.initial_value for inp in inputs])
-    contribution = per_goal([inp.monthly_contribution for inp in inputs])
-    values[:, 1:].mul_(contribution.unsqueeze(2)).add_(initial.unsqueeze(2)).mul_(cumulative)
-    values[:, 0].copy_(initial.expand(goals, paths))
-    del cumulative
-
-    deflators = [_deflator(inp) for inp in inputs]
+    horizon = torch.as_tensor([inp.months for inp in chosen], device=device)
+    final_a = accumulated.index_select(0, horizon)  # A(T) per goal, (goals, paths)
+    start_part = cumulative.index_select(0, horizon).mul_(
+        per_goal([inp.initial_value for inp in chosen])
+    )  # V_0 S(T)
+    final_nominal = final_a * per_goal([inp.monthly_contribution for inp in chosen])
+    final_nominal.add_(start_part)  # V_T
+    deflators = [_deflator(inp) for inp in chosen]
     final_deflator = per_goal([float(d[-1]) for d in deflators])
-    target = per_goal([inp.target_amount for inp in inputs])
-    final_real = values[rows, last] / final_deflator  # (goals, paths)
+    target = per_goal([inp.target_amount for inp in chosen])
+    final_real = final_nominal / final_deflator
     probability = (final_real >= target).to(f64).mean(dim=1)
-    need = (target * final_deflator - initial * final_growth) / final_per_contribution
-    # One path count per chunk, so one rank for every goal.
-    need_at_rank = torch.kthvalue(need.clamp_(min=0.0), _required_rank(paths), dim=1).values
-    reachable = torch.kthvalue(final_real, _reachable_rank(paths), dim=1).values
     expected = final_real.mean(dim=1)
-    # Quantiles of every (goal, month) row; a goal reads its own months 0..T.
-    nominal_percentiles = _row_quantiles(
-        values.view(goals * (months + 1), paths), tuple(PERCENTILES.values())
-    ).view(len(PERCENTILES), goals, months + 1)
+    need = ((target * final_deflator - start_part) / final_a).clamp_(min=0.0)
+    # One path count per family, so one rank for every goal.
+    need_at_rank = _order_statistics(need, [_required_rank(paths) - 1])[0]
+    reachable = _order_statistics(final_real, [_reachable_rank(paths) - 1])[0]
+    scalars = torch.stack([probability, expected]).cpu().numpy()
 
-    host = nominal_percentiles.cpu().numpy()
-    scalars = torch.stack([probability, need_at_rank, reachable, expected]).cpu().numpy()
-    return [
-        _result(
+    # One row per (goal, knot after month 0): first the final value, then the months t = 12k,
+    # 12(k - 1), ..., 12 before it, V_t = (V_0 S(T) + c (A(T) - A(T - t))) / S(T - t), whose
+    # months remaining T - t = T - 12k, ..., T - 12 are every 12th row of S and A.
+    interior = [len(_knots(inp.months)) - 2 for inp in chosen]
+    values = torch.empty((len(chosen) + sum(interior), paths), dtype=f64, device=device)
+    row = 0
+    for g, (inp, k) in enumerate(zip(chosen, interior, strict=True)):
+        values[row].copy_(final_nominal[g])
+        if k:
+            every_year = slice(inp.months - 12 * k, inp.months - 11, 12)
+            out = values[row + 1 : row + 1 + k]
+            torch.sub(final_a[g], accumulated[every_year], out=out)
+            out.mul_(inp.monthly_contribution).add_(start_part[g]).div_(cumulative[every_year])
+        row += 1 + k
+    nominal = _row_quantiles(values, tuple(PERCENTILES.values()))
+    del values
+
+    results: dict[int, ProjectionResult] = {}
+    row = 0
+    for g, (i, inp, k) in enumerate(zip(goals, chosen, interior, strict=True)):
+        at_start = np.full((len(PERCENTILES), 1), inp.initial_value)
+        yearly = nominal[:, row + k : row : -1]  # months 12, 24, ..., 12k
+        results[i] = _result(
             inp=inp,
-            nominal_percentiles=host[:, g, : inp.months + 1],
+            nominal_knots=np.concatenate([at_start, yearly, nominal[:, row : row + 1]], axis=1),
             deflator=deflators[g],
             probability=float(scalars[0, g]),
-            need=float(scalars[1, g]),
-            reachable=float(scalars[2, g]),
-            expected_final_value=float(scalars[3, g]),
-            device=str(values.device),
+            need=float(need_at_rank[g]),
+            reachable=float(reachable[g]),
+            expected_final_value=float(scalars[1, g]),
+            device=str(cumulative.device),
         )
-        for g, inp in enumerate(inputs)
-    ]
+        row += 1 + k
+    return results
 
 
 def project_reference_numpy(inp: ProjectionInput) -> ProjectionResult:
-    """The same model in plain vectorised NumPy (float64, its own RNG), to check and time torch."""
+    """The same model in plain vectorised NumPy (float64, its own RNG, months counted from the
+    start), to check and time torch; the same knots rule for the percentiles."""
     _validate(inp)
     months, paths = inp.months, inp.paths
     location, spread = _monthly_growth_parameters(inp)
     rng = np.random.default_rng(inp.seed)
     growth = np.exp(location + spread * rng.standard_normal((paths, months)))  # (paths, months)
+    # With C_t = g_0 ... g_{t-1} (C_0 = 1) and D_t = 1 / C_0 + ... + 1 / C_{t-1}:
+    # V_t = C_t (V_0 + c D_t).
     cumulative = np.cumprod(growth, axis=1)
     sum_inverse = np.cumsum(1.0 / cumulative[:, :-1], axis=1)
     contributions_factor = np.concatenate(
@@ -465,7 +602,7 @@ def project_reference_numpy(inp: ProjectionInput) -> ProjectionResult:
     reachable_rank = _reachable_rank(paths) - 1
     return _result(
         inp=inp,
-        nominal_percentiles=np.quantile(values, list(PERCENTILES.values()), axis=0),
+        nominal_knots=np.quantile(values[:, _knots(months)], list(PERCENTILES.values()), axis=0),
         deflator=deflator,
         probability=float(np.mean(final_real >= inp.target_amount)),
         need=float(np.partition(need, rank)[rank]),

@@ -1,6 +1,6 @@
 """Many goals in one vectorised Monte Carlo (`project_batch`) and the daily batch's task
 (`nlp.projections_compute_batch`): each goal's numbers are its own whatever shares its batch,
-padding does not leak between horizons, and every result is stored once."""
+a shorter goal of a family reads its own horizon, and every result is stored once."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import torch
 
 from config.celery import app, enqueue
 from nlp import projections
+from nlp.inference import projection
 from nlp.inference.projection import (
     ProjectionInput,
     ProjectionResult,
@@ -26,8 +27,8 @@ from .test_projection import THREE_FUNDS, riskless
 
 CPU = torch.device("cpu")
 
-# Different horizons (2, 20, 100 months), a glide path, a fee and different seeds: a batch that
-# must pad its shorter goals to its longest one.
+# Different horizons (2, 20, 100 months), a glide path, a fee and different seeds: three
+# families, each with its own draws.
 SHORT = dataclasses.replace(THREE_FUNDS, months=2, paths=2_000, seed=1, target_amount=52_000.0)
 GLIDING = dataclasses.replace(
     THREE_FUNDS,
@@ -52,7 +53,7 @@ def test_each_goal_in_a_batch_gets_exactly_what_it_gets_alone():
     batch = project_batch(goals, device=CPU)
 
     # then: in the order given, the same numbers as each projected alone (own seed, own draws;
-    # nothing mixes goals, so even the padded short goals match to the last bit)
+    # nothing mixes families, so the goals match to the last bit)
     assert [result.months for result in batch] == [100, 2, 20]
     for inp, result in zip(goals, batch, strict=True):
         alone = project(inp, device=CPU)
@@ -75,9 +76,67 @@ def test_a_goals_result_does_not_depend_on_its_batch_companions_or_the_chunking(
     assert with_others.required_monthly_contribution == chunked.required_monthly_contribution
 
 
-def test_padding_does_not_leak_between_goals_of_different_horizons():
-    # given: a riskless one-month goal padded to a riskless 360-month goal's horizon, whose
-    # values are known to the cent: 10,000 at 0.4% a month
+def test_goals_of_one_family_share_their_growth_and_each_gets_what_it_gets_alone(monkeypatch):
+    # given: goals of one seed whose growth, read by months remaining, is a prefix of the
+    # longest one's: its glide's last mix held throughout by the shorter ones, other amounts
+    last_mix = (0.0, 0.5, 0.5)
+    longest = dataclasses.replace(GLIDING, seed=0)  # its last 20 months hold last_mix
+    holding = dataclasses.replace(longest, glide=(), weights=last_mix)
+    shorter = [
+        dataclasses.replace(holding, months=20, initial_value=1_000.0),
+        dataclasses.replace(holding, months=13, monthly_contribution=0.0),
+        dataclasses.replace(holding, months=1, target_amount=40_000.0),
+    ]
+    goals = [shorter[0], longest, *shorter[1:]]
+    computed = []
+    cumulative_growth = projection._cumulative_growth
+
+    def counted(family, draws):
+        computed.append(family)
+        return cumulative_growth(family, draws)
+
+    monkeypatch.setattr(projection, "_cumulative_growth", counted)
+
+    # when
+    batch = project_batch(goals, device=CPU)
+
+    # then: one family, its S and A computed once, and each goal's numbers its own, to the bit
+    assert len(computed) == 1
+    for inp, result in zip(goals, batch, strict=True):
+        assert result == project(inp, device=CPU)
+
+
+def test_the_draws_of_the_first_months_do_not_depend_on_the_horizon():
+    short = projection._draws(months=13, paths=50, seed=4, device=CPU)
+    long = projection._draws(months=100, paths=50, seed=4, device=CPU)
+
+    assert short.shape == (24, 50)  # whole blocks of 12 months
+    assert torch.equal(short, long[:24])
+    assert not torch.equal(long[:12], long[12:24])  # each block its own stream
+
+
+def test_the_percentiles_are_exact_at_yearly_knots_and_straight_between():
+    inp = dataclasses.replace(MEDIUM, months=30, paths=2_000)
+
+    result = project(inp, device=CPU)
+    reference = project_reference_numpy(inp)
+
+    for name in ("p10", "p50", "p90"):
+        path = result.percentiles[name]
+        assert len(path) == 31
+        # months 0, 12, 24 and 30 are knots; 6 is halfway between 0 and 12, 27 between 24 and 30
+        assert path[6] == pytest.approx((path[0] + path[12]) / 2, rel=1e-12)
+        assert path[27] == pytest.approx((path[24] + path[30]) / 2, rel=1e-12)
+        assert path[12] != pytest.approx((path[0] + path[24]) / 2, rel=1e-6)
+        # the reference follows the same rule
+        ref = reference.percentiles[name]
+        assert ref[6] == pytest.approx((ref[0] + ref[12]) / 2, rel=1e-12)
+    assert result.percentiles["p50"][0] == inp.initial_value
+
+
+def test_a_short_goal_of_a_long_goals_family_reads_its_own_horizon():
+    # given: a riskless one-month goal in the family of a riskless 360-month goal, whose values
+    # are known to the cent: 10,000 at 0.4% a month
     short = riskless(0.004, months=1, target_amount=10_040.0)
     long = riskless(0.004, months=360, target_amount=1.0)
 

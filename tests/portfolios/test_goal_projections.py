@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from advisor import services as advisor_services
 from nlp.chat import answers
-from portfolios import projections, selectors, services, valuation
+from portfolios import projections, selectors, services, targets, valuation
 from portfolios.models import GoalProjection, MarketAssumptions
 from workspace import selectors as workspace
 
@@ -166,24 +166,54 @@ def test_the_horizon_counts_from_the_market_date(goal, market_day):
     assert inputs["months"] == months
 
 
-def test_the_projection_follows_the_glide_path_year_by_year(goal, market_day):
+def test_the_projection_follows_the_glide_path_by_months_remaining(goal, market_day):
     # given: a retirement goal 15 years after the market date, for a bold client
     goal.target_date = date(market_day.year + 15, market_day.month, market_day.day)
     goal.save()
 
     inputs = projections.projection_inputs(goal=goal)
 
-    # then: today's level for the first five years, then one step down a year to the floor
+    # then: today's level for the first five years, then steps down to the floor
     levels = [level for _, level in inputs["levels"]]
     assert inputs["levels"][0] == [0, valuation.goal_level(goal=goal, today=market_day)]
     assert levels == sorted(levels, reverse=True)
     assert len(levels) > 2
     assert levels[-1] == min(levels[0], 3)
-    assert all(month % 12 == 0 for month, _ in inputs["levels"])
+    # each step on the month whose months remaining first give its level (targets.glide_level)
+    months = inputs["months"]
+
+    def level_at(month: int) -> int:
+        return targets.glide_level(
+            risk_level=levels[0], goal_type=goal.goal_type, years_to_goal=(months - month) / 12
+        )
+
+    for month, level in inputs["levels"][1:]:
+        assert (level_at(month - 1), level_at(month)) == (levels[levels.index(level) - 1], level)
     assert [step[0] for step in inputs["glide"]] == [month for month, _ in inputs["levels"][1:]]
     vti = inputs["tickers"].index("VTI")
     equity = [inputs["weights"][vti]] + [weights[vti] for _, weights in inputs["glide"]]
     assert equity == sorted(equity, reverse=True)  # less in stocks as the date nears
+
+
+def test_goals_of_one_level_and_type_glide_alike_by_months_remaining():
+    # given: two horizons a month apart: 10 years and 10 months, 10 years and 11 months
+    shorter = projections.glide_steps(risk_level=8, goal_type="retirement", months=130)
+    longer = projections.glide_steps(risk_level=8, goal_type="retirement", months=131)
+
+    # then: the same levels at the same months remaining, so steps fall on any month
+    assert shorter[0] == longer[0] == (0, 8)
+    assert [(month + 1, level) for month, level in shorter[1:]] == longer[1:]
+    assert shorter[1] == (11, 7)  # under 10 years (119 months) remaining, the glide begins
+
+
+def test_every_plan_and_what_if_uses_the_projection_seed(goal, settings):
+    assert projections.projection_inputs(goal=goal)["seed"] == 0
+
+    settings.PROJECTION_SEED = 7
+    later = goal.target_date + timedelta(days=400)
+
+    assert projections.projection_inputs(goal=goal)["seed"] == 7
+    assert projections.projection_inputs(goal=goal, target_date=later)["seed"] == 7
 
 
 def test_the_advisory_fee_and_the_funds_expense_ratios_are_deducted(goal, settings):
