@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from advisor.services.notifications import goal_track_record
+from advisor.services.notifications import goal_tracks_record
 from portfolios.models import GoalProjection
 from portfolios.projections import ProjectionUnavailable, inputs_hash, plan_inputs
 
@@ -138,6 +138,7 @@ def _goals_track_check(*, projection_ids: list[int]) -> None:
         ).select_related("goal")
     )
     plans = plan_inputs(goals=list({row.goal_id: row.goal for row in rows}.values()))
+    readings = []
     for row in rows:
         probability = (row.result or {}).get("probability")
         inputs = plans.get(row.goal_id)
@@ -145,6 +146,5 @@ def _goals_track_check(*, projection_ids: list[int]) -> None:
             continue
         if inputs_hash(inputs) != row.inputs_hash:
             continue
-        goal_track_record(
-            goal=row.goal, probability=float(probability), event=f"projection:{row.pk}"
-        )
+        readings.append((row.goal, float(probability), f"projection:{row.pk}"))
+    goal_tracks_record(readings=readings)

@@ -218,27 +218,59 @@ def goal_track_record(*, goal: Goal, probability: float, event: str) -> Notifica
     """Record where the goal's current plan stands against its priority's band and notify when
     it has moved off track (was on track, now below). The first reading sets the state only.
     `event` names the projection read, so a rerun on it changes nothing."""
-    on_track = goal.on_track(probability)
-    track = GoalTrack.objects.select_for_update().filter(goal=goal).first()
-    if track is None:
-        GoalTrack.objects.create(goal=goal, on_track=on_track, probability=probability)
-        return None
-    moved_off = track.on_track and not on_track
-    track.on_track, track.probability, track.updated_at = on_track, probability, timezone.now()
-    track.save(update_fields=["on_track", "probability", "updated_at"])
-    if not moved_off:
-        return None
-    user = Client.objects.values_list("user", flat=True).get(pk=goal.client_id)
-    return notify(
-        user=User.objects.get(pk=user),
-        kind=Kind.GOAL_OFF_TRACK,
-        key=f"goal_off_track:{goal.pk}:{event}",
-        title=f"“{goal.name}” has moved off track",
-        body=(
-            f"The chance of reaching “{goal.name}” is now {probability:.0%}, below the "
-            f"{Goal.SUCCESS_BANDS[goal.priority]:.0%} we aim for with a goal of this priority. "
-            "A larger monthly deposit, a later date or a smaller target can bring it back on "
-            "track."
-        ),
-        link=f"/goals/{goal.pk}",
-    )
+    made = goal_tracks_record(readings=[(goal, probability, event)])
+    return made[0] if made else None
+
+
+def goal_tracks_record(*, readings: Sequence[tuple[Goal, float, str]]) -> list[Notification]:
+    """`goal_track_record` for many goals (goal, probability, event) at once, in a few queries
+    (the daily batch's projections): the goals' track rows locked and read in one statement,
+    created and updated in bulk, the goals moved off track notified (`notify_many`). Returns
+    the notices made."""
+    latest = {goal.pk: (goal, probability, event) for goal, probability, event in readings}
+    if not latest:
+        return []
+    with transaction.atomic():
+        tracks = {
+            t.goal_id: t
+            for t in GoalTrack.objects.select_for_update().filter(goal_id__in=latest).order_by("pk")
+        }
+        now = timezone.now()
+        new, changed, moved_off = [], [], []
+        for goal_id, (goal, probability, event) in latest.items():
+            on_track = goal.on_track(probability)
+            track = tracks.get(goal_id)
+            if track is None:  # the first reading sets the state only
+                new.append(GoalTrack(goal=goal, on_track=on_track, probability=probability))
+                continue
+            if track.on_track and not on_track:
+                moved_off.append((goal, probability, event))
+            track.on_track, track.probability, track.updated_at = on_track, probability, now
+            changed.append(track)
+        GoalTrack.objects.bulk_create(new, ignore_conflicts=True)
+        GoalTrack.objects.bulk_update(changed, ["on_track", "probability", "updated_at"])
+        if not moved_off:
+            return []
+        users = dict(
+            Client.objects.filter(pk__in={g.client_id for g, _, _ in moved_off}).values_list(
+                "pk", "user"
+            )
+        )
+        return notify_many(
+            [
+                Notification(
+                    user_id=users[goal.client_id],
+                    kind=Kind.GOAL_OFF_TRACK,
+                    key=f"goal_off_track:{goal.pk}:{event}",
+                    title=f"“{goal.name}” has moved off track",
+                    body=(
+                        f"The chance of reaching “{goal.name}” is now {probability:.0%}, below "
+                        f"the {Goal.SUCCESS_BANDS[goal.priority]:.0%} we aim for with a goal of "
+                        "this priority. A larger monthly deposit, a later date or a smaller "
+                        "target can bring it back on track."
+                    ),
+                    link=f"/goals/{goal.pk}",
+                )
+                for goal, probability, event in moved_off
+            ]
+        )

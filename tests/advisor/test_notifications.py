@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from advisor.models import GoalTrack, Notification, NotificationPreference
@@ -148,6 +150,38 @@ def test_the_band_depends_on_the_goals_priority():
     service.goal_track_record(goal=wish, probability=0.9, event="p1")
     assert service.goal_track_record(goal=wish, probability=0.6, event="p2") is None
     assert service.goal_track_record(goal=wish, probability=0.4, event="p3") is not None
+
+
+def _readings(goals, probability: float, event: str):
+    return [(goal, probability, f"{event}:{goal.pk}") for goal in goals]
+
+
+def test_many_goals_read_at_once_are_recorded_as_one_by_one_in_a_fixed_number_of_queries():
+    # given: goals seen on track (the first reading sets the state only)
+    few, many = GoalFactory.create_batch(3), GoalFactory.create_batch(12)
+    for goals in (few, many):
+        assert service.goal_tracks_record(readings=_readings(goals, 0.9, "p1")) == []
+    alone = GoalFactory(priority=few[0].priority)
+    service.goal_track_record(goal=alone, probability=0.9, event="p1")
+
+    # when: all of them fall below their band, in one call per set (and one goal alone)
+    with CaptureQueriesContext(connection) as three:
+        made_few = service.goal_tracks_record(readings=_readings(few, 0.1, "p2"))
+    with CaptureQueriesContext(connection) as twelve:
+        made_many = service.goal_tracks_record(readings=_readings(many, 0.1, "p2"))
+    made_alone = service.goal_track_record(goal=alone, probability=0.1, event="p2:x")
+
+    # then: each goal is off track and notified once, as when recorded alone, with as many
+    # queries for twelve goals as for three
+    assert (len(made_few), len(made_many)) == (3, 12)
+    assert made_alone is not None
+    for goal in [*few, *many, alone]:
+        assert GoalTrack.objects.get(goal=goal).on_track is False
+        (notice,) = notices(goal.client.user, Kind.GOAL_OFF_TRACK)
+        assert notice.title == made_alone.title.replace(alone.name, goal.name)
+    assert len(twelve.captured_queries) == len(three.captured_queries)
+    # a rerun on the same readings notifies no one again
+    assert service.goal_tracks_record(readings=_readings(many, 0.1, "p2")) == []
 
 
 # --- The API ---------------------------------------------------------------------------------
