@@ -27,8 +27,14 @@ with `today` = market date + 1 day, so the schedules due that day are paid (thos
 of the month, about 1/28 of them), the distributions paid on the market date, no fee, and the
 daily jobs (harvests, drift, risk figures, every plan's projection) over the whole book.
 
+`--settled` first does, untimed, what a freshly written book has never had and a book the batch
+has run on has: the model portfolios' risk figures with the stress cap applied to every client
+once (synth_book writes uncapped levels: the first night caps them all), and the tax-loss
+harvests its 24 months of history left undone (the first run executes that backlog for the
+clients who opted in).
+
 Run: .venv/bin/python -m benchmarks.daily_batch [--accounts 1000,10000] [--jobs fees_bill,…]
-     [--chunk 500] [--serial] [--day busy|ordinary] [--json]
+     [--chunk 500] [--serial] [--day busy|ordinary] [--settled] [--json]
 On PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres (a scratch database is
 made on that server). Timings on a shared machine are noisy: rerun on a quiet one.
 """
@@ -78,6 +84,14 @@ def yesterday_run() -> None:
     paid through the day before the market date."""
     services.fees_bill()
     services.dividends_pay(through=market.market_date_get() - timedelta(days=1))
+
+
+def settle() -> None:
+    """What a freshly written book has never had, untimed, as on a book the batch has run on
+    before: the model portfolios' risk figures and the stress cap applied once (synth_book
+    writes uncapped levels), and the tax-loss harvests its history left undone."""
+    services.risk_figures_compute(account_ids=[], models=True)
+    services.tax_harvests_refresh()
 
 
 def chunked_jobs(size: int, day: str) -> dict[str, Callable[[], Any]]:
@@ -138,12 +152,16 @@ def setup() -> None:
         services.allocation_refresh(approve=True)
 
 
-def run(accounts: int, wanted: list[str], *, chunk: int | None, day: str) -> dict[str, Any]:
+def run(
+    accounts: int, wanted: list[str], *, chunk: int | None, day: str, settled: bool
+) -> dict[str, Any]:
     """`chunk`: the accounts per chunk of the fanned-out batch; None: beat's serial jobs."""
     call_command("synth_book", clear=True, **QUIET)
     started = time.perf_counter()
     call_command("synth_book", accounts=accounts, seed=0, **QUIET)
     synth_s = time.perf_counter() - started
+    if settled:
+        settle()
     if day == "ordinary":
         yesterday_run()
     rows = []
@@ -170,7 +188,7 @@ def run(accounts: int, wanted: list[str], *, chunk: int | None, day: str) -> dic
         "accounts": accounts,
         "database": connection.vendor,
         "mode": "serial" if chunk is None else f"chunks of {chunk}",
-        "day": day,
+        "day": day + (", settled" if settled else ""),
         "synth_book_seconds": round(synth_s, 1),
         "jobs": rows,
         "total_seconds_per_100_accounts": round(total * 100 / accounts, 3),
@@ -204,6 +222,11 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=0, help="accounts per chunk")
     parser.add_argument("--serial", action="store_true", help="beat's whole-book jobs instead")
     parser.add_argument(
+        "--settled",
+        action="store_true",
+        help="first the stress cap and the harvests a new synthetic book never had (untimed)",
+    )
+    parser.add_argument(
         "--day",
         choices=["busy", "ordinary"],
         default="busy",
@@ -219,7 +242,7 @@ def main() -> None:
     setup()
     reports = []
     for size in sizes:
-        report = run(size, wanted, chunk=chunk, day=args.day)
+        report = run(size, wanted, chunk=chunk, day=args.day, settled=args.settled)
         reports.append(report)
         if not args.json:
             print(table(report), flush=True)

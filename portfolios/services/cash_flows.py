@@ -372,6 +372,73 @@ def deposits_notify(*, txns: Sequence[Transaction], user_ids: dict[int, int]) ->
     notify_many(notices)
 
 
+def sale_plan(
+    *,
+    valuation: Valuation,
+    targets: dict[str, Decimal],
+    amount: Decimal,
+    cash: Decimal,
+    one_fund: bool = False,
+) -> dict[str, Decimal]:
+    """Ticker → units to sell so that `cash` covers `amount` (at most `valuation.total`, at its
+    close): every holding when it takes everything, else the most overweight funds first
+    (`_sells`), each sale's units covering its value plus a margin for rounding (capped at the
+    units held). `one_fund`: sell only the most overweight slot's fund when it covers the
+    shortfall (its alternate if that does, else its primary). Reads nothing."""
+    holdings = {h.asset.ticker: h for h in valuation.holdings}
+    if amount == valuation.total:
+        return {t: h.quantity for t, h in holdings.items()}
+    need = amount - cash
+    sells = _sells(valuation, targets, need)
+    by_slot = _slot_sells(valuation, targets, need)
+    if one_fund and by_slot:
+        # A fee is a few dollars: one sale from the most overweight slot, not dust in each,
+        # of its alternate if that covers it (else its primary).
+        top = max(sorted(by_slot), key=lambda t: by_slot[t])
+        for holding in slot_holdings(valuation, top):
+            if holding.value >= need * Decimal("1.0001") + CENT:
+                sells = {holding.asset.ticker: need}
+                break
+    return {
+        t: min(
+            units_for_value(value * Decimal("1.0001") + CENT, holdings[t].price),
+            holdings[t].quantity,
+        )
+        for t, value in sells.items()
+    }
+
+
+def sale_batched(
+    *, txn: Transaction, batch: LedgerBatch, amount: Decimal, context: ChunkContext, broker: Broker
+) -> Fill | None:
+    """The sale `raise_cash(one_fund=True)` makes so that cash covers `amount`, for an account
+    in a `LedgerBatch` as the batch stands, at `txn`'s close from the chunk's reads: no query.
+    None, and nothing sold, unless that is one sale of part of a holding whose proceeds cover
+    the shortfall (a sale across funds, of everything, whose proceeds are pooled, or of more
+    than the account is worth stays `raise_cash`'s). The caller books the fill
+    (`LedgerBatch.sell`)."""
+    account = batch.account
+    valuation = _valuation_of(
+        account=account, held=batch.held(), day=txn.market_date, context=context
+    )
+    if amount <= account.cash or amount >= valuation.total:
+        return None
+    plan = sale_plan(
+        valuation=valuation,
+        targets=context.targets(account) or {},
+        amount=amount,
+        cash=account.cash,
+        one_fund=True,
+    )
+    holdings = {h.asset.ticker: h for h in valuation.holdings}
+    sold = [(t, q) for t, q in plan.items() if q > 0]
+    if len(sold) != 1 or all(plan.get(t) == h.quantity for t, h in holdings.items()):
+        return None
+    [(ticker, quantity)] = sold
+    fill = broker.sell(asset=holdings[ticker].asset, quantity=quantity, day=txn.market_date)
+    return fill if account.cash + fill.cash >= amount else None
+
+
 def raise_cash(
     *,
     txn: Transaction,
@@ -398,32 +465,16 @@ def raise_cash(
                 "available": str(valuation.total),
             },
         )
-    holdings = {h.asset.ticker: h for h in valuation.holdings}
-    fills = []
-    if amount == valuation.total:
-        plan = {t: h.quantity for t, h in holdings.items()}
-    else:
+    targets: dict[str, Decimal] = {}
+    if amount < valuation.total:  # selling everything needs no targets
         targets = (
             target_weights(account=account) if context is None else context.targets(account)
         ) or {}
-        need = amount - account.cash
-        sells = _sells(valuation, targets, need)
-        by_slot = _slot_sells(valuation, targets, need)
-        if one_fund and by_slot:
-            # A fee is a few dollars: one sale from the most overweight slot, not dust in each,
-            # of its alternate if that covers it (else its primary).
-            top = max(sorted(by_slot), key=lambda t: by_slot[t])
-            for holding in slot_holdings(valuation, top):
-                if holding.value >= need * Decimal("1.0001") + CENT:
-                    sells = {holding.asset.ticker: need}
-                    break
-        plan = {
-            t: min(
-                units_for_value(value * Decimal("1.0001") + CENT, holdings[t].price),
-                holdings[t].quantity,
-            )
-            for t, value in sells.items()
-        }
+    plan = sale_plan(
+        valuation=valuation, targets=targets, amount=amount, cash=account.cash, one_fund=one_fund
+    )
+    holdings = {h.asset.ticker: h for h in valuation.holdings}
+    fills = []
     for ticker, quantity in sorted(plan.items()):
         if quantity <= 0:
             continue

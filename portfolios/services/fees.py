@@ -31,11 +31,22 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Min, OuterRef, Subquery
 
-from ..broker import Broker, PaperBroker
+from advisor.models import Goal
+
+from ..broker import Broker, Fill, PaperBroker
 from ..exceptions import InsufficientFunds
 from ..market import market_date_get
-from ..models import Account, AccountDailyValue, Entry, FeeOwed, Position, Transaction
+from ..models import (
+    Account,
+    AccountDailyValue,
+    Entry,
+    FeeOwed,
+    LotSale,
+    Position,
+    Transaction,
+)
 from ..money import CENT, money_half_up, money_value
+from ..tax import identical_tickers
 from ..valuation import (
     FEE_PRICES_LOOKBACK,
     FeePrices,
@@ -47,9 +58,16 @@ from ..valuation import (
     fee_prices,
     month_last_day,
 )
-from .cash_flows import CHUNK_ACCOUNTS, ChunkContext, account_range_filter, cash_out, chunk_context
+from .cash_flows import (
+    CHUNK_ACCOUNTS,
+    ChunkContext,
+    account_range_filter,
+    cash_out,
+    chunk_context,
+    sale_batched,
+)
 from .fees_owed import fee_billed, fee_owed_record
-from .ledger import LedgerBatch, ledger_batches_flush
+from .ledger import LedgerBatch, ledger_batches_flush, ledger_batches_lots_read, wash_match_sales
 
 logger = logging.getLogger(__name__)
 
@@ -429,6 +447,9 @@ def fees_bill(
             "count": tally.billed,
             "owed": tally.owed,
             "one_by_one": tally.one_by_one,
+            "sales_batched": tally.sales_batched,
+            "sales_alone": tally.sales_alone,
+            "loss_sales": tally.loss_sales,
         },
     )
     if tally.failure is not None:
@@ -441,6 +462,9 @@ class _Tally:
     billed: int = 0  # fee transactions made
     owed: int = 0  # months recorded owed
     one_by_one: int = 0  # accounts billed by the per-account path
+    sales_batched: int = 0  # fees whose sale the chunk booked in bulk
+    sales_alone: int = 0  # fees whose sale the chunk booked by `cash_out`
+    loss_sales: int = 0  # lots sold at a loss in bulk in taxable accounts (wash-sale matched)
     failure: Exception | None = None  # the first account that failed there (logged)
 
 
@@ -479,10 +503,10 @@ def _chunk_bill(
     *, chunk: list[int], ledgers: dict[int, list[LedgerLine]], bills: _Bills, tally: _Tally
 ) -> None:
     """Bill a chunk's accounts in one transaction under their locks (one statement, in id
-    order), re-checking there what is billed or owed: the fees cash covers written in bulk
-    (transactions and their audit-log rows, cash entries, the accounts' cash), and each fee
-    that needs a sale booked as `fee_charge` books it (`cash_out`, one fund); months the
-    account cannot pay are recorded owed afterwards, as `fee_charge`'s callers record them.
+    order), re-checking there what is billed or owed: the fees written in bulk (transactions
+    and their audit-log rows, entries, the accounts' cash) with the sales that pay the fees
+    cash does not cover (`_sales_book`); months the account cannot pay are recorded owed
+    afterwards, as `fee_charge`'s callers record them.
 
     An account's months are billed oldest first, each on a ledger with the fees before it (as
     its stored values would show them). Left to the one-by-one path: an account from a month
@@ -504,7 +528,7 @@ def _chunk_bill(
             settled = _settled(account_ids=chunk, periods={p for m in wanted.values() for p in m})
             batches = LedgerBatch.read_many(accounts=accounts)
             context: ChunkContext | None = None  # read when a first fee needs a sale
-            sales: list[tuple[Account, Transaction, Decimal]] = []
+            sales: list[tuple[Transaction, Decimal]] = []  # fees cash does not cover
             for account in accounts:
                 months = wanted[account.pk]
                 ledger = [
@@ -538,19 +562,13 @@ def _chunk_bill(
                             owed.append((account, period, fee))
                         else:
                             batch.transactions.append(txn)
-                            sales.append((account, txn, fee))
+                            sales.append((txn, fee))
                             made.append(txn)
-            ledger_batches_flush(list(batches.values()))
-            for account, txn, fee in sales:
+            if sales:
                 assert context is not None  # noqa: S101 - read for the first sale
-                cash_out(
-                    txn=txn,
-                    account=account,
-                    amount=fee,
-                    broker=context.broker(None),
-                    one_fund=True,
-                    context=context,
-                )
+                _sales_book(sales=sales, batches=batches, context=context, tally=tally)
+            else:
+                ledger_batches_flush(list(batches.values()))
     except Exception:  # noqa: BLE001 - logged; its accounts are billed one by one instead
         logger.warning(
             "advisory fees chunk failed: billed one by one",
@@ -568,6 +586,69 @@ def _chunk_bill(
         tally.owed += recorded is not None
     if left:
         _bill_one_by_one(left=left, bills=bills, tally=tally)
+
+
+def _sales_book(
+    *,
+    sales: list[tuple[Transaction, Decimal]],
+    batches: dict[int, LedgerBatch],
+    context: ChunkContext,
+    tally: _Tally,
+) -> None:
+    """Book the sales that pay a chunk's fees (in account order), and flush its batches.
+
+    A fee's sale of part of one fund (`sale_batched`, as `cash_out(one_fund=True)` plans it)
+    goes into the account's batch: the funds' open lots read for them all in one query, their
+    lots and sales written in bulk. Any other sale (across funds, of everything) is booked by
+    `cash_out` once the batches are written, and so is every later one of its client: its
+    wash-sale matches reach the client's other accounts, so a client's sales keep their order
+    around it. The losses sold in bulk in taxable accounts are matched against their clients'
+    purchases once the batches are written (`wash_match_sales`: all of them in a few queries);
+    as a match changes the client's lots of identical funds (their basis, holding period,
+    washed units), a later sale of the client's from one of those funds is booked by
+    `cash_out`, after it (and the client's later sales with it)."""
+    broker = context.broker(None)
+    fills: dict[int, Fill] = {}  # fee transaction (by position in `sales`) → its sale
+    for i, (txn, fee) in enumerate(sales):
+        fill = sale_batched(
+            txn=txn, batch=batches[txn.account.pk], amount=fee, context=context, broker=broker
+        )
+        if fill is not None:
+            fills[i] = fill
+    ledger_batches_lots_read(
+        batches=batches,
+        assets={sales[i][0].account.pk: {fill.asset.pk} for i, fill in fills.items()},
+    )
+    alone: list[tuple[Transaction, Decimal]] = []
+    after: set[int] = set()  # clients whose next sales keep their order with `cash_out`'s
+    washing: set[tuple[int, str]] = set()  # (client, fund) a loss booked here may wash
+    losses: list[LotSale] = []
+    for i, (txn, fee) in enumerate(sales):
+        account = txn.account
+        fill = fills.get(i)
+        if (
+            fill is None
+            or account.client_id in after
+            or (account.client_id, fill.asset.ticker) in washing
+        ):
+            alone.append((txn, fee))
+            after.add(account.client_id)
+            continue
+        batch = batches[account.pk]
+        lost = [sale for sale in batch.sell(txn=txn, fill=fill) if sale.gain < 0]
+        batch.cash(txn=txn, amount=-fee)
+        if lost and account.goal.account_type == Goal.AccountType.TAXABLE:  # only these wash
+            losses += lost
+            washing |= {(account.client_id, t) for t in identical_tickers(fill.asset.ticker)}
+    ledger_batches_flush(list(batches.values()))
+    wash_match_sales(sales=losses)
+    for txn, fee in alone:
+        cash_out(
+            txn=txn, account=txn.account, amount=fee, broker=broker, one_fund=True, context=context
+        )
+    tally.sales_batched += len(sales) - len(alone)
+    tally.sales_alone += len(alone)
+    tally.loss_sales += len(losses)
 
 
 def _settled(*, account_ids: Sequence[int], periods: set[date]) -> set[tuple[int, date]]:

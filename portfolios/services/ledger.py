@@ -109,13 +109,15 @@ def ledger_fill(
 
 @dataclass
 class LedgerBatch:
-    """One account's transactions, cash entries and purchases in a daily job, written in a few
-    bulk statements instead of several per fill (`flush`, or `ledger_batches_flush` for a
+    """One account's transactions, cash entries, purchases and sales in a daily job, written in
+    a few bulk statements instead of several per fill (`flush`, or `ledger_batches_flush` for a
     chunk's accounts at once): the same rows `Transaction.objects.create`, `ledger_cash` and
     `ledger_fill` write, for a caller that holds the account's lock (taken before its positions
-    were read) and commits them in the same transaction. Purchases only: a sale consumes lots,
-    which `ledger_fill` does row by row. The account's cash is kept on `account` as entries are
-    added, so the caller values the account as it stands."""
+    were read) and commits them in the same transaction. A sale consumes the open lots read
+    for it (`ledger_batches_lots_read`) and records their `LotSale`s; it does not match wash
+    sales: the caller matches its losses once flushed (`wash_match_sales` needs their ids). The
+    account's cash is kept on `account` as entries are added, so the caller values the account
+    as it stands."""
 
     account: Account
     positions: dict[int, Position]  # asset id → the account's position, read under its lock
@@ -124,6 +126,9 @@ class LedgerBatch:
     lots: list[Lot] = field(default_factory=list)
     changed: dict[int, Position] = field(default_factory=dict)
     cash_changed: bool = False
+    open_lots: dict[int, list[Lot]] = field(default_factory=dict)  # asset id → read under lock
+    sales: list[LotSale] = field(default_factory=list)
+    sold: dict[int, Lot] = field(default_factory=dict)  # lots the sales consumed, by id
 
     @classmethod
     def read(cls, *, account: Account) -> "LedgerBatch":
@@ -187,6 +192,39 @@ class LedgerBatch:
         self.cash(txn=txn, amount=fill.cash)
         return lot
 
+    def sell(self, *, txn: Transaction, fill: Fill) -> list[LotSale]:
+        """A sale fill, as `ledger_fill` books one (wash sales aside): its units entry, the
+        position, the open lots of its fund (read by `ledger_batches_lots_read`) consumed in the
+        lot method's order with a `LotSale` each, and its cash entry. Returns the sales."""
+        if fill.quantity >= 0:
+            raise ValueError("LedgerBatch.sell books sales only.")
+        if fill.asset.pk not in self.open_lots:
+            raise ValueError(f"The open lots of {fill.asset} were not read for this batch.")
+        self.entries.append(
+            Entry(
+                transaction=txn,
+                account=self.account,
+                asset=fill.asset,
+                quantity=fill.quantity,
+                price=fill.price,
+            )
+        )
+        position = self.positions[fill.asset.pk]  # a sale sells what the account holds
+        position.quantity += fill.quantity
+        self.changed[fill.asset.pk] = position
+        ordered = lots_order(
+            self.open_lots[fill.asset.pk],
+            method=self.account.lot_method,
+            price=fill.price,
+            day=txn.market_date,
+        )
+        sales = _lots_take(txn=txn, account=self.account, fill=fill, ordered=ordered)
+        self.open_lots[fill.asset.pk] = [lot for lot in ordered if lot.remaining > 0]
+        self.sales += sales
+        self.sold.update((sale.lot.pk, sale.lot) for sale in sales)
+        self.cash(txn=txn, amount=fill.cash)
+        return sales
+
     def flush(self) -> list[Lot]:
         """Write what was added (`ledger_batches_flush` of this batch alone)."""
         return ledger_batches_flush([self])
@@ -213,6 +251,12 @@ def ledger_batches_flush(batches: Sequence[LedgerBatch]) -> list[Lot]:
     lots = [lot for batch in batches for lot in batch.lots]
     if lots:
         Lot.objects.bulk_create(lots)
+    sales = [sale for batch in batches for sale in batch.sales]
+    if sales:
+        LotSale.objects.bulk_create(sales)
+    sold = [lot for batch in batches for lot in batch.sold.values()]
+    if sold:
+        Lot.objects.bulk_update(sold, ["remaining", "realised_gain"])
     accounts = [batch.account for batch in batches if batch.cash_changed]
     # `ledger_cash`'s full_clean checks one rule on cash, the account's check constraint (never
     # below zero): checked here without its query, and again by the database.
@@ -221,9 +265,34 @@ def ledger_batches_flush(batches: Sequence[LedgerBatch]) -> list[Lot]:
     if accounts:
         Account.objects.bulk_update(accounts, ["cash"])
     for batch in batches:
-        batch.transactions, batch.entries, batch.lots = [], [], []
-        batch.changed, batch.cash_changed = {}, False
+        batch.transactions, batch.entries, batch.lots, batch.sales = [], [], [], []
+        batch.changed, batch.sold, batch.cash_changed = {}, {}, False
     return lots
+
+
+def ledger_batches_lots_read(
+    *, batches: dict[int, LedgerBatch], assets: dict[int, set[int]]
+) -> None:
+    """Read, locked, the open lots a sale in each batch consumes: account id → the funds it
+    sells (`assets`), in one query for all of them (locked in id order, as `lots_sell` locks
+    them)."""
+    wanted = {a: funds for a, funds in assets.items() if funds}
+    if not wanted:
+        return
+    for account_id, funds in wanted.items():
+        for asset_id in funds:
+            batches[account_id].open_lots[asset_id] = []
+    for lot in (
+        Lot.objects.select_for_update()
+        .filter(
+            account_id__in=list(wanted),
+            asset_id__in={a for funds in wanted.values() for a in funds},
+            remaining__gt=0,
+        )
+        .order_by("pk")
+    ):
+        if lot.asset_id in wanted[lot.account_id]:
+            batches[lot.account_id].open_lots[lot.asset_id].append(lot)
 
 
 def audit_log_write(
@@ -366,7 +435,6 @@ def lots_sell(
     """Consume lots for a sale fill (`lot_ids` first, in that order, then the lot method's
     order) and record a `LotSale` for each: its share of the fill's cash, the units' basis, the
     gain and its term. Keeps each lot's `realised_gain` (the sum of its sales' gains)."""
-    to_sell = -fill.quantity
     # Locked in one order (by id), then ordered in Python.
     held = {
         lot.pk: lot
@@ -384,6 +452,20 @@ def lots_sell(
     ordered = chosen + lots_order(
         rest, method=account.lot_method, price=fill.price, day=txn.market_date
     )
+    sales = _lots_take(txn=txn, account=account, fill=fill, ordered=ordered)
+    for sale in sales:
+        sale.save()
+        sale.lot.save(update_fields=["remaining", "realised_gain"])
+    return sales
+
+
+def _lots_take(
+    *, txn: Transaction, account: Account, fill: Fill, ordered: Sequence[Lot]
+) -> list[LotSale]:
+    """The sales (unsaved) of a sale fill's units from `ordered` lots, first to last: each
+    lot's share of the fill's cash, the units' basis, the gain and its term; each lot's
+    `remaining` and `realised_gain` updated (unsaved)."""
+    to_sell = -fill.quantity
     taken: list[tuple[Lot, Decimal]] = []
     for lot in ordered:
         if to_sell <= 0:
@@ -402,7 +484,7 @@ def lots_sell(
     sales = []
     for (lot, units), cash in zip(taken, proceeds, strict=True):
         basis = units_basis(lot, units)
-        sale = LotSale.objects.create(
+        sale = LotSale(
             lot=lot,
             transaction=txn,
             account=account,
@@ -416,7 +498,6 @@ def lots_sell(
         )
         lot.remaining -= units
         lot.realised_gain += sale.gain
-        lot.save(update_fields=["remaining", "realised_gain"])
         sales.append(sale)
     return sales
 
@@ -426,6 +507,23 @@ def lots_sell(
 
 def _wash(*, sale: LotSale, replacement: Lot, units: Decimal, taxable: bool) -> WashSale | None:
     """Match `units` of a loss sale with `units` of a replacement lot (both rows locked)."""
+    wash = _wash_made(sale=sale, replacement=replacement, units=units, taxable=taxable)
+    if wash is None:
+        return None
+    wash.save()
+    sale.save(update_fields=["wash_disallowed", "washed_units"])
+    replacement.save(update_fields=_WASHED_LOT_FIELDS if taxable else ["washed_units"])
+    return wash
+
+
+_WASHED_LOT_FIELDS = ["washed_units", "basis_adjustment", "holding_from"]
+
+
+def _wash_made(
+    *, sale: LotSale, replacement: Lot, units: Decimal, taxable: bool
+) -> WashSale | None:
+    """`_wash`'s match, unsaved: the wash sale, and the sale's and the replacement's fields
+    it changes set on them."""
     loss = -sale.gain
     if sale.washed_units + units == sale.quantity:
         disallowed = loss - sale.wash_disallowed  # the last units take the rest: no cent lost
@@ -434,14 +532,12 @@ def _wash(*, sale: LotSale, replacement: Lot, units: Decimal, taxable: bool) -> 
     if disallowed <= 0:
         return None  # a sliver worth under half a cent of loss: nothing to disallow
     added = disallowed if taxable else Decimal("0.00")
-    wash = WashSale.objects.create(
+    wash = WashSale(
         sale=sale, replacement=replacement, units=units, disallowed=disallowed, basis_added=added
     )
     sale.wash_disallowed += disallowed
     sale.washed_units += units
-    sale.save(update_fields=["wash_disallowed", "washed_units"])
     replacement.washed_units += units
-    fields = ["washed_units"]
     if taxable:
         # The disallowed loss moves into the replacement's basis, and its holding period
         # carries over (IRS Pub. 550); in an IRA it is lost (Rev. Rul. 2008-5).
@@ -449,8 +545,6 @@ def _wash(*, sale: LotSale, replacement: Lot, units: Decimal, taxable: bool) -> 
         start = lot_start(sale.lot)
         if start < lot_start(replacement):
             replacement.holding_from = start
-        fields += ["basis_adjustment", "holding_from"]
-    replacement.save(update_fields=fields)
     return wash
 
 
@@ -498,6 +592,71 @@ def wash_match_sale(*, sale: LotSale, client_id: int) -> list[WashSale]:
         )
         if wash:
             washes.append(wash)
+    return washes
+
+
+def wash_match_sales(*, sales: Sequence[LotSale]) -> list[WashSale]:
+    """`wash_match_sale` of each of `sales` in turn (loss sales in taxable accounts, written,
+    `account` loaded), with the same matches, in a few queries whatever their number: the
+    candidate lots of them all read (locked) in one, the matches and what they change written
+    in bulk. For sales none of which sold a lot another's match changes (a later sale of an
+    identical fund of the same client reads its lots afresh: `wash_match_sale`)."""
+    if not sales:
+        return []
+    tickers = {t for sale in sales for t in identical_tickers(sale.asset.ticker)}
+    read = (
+        Lot.objects.select_for_update(of=("self",))
+        .filter(
+            account__client_id__in={sale.account.client_id for sale in sales},
+            asset__ticker__in=tickers,
+            acquired_on__gte=min(s.sold_on for s in sales) - timedelta(days=WASH_WINDOW_DAYS),
+            acquired_on__lte=max(s.sold_on for s in sales),
+            remaining__gt=0,
+            washed_units__lt=F("quantity"),
+        )
+        .annotate(client_id=F("account__client_id"), ticker=F("asset__ticker"))
+        .order_by("pk")
+    )
+    lots = sorted(read, key=_fifo_key)
+    taxable = _taxable_accounts({lot.account_id for lot in lots})
+    washes: list[WashSale] = []
+    changed: dict[int, Lot] = {}
+    for sale in sales:
+        identical = identical_tickers(sale.asset.ticker)
+        since = sale.sold_on - timedelta(days=WASH_WINDOW_DAYS)
+        for replacement in lots:
+            left = sale.quantity - sale.washed_units
+            if left <= 0:
+                break
+            if (
+                replacement.client_id != sale.account.client_id
+                or replacement.ticker not in identical
+                or not since <= replacement.acquired_on <= sale.sold_on
+                or replacement.opened_by_id == sale.transaction_id
+                or replacement.pk == sale.lot_id
+            ):
+                continue
+            units = min(
+                left, replacement.remaining, replacement.quantity - replacement.washed_units
+            )
+            if units <= 0:
+                continue
+            wash = _wash_made(
+                sale=sale,
+                replacement=replacement,
+                units=units,
+                taxable=replacement.account_id in taxable,
+            )
+            if wash:
+                washes.append(wash)
+                changed[replacement.pk] = replacement
+    if washes:
+        WashSale.objects.bulk_create(washes)
+        LotSale.objects.bulk_update(
+            list({wash.sale.pk: wash.sale for wash in washes}.values()),
+            ["wash_disallowed", "washed_units"],
+        )
+        Lot.objects.bulk_update(list(changed.values()), _WASHED_LOT_FIELDS)
     return washes
 
 

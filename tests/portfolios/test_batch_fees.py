@@ -194,27 +194,38 @@ def test_an_account_that_fails_is_logged_and_its_chunks_others_are_billed(tmp_pa
 # --- On a synthetic book: fees that sell, as the one-by-one path books them ----------------------
 
 
-@pytest.fixture
-def synthetic_book(tmp_path, approved_set, market_day) -> list[int]:
-    """Weekday closes from 1 March to 30 June 2023, drifting apart (some lots lose), and 24
-    synthetic accounts: May is the complete month left to bill, from cash short of it."""
+def _synthetic(tmp_path, market_day, *, accounts: int, falling: bool) -> list[int]:
+    """Weekday closes from 1 March to 30 June 2023, drifting apart (`falling`: half of the funds
+    fall, so some lots lose; else every fund rises up to May's last close and stays, so that
+    no lot loses at it), and `accounts` synthetic accounts: May is the complete month left to
+    bill, from cash short of it."""
     days: dict[date, dict[str, str]] = {}
     day, n = date(2023, 3, 1), 0
     while day <= JUNE_END:
         if day.weekday() < 5 and day != market_day:
             days[day] = {
                 t: str(
-                    (Decimal(p) * (1 + Decimal(i - 7) * Decimal("0.0006") * n)).quantize(
+                    (Decimal(p) * (1 + Decimal(i - 7 if falling else i + 1) * STEP * n)).quantize(
                         Decimal("0.0001")
                     )
                 )
                 for i, (t, p) in enumerate(BASE_PRICES.items())
             }
-            n += 1
+            if falling or day < date(2023, 5, 31):
+                n += 1
         day += timedelta(days=1)
     market.prices_load(path=write_prices(tmp_path / "months.csv", days))
-    call_command("synth_book", accounts=24, seed=7, history_months=3)
+    call_command("synth_book", accounts=accounts, seed=7, history_months=3)
     return list(Account.objects.order_by("pk").values_list("pk", flat=True))
+
+
+STEP = Decimal("0.0006")
+
+
+@pytest.fixture
+def synthetic_book(tmp_path, approved_set, market_day) -> list[int]:
+    """24 synthetic accounts on closes drifting apart (some lots lose)."""
+    return _synthetic(tmp_path, market_day, accounts=24, falling=True)
 
 
 def _written() -> dict[str, list[tuple]]:
@@ -238,11 +249,28 @@ def _written() -> dict[str, list[tuple]]:
             )
         ),
         "lots": rows(
-            Lot.objects.values_list("account_id", "asset_id", "remaining", "realised_gain")
+            Lot.objects.values_list(
+                "account_id",
+                "asset_id",
+                "remaining",
+                "realised_gain",
+                "washed_units",
+                "basis_adjustment",
+                "holding_from",
+            )
         ),
         "sales": rows(
             LotSale.objects.filter(transaction__kind=fee).values_list(
-                "account_id", "asset_id", "quantity", "proceeds", "cost_basis", "gain", "term"
+                "account_id",
+                "asset_id",
+                "sold_on",
+                "quantity",
+                "proceeds",
+                "cost_basis",
+                "gain",
+                "term",
+                "wash_disallowed",
+                "washed_units",
             )
         ),
         "washes": rows(WashSale.objects.values_list("units", "disallowed", "basis_added")),
@@ -254,12 +282,22 @@ def _written() -> dict[str, list[tuple]]:
     }
 
 
-def test_the_chunk_books_what_billing_one_fee_at_a_time_books(synthetic_book, monkeypatch):
+def _billed_log(caplog) -> dict:
+    [record] = [r for r in caplog.records if r.getMessage() == "advisory fees billed"]
+    caplog.clear()
+    return {
+        k: getattr(record, k)
+        for k in ("count", "owed", "one_by_one", "sales_batched", "sales_alone", "loss_sales")
+    }
+
+
+def test_the_chunk_books_what_billing_one_fee_at_a_time_books(synthetic_book, monkeypatch, caplog):
     # given: the chunk's billing, undone afterwards
-    with transaction.atomic():
+    with caplog.at_level(logging.INFO, logger=fees.__name__), transaction.atomic():
         chunked = fees.fees_bill()
         by_chunk = _written()
         transaction.set_rollback(True)
+    tally = _billed_log(caplog)
 
     # when: the chunk's bulk write fails, so that every account is billed one fee at a time
     def failing(batches):
@@ -268,9 +306,83 @@ def test_the_chunk_books_what_billing_one_fee_at_a_time_books(synthetic_book, mo
     monkeypatch.setattr(fees, "ledger_batches_flush", failing)
     one_by_one = fees.fees_bill()
 
-    # then: the same fees, sales, lots, cash and audit log
+    # then: the same fees, sales, lots, wash sales, cash and audit log
     assert chunked == one_by_one > 10
     assert _written() == by_chunk
     assert by_chunk["sales"]  # fees that needed a sale
     for account in Account.objects.filter(pk__in=synthetic_book):
+        assert_ledger_consistent(account)
+    # and the chunk booked most sales in bulk, some at a loss that washes
+    assert tally["one_by_one"] == 0, tally
+    assert tally["sales_batched"] > tally["sales_alone"], tally
+    assert tally["loss_sales"] > 0, tally
+    assert by_chunk["washes"]
+
+
+def test_a_sale_after_its_clients_losing_sale_sees_that_loss_washed(
+    tmp_path, account, monkeypatch, caplog
+):
+    # given: one client's two taxable accounts; the first bought on 1 June 2022, the second on
+    # 15 June 2023 after VTI and AGG fell; then VTI fell further, so that AGG is overweight in
+    # both at June's last close: the first's fee sells AGG at a long-term loss that the
+    # second's AGG (bought within 30 days) washes, so the lot the second's fee sells next
+    # counts as held since 2022 (long-term)
+    first = account
+    second = services.account_open(
+        goal=GoalFactory(
+            client=first.client, goal_type="retirement", target_date=first.goal.target_date
+        )
+    )
+    fell = {**BASE_PRICES, "VTI": "100", "AGG": "90"}
+    days = {
+        date(2022, 6, 1): BASE_PRICES,
+        JUNE: BASE_PRICES,
+        date(2023, 6, 15): fell,
+        JUNE_END: {**fell, "VTI": "95"},
+        date(2023, 7, 3): {**fell, "VTI": "95"},
+    }
+    market.prices_load(path=write_prices(tmp_path / "june.csv", days))
+    services.deposit_make(account=first, amount=Decimal("12000.00"), day=date(2022, 6, 1))
+    services.deposit_make(account=second, amount=Decimal("12000.00"), day=date(2023, 6, 15))
+    with caplog.at_level(logging.INFO, logger=fees.__name__), transaction.atomic():
+        assert fees.fees_bill(month_end=JUNE_END) == 2
+        by_chunk = _written()
+        transaction.set_rollback(True)
+    tally = _billed_log(caplog)
+
+    # when: billed one fee at a time
+    monkeypatch.setattr(fees, "ledger_batches_flush", lambda batches: 1 / 0)
+    assert fees.fees_bill(month_end=JUNE_END) == 2
+
+    # then: the second's sale was booked after the first's loss was washed, as one at a time
+    assert _written() == by_chunk
+    assert (tally["sales_batched"], tally["sales_alone"], tally["loss_sales"]) == (1, 1, 1)
+    assert len(by_chunk["washes"]) == 1
+    terms = {row[0]: row[7] for row in by_chunk["sales"]}
+    assert terms == {first.pk: LotSale.Term.LONG, second.pk: LotSale.Term.LONG}
+    for account_ in (first, second):
+        assert_ledger_consistent(account_)
+
+
+def test_fees_paid_by_a_sale_are_billed_in_queries_that_do_not_grow_with_the_chunk(
+    tmp_path, approved_set, market_day, caplog
+):
+    # given: 80 synthetic accounts invested in funds that rose: every May fee sells at a gain
+    ids = _synthetic(tmp_path, market_day, accounts=80, falling=False)
+
+    # when: a chunk of 20 accounts, then one of 60
+    with caplog.at_level(logging.INFO, logger=fees.__name__):
+        with CaptureQueriesContext(connection) as twenty:
+            fees.fees_bill(account_range=(ids[0], ids[20]))
+        first = _billed_log(caplog)
+        with CaptureQueriesContext(connection) as sixty:
+            fees.fees_bill(account_range=(ids[20], ids[-1] + 1))
+        second = _billed_log(caplog)
+
+    # then: the sales booked in bulk, in the same statements whatever the chunk's size
+    assert first["sales_batched"] >= 15, first
+    assert second["sales_batched"] >= 45, second
+    assert first["sales_alone"] == second["sales_alone"] == 0, (first, second)
+    assert len(sixty) <= len(twenty) + 3, (len(twenty), len(sixty))
+    for account in Account.objects.filter(pk__in=ids[::7]):
         assert_ledger_consistent(account)

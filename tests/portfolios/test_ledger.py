@@ -169,3 +169,90 @@ def test_any_sequence_of_cash_flows_keeps_the_ledger_consistent(account, flows):
         except InsufficientFunds:
             pass
         assert_ledger_consistent(account)
+
+
+@pytest.mark.parametrize("lot_method", ["fifo", "hifo", "tax_min"])
+def test_a_sale_in_a_ledger_batch_writes_the_rows_ledger_fill_writes(
+    account, tmp_path, market_data, lot_method
+):
+    from datetime import timedelta
+
+    from portfolios.broker import PaperBroker
+    from portfolios.models import Asset, LotSale
+    from portfolios.services.ledger import (
+        LedgerBatch,
+        account_lot_method_set,
+        ledger_batches_flush,
+        ledger_batches_lots_read,
+        ledger_fill,
+    )
+
+    # given: two accounts alike, each with VTI lots bought at 200, 240 and 180
+    other = services.account_open(
+        goal=GoalFactory(
+            client=account.client, goal_type="retirement", target_date=account.goal.target_date
+        )
+    )
+    days = [market_data + timedelta(days=n) for n in (1, 2, 3)]
+    prices = {days[0]: "240", days[1]: "180", days[2]: "210"}
+    market.prices_load(
+        path=write_prices(
+            tmp_path / "vti.csv", {day: {**BASE_PRICES, "VTI": p} for day, p in prices.items()}
+        )
+    )
+    for a in (account, other):
+        account_lot_method_set(account=a, lot_method=lot_method)
+        for day in (market_data, days[0], days[1]):
+            services.deposit_make(account=a, amount=Decimal("1000.00"), day=day)
+    vti = Asset.objects.get(ticker="VTI")
+    fill = PaperBroker().sell(asset=vti, quantity=Decimal("3.5"), day=days[2])
+
+    def sale_txn(a: Account) -> Transaction:
+        return Transaction(
+            account=a,
+            kind=Transaction.Kind.WITHDRAWAL,
+            amount=-fill.cash,
+            market_date=days[2],
+            description="Sale",
+        )
+
+    # when: one sells in a batch (which matches no wash sale), then the other row by row
+    batched = Account.objects.select_related("goal").get(pk=other.pk)
+    batches = LedgerBatch.read_many(accounts=[batched])
+    batch = batches[batched.pk]
+    batch.transactions.append(sale_txn(batched))
+    ledger_batches_lots_read(batches=batches, assets={batched.pk: {vti.pk}})
+    sales = batch.sell(txn=batch.transactions[0], fill=fill)
+    ledger_batches_flush([batch])
+    alone = Account.objects.select_related("goal").get(pk=account.pk)
+    txn = sale_txn(alone)
+    txn.save()
+    ledger_fill(txn=txn, account=alone, fill=fill)
+
+    # then: the same entries, position, lots and sales
+    def rows(a: Account) -> dict[str, list]:
+        return {
+            "cash": [Account.objects.get(pk=a.pk).cash],
+            "entries": sorted(
+                Entry.objects.filter(account=a).values_list("asset_id", "quantity", "price"),
+                key=repr,
+            ),
+            "positions": list(Position.objects.filter(account=a).values_list("asset", "quantity")),
+            "lots": list(
+                Lot.objects.filter(account=a)
+                .order_by("acquired_on", "asset")
+                .values_list("asset", "acquired_on", "remaining", "realised_gain")
+            ),
+            "sales": list(
+                LotSale.objects.filter(account=a)
+                .order_by("pk")
+                .values_list(
+                    "lot__acquired_on", "quantity", "proceeds", "cost_basis", "gain", "term"
+                )
+            ),
+        }
+
+    assert rows(batched) == rows(account)
+    assert len(sales) >= 2  # the sale spans lots
+    assert_ledger_consistent(account)
+    assert_ledger_consistent(other)
