@@ -29,17 +29,22 @@ daily jobs (harvests, drift, risk figures, every plan's projection) over the who
 
 `--settled` first does, untimed, what a freshly written book has never had and a book the batch
 has run on has: the model portfolios' risk figures with the stress cap applied to every client
-once (synth_book writes uncapped levels: the first night caps them all), and the tax-loss
+once (synth_book writes uncapped levels: the first night caps them all), the tax-loss
 harvests its 24 months of history left undone (the first run executes that backlog for the
-clients who opted in).
+clients who opted in), and the accounts' stored daily values (`AccountDailyValue`, which the
+fee job keeps up to each bill: the first build of 24 months is not a day's work).
+
+The projections' engine (torch) is imported before anything is timed, as a worker has it
+loaded after its first task.
 
 Run: .venv/bin/python -m benchmarks.daily_batch [--accounts 1000,10000] [--jobs fees_bill,…]
-     [--chunk 500] [--serial] [--day busy|ordinary] [--settled] [--json]
+     [--chunk 500] [--serial] [--day busy|ordinary] [--settled] [--json] [--profile DIR]
 On PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres (a scratch database is
 made on that server). Timings on a shared machine are noisy: rerun on a quiet one.
 """
 
 import argparse
+import cProfile
 import io
 import json
 import os
@@ -70,7 +75,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from portfolios import batch, market, projections, services  # noqa: E402
-from portfolios.models import ModelPortfolioSet  # noqa: E402
+from portfolios.models import Account, ModelPortfolioSet  # noqa: E402
+from portfolios.services import fees  # noqa: E402
 
 
 def _today(day: str) -> date:
@@ -89,9 +95,15 @@ def yesterday_run() -> None:
 def settle() -> None:
     """What a freshly written book has never had, untimed, as on a book the batch has run on
     before: the model portfolios' risk figures and the stress cap applied once (synth_book
-    writes uncapped levels), and the tax-loss harvests its history left undone."""
+    writes uncapped levels), the tax-loss harvests its history left undone, and the accounts'
+    stored daily values (the fee job keeps them; on a book it has billed before, they stand
+    at its last bill, here at the book's last entry: the month the busy day bills is stored
+    already, and only what the day itself books is added)."""
     services.risk_figures_compute(account_ids=[], models=True)
     services.tax_harvests_refresh()
+    ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch.chunk_size()):
+        fees.daily_values_store(account_ids=ids[start : start + batch.chunk_size()])
 
 
 def chunked_jobs(size: int, day: str) -> dict[str, Callable[[], Any]]:
@@ -150,10 +162,18 @@ def setup() -> None:
     call_command("load_market_data", "--no-progress", "--no-refresh", **QUIET)
     if not ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED).exists():
         services.allocation_refresh(approve=True)
+    # A worker has the Monte Carlo's torch loaded after its first task; not timed in a job.
+    import nlp.inference.projection  # noqa: F401
 
 
 def run(
-    accounts: int, wanted: list[str], *, chunk: int | None, day: str, settled: bool
+    accounts: int,
+    wanted: list[str],
+    *,
+    chunk: int | None,
+    day: str,
+    settled: bool,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """`chunk`: the accounts per chunk of the fanned-out batch; None: beat's serial jobs."""
     call_command("synth_book", clear=True, **QUIET)
@@ -169,10 +189,18 @@ def run(
         if wanted and name not in wanted:
             continue
         counter = QueryCounter()
+        profiler = cProfile.Profile() if profile else None
         with connection.execute_wrapper(counter):
             t0 = time.perf_counter()
+            if profiler:
+                profiler.enable()
             result = job()
+            if profiler:
+                profiler.disable()
             seconds = time.perf_counter() - t0
+        if profiler and profile:
+            profile.mkdir(parents=True, exist_ok=True)
+            profiler.dump_stats(profile / f"{name}-{accounts}.prof")
         rows.append(
             {
                 "job": name,
@@ -232,6 +260,9 @@ def main() -> None:
         default="busy",
         help="a month's start (default) or a day in the middle of a month",
     )
+    parser.add_argument(
+        "--profile", type=Path, help="write a cProfile file per job into this folder"
+    )
     args = parser.parse_args()
     chunk = None if args.serial else (args.chunk or batch.chunk_size())
     sizes = [int(n) for n in args.accounts.split(",") if n]
@@ -242,7 +273,9 @@ def main() -> None:
     setup()
     reports = []
     for size in sizes:
-        report = run(size, wanted, chunk=chunk, day=args.day, settled=args.settled)
+        report = run(
+            size, wanted, chunk=chunk, day=args.day, settled=args.settled, profile=args.profile
+        )
         reports.append(report)
         if not args.json:
             print(table(report), flush=True)

@@ -450,6 +450,7 @@ def fees_bill(
             "sales_batched": tally.sales_batched,
             "sales_alone": tally.sales_alone,
             "loss_sales": tally.loss_sales,
+            "sale_rounds": tally.sale_rounds,
         },
     )
     if tally.failure is not None:
@@ -465,6 +466,7 @@ class _Tally:
     sales_batched: int = 0  # fees whose sale the chunk booked in bulk
     sales_alone: int = 0  # fees whose sale the chunk booked by `cash_out`
     loss_sales: int = 0  # lots sold at a loss in bulk in taxable accounts (wash-sale matched)
+    sale_rounds: int = 0  # rounds of bulk sales (`_sales_book`)
     failure: Exception | None = None  # the first account that failed there (logged)
 
 
@@ -603,10 +605,12 @@ def _sales_book(
     `cash_out` once the batches are written, and so is every later one of its client: its
     wash-sale matches reach the client's other accounts, so a client's sales keep their order
     around it. The losses sold in bulk in taxable accounts are matched against their clients'
-    purchases once the batches are written (`wash_match_sales`: all of them in a few queries);
-    as a match changes the client's lots of identical funds (their basis, holding period,
-    washed units), a later sale of the client's from one of those funds is booked by
-    `cash_out`, after it (and the client's later sales with it)."""
+    purchases once the batches are written (`wash_match_sales`: all of them in a few queries).
+    As a match changes the client's lots of identical funds (their basis, holding period,
+    washed units), a later sale of the client's from one of those funds waits for the next
+    round, and the client's later sales with it: a round books what it can in bulk, writes it
+    and matches its losses, and the next one reads the waiting sales' lots again (a round per
+    such sale of a client at most; the first sale waiting is always booked)."""
     broker = context.broker(None)
     fills: dict[int, Fill] = {}  # fee transaction (by position in `sales`) → its sale
     for i, (txn, fee) in enumerate(sales):
@@ -615,40 +619,46 @@ def _sales_book(
         )
         if fill is not None:
             fills[i] = fill
-    ledger_batches_lots_read(
-        batches=batches,
-        assets={sales[i][0].account.pk: {fill.asset.pk} for i, fill in fills.items()},
-    )
     alone: list[tuple[Transaction, Decimal]] = []
-    after: set[int] = set()  # clients whose next sales keep their order with `cash_out`'s
-    washing: set[tuple[int, str]] = set()  # (client, fund) a loss booked here may wash
-    losses: list[LotSale] = []
-    for i, (txn, fee) in enumerate(sales):
-        account = txn.account
-        fill = fills.get(i)
-        if (
-            fill is None
-            or account.client_id in after
-            or (account.client_id, fill.asset.ticker) in washing
-        ):
-            alone.append((txn, fee))
-            after.add(account.client_id)
-            continue
-        batch = batches[account.pk]
-        lost = [sale for sale in batch.sell(txn=txn, fill=fill) if sale.gain < 0]
-        batch.cash(txn=txn, amount=-fee)
-        if lost and account.goal.account_type == Goal.AccountType.TAXABLE:  # only these wash
-            losses += lost
-            washing |= {(account.client_id, t) for t in identical_tickers(fill.asset.ticker)}
-    ledger_batches_flush(list(batches.values()))
-    wash_match_sales(sales=losses)
+    lonely: set[int] = set()  # clients with a sale left to `cash_out`: so are their later ones
+    waiting = list(range(len(sales)))
+    while waiting:
+        ledger_batches_lots_read(
+            batches=batches,
+            assets={sales[i][0].account.pk: {fills[i].asset.pk} for i in waiting if i in fills},
+        )
+        later: list[int] = []
+        after: set[int] = set()  # clients whose next sales wait for the next round
+        washing: set[tuple[int, str]] = set()  # (client, fund) a loss booked here may wash
+        losses: list[LotSale] = []
+        for i in waiting:
+            txn, fee = sales[i]
+            account, fill = txn.account, fills.get(i)
+            if fill is None or account.client_id in lonely:
+                alone.append((txn, fee))
+                lonely.add(account.client_id)
+                continue
+            if account.client_id in after or (account.client_id, fill.asset.ticker) in washing:
+                later.append(i)
+                after.add(account.client_id)
+                continue
+            batch = batches[account.pk]
+            lost = [sale for sale in batch.sell(txn=txn, fill=fill) if sale.gain < 0]
+            batch.cash(txn=txn, amount=-fee)
+            if lost and account.goal.account_type == Goal.AccountType.TAXABLE:  # only these wash
+                losses += lost
+                washing |= {(account.client_id, t) for t in identical_tickers(fill.asset.ticker)}
+        ledger_batches_flush(list(batches.values()))
+        wash_match_sales(sales=losses)
+        tally.loss_sales += len(losses)
+        tally.sale_rounds += 1
+        waiting = later
     for txn, fee in alone:
         cash_out(
             txn=txn, account=txn.account, amount=fee, broker=broker, one_fund=True, context=context
         )
     tally.sales_batched += len(sales) - len(alone)
     tally.sales_alone += len(alone)
-    tally.loss_sales += len(losses)
 
 
 def _settled(*, account_ids: Sequence[int], periods: set[date]) -> set[tuple[int, date]]:

@@ -102,8 +102,7 @@ def ledger_fill(
         sales = lots_sell(txn=txn, account=account, fill=fill, lot_ids=lot_ids)
         losses = [sale for sale in sales if sale.gain < 0]
         if losses and account.goal.account_type == Goal.AccountType.TAXABLE:  # only these wash
-            for sale in losses:
-                wash_match_sale(sale=sale, client_id=account.client_id)
+            wash_match_sales(sales=losses)
     ledger_cash(txn=txn, account=account, amount=fill.cash)
 
 
@@ -556,51 +555,14 @@ def _taxable_accounts(account_ids: set[int]) -> set[int]:
     )
 
 
-def wash_match_sale(*, sale: LotSale, client_id: int) -> list[WashSale]:
-    """A loss sale in a taxable account: match its units against lots of an identical fund
-    bought in the 30 days up to and including the sale, in any of the client's accounts (not
-    by this same transaction, not the sold lot itself), oldest first."""
-    candidates = list(
-        Lot.objects.select_for_update(of=("self",))
-        .filter(
-            account__client_id=client_id,
-            asset__ticker__in=identical_tickers(sale.asset.ticker),
-            acquired_on__gte=sale.sold_on - timedelta(days=WASH_WINDOW_DAYS),
-            acquired_on__lte=sale.sold_on,
-            remaining__gt=0,
-            washed_units__lt=F("quantity"),
-        )
-        .exclude(opened_by_id=sale.transaction_id)
-        .exclude(pk=sale.lot_id)
-        .order_by("pk")
-    )
-    candidates.sort(key=_fifo_key)
-    taxable = _taxable_accounts({lot.account_id for lot in candidates})
-    washes = []
-    for replacement in candidates:
-        left = sale.quantity - sale.washed_units
-        if left <= 0:
-            break
-        units = min(left, replacement.remaining, replacement.quantity - replacement.washed_units)
-        if units <= 0:
-            continue
-        wash = _wash(
-            sale=sale,
-            replacement=replacement,
-            units=units,
-            taxable=replacement.account_id in taxable,
-        )
-        if wash:
-            washes.append(wash)
-    return washes
-
-
 def wash_match_sales(*, sales: Sequence[LotSale]) -> list[WashSale]:
-    """`wash_match_sale` of each of `sales` in turn (loss sales in taxable accounts, written,
-    `account` loaded), with the same matches, in a few queries whatever their number: the
-    candidate lots of them all read (locked) in one, the matches and what they change written
-    in bulk. For sales none of which sold a lot another's match changes (a later sale of an
-    identical fund of the same client reads its lots afresh: `wash_match_sale`)."""
+    """Match loss sales in taxable accounts (written, `account` loaded), each in turn: its
+    units against lots of an identical fund bought in the 30 days up to and including the
+    sale, in any of the client's accounts (not by the sale's own transaction, not the sold lot
+    itself), oldest first; in a few queries whatever their number: the candidate lots of them
+    all read (locked) in one, the matches and what they change written in bulk. For sales
+    none of which sold a lot another's match changes (a later sale of an identical fund of the
+    same client is matched after this one's matches are written: `fees._sales_book`'s rounds)."""
     if not sales:
         return []
     tickers = {t for sale in sales for t in identical_tickers(sale.asset.ticker)}

@@ -287,7 +287,15 @@ def _billed_log(caplog) -> dict:
     caplog.clear()
     return {
         k: getattr(record, k)
-        for k in ("count", "owed", "one_by_one", "sales_batched", "sales_alone", "loss_sales")
+        for k in (
+            "count",
+            "owed",
+            "one_by_one",
+            "sales_batched",
+            "sales_alone",
+            "loss_sales",
+            "sale_rounds",
+        )
     }
 
 
@@ -354,9 +362,11 @@ def test_a_sale_after_its_clients_losing_sale_sees_that_loss_washed(
     monkeypatch.setattr(fees, "ledger_batches_flush", lambda batches: 1 / 0)
     assert fees.fees_bill(month_end=JUNE_END) == 2
 
-    # then: the second's sale was booked after the first's loss was washed, as one at a time
+    # then: the second's sale was booked after the first's loss was washed, as one at a time,
+    # in the chunk's second round of bulk sales
     assert _written() == by_chunk
-    assert (tally["sales_batched"], tally["sales_alone"], tally["loss_sales"]) == (1, 1, 1)
+    assert (tally["sales_batched"], tally["sales_alone"], tally["loss_sales"]) == (2, 0, 1)
+    assert tally["sale_rounds"] == 2
     assert len(by_chunk["washes"]) == 1
     terms = {row[0]: row[7] for row in by_chunk["sales"]}
     assert terms == {first.pk: LotSale.Term.LONG, second.pk: LotSale.Term.LONG}
