@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from config.celery import enqueue_on_commit
 from config.errors import NotFound
+from config.postgres import rows_update
 
 from ..models import Client, Goal, GoalTrack, Notification, NotificationPreference, User
 
@@ -248,7 +249,7 @@ def goal_tracks_record(*, readings: Sequence[tuple[Goal, float, str]]) -> list[N
             track.on_track, track.probability, track.updated_at = on_track, probability, now
             changed.append(track)
         GoalTrack.objects.bulk_create(new, ignore_conflicts=True)
-        GoalTrack.objects.bulk_update(changed, ["on_track", "probability", "updated_at"])
+        rows_update(changed, ["on_track", "probability", "updated_at"])
         if not moved_off:
             return []
         users = dict(

@@ -49,6 +49,7 @@ from advisor.selectors import clients_in_reach
 from advisor.services.notifications import notify, notify_many
 from advisor.tax import TaxRates, marginal_rates
 from config.errors import NotFound
+from config.postgres import rows_update
 
 from .. import targets
 from ..broker import Broker, PaperBroker, units_for_amount
@@ -880,7 +881,7 @@ def _propose_many(*, account_ids: list[int], day: date) -> list[int]:
     superseded = [h for a in accounts if a.client_id not in executing for h in plans[a.pk][0]]
     made = [h for a in accounts if a.client_id not in executing for h in plans[a.pk][1]]
     # Superseded first: a fund's new proposal may replace its pending one (one pending a fund).
-    TaxHarvest.objects.bulk_update(superseded, SUPERSEDED_FIELDS, batch_size=500)
+    rows_update(superseded, SUPERSEDED_FIELDS)
     TaxHarvest.objects.bulk_create(made, batch_size=500)
     for harvest in made:
         logger.info(

@@ -28,6 +28,7 @@ from django.db.models.signals import pre_save
 from django.utils.encoding import smart_str
 
 from advisor.models import Goal
+from config.postgres import rows_update
 
 from ..broker import Fill
 from ..models import Account, Asset, Entry, Lot, LotMethod, LotSale, Position, Transaction, WashSale
@@ -246,7 +247,7 @@ def ledger_batches_flush(batches: Sequence[LedgerBatch]) -> list[Lot]:
     if new:
         Position.objects.bulk_create(new)
     if old:
-        Position.objects.bulk_update(old, ["quantity"])
+        rows_update(old, ["quantity"])
     lots = [lot for batch in batches for lot in batch.lots]
     if lots:
         Lot.objects.bulk_create(lots)
@@ -255,14 +256,14 @@ def ledger_batches_flush(batches: Sequence[LedgerBatch]) -> list[Lot]:
         LotSale.objects.bulk_create(sales)
     sold = [lot for batch in batches for lot in batch.sold.values()]
     if sold:
-        Lot.objects.bulk_update(sold, ["remaining", "realised_gain"])
+        rows_update(sold, ["remaining", "realised_gain"])
     accounts = [batch.account for batch in batches if batch.cash_changed]
     # `ledger_cash`'s full_clean checks one rule on cash, the account's check constraint (never
     # below zero): checked here without its query, and again by the database.
     if any(account.cash < 0 for account in accounts):
         raise ValidationError({"cash": ["The account's cash cannot go below zero."]})
     if accounts:
-        Account.objects.bulk_update(accounts, ["cash"])
+        rows_update(accounts, ["cash"])
     for batch in batches:
         batch.transactions, batch.entries, batch.lots, batch.sales = [], [], [], []
         batch.changed, batch.sold, batch.cash_changed = {}, {}, False
@@ -614,11 +615,8 @@ def wash_match_sales(*, sales: Sequence[LotSale]) -> list[WashSale]:
                 changed[replacement.pk] = replacement
     if washes:
         WashSale.objects.bulk_create(washes)
-        LotSale.objects.bulk_update(
-            list({wash.sale.pk: wash.sale for wash in washes}.values()),
-            ["wash_disallowed", "washed_units"],
-        )
-        Lot.objects.bulk_update(list(changed.values()), _WASHED_LOT_FIELDS)
+        rows_update([wash.sale for wash in washes], ["wash_disallowed", "washed_units"])
+        rows_update(list(changed.values()), _WASHED_LOT_FIELDS)
     return washes
 
 

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from advisor.models import Goal, QuestionnaireResponse, User
 from advisor.selectors import final_assessment
+from config.postgres import rows_update
 
 from .. import targets
 from ..broker import UNIT, Broker, Fill, PaperBroker, units_for_amount, units_for_value
@@ -689,9 +690,7 @@ def _propose_many(*, account_ids: list[int]) -> None:
         proposal = _proposal(account=account, snapshot=snapshot)
         if proposal is not None:
             made.append(proposal)
-    RebalanceProposal.objects.bulk_update(
-        superseded, ["status", "superseded_reason", "decided_at"], batch_size=500
-    )
+    rows_update(superseded, ["status", "superseded_reason", "decided_at"])
     RebalanceProposal.objects.bulk_create(made, batch_size=500)
     for proposal in made:
         logger.info(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from advisor import risk_control
 from advisor.models import Client, Goal, Notification, RiskRule, User
 from advisor.services.notifications import notify, notify_many
+from config.postgres import rows_update
 
 from ..broker import Broker
 from ..exceptions import IraLimitExceeded
@@ -282,7 +283,7 @@ def _chunk_pay(
             losses = loss_tickers_many(client_ids=list(queues), days=[market_date])
     # The deposits and the moves to the next date commit together, under the locks: a rerun
     # (or a second worker) finds the dates already advanced and pays nothing.
-    RecurringDeposit.objects.bulk_update(moved, ["next_run"])
+    rows_update(moved, ["next_run"])
     audit_log_write(moved, action=LogEntry.Action.UPDATE, before=before, fields=["next_run"])
     deposits_notify(txns=deposits, user_ids={c.pk: c.user_id for c in clients.values()})
     notify_many([notice for _, notice in skipped])
