@@ -4,7 +4,7 @@ time path writes; a month billed by another worker meanwhile is not billed again
 account that fails does not stop its chunk's other accounts."""
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -29,7 +29,7 @@ from portfolios.models import (
 from portfolios.services import fees
 
 from ..factories import GoalFactory
-from .conftest import BASE_PRICES, write_prices
+from .conftest import BASE_PRICES, drifting_prices_load, write_prices
 from .test_ledger import assert_ledger_consistent
 
 pytestmark = pytest.mark.django_db
@@ -199,22 +199,9 @@ def _synthetic(tmp_path, market_day, *, accounts: int, falling: bool) -> list[in
     fall, so some lots lose; else every fund rises up to May's last close and stays, so that
     no lot loses at it), and `accounts` synthetic accounts: May is the complete month left to
     bill, from cash short of it."""
-    days: dict[date, dict[str, str]] = {}
-    day, n = date(2023, 3, 1), 0
-    while day <= JUNE_END:
-        if day.weekday() < 5 and day != market_day:
-            days[day] = {
-                t: str(
-                    (Decimal(p) * (1 + Decimal(i - 7 if falling else i + 1) * STEP * n)).quantize(
-                        Decimal("0.0001")
-                    )
-                )
-                for i, (t, p) in enumerate(BASE_PRICES.items())
-            }
-            if falling or day < date(2023, 5, 31):
-                n += 1
-        day += timedelta(days=1)
-    market.prices_load(path=write_prices(tmp_path / "months.csv", days))
+    drifting_prices_load(
+        tmp_path / "months.csv", market_day, step=STEP, rising=not falling, until=date(2023, 5, 31)
+    )
     call_command("synth_book", accounts=accounts, seed=7, history_months=3)
     return list(Account.objects.order_by("pk").values_list("pk", flat=True))
 

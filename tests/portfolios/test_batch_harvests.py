@@ -3,7 +3,7 @@ proposals, supersessions and notices as the per-account services, idempotent, an
 do not grow with the chunk."""
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -17,7 +17,7 @@ from portfolios.models import Account, Asset, Position, TaxHarvest, Transaction
 from portfolios.services import harvesting
 from portfolios.targets import ALTERNATES
 
-from .conftest import BASE_PRICES, write_prices
+from .conftest import BASE_PRICES, drifting_prices_load, write_prices
 
 pytestmark = pytest.mark.django_db
 
@@ -28,22 +28,7 @@ EARLIER = date(2023, 5, 22)  # 39 days before the market date: a harvest then ma
 def four_months(tmp_path, approved_set, market_day):
     """Weekday closes from 1 March to 30 June 2023, each fund drifting by its own daily step, so
     that some of the book's lots lose."""
-    days: dict[date, dict[str, str]] = {}
-    day, n = date(2023, 3, 1), 0
-    while day <= date(2023, 6, 30):
-        if day.weekday() < 5 and day != market_day:
-            days[day] = {
-                t: str(
-                    (Decimal(p) * (1 + Decimal(i - 7) * Decimal("0.0008") * n)).quantize(
-                        Decimal("0.0001")
-                    )
-                )
-                for i, (t, p) in enumerate(BASE_PRICES.items())
-            }
-            n += 1
-        day += timedelta(days=1)
-    market.prices_load(path=write_prices(tmp_path / "months.csv", days))
-    return max(days)
+    return drifting_prices_load(tmp_path / "months.csv", market_day, step=Decimal("0.0008"))
 
 
 @pytest.fixture

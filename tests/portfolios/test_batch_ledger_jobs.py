@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -17,8 +16,6 @@ from portfolios import market, services, valuation
 from portfolios.models import (
     Account,
     AccountDailyValue,
-    Asset,
-    Distribution,
     Entry,
     Lot,
     Position,
@@ -28,52 +25,22 @@ from portfolios.models import (
 from portfolios.services import fees
 
 from ..factories import GoalFactory
-from .conftest import BASE_PRICES, write_prices
+from .conftest import BASE_PRICES, dividend_book, drifting_prices_load, write_prices
 from .test_ledger import assert_ledger_consistent
 
 pytestmark = pytest.mark.django_db
-
-EX_DATE = date(2023, 6, 20)
-PAY_DATE = date(2023, 6, 27)
 
 
 @pytest.fixture
 def four_months(tmp_path, approved_set, market_day):
     """Weekday closes from 1 March to 30 June 2023, each fund drifting by its own daily step,
     so that lots gain and lose (some sales wash) and the latest complete month is May."""
-    days: dict[date, dict[str, str]] = {}
-    day, n = date(2023, 3, 1), 0
-    while day <= date(2023, 6, 30):
-        if day.weekday() < 5 and day != market_day:
-            days[day] = {
-                t: str(
-                    (Decimal(p) * (1 + Decimal(i - 7) * Decimal("0.0006") * n)).quantize(
-                        Decimal("0.0001")
-                    )
-                )
-                for i, (t, p) in enumerate(BASE_PRICES.items())
-            }
-            n += 1
-        day += timedelta(days=1)
-    market.prices_load(path=write_prices(tmp_path / "months.csv", days))
-    return max(days)
-
-
-def _book(accounts: int) -> list[int]:
-    call_command("synth_book", accounts=accounts, seed=7, history_months=3)
-    for ticker, per_unit in (("VTI", "0.5912"), ("AGG", "0.2400"), ("SPY", "1.5000")):
-        Distribution.objects.create(
-            asset=Asset.objects.get(ticker=ticker),
-            ex_date=EX_DATE,
-            pay_date=PAY_DATE,
-            amount=Decimal(per_unit),
-        )
-    return list(Account.objects.order_by("pk").values_list("pk", flat=True))
+    return drifting_prices_load(tmp_path / "months.csv", market_day, step=Decimal("0.0006"))
 
 
 @pytest.fixture
 def book(four_months) -> list[int]:
-    return _book(24)
+    return dividend_book(24)
 
 
 def _jobs(market_day: date) -> dict[str, Callable[..., int]]:
@@ -203,7 +170,7 @@ CEILING = {"recurring": 5, "dividends": 3, "fees": 45}
 @pytest.mark.parametrize("job", ["recurring", "dividends", "fees"])
 def test_queries_per_item_do_not_grow_with_the_chunk(four_months, job):
     # given: a book of 25 accounts, a chunk of its first 5 and one of the next 20
-    ids = _book(25)
+    ids = dividend_book(25)
     run = _jobs(four_months)[job]
     kind = KINDS[job]
     small, large = (ids[0], ids[5]), (ids[5], ids[-1] + 1)
@@ -250,7 +217,9 @@ def _from_stored(account_id: int, period: date) -> Decimal:
     )
 
 
-def test_stored_daily_values_accrue_what_the_ledger_replay_accrues_on_a_synthetic_book(book):
+def test_stored_daily_values_accrue_what_the_ledger_replay_accrues_on_a_syntheticdividend_book(
+    book,
+):
     # given: the book's daily values stored, then its May fees billed (each dated at May's last
     # close, before the June entries already stored: those accounts' rows are rebuilt)
     months = sorted(valuation.fee_months_complete())

@@ -12,16 +12,13 @@ from decimal import Decimal
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from advisor.models import Notification
-from portfolios import market, services
+from portfolios import services
 from portfolios.models import (
     Account,
-    Asset,
-    Distribution,
     Entry,
     Lot,
     Position,
@@ -31,47 +28,17 @@ from portfolios.models import (
 )
 from portfolios.services import distributions, purchases, recurring
 
-from .conftest import BASE_PRICES, write_prices
+from .conftest import dividend_book, drifting_prices_load
 from .test_ledger import assert_ledger_consistent
 
 pytestmark = pytest.mark.django_db
-
-EX_DATE = date(2023, 6, 20)
-PAY_DATE = date(2023, 6, 27)
 
 
 @pytest.fixture
 def four_months(tmp_path, approved_set, market_day):
     """Weekday closes from 1 March to 30 June 2023, each fund drifting by its own daily step,
     so that lots gain and lose (some sales wash)."""
-    days: dict[date, dict[str, str]] = {}
-    day, n = date(2023, 3, 1), 0
-    while day <= date(2023, 6, 30):
-        if day.weekday() < 5 and day != market_day:
-            days[day] = {
-                t: str(
-                    (Decimal(p) * (1 + Decimal(i - 7) * Decimal("0.0006") * n)).quantize(
-                        Decimal("0.0001")
-                    )
-                )
-                for i, (t, p) in enumerate(BASE_PRICES.items())
-            }
-            n += 1
-        day += timedelta(days=1)
-    market.prices_load(path=write_prices(tmp_path / "months.csv", days))
-    return max(days)
-
-
-def _book(accounts: int) -> list[int]:
-    call_command("synth_book", accounts=accounts, seed=7, history_months=3)
-    for ticker, per_unit in (("VTI", "0.5912"), ("AGG", "0.2400"), ("SPY", "1.5000")):
-        Distribution.objects.create(
-            asset=Asset.objects.get(ticker=ticker),
-            ex_date=EX_DATE,
-            pay_date=PAY_DATE,
-            amount=Decimal(per_unit),
-        )
-    return list(Account.objects.order_by("pk").values_list("pk", flat=True))
+    return drifting_prices_load(tmp_path / "months.csv", market_day, step=Decimal("0.0006"))
 
 
 def _jobs(market_day: date) -> dict[str, Callable[..., int]]:
@@ -192,7 +159,7 @@ def test_a_chunk_paid_in_bulk_writes_what_the_one_by_one_path_writes(
     # pairs identical, the purchases wash the book's recent losses (a client's dividends are
     # then paid in rounds: each purchase's washes matched before the client's next payment)
     settings.WASH_SALE_PAIRS_IDENTICAL = pairs_identical
-    _book(30)
+    dividend_book(30)
     run = _jobs(four_months)[job]
 
     # when: the one-by-one path (the bulk step fails), undone afterwards
@@ -230,7 +197,7 @@ def test_a_chunk_paid_in_bulk_writes_what_the_one_by_one_path_writes(
 @pytest.mark.parametrize("job", ["recurring", "dividends"])
 def test_a_chunks_queries_do_not_grow_with_its_accounts(four_months, job):
     # given: a book of 80 accounts, a chunk of 20 of them and one of 60
-    ids = _book(80)
+    ids = dividend_book(80)
     run = _jobs(four_months)[job]
     small, large = (ids[0], ids[20]), (ids[20], ids[-1] + 1)
 
@@ -252,7 +219,7 @@ def test_a_chunks_queries_do_not_grow_with_its_accounts(four_months, job):
 
 def test_the_chunks_losses_are_each_clients_own(four_months):
     # loss_tickers_many gives each client and day what loss_tickers gives it
-    _book(30)
+    dividend_book(30)
     clients = set(Account.objects.values_list("client_id", flat=True))
     days = [four_months - timedelta(days=d) for d in (0, 9, 20, 45)]
     many = purchases.loss_tickers_many(client_ids=clients, days=days)
@@ -269,7 +236,7 @@ def test_the_chunks_losses_are_each_clients_own(four_months):
 @pytest.mark.parametrize("job", ["recurring", "dividends"])
 def test_concurrent_workers_on_one_chunk_pay_each_item_once(four_months, job):
     # given: a book, and what the job pays on it, undone afterwards
-    _book(12)
+    dividend_book(12)
     run = _jobs(four_months)[job]
     with transaction.atomic():
         due = run()

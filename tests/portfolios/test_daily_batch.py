@@ -26,7 +26,7 @@ from portfolios.models import (
 )
 from portfolios.services import harvesting, rebalancing
 
-from .conftest import BASE_PRICES, write_prices
+from .conftest import drifting_prices_load
 
 pytestmark = pytest.mark.django_db
 
@@ -35,22 +35,7 @@ pytestmark = pytest.mark.django_db
 def four_months(tmp_path, approved_set, market_day):
     """Weekday closes from 1 March to 30 June 2023, each fund drifting by its own daily step
     (VTI up, AGG down, …) so that the book drifts from its targets and some lots lose."""
-    days: dict[date, dict[str, str]] = {}
-    day, n = date(2023, 3, 1), 0
-    while day <= date(2023, 6, 30):
-        if day.weekday() < 5 and day != market_day:
-            days[day] = {
-                t: str(
-                    (Decimal(p) * (1 + Decimal(i - 7) * Decimal("0.0008") * n)).quantize(
-                        Decimal("0.0001")
-                    )
-                )
-                for i, (t, p) in enumerate(BASE_PRICES.items())
-            }
-            n += 1
-        day += timedelta(days=1)
-    market.prices_load(path=write_prices(tmp_path / "months.csv", days))
-    return max(days)
+    return drifting_prices_load(tmp_path / "months.csv", market_day, step=Decimal("0.0008"))
 
 
 @pytest.fixture

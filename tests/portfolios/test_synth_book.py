@@ -1,17 +1,16 @@
 """`manage.py synth_book`: a synthetic book whose ledgers reconcile, removed by `--clear`."""
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from advisor.models import Client, Goal, RiskAssessment, User
-from portfolios import market, services
+from portfolios import services
 from portfolios.models import Account, Entry, LedgerBreak, Lot, Position, Transaction
 from portfolios.synth import SYNTH_DOMAIN
 
-from .conftest import BASE_PRICES, write_prices
+from .conftest import drifting_prices_load
 
 pytestmark = pytest.mark.django_db
 
@@ -20,22 +19,7 @@ pytestmark = pytest.mark.django_db
 def four_months(tmp_path, approved_set, market_day):
     """Weekday closes from 1 March to 30 June 2023, each fund drifting by its own daily step
     (VTI up, AGG down, …) so that the book's lots gain and lose."""
-    days: dict[date, dict[str, str]] = {}
-    day, n = date(2023, 3, 1), 0
-    while day <= date(2023, 6, 30):
-        if day.weekday() < 5 and day != market_day:  # that day's closes are loaded already
-            days[day] = {
-                t: str(
-                    (Decimal(p) * (1 + Decimal(i - 7) * Decimal("0.0004") * n)).quantize(
-                        Decimal("0.0001")
-                    )
-                )
-                for i, (t, p) in enumerate(BASE_PRICES.items())
-            }
-            n += 1
-        day += timedelta(days=1)
-    market.prices_load(path=write_prices(tmp_path / "months.csv", days))
-    return max(days)
+    return drifting_prices_load(tmp_path / "months.csv", market_day, step=Decimal("0.0004"))
 
 
 def _sum(values) -> Decimal:
