@@ -8,10 +8,11 @@ sale from a slot sells its alternate first. Deposits into IRAs respect the IRS's
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -69,7 +70,7 @@ from .ledger import (
     ledger_fill,
     wash_match_purchase,
 )
-from .purchases import loss_tickers, purchase_choice, purchase_ticker, washes
+from .purchases import loss_tickers, loss_tickers_many, purchase_choice, purchase_ticker, washes
 
 logger = logging.getLogger(__name__)
 
@@ -350,6 +351,44 @@ def batches_flush(*, batches: Sequence[LedgerBatch], washing: Sequence[Lot]) -> 
     ledger_batches_flush(batches)
     for lot in washing:
         wash_match_purchase(lot=lot, client_id=lot.account.client_id)
+
+
+# `loss_tickers_many`'s answer: (client id, day) → the funds the client sold at a loss.
+Losses = dict[tuple[int, date], set[str]]
+_Item = TypeVar("_Item")
+
+
+def purchases_in_rounds(
+    *,
+    queues: dict[int, list[_Item]],
+    days: Collection[date],
+    book: Callable[[int, _Item, Losses], tuple[LedgerBatch | None, list[Lot]]],
+) -> None:
+    """Book each client's queued money in (`queues`: client id → its items, in order) through
+    `book(client_id, item, losses)`, which returns the batch it added to (None: nothing) and
+    the lots it opened that wash a loss; in rounds: each client's items up to one whose
+    purchase washes a loss, then every batch touched written and those purchases matched
+    (`batches_flush`), and the clients' losses read again before their next item (as the
+    one-by-one path matches each purchase's before the next): one round when nothing
+    washes. `losses` are `loss_tickers_many` of the clients on `days`. Empties `queues`."""
+    losses = loss_tickers_many(client_ids=list(queues), days=days)
+    while queues:
+        touched: dict[int, LedgerBatch] = {}
+        washing: list[Lot] = []
+        for client_id in list(queues):
+            queue = queues[client_id]
+            while queue:
+                batch, washes = book(client_id, queue.pop(0), losses)
+                if batch is not None:
+                    touched[batch.account.pk] = batch
+                if washes:
+                    washing += washes
+                    break
+            if not queue:
+                del queues[client_id]
+        batches_flush(batches=[touched[pk] for pk in sorted(touched)], washing=washing)
+        if queues:
+            losses = loss_tickers_many(client_ids=list(queues), days=days)
 
 
 def deposits_notify(*, txns: Sequence[Transaction], user_ids: dict[int, int]) -> None:

@@ -18,16 +18,16 @@ from ..money import CENT, money_down
 from .cash_flows import (
     CHUNK_ACCOUNTS,
     ChunkContext,
+    Losses,
     account_range_filter,
     batch_flush,
-    batches_flush,
     cash_invest,
     cash_invest_batched,
     chunk_context,
+    purchases_in_rounds,
 )
 from .fees_owed import fees_owed_collect
 from .ledger import LedgerBatch, ledger_cash
-from .purchases import loss_tickers_many
 
 logger = logging.getLogger(__name__)
 
@@ -200,10 +200,6 @@ def _chunk_dividends_pay(
         return 0, []
     accounts = [a for a in locked if a.pk in todo]
     units = _units_before_many(account_ids=list(todo), distributions=list(distributions.values()))
-    losses = loss_tickers_many(
-        client_ids={a.client_id for a in accounts},
-        days={d.pay_date for d in distributions.values()},
-    )
     rest = [a.pk for a in accounts if a.pk in context.owed]
     batches = LedgerBatch.read_many(accounts=[a for a in accounts if a.pk not in context.owed])
     queues: dict[int, list[tuple[LedgerBatch, Distribution]]] = {}  # client id → its payments
@@ -212,38 +208,25 @@ def _chunk_dividends_pay(
         queue += [(batch, distribution) for distribution in todo[batch.account.pk]]
     broker_ = context.broker(broker)
     made: list[Transaction] = []
-    # In rounds: each client's payments up to one whose purchase washes a loss, written and
-    # matched, and the losses read again before its next payment (as the one-by-one path
-    # matches each payment's before the next): one round when nothing washes.
-    while queues:
-        touched: dict[int, LedgerBatch] = {}
-        washing: list[Lot] = []
-        for client_id in list(queues):
-            queue = queues[client_id]
-            while queue:
-                batch, distribution = queue.pop(0)
-                held = units[(batch.account.pk, distribution.pk)]
-                txn, washes = _dividend_book_batched(
-                    batch=batch,
-                    distribution=distribution,
-                    units=held,
-                    losses=losses.get((client_id, distribution.pay_date), set()),
-                    context=context,
-                    broker=broker_,
-                )
-                if txn is not None:
-                    made.append(txn)
-                    touched[batch.account.pk] = batch
-                if washes:
-                    washing += washes
-                    break
-            if not queue:
-                del queues[client_id]
-        batches_flush(batches=[touched[pk] for pk in sorted(touched)], washing=washing)
-        if queues:
-            losses = loss_tickers_many(
-                client_ids=set(queues), days={d.pay_date for d in distributions.values()}
-            )
+
+    def pay(
+        client_id: int, item: tuple[LedgerBatch, Distribution], losses: Losses
+    ) -> tuple[LedgerBatch | None, list[Lot]]:
+        batch, distribution = item
+        txn, washes = _dividend_book_batched(
+            batch=batch,
+            distribution=distribution,
+            units=units[(batch.account.pk, distribution.pk)],
+            losses=losses.get((client_id, distribution.pay_date), set()),
+            context=context,
+            broker=broker_,
+        )
+        if txn is None:
+            return None, washes
+        made.append(txn)
+        return batch, washes
+
+    purchases_in_rounds(queues=queues, days={d.pay_date for d in distributions.values()}, book=pay)
     for txn in made:
         logger.info(
             "dividend paid",

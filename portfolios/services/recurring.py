@@ -26,19 +26,19 @@ from ..money import money_text
 from .cash_flows import (
     CHUNK_ACCOUNTS,
     ChunkContext,
+    Losses,
     account_range_filter,
     amount_check,
-    batches_flush,
     cash_invest_batched,
     chunk_context,
     deposit_batched,
     deposits_notify,
     plan_changed,
     plans_changed,
+    purchases_in_rounds,
 )
 from .ira import ira_age, ira_limit
 from .ledger import LedgerBatch, audit_log_write
-from .purchases import loss_tickers_many
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +214,6 @@ def _chunk_pay(
         .order_by("pk")
     }
     todo = sorted(live.values(), key=lambda r: (r.account_id, r.pk))
-    losses = loss_tickers_many(client_ids=client_ids, days=[market_date])
     ira = _ira_figures(clients=clients, schedules=todo, accounts=accounts, year=market_date.year)
     by_client: dict[int, list[RecurringDeposit]] = {}
     for schedule in todo:
@@ -234,53 +233,41 @@ def _chunk_pay(
     moved: list[RecurringDeposit] = []
     before: list[RecurringDeposit] = []
     skipped: list[tuple[RecurringDeposit, Notification]] = []
-    # In rounds: each client's deposits up to one whose purchase washes a loss, written and
-    # matched, and the losses read again before its next deposit (as the one-by-one path
-    # matches each deposit's before the next): one round when nothing washes.
-    while queues:
-        touched: dict[int, LedgerBatch] = {}
-        washing: list[Lot] = []
-        for client_id in list(queues):
-            queue = queues[client_id]
-            while queue:
-                schedule = queue.pop(0)
-                batch = batches[schedule.account_id]
-                before.append(copy(schedule))
-                moved.append(schedule)
-                scheduled = schedule.next_run
-                schedule.next_run = _next_month_day(scheduled, schedule.day_of_month)
-                refusal = _ira_check(
-                    schedule=schedule, account=batch.account, figures=ira, year=market_date.year
-                )
-                if refusal:
-                    # Skipped, not retried: the limit holds all year. The schedule moves on.
-                    notice = _ira_skip_notice(
-                        recurring=schedule,
-                        account=batch.account,
-                        user_id=clients[client_id].user_id,
-                        scheduled=scheduled,
-                        reason=refusal,
-                    )
-                    skipped.append((schedule, notice))
-                    continue
-                txn, washes = _deposit_book(
-                    batch=batch,
-                    amount=schedule.amount,
-                    market_date=market_date,
-                    losses=losses.get((client_id, market_date), set()),
-                    context=context,
-                    broker=broker,
-                )
-                deposits.append(txn)
-                touched[batch.account.pk] = batch
-                if washes:
-                    washing += washes
-                    break
-            if not queue:
-                del queues[client_id]
-        batches_flush(batches=[touched[pk] for pk in sorted(touched)], washing=washing)
-        if queues:
-            losses = loss_tickers_many(client_ids=list(queues), days=[market_date])
+
+    def pay(
+        client_id: int, schedule: RecurringDeposit, losses: Losses
+    ) -> tuple[LedgerBatch | None, list[Lot]]:
+        batch = batches[schedule.account_id]
+        before.append(copy(schedule))
+        moved.append(schedule)
+        scheduled = schedule.next_run
+        schedule.next_run = _next_month_day(scheduled, schedule.day_of_month)
+        refusal = _ira_check(
+            schedule=schedule, account=batch.account, figures=ira, year=market_date.year
+        )
+        if refusal:
+            # Skipped, not retried: the limit holds all year. The schedule moves on.
+            notice = _ira_skip_notice(
+                recurring=schedule,
+                account=batch.account,
+                user_id=clients[client_id].user_id,
+                scheduled=scheduled,
+                reason=refusal,
+            )
+            skipped.append((schedule, notice))
+            return None, []
+        txn, washes = _deposit_book(
+            batch=batch,
+            amount=schedule.amount,
+            market_date=market_date,
+            losses=losses.get((client_id, market_date), set()),
+            context=context,
+            broker=broker,
+        )
+        deposits.append(txn)
+        return batch, washes
+
+    purchases_in_rounds(queues=queues, days=[market_date], book=pay)
     # The deposits and the moves to the next date commit together, under the locks: a rerun
     # (or a second worker) finds the dates already advanced and pays nothing.
     rows_update(moved, ["next_run"])
