@@ -15,9 +15,8 @@ def _owner(account: Account) -> User:
     return User.objects.get(client__accounts=account)
 
 
-def cash_flow_notify(*, txn: Transaction) -> Notification | None:
-    """A deposit or withdrawal is done (booked and, at the close, invested or raised)."""
-    account = Account.objects.select_related("goal").get(pk=txn.account_id)
+def cash_flow_notice(*, txn: Transaction, account: Account, user_id: int) -> Notification:
+    """The unsaved notice of a deposit or withdrawal done (`account`: txn's, goal loaded)."""
     amount = f"{abs(txn.amount):,.2f} {account.currency}"
     if txn.kind == Transaction.Kind.DEPOSIT:
         title = f"Deposit of {amount} done"
@@ -25,13 +24,28 @@ def cash_flow_notify(*, txn: Transaction) -> Notification | None:
     else:
         title = f"Withdrawal of {amount} done"
         body = f"Your withdrawal of {amount} from “{account.goal.name}” is done."
-    return notify(
-        user=_owner(account),
+    return Notification(
+        user_id=user_id,
         kind=Kind.CASH_FLOW,
         key=f"transaction:{txn.pk}",
         title=title,
         body=body,
         link="/money",
+    )
+
+
+def cash_flow_notify(*, txn: Transaction) -> Notification | None:
+    """A deposit or withdrawal is done (booked and, at the close, invested or raised)."""
+    account = Account.objects.select_related("goal").get(pk=txn.account_id)
+    owner = _owner(account)
+    notice = cash_flow_notice(txn=txn, account=account, user_id=owner.pk)
+    return notify(
+        user=owner,
+        kind=notice.kind,
+        key=notice.key,
+        title=notice.title,
+        body=notice.body,
+        link=notice.link,
     )
 
 

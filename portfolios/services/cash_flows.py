@@ -20,7 +20,6 @@ from django.db import transaction
 from advisor.models import (
     Client,
     Goal,
-    Notification,
     User,
     WithdrawalHold,
 )
@@ -40,7 +39,7 @@ from ..exceptions import GoalClosed, InsufficientFunds, MarketDataMissing
 from ..market import closes_on, market_date_get
 from ..models import Account, Asset, FeeOwed, Lot, Position, Transaction
 from ..money import CENT, money, money_down, money_text
-from ..notices import cash_flow_notify
+from ..notices import cash_flow_notice, cash_flow_notify
 from ..targets import slot
 from ..valuation import (
     Holding,
@@ -394,20 +393,10 @@ def purchases_in_rounds(
 def deposits_notify(*, txns: Sequence[Transaction], user_ids: dict[int, int]) -> None:
     """`cash_flow_notify` of deposits booked in bulk (their accounts' goals loaded; `user_ids`:
     client id → its user's id), in a few queries (`notify_many`)."""
-    notices = []
-    for txn in txns:
-        account = txn.account
-        amount = f"{abs(txn.amount):,.2f} {account.currency}"
-        notices.append(
-            Notification(
-                user_id=user_ids[account.client_id],
-                kind=Notification.Kind.CASH_FLOW,
-                key=f"transaction:{txn.pk}",
-                title=f"Deposit of {amount} done",
-                body=f"Your deposit of {amount} to “{account.goal.name}” is in your account.",
-                link="/money",
-            )
-        )
+    notices = [
+        cash_flow_notice(txn=txn, account=txn.account, user_id=user_ids[txn.account.client_id])
+        for txn in txns
+    ]
     notify_many(notices)
 
 

@@ -78,6 +78,24 @@ def ira_room(*, client: Client, year: int, on: date | None = None) -> Decimal:
     return max(limit - ira_contributed(client=client, year=year, through=on), Decimal("0.00"))
 
 
+def ira_refusal(
+    *, year: int, limit: Decimal, contributed: Decimal, amount: Decimal, currency: str
+) -> str:
+    """Why a deposit of `amount` into an IRA is refused: it takes the client's contributions for
+    `year` (`contributed` before it) past `limit`; and the room left."""
+    room = max(limit - contributed, Decimal("0.00"))
+    return (
+        f"This would take your {year} IRA contributions to "
+        f"{money_text(contributed + amount, currency)}, above the {money_text(limit, currency)} "
+        "limit; "
+        + (
+            f"you can add at most {money_text(room, currency)} more this year."
+            if room > 0
+            else "you cannot add more this year."
+        )
+    )
+
+
 def ira_contribution_check(*, account: Account, amount: Decimal, day: date) -> None:
     """Refuse a deposit of `amount` on `day` into an IRA account when it would take the
     client's contributions for that year past the limit; a taxable account passes.
@@ -95,15 +113,8 @@ def ira_contribution_check(*, account: Account, amount: Decimal, day: date) -> N
     if after <= limit:
         return
     room = max(limit - contributed, Decimal("0.00"))
-    currency = account.currency
-    message = (
-        f"This would take your {year} IRA contributions to {money_text(after, currency)}, above "
-        f"the {money_text(limit, currency)} limit; "
-        + (
-            f"you can add at most {money_text(room, currency)} more this year."
-            if room > 0
-            else "you cannot add more this year."
-        )
+    message = ira_refusal(
+        year=year, limit=limit, contributed=contributed, amount=amount, currency=account.currency
     )
     raise IraLimitExceeded(
         message,

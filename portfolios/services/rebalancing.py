@@ -17,7 +17,6 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -25,10 +24,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from advisor.models import Goal, QuestionnaireResponse, User
+from advisor.models import QuestionnaireResponse, User
 from advisor.selectors import final_assessment
 from config.postgres import rows_update
 
@@ -36,10 +35,10 @@ from .. import targets
 from ..broker import UNIT, Broker, Fill, PaperBroker, units_for_amount, units_for_value
 from ..exceptions import MarketDataMissing, RebalanceStale
 from ..market import closes_on
-from ..models import Account, Asset, LotSale, ModelPortfolioSet, RebalanceProposal, Transaction
+from ..models import Account, Asset, ModelPortfolioSet, RebalanceProposal, Transaction
 from ..money import money, money_down
 from ..notices import rebalance_notify
-from ..tax import identical_tickers, wash_window
+from ..tax import identical_tickers, open_loss_funds
 from ..valuation import (
     Holding,
     Valuation,
@@ -137,26 +136,6 @@ def _risk_levels(client_ids: set[int]) -> dict[int, int | None]:
     return levels
 
 
-def _wash_blocked_pairs(client_ids: set[int], day: date) -> set[tuple[int, str]]:
-    """(client id, ticker) of the open loss sales a purchase on `day` would wash
-    (`tax.open_loss_sales` for many clients): one query."""
-    since, until = wash_window(day)
-    rows = (
-        LotSale.objects.filter(
-            account__client_id__in=client_ids,
-            account__goal__account_type=Goal.AccountType.TAXABLE,
-            gain__lt=0,
-            sold_on__gte=since,
-            sold_on__lte=until,
-        )
-        .exclude(washed_units__gte=F("quantity"))
-        .order_by()
-        .values_list("account__client_id", "asset__ticker")
-        .distinct()
-    )
-    return set(rows)
-
-
 def _washes(ticker: str, *, client_id: int, blocked: set[tuple[int, str]]) -> bool:
     return any((client_id, same) in blocked for same in identical_tickers(ticker))
 
@@ -174,7 +153,7 @@ def _snapshots(*, accounts: Sequence[Account]) -> dict[int, _Snapshot | MarketDa
     day = next(iter(valuations.values())).day
     levels = _risk_levels({a.client_id for a in accounts})
     by_level = approved_targets()
-    blocked = _wash_blocked_pairs({a.client_id for a in accounts}, day)
+    blocked = open_loss_funds(client_ids={a.client_id for a in accounts}, day=day)
     plans: dict[int, tuple[int | None, dict[str, Decimal], dict[str, str], set[str]]] = {}
     for account in accounts:
         level = level_at(goal=account.goal, risk_level=levels[account.client_id], today=day)

@@ -37,7 +37,7 @@ from .cash_flows import (
     plans_changed,
     purchases_in_rounds,
 )
-from .ira import ira_age, ira_limit
+from .ira import ira_age, ira_limit, ira_refusal
 from .ledger import LedgerBatch, audit_log_write
 
 logger = logging.getLogger(__name__)
@@ -315,7 +315,7 @@ def _ira_check(
         return ""
     limit, contributed = figures[account.client_id]
     if contributed + schedule.amount > limit:
-        return _ira_refusal(
+        return ira_refusal(
             year=year,
             limit=limit,
             contributed=contributed,
@@ -359,23 +359,6 @@ def _ira_figures(
     for client_id, amount in rows:  # summed here, exactly: SQLite sums decimals as floats
         figures[client_id][1] += amount
     return figures
-
-
-def _ira_refusal(
-    *, year: int, limit: Decimal, contributed: Decimal, amount: Decimal, currency: str
-) -> str:
-    """`ira_contribution_check`'s message for a deposit of `amount` past the limit."""
-    room = max(limit - contributed, Decimal("0.00"))
-    return (
-        f"This would take your {year} IRA contributions to "
-        f"{money_text(contributed + amount, currency)}, above the {money_text(limit, currency)} "
-        "limit; "
-        + (
-            f"you can add at most {money_text(room, currency)} more this year."
-            if room > 0
-            else "you cannot add more this year."
-        )
-    )
 
 
 def _one_by_one(
