@@ -22,7 +22,8 @@ from config.celery import app
 from portfolios import market
 from portfolios.models import Account, RecurringDeposit, Transaction
 
-from .test_batch_ledger_jobs import _book, four_months  # noqa: F401 - a fixture, used below
+from .conftest import dividend_book
+from .test_batch_ledger_jobs import four_months  # noqa: F401 - a fixture, used below
 from .test_ledger import assert_ledger_consistent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +64,7 @@ def _pool_children(pid: int) -> list[int]:
 @pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")  # sent for real
 def test_a_worker_killed_mid_chunk_pays_each_due_deposit_exactly_once(tmp_path):
     # given: a book whose every active schedule is due (a month after the market date)
-    ids = _book(60)
+    ids = dividend_book(60)
     today = market.market_date_get() + timedelta(days=31)
     lo, hi = ids[0], ids[-1] + 1
     due = RecurringDeposit.objects.filter(
