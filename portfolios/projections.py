@@ -32,6 +32,7 @@ from config.celery import enqueue, enqueue_on_commit, result_wait
 
 from . import targets
 from .exceptions import MarketDataMissing
+from .fan_chart import monthly_path
 from .market import closes_on, market_date_get
 from .models import (
     Account,
@@ -44,7 +45,7 @@ from .models import (
     RecurringDeposit,
 )
 from .money import money, money_value
-from .valuation import Holding, advisory_fee_annual
+from .valuation import advisory_fee_annual
 
 logger = logging.getLogger(__name__)
 
@@ -155,19 +156,20 @@ def _risk_levels(*, client_ids: Iterable[int]) -> dict[int, int | None]:
 
 def _goal_facts(*, goals: list[Goal], day: date) -> dict[int, _GoalFacts]:
     """Each goal's risk level, account value and scheduled deposits, in a few queries for any
-    number of goals. Values follow valuation.account_value: cash plus holdings at the close."""
+    number of goals. Values follow valuation.account_value: cash plus holdings at the close
+    (units x close, `valuation.Holding.exact`, read as plain values: no model per position)."""
     accounts = {a.goal_id: a for a in Account.objects.filter(goal__in=goals)}
     positions = list(
-        Position.objects.filter(account__in=accounts.values(), quantity__gt=0).select_related(
-            "asset"
+        Position.objects.filter(account__in=accounts.values(), quantity__gt=0).values_list(
+            "account_id", "asset_id", "quantity"
         )
     )
-    closes = closes_on(day=day, assets={p.asset for p in positions})
+    held = {asset_id for _, asset_id, _ in positions}
+    # closes_on reads the assets' ids only: instances made from the ids spare a query
+    closes = closes_on(day=day, assets=[Asset(pk=asset_id) for asset_id in held])
     invested: defaultdict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    for p in positions:
-        invested[p.account_id] += Holding(
-            asset=p.asset, quantity=p.quantity, price=closes[p.asset_id]
-        ).exact
+    for account_id, asset_id, quantity in positions:
+        invested[account_id] += quantity * closes[asset_id]
     scheduled: defaultdict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
     recurring = RecurringDeposit.objects.filter(
         account__in=accounts.values(), active=True, cancelled_at=None
@@ -469,7 +471,10 @@ def projection_outcome(
         return base
     result = projection.result
     capped = bool(result.get("required_contribution_capped", False))
-    finals = {name: path[-1] for name, path in result["percentiles"].items()}
+    # Stored at the knots only, beside "knots" (nlp.projections); without "knots", monthly (as
+    # results were stored before). Either way a list ends at the final month.
+    knots = result.get("knots")
+    finals = {name: values[-1] for name, values in result["percentiles"].items()}
     return replace(
         base,
         status="ready",
@@ -487,7 +492,10 @@ def projection_outcome(
         if "reachable_target" in result
         else None,
         percentiles={
-            name: [_cents(v) for v in path] for name, path in result["percentiles"].items()
+            name: [
+                _cents(v) for v in (monthly_path(knots=knots, values=values) if knots else values)
+            ]
+            for name, values in result["percentiles"].items()
         }
         if paths
         else None,

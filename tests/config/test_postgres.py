@@ -3,7 +3,6 @@
 import inspect
 import random
 import re
-
 from decimal import Decimal
 
 import pytest

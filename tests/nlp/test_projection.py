@@ -403,7 +403,8 @@ def test_a_projection_message_runs_under_the_new_name_and_the_old_one(name):
     # then
     projection.refresh_from_db()
     assert projection.status == GoalProjection.Status.READY
-    assert len(projection.result["percentiles"]["p50"]) == 25
+    assert projection.result["knots"] == [0, 12, 24]  # stored at the knots only
+    assert len(projection.result["percentiles"]["p50"]) == 3
     assert projection.computed_at is not None
 
 

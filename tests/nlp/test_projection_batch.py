@@ -237,7 +237,9 @@ def test_the_batch_task_stores_every_pending_projection_once():
     assert again == 0
     assert first[short.pk].status == GoalProjection.Status.READY
     assert first[short.pk].result["probability"] == project(SHORT, device=CPU).probability
-    assert len(first[medium.pk].result["percentiles"]["p50"]) == 21
+    # stored at the knots only: months 0, 12 and 20's percentiles, the engine's
+    assert first[medium.pk].result["knots"] == [0, 12, 20]
+    assert first[medium.pk].result["percentiles"] == project(MEDIUM, device=CPU).knot_percentiles
     assert first[done.pk].computed_at == done.computed_at  # already done: left alone
     assert first[bad.pk].status == GoalProjection.Status.FAILED
     assert "monthly_fee" in first[bad.pk].error

@@ -127,6 +127,54 @@ def test_the_median_is_one_figure_on_the_api_the_workspace_and_the_chat(goal, ow
     assert chat.median_final_value == Decimal(body["median_final_value"])
 
 
+FIGURES = {
+    "probability": 0.5,
+    "expected_final_value": 1800.0,
+    "required_monthly_contribution": 10.0,
+    "required_contribution_capped": False,
+    "reachable_target": 1500.0,
+}
+
+
+def outcome_of(goal, result: dict) -> projections.ProjectionOutcome:
+    """What a ready projection of the goal's plan holding `result` says, with its paths."""
+    row = GoalProjection(goal=goal, status=GoalProjection.Status.READY, result=result)
+    inputs = projections.projection_inputs(goal=goal)
+    return projections.projection_outcome(
+        goal_id=goal.pk, inputs=inputs, projection=row, is_plan=True, paths=True
+    )
+
+
+def test_a_result_stored_at_its_knots_is_drawn_month_by_month(goal):
+    # given: a 24-month result as the worker stores it, the percentiles at months 0, 12 and 24
+    knots = {name: [1000.0, 1600.0, 1900.0] for name in ("p10", "p50", "p90")}
+    result = {**FIGURES, "months": 24, "knots": [0, 12, 24], "percentiles": knots}
+
+    # when
+    outcome = outcome_of(goal, result)
+
+    # then: every month 0..24, each knot's value at its month, straight lines between them
+    path = outcome.percentiles["p50"]
+    assert len(path) == 25
+    assert [path[m] for m in (0, 6, 12, 18, 24)] == [
+        Decimal(v) for v in ("1000.00", "1300.00", "1600.00", "1750.00", "1900.00")
+    ]
+    assert outcome.median_final_value == Decimal("1900.00")
+
+
+def test_a_result_stored_month_by_month_reads_as_it_was_stored(goal):
+    # given: a result of the release before, its percentiles stored for every month
+    monthly = [1000.0 + 12.5 * month for month in range(25)]
+    result = {**FIGURES, "months": 24, "percentiles": {n: monthly for n in ("p10", "p50", "p90")}}
+
+    outcome = outcome_of(goal, result)
+
+    assert outcome.percentiles["p90"] == [
+        Decimal(repr(v)).quantize(Decimal("0.01")) for v in monthly
+    ]
+    assert outcome.median_final_value == Decimal("1300.00")
+
+
 def test_a_projection_stored_before_the_goal_changed_is_not_the_plans(goal, owner_api):
     owner_api.get(projection_url(goal))
     goal.target_amount = Decimal("500000.00")  # an old target's projection stays in the table

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 
 from advisor.models import GoalTrack, Notification
+from nlp.projections import projections_compute_batch
 from portfolios import market, projections, services
 from portfolios.models import GoalProjection, MarketAssumptions, RebalanceProposal
 from portfolios.notices import cash_flow_notify, goal_track_check, rebalance_notify
@@ -104,3 +105,35 @@ def test_a_plans_projection_below_the_band_notifies_once_and_a_what_if_never(pla
     [notice] = notices(user, Kind.GOAL_OFF_TRACK)
     assert notice.link == f"/goals/{plan_goal.pk}"
     assert "30%" in notice.body
+
+
+def pending(goal, **what_if) -> GoalProjection:
+    inputs = projections.projection_inputs(goal=goal, **what_if)
+    return GoalProjection.objects.create(
+        goal=goal, inputs_hash=projections.inputs_hash(inputs), inputs=inputs
+    )
+
+
+def test_the_batch_records_a_goals_plan_but_neither_a_what_if_nor_a_plan_replaced_since(
+    plan_goal, settings
+):
+    # given: the goal seen on track, a plan replaced since by a deposit, and a gloomy what-if
+    settings.PROJECTION_PATHS = 500
+    GoalTrack.objects.create(goal=plan_goal, on_track=True, probability=0.99)
+    replaced = pending(plan_goal)
+    services.deposit_make(account=plan_goal.account, amount=Decimal("5000.00"))
+    what_if = pending(plan_goal, monthly_contribution=Decimal("1.00"))
+
+    # when: the daily batch's task computes them
+    assert projections_compute_batch(projection_ids=[replaced.pk, what_if.pk]) == 2
+
+    # then: neither says anything about the goal
+    assert GoalTrack.objects.get(goal=plan_goal).probability == 0.99
+
+    # when: the current plan is computed
+    plan = pending(plan_goal)
+    projections_compute_batch(projection_ids=[plan.pk])
+
+    # then: its chance is the goal's
+    plan.refresh_from_db()
+    assert GoalTrack.objects.get(goal=plan_goal).probability == plan.result["probability"]
