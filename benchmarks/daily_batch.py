@@ -180,10 +180,12 @@ def run(
     started = time.perf_counter()
     call_command("synth_book", accounts=accounts, seed=0, **QUIET)
     synth_s = time.perf_counter() - started
+    started = time.perf_counter()
     if settled:
         settle()
     if day == "ordinary":
         yesterday_run()
+    before_s = time.perf_counter() - started
     rows = []
     for name, job in (jobs(day) if chunk is None else chunked_jobs(chunk, day)).items():
         if wanted and name not in wanted:
@@ -218,6 +220,7 @@ def run(
         "mode": "serial" if chunk is None else f"chunks of {chunk}",
         "day": day + (", settled" if settled else ""),
         "synth_book_seconds": round(synth_s, 1),
+        "untimed_before_seconds": round(before_s, 1),  # --settled, the ordinary day's yesterday
         "jobs": rows,
         "total_seconds_per_100_accounts": round(total * 100 / accounts, 3),
     }
@@ -227,7 +230,8 @@ def table(report: dict[str, Any]) -> str:
     lines = [
         f"{report['accounts']} accounts on {report['database']}, {report['mode']}, "
         f"{report['day']} day "
-        f"(synth_book {report['synth_book_seconds']} s)",
+        f"(synth_book {report['synth_book_seconds']} s, "
+        f"settled/yesterday {report['untimed_before_seconds']} s)",
         f"{'job':<30}{'result':>8}{'s':>10}{'s/100 acc':>11}{'queries':>10}{'q/acc':>8}",
     ]
     for r in report["jobs"]:
