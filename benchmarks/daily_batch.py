@@ -37,8 +37,16 @@ fee job keeps up to each bill: the first build of 24 months is not a day's work)
 The projections' engine (torch) is imported before anything is timed, as a worker has it
 loaded after its first task.
 
+`--book NAME` (PostgreSQL, one book size) keeps the written book for later runs: where no
+database NAME exists, the book is written (and settled, with `--settled`) as usual, then copied to
+NAME before anything is timed; where it exists, the scratch database starts as a copy of it and
+synth_book is skipped (settling again finds nothing left to do). A book of 100,000 accounts takes
+most of an hour to write; a busy and an ordinary day can then run on the same one. NAME stays on
+the server: drop it when done (`dropdb NAME`).
+
 Run: .venv/bin/python -m benchmarks.daily_batch [--accounts 1000,10000] [--jobs fees_bill,…]
      [--chunk 500] [--serial] [--day busy|ordinary] [--settled] [--json] [--profile DIR]
+     [--book NAME]
 On PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres (a scratch database is
 made on that server). Timings on a shared machine are noisy: rerun on a quiet one.
 """
@@ -61,9 +69,21 @@ os.environ.setdefault("MODEL_PORTFOLIOS_AUTO_APPROVE", "True")
 os.environ.pop("CELERY_BROKER_URL", None)  # every task in-process: the jobs' own cost only
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.scratch import scratch_database  # noqa: E402
+from benchmarks.scratch import database_exists, scratch_database, scratch_save  # noqa: E402
 
-SCRATCH_URL = scratch_database()
+
+def _book_arg() -> str | None:
+    """`--book NAME`, read before Django is set up (the scratch database depends on it)."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--book")
+    return early.parse_known_args()[0].book
+
+
+BOOK = _book_arg()
+if BOOK and "postgres" not in os.environ.get("DATABASE_URL", ""):
+    raise SystemExit("--book keeps the book in a PostgreSQL database: set DATABASE_URL.")
+BOOK_SAVED = BOOK is not None and database_exists(BOOK)
+SCRATCH_URL = scratch_database(copy_of=BOOK if BOOK_SAVED else None)
 
 import django  # noqa: E402
 
@@ -77,6 +97,7 @@ from django.db import connection  # noqa: E402
 from portfolios import batch, market, projections, services  # noqa: E402
 from portfolios.models import Account, ModelPortfolioSet  # noqa: E402
 from portfolios.services import fees  # noqa: E402
+from portfolios.synth import SYNTH_DOMAIN  # noqa: E402
 
 
 def _today(day: str) -> date:
@@ -176,13 +197,20 @@ def run(
     profile: Path | None = None,
 ) -> dict[str, Any]:
     """`chunk`: the accounts per chunk of the fanned-out batch; None: beat's serial jobs."""
-    call_command("synth_book", clear=True, **QUIET)
     started = time.perf_counter()
-    call_command("synth_book", accounts=accounts, seed=0, **QUIET)
+    if BOOK_SAVED:
+        written = Account.objects.filter(client__user__email__endswith=SYNTH_DOMAIN).count()
+        if written != accounts:
+            raise SystemExit(f"The book {BOOK} has {written} accounts, not {accounts}.")
+    else:
+        call_command("synth_book", clear=True, **QUIET)
+        call_command("synth_book", accounts=accounts, seed=0, **QUIET)
     synth_s = time.perf_counter() - started
     started = time.perf_counter()
     if settled:
         settle()
+    if BOOK and not BOOK_SAVED:
+        scratch_save(BOOK)
     if day == "ordinary":
         yesterday_run()
     before_s = time.perf_counter() - started
@@ -219,7 +247,8 @@ def run(
         "database": connection.vendor,
         "mode": "serial" if chunk is None else f"chunks of {chunk}",
         "day": day + (", settled" if settled else ""),
-        "synth_book_seconds": round(synth_s, 1),
+        "synth_book_seconds": round(synth_s, 1),  # with --book and a saved book: its check
+        "book": BOOK and (f"copy of {BOOK}" if BOOK_SAVED else f"saved as {BOOK}"),
         "untimed_before_seconds": round(before_s, 1),  # --settled, the ordinary day's yesterday
         "jobs": rows,
         "total_seconds_per_100_accounts": round(total * 100 / accounts, 3),
@@ -231,7 +260,8 @@ def table(report: dict[str, Any]) -> str:
         f"{report['accounts']} accounts on {report['database']}, {report['mode']}, "
         f"{report['day']} day "
         f"(synth_book {report['synth_book_seconds']} s, "
-        f"settled/yesterday {report['untimed_before_seconds']} s)",
+        f"settled/yesterday {report['untimed_before_seconds']} s"
+        + (f"; book {report['book']})" if report["book"] else ")"),
         f"{'job':<30}{'result':>8}{'s':>10}{'s/100 acc':>11}{'queries':>10}{'q/acc':>8}",
     ]
     for r in report["jobs"]:
@@ -267,9 +297,14 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=Path, help="write a cProfile file per job into this folder"
     )
+    parser.add_argument(
+        "--book", help="PostgreSQL: keep the written book as this database, or start from it"
+    )
     args = parser.parse_args()
     chunk = None if args.serial else (args.chunk or batch.chunk_size())
     sizes = [int(n) for n in args.accounts.split(",") if n]
+    if args.book and len(sizes) != 1:
+        raise SystemExit("--book keeps one book: give one size in --accounts.")
     wanted = [j for j in args.jobs.split(",") if j]
     unknown = set(wanted) - set(batch.JOBS)
     if unknown:

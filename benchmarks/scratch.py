@@ -10,8 +10,24 @@ from urllib.parse import urlsplit, urlunsplit
 POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis")
 
 
-def scratch_database() -> str:
-    """Point DATABASE_URL at a database of the benchmark's own, removed at exit; its URL."""
+def _server(url: str) -> str:
+    """The maintenance database of the PostgreSQL server `url` names."""
+    return urlunsplit(urlsplit(url)._replace(scheme="postgresql", path="/postgres", query=""))
+
+
+def database_exists(name: str) -> bool:
+    """Whether the PostgreSQL server DATABASE_URL names has a database `name`."""
+    import psycopg
+
+    with psycopg.connect(_server(os.environ["DATABASE_URL"]), autocommit=True) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        return found.fetchone() is not None
+
+
+def scratch_database(*, copy_of: str | None = None) -> str:
+    """Point DATABASE_URL at a database of the benchmark's own, removed at exit; its URL.
+    `copy_of`: on PostgreSQL, start it as a copy of that database (a book saved by
+    `scratch_save`) instead of empty."""
     exported = os.environ.get("DATABASE_URL", "")
     parts = urlsplit(exported)
     if parts.scheme in POSTGRES_SCHEMES:
@@ -19,10 +35,13 @@ def scratch_database() -> str:
         from psycopg import sql
 
         name = f"meridian_bench_{os.getpid()}"
-        server = urlunsplit(parts._replace(scheme="postgresql", path="/postgres", query=""))
+        server = _server(exported)
         with psycopg.connect(server, autocommit=True) as connection:
             connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            if copy_of:
+                create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(copy_of))
+            connection.execute(create)
 
         def drop() -> None:
             from django.db import connections
@@ -36,8 +55,29 @@ def scratch_database() -> str:
         atexit.register(drop)
         url = urlunsplit(parts._replace(path=f"/{name}"))
     else:
+        if copy_of:
+            raise SystemExit("A saved book needs PostgreSQL: set DATABASE_URL to its server.")
         directory = tempfile.mkdtemp(prefix="meridian-bench-")
         atexit.register(shutil.rmtree, directory, ignore_errors=True)
         url = f"sqlite:///{directory}/bench.sqlite3"
     os.environ["DATABASE_URL"] = url
     return url
+
+
+def scratch_save(name: str) -> None:
+    """Copy the scratch database (PostgreSQL) to a database `name` that outlives the run, for
+    `scratch_database(copy_of=name)` later: a book of 100,000 accounts takes most of an hour to
+    write and settle, a copy of it a minute. Closes Django's connections (a database being
+    copied must have none); the next query reconnects."""
+    import psycopg
+    from django.db import connections
+    from psycopg import sql
+
+    connections.close_all()
+    source = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    with psycopg.connect(_server(os.environ["DATABASE_URL"]), autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(source)
+            )
+        )

@@ -47,7 +47,7 @@ from datetime import date, datetime, time
 from decimal import ROUND_DOWN, Decimal
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from advisor import risk
@@ -433,7 +433,10 @@ def book_synthesize(
 ) -> SynthResult:
     """Write `accounts` synthetic goals (one account each) with their clients, questionnaires
     and `history_months` of ledger history, in batches of bulk inserts (see the module's
-    docstring for the distributions). Each batch commits on its own."""
+    docstring for the distributions). Each batch commits on its own; the tables' planner
+    statistics are refreshed at the end (`ANALYZE`), as after any bulk load: until autovacuum
+    gets to them, PostgreSQL plans a book of 1,000 accounts as if it were empty (the harvest
+    check's read of 500 accounts' lots took 5.8 s instead of 0.04 s)."""
     if accounts < 1:
         raise ValueError("accounts must be at least 1")
     rng = random.Random(seed)  # noqa: S311 - a reproducible book, not a secret
@@ -458,6 +461,8 @@ def book_synthesize(
         )
         if callable(progress):
             progress(counts["accounts"])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return SynthResult(
         clients=len(sizes),
         accounts=counts["accounts"],
