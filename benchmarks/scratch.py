@@ -5,7 +5,12 @@ import atexit
 import os
 import shutil
 import tempfile
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql
 
 POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis")
 
@@ -13,6 +18,20 @@ POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis")
 def _server(url: str) -> str:
     """The maintenance database of the PostgreSQL server `url` names."""
     return urlunsplit(urlsplit(url)._replace(scheme="postgresql", path="/postgres", query=""))
+
+
+def _copy(connection: "psycopg.Connection[Any]", *, name: str, source: str) -> "sql.Composed":
+    """CREATE DATABASE `name` as a copy of `source`; on PostgreSQL 15 and later by copying its
+    files (`STRATEGY FILE_COPY`: the default there writes the whole copy to the WAL, minutes
+    for a book of 100,000 accounts)."""
+    from psycopg import sql
+
+    create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+        sql.Identifier(name), sql.Identifier(source)
+    )
+    if connection.info.server_version >= 150000:
+        create += sql.SQL(" STRATEGY FILE_COPY")
+    return create
 
 
 def database_exists(name: str) -> bool:
@@ -38,10 +57,10 @@ def scratch_database(*, copy_of: str | None = None) -> str:
         server = _server(exported)
         with psycopg.connect(server, autocommit=True) as connection:
             connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
             if copy_of:
-                create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(copy_of))
-            connection.execute(create)
+                connection.execute(_copy(connection, name=name, source=copy_of))
+            else:
+                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
         def drop() -> None:
             from django.db import connections
@@ -71,13 +90,8 @@ def scratch_save(name: str) -> None:
     copied must have none); the next query reconnects."""
     import psycopg
     from django.db import connections
-    from psycopg import sql
 
     connections.close_all()
     source = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
     with psycopg.connect(_server(os.environ["DATABASE_URL"]), autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(source)
-            )
-        )
+        connection.execute(_copy(connection, name=name, source=source))
