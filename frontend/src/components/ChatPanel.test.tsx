@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, within } from "@testing-library/react";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import type { ChatReply } from "../api/types";
@@ -177,7 +177,9 @@ describe("the chat panel", () => {
     ask("What do I pay?");
     await within(log).findByText(/A long answer/);
 
-    expect(scrollTop).toBe(320); // the answer's top at the log's top
+    // The answer's top at the log's top, once the reply has rendered with sending over (the
+    // text may show a render before that, scrolled to the bottom while "sending").
+    await waitFor(() => expect(scrollTop).toBe(320));
     rect.mockRestore();
   });
 });
