@@ -1024,7 +1024,9 @@ def _decide(
     account_id = TaxHarvest.objects.values_list("account_id", flat=True).get(pk=harvest.pk)
     account = _locked(Account(pk=account_id))
     harvest = (
-        TaxHarvest.objects.select_for_update()
+        # The harvest's row only: locking the funds' rows it joins would hold every other
+        # account's ledger writes in them (their foreign keys' checks) until this commits.
+        TaxHarvest.objects.select_for_update(of=("self",))
         .select_related("sell_asset", "buy_asset")
         .get(pk=harvest.pk)
     )

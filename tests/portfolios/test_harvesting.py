@@ -2,11 +2,13 @@
 executes exactly the preview, staleness, auto-execution, idempotent daily runs, switch backs
 and the wash-sale checks; the pure rule on hand-made lots; the API."""
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -497,3 +499,50 @@ def test_the_advisor_approves_a_harvest_on_its_workspace_page_and_another_book_g
     harvest.refresh_from_db()
     assert (harvest.status, harvest.decided_by) == ("executed", advisor)
     assert 'id="harvest-decide"' not in browser.get(f"{url}change/").content.decode()
+
+
+# --- Locks ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_executing_a_harvest_leaves_the_funds_rows_free_for_other_accounts_ledgers(dropped):
+    # Two batch workers deadlocked on a book of 100,000 accounts: executing a harvest locked the
+    # funds' rows (the harvest's SELECT … FOR UPDATE joined them), and every other account's
+    # new entry, lot or position naming those funds needs a key-share lock on them (the foreign
+    # key's check). Another transaction must get that lock while a harvest is executing.
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (DATABASE_URL=postgres://…)")
+    [harvest] = harvesting.harvest_propose(account=dropped)
+    sell, buy = harvest.sell_asset_id, harvest.buy_asset_id
+    executed, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def execute() -> None:
+        try:
+            with transaction.atomic():
+                harvesting.harvest_decide(harvest=harvest, approve=True, actor=None)
+                executed.set()
+                release.wait(timeout=60)  # its locks held until the other transaction tried
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            executed.set()
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=execute)
+    worker.start()
+    try:
+        assert executed.wait(timeout=60)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            # What the foreign-key check of another account's entry in either fund runs.
+            cursor.execute(
+                "SELECT id FROM portfolios_asset WHERE id IN (%s, %s) FOR KEY SHARE", [sell, buy]
+            )
+            assert len(cursor.fetchall()) == 2
+    finally:
+        release.set()
+        worker.join(timeout=60)
+    assert errors == []
+    harvest.refresh_from_db()
+    assert harvest.status == TaxHarvest.Status.EXECUTED
