@@ -258,3 +258,24 @@ def test_the_nightly_figures_floor_the_level_and_the_clients_stress_check_says_s
         8,
         "stress_floor",
     )
+
+
+def test_the_stress_cap_reaches_every_client_page_after_page(
+    approved_set, bold_answers, monkeypatch
+):
+    from advisor.selectors import risk_profile_get
+    from portfolios.services import risk as risk_service
+
+    # given three bold clients (level 10, can bear 33%) read a page of two at a time
+    monkeypatch.setattr(risk_service, "STRESS_CAP_PAGE", 2)
+    clients = [ClientFactory() for _ in range(3)]
+    for client in clients:
+        advisor_services.questionnaire_submit(
+            client=client, version=risk.CURRENT_VERSION, answers=bold_answers
+        )
+    _worst_by_level(approved_set, 0.04)
+
+    # when / then: each is capped at level 8, the third on the second page; a rerun writes none
+    assert risk_service.stress_caps_apply() == 3
+    assert [risk_profile_get(client=c).assessment.risk_level for c in clients] == [8, 8, 8]
+    assert risk_service.stress_caps_apply() == 0
