@@ -14,7 +14,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +85,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+    # Imported here: DRF's views module resolves the authentication classes (knox's models) on
+    # import, which needs Django's apps loaded, and the model layer imports this module's errors
+    # in processes without them (benchmarks.gpu_check on a GPU machine).
+    from rest_framework.views import exception_handler
+
     response = exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: let Django log it and answer 500

@@ -108,3 +108,25 @@ def test_web_processes_never_load_torch_or_the_numeric_stack():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_model_layer_imports_without_django_apps():
+    # benchmarks.gpu_check runs the models on a GPU machine with no settings and no apps
+    # loaded: the inference and training modules (whose errors come from config.errors)
+    # import there. DRF's views module, imported at the top of config.errors, needed the apps.
+    code = (
+        "import nlp.inference.risk_profile, nlp.inference.sentiment, nlp.inference.retrieval;"
+        "import nlp.training.chat_intent, nlp.training.risk_profile, benchmarks.gpu_check;"
+        "import django.apps; print(django.apps.apps.ready)"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
