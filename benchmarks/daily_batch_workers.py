@@ -134,18 +134,14 @@ def worker_stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def summaries(result: Any) -> list[dict[str, Any]]:
-    """The jobs' summaries (`batch.job_done`), first job first, from the chain's last result."""
+def summaries(result: Any, timeout: float) -> list[dict[str, Any]]:
+    """The jobs' summaries (`batch.job_done`), first job first: each names the next job's."""
     found = []
-    node = result
-    while node is not None:
-        # A chord's body result; its parent is the chord's group (skipped), whose parent is
-        # the job before's body.
-        value = getattr(node, "result", None) if node.ready() else None
-        if isinstance(value, dict) and "job" in value:
-            found.append(value)
-        node = node.parent
-    return list(reversed(found))
+    while result is not None:
+        summary = result.get(timeout=timeout)
+        found.append(summary)
+        result = app.AsyncResult(summary["next"]) if summary.get("next") else None
+    return found
 
 
 def run(
@@ -165,7 +161,7 @@ def run(
         if running is not None:
             running.touch()
         try:
-            result.get(timeout=timeout)
+            jobs = summaries(result, timeout)
         finally:
             if running is not None:
                 running.unlink(missing_ok=True)
@@ -176,7 +172,6 @@ def run(
         while pending.exists() and time.perf_counter() - started < timeout:
             time.sleep(0.5)
         all_s = time.perf_counter() - started
-        jobs = summaries(result)
     finally:
         worker_stop(process)
     return {

@@ -3,8 +3,12 @@ Celery group of per-range chunks, the jobs one after another in beat's order.
 
     recurring deposits → dividends → harvests → rebalancing → fees → risk figures → projections
 
-A job starts once every chunk of the one before is done (a chain of chords: each job's chunks
-are a chord's header, `daily_batch_job_done` its body). A chunk is idempotent (the jobs are, per
+A job starts once every chunk of the one before is done: each job is a chord, its chunks the
+header and `daily_batch_job_done` the body, which sends the next job's chord (its ranges read
+then). Not one chain of chords: Celery puts the rest of a chain into every header task's message,
+each chord's header tasks into it again, so a message grew as ranges ** jobs (4.2 GB for the
+seven jobs over 11 ranges, which Redis refused by resetting the connection); one chord per
+message keeps a message the size of one chunk's. A chunk is idempotent (the jobs are, per
 account), acknowledged late, retried alone on a transient database error, and a chunk that
 fails for good is logged with its job and range and reported in its job's summary, without
 stopping the other chunks or the jobs after it. With no broker (a local run, the tests) every
@@ -15,7 +19,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, TypedDict
 
-from celery import chain, chord, group
+from celery import chord, group
 from celery.canvas import Signature
 from django.conf import settings
 from django.db import OperationalError
@@ -139,14 +143,66 @@ def chunk_run(
     return outcome
 
 
-def job_done(*, job: str, outcomes: list[ChunkOutcome]) -> dict[str, Any]:
-    """A job's summary once all its chunks are done: chunks, failed ranges, the total count."""
+def job_done(
+    *,
+    job: str,
+    outcomes: list[ChunkOutcome],
+    then: list[str] | None = None,
+    size: int | None = None,
+    today: str | None = None,
+) -> dict[str, Any]:
+    """A job's summary once all its chunks are done: chunks, failed ranges, the total count;
+    then the next of the jobs `then` is sent (`job_chord`), and its body's task id is the
+    summary's `next` (None after the last job): a caller follows the batch from job to job.
+    A redelivered body may send the next job twice: its chunks are idempotent."""
     failed = [[o["lo"], o["hi"]] for o in outcomes if not o["ok"]]
     total = sum(o["result"] for o in outcomes if o["ok"] and isinstance(o["result"], int))
-    summary = {"job": job, "chunks": len(outcomes), "failed": failed, "total": total}
+    summary: dict[str, Any] = {
+        "job": job,
+        "chunks": len(outcomes),
+        "failed": failed,
+        "total": total,
+    }
     log = logger.warning if failed else logger.info
     log("daily batch job done", extra=summary)
+    summary["next"] = None
+    if then:
+        signature, _ = job_chord(job=then[0], then=then[1:], size=size, today=today)
+        summary["next"] = signature.apply_async().id
     return summary
+
+
+def job_chord(
+    *,
+    job: str,
+    then: list[str],
+    size: int | None = None,
+    today: str | None = None,
+    ranges: list[AccountRange] | None = None,
+) -> tuple[Signature, int]:
+    """One job over the book's ranges of `size` accounts (default: settings.BATCH_CHUNK_ACCOUNTS;
+    read now, unless given): a chord of its chunks, whose body (`daily_batch_job_done`) sends
+    the jobs `then` one after another. Returns it and its chunk count."""
+    ranges = account_ranges(size=size) if ranges is None else ranges
+    chunks = [
+        app.signature(
+            "portfolios.daily_batch_chunk",
+            kwargs={"job": job, "lo": lo, "hi": hi, "today": today},
+        ).set(immutable=True)
+        for lo, hi in ranges
+    ]
+    if job in EXTRA_CHUNKS:
+        chunks.append(
+            app.signature(
+                "portfolios.daily_batch_chunk",
+                kwargs={"job": EXTRA_CHUNKS[job], "lo": None, "hi": None, "today": today},
+            ).set(immutable=True)
+        )
+    done = app.signature(
+        "portfolios.daily_batch_job_done",
+        kwargs={"job": job, "then": then, "size": size, "today": today},
+    )
+    return chord(group(chunks), done), len(chunks)
 
 
 def batch_canvas(
@@ -155,34 +211,19 @@ def batch_canvas(
     size: int | None = None,
     today: str | None = None,
 ) -> tuple[Signature, int]:
-    """The chain of chords that runs `jobs` (default: all, in beat's order) over the book's
-    ranges of `size` accounts (default: settings.BATCH_CHUNK_ACCOUNTS), and its chunk count."""
+    """The chord of the first of `jobs` (default: all, in beat's order), whose body sends the
+    next job's, over the book's ranges of `size` accounts (default:
+    settings.BATCH_CHUNK_ACCOUNTS); and the batch's chunk count, as the book stands now."""
     wanted = [job for job in JOBS if jobs is None or job in jobs]
     unknown = set(jobs or ()) - set(JOBS)
     if unknown:
         raise ValueError(f"unknown daily batch jobs: {', '.join(sorted(unknown))}")
-    ranges: list[tuple[int | None, int | None]] = list(account_ranges(size=size))
-    steps = []
-    count = 0
-    for job in wanted:
-        chunks = [
-            app.signature(
-                "portfolios.daily_batch_chunk",
-                kwargs={"job": job, "lo": lo, "hi": hi, "today": today},
-            ).set(immutable=True)
-            for lo, hi in ranges
-        ]
-        if job in EXTRA_CHUNKS:
-            chunks.append(
-                app.signature(
-                    "portfolios.daily_batch_chunk",
-                    kwargs={"job": EXTRA_CHUNKS[job], "lo": None, "hi": None, "today": today},
-                ).set(immutable=True)
-            )
-        done = app.signature("portfolios.daily_batch_job_done", kwargs={"job": job})
-        steps.append(chord(group(chunks), done))
-        count += len(chunks)
-    return chain(*steps), count
+    if not wanted:
+        raise ValueError("no daily batch jobs to run")
+    ranges = account_ranges(size=size)
+    first, _ = job_chord(job=wanted[0], then=wanted[1:], size=size, today=today, ranges=ranges)
+    count = len(ranges) * len(wanted) + sum(job in EXTRA_CHUNKS for job in wanted)
+    return first, count
 
 
 def daily_batch_run(

@@ -167,10 +167,25 @@ def daily_batch_chunk_task(
     return batch.chunk_run(job=job, lo=lo, hi=hi, today=today, final_try=final_try)
 
 
-@shared_task(name="portfolios.daily_batch_job_done", acks_late=True)
-def daily_batch_job_done_task(outcomes: list[batch.ChunkOutcome], *, job: str) -> dict:
-    """A daily batch job's chunks are all done (its chord's body): log and return its summary."""
-    return batch.job_done(job=job, outcomes=outcomes)
+@shared_task(
+    name="portfolios.daily_batch_job_done",
+    acks_late=True,
+    # It sends the next job's chord: a connection reset there retries it (chunks are idempotent).
+    autoretry_for=(BrokerDown, RedisError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def daily_batch_job_done_task(
+    outcomes: list[batch.ChunkOutcome],
+    *,
+    job: str,
+    then: list[str] | None = None,
+    size: int | None = None,
+    today: str | None = None,
+) -> dict:
+    """A daily batch job's chunks are all done (its chord's body): log its summary, send the
+    next job (`then`), and return the summary."""
+    return batch.job_done(job=job, outcomes=outcomes, then=then, size=size, today=today)
 
 
 @shared_task(name="portfolios.stress_caps_apply", **RETRY_TRANSIENT)

@@ -305,3 +305,53 @@ def test_a_broker_reset_while_sending_the_batch_retries_the_launch(db, monkeypat
         tasks.daily_batch_run_task.apply()
     assert tasks.daily_batch_run_task.apply().get() == 7
     assert len(calls) == 2
+
+
+@pytest.mark.services
+def test_each_message_the_batch_sends_holds_one_chunk_whatever_the_jobs(book, through_broker):
+    # A chain of the jobs' chords put the rest of the chain into every chunk's message, once per
+    # job: 48 MB a message for these 4 ranges, 4.2 GB for 11 (Redis reset the connection).
+    import redis
+    from django.conf import settings
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("batch")
+    try:
+        # given: the whole batch over 4 ranges; when: its first job is sent (no worker runs it)
+        canvas, chunks = batch.batch_canvas(size=5, today=_today().isoformat())
+        canvas.apply_async()
+
+        # then: the first job's 4 chunks are queued, each a message of a few kB
+        messages = broker.lrange("batch", 0, -1)
+        assert chunks == 4 * len(batch.JOBS) + 1
+        assert len(messages) == 4
+        assert max(len(m) for m in messages) < 8_000
+    finally:
+        broker.delete("batch")
+
+
+def test_each_job_done_sends_the_next_job_and_names_its_result(book, monkeypatch):
+    # given: the chords sent, recorded instead of run
+    sent: list[str] = []
+    monkeypatch.setattr(
+        batch.chord, "apply_async", lambda self, *a, **k: sent.append(self.body) or _Sent("b")
+    )
+    outcome = batch.ChunkOutcome(job="fees_bill", lo=1, hi=6, ok=True, result=3, error="")
+
+    # when: the fees job is done, with the risk figures and the projections after it
+    summary = batch.job_done(
+        job="fees_bill", outcomes=[outcome], then=["risk_figures_compute", "plans_project"]
+    )
+    last = batch.job_done(job="plans_project", outcomes=[outcome], then=[])
+
+    # then: the risk job's chord is sent, its body to send the projections; the last sends none
+    assert summary == {"job": "fees_bill", "chunks": 1, "failed": [], "total": 3, "next": "b"}
+    assert [(b["kwargs"]["job"], b["kwargs"]["then"]) for b in sent] == [
+        ("risk_figures_compute", ["plans_project"])
+    ]
+    assert last["next"] is None
+
+
+class _Sent:
+    def __init__(self, id_: str) -> None:
+        self.id = id_
