@@ -9,10 +9,12 @@ import math
 
 import pytest
 import torch
+from django.conf import settings
 
 from config.celery import app, enqueue
 from nlp import projections
 from nlp.inference import projection
+from nlp.inference.device import device_resolve
 from nlp.inference.projection import (
     ProjectionInput,
     ProjectionResult,
@@ -26,6 +28,13 @@ from ..factories import GoalFactory
 from .test_projection import THREE_FUNDS, riskless
 
 CPU = torch.device("cpu")
+
+
+def engine(inp: ProjectionInput) -> ProjectionResult:
+    """What the task computes for `inp`: on the device NLP_DEVICE names (CUDA on a GPU machine,
+    whose draws are not the CPU's)."""
+    return project(inp, device=device_resolve(settings.NLP_DEVICE))
+
 
 # Different horizons (2, 20, 100 months), a glide path, a fee and different seeds: three
 # families, each with its own draws.
@@ -236,10 +245,10 @@ def test_the_batch_task_stores_every_pending_projection_once():
     assert stored == 2
     assert again == 0
     assert first[short.pk].status == GoalProjection.Status.READY
-    assert first[short.pk].result["probability"] == project(SHORT, device=CPU).probability
+    assert first[short.pk].result["probability"] == engine(SHORT).probability
     # stored at the knots only: months 0, 12 and 20's percentiles, the engine's
     assert first[medium.pk].result["knots"] == [0, 12, 20]
-    assert first[medium.pk].result["percentiles"] == project(MEDIUM, device=CPU).knot_percentiles
+    assert first[medium.pk].result["percentiles"] == engine(MEDIUM).knot_percentiles
     assert first[done.pk].computed_at == done.computed_at  # already done: left alone
     assert first[bad.pk].status == GoalProjection.Status.FAILED
     assert "monthly_fee" in first[bad.pk].error
@@ -260,7 +269,7 @@ def test_a_result_computed_twice_is_stored_by_the_first_run_only():
     # then: the row is no longer pending, so nothing is written
     assert stored == []
     projection.refresh_from_db()
-    assert projection.result["probability"] == project(SHORT, device=CPU).probability
+    assert projection.result["probability"] == engine(SHORT).probability
 
 
 def test_the_batch_task_is_routed_to_the_batch_queue():
