@@ -140,15 +140,17 @@ def withdrawal_holds_expire_task() -> int:
     return holds.withdrawal_holds_expire()
 
 
-@shared_task(
-    name="portfolios.daily_batch_run",
-    acks_late=True,
-    # Sending the batch's canvas is the one step that must reach the broker: a connection reset
-    # there retries the whole launch (every chunk is idempotent), not lose the night's batch.
-    autoretry_for=(BrokerDown, RedisError),
-    retry_backoff=True,
-    max_retries=5,
-)
+# The batch's launch and each job's body send chords to the broker: a connection reset there
+# retries the task (every chunk is idempotent) rather than losing the rest of the night's batch.
+RETRY_BROKER: dict = {
+    "acks_late": True,
+    "autoretry_for": (BrokerDown, RedisError),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="portfolios.daily_batch_run", **RETRY_BROKER)
 def daily_batch_run_task(
     *, jobs: list[str] | None = None, size: int | None = None, today: str | None = None
 ) -> int:
@@ -167,14 +169,7 @@ def daily_batch_chunk_task(
     return batch.chunk_run(job=job, lo=lo, hi=hi, today=today, final_try=final_try)
 
 
-@shared_task(
-    name="portfolios.daily_batch_job_done",
-    acks_late=True,
-    # It sends the next job's chord: a connection reset there retries it (chunks are idempotent).
-    autoretry_for=(BrokerDown, RedisError),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="portfolios.daily_batch_job_done", **RETRY_BROKER)
 def daily_batch_job_done_task(
     outcomes: list[batch.ChunkOutcome],
     *,

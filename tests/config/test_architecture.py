@@ -86,6 +86,18 @@ def test_the_loop_finder_finds_a_loop_made_of_function_level_imports():
     assert [architecture.is_service_and_its_task(g) for g in loops] == [False, True]
 
 
+def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter at the repo root, with only PATH and `env` set."""
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_web_processes_never_load_torch_or_the_numeric_stack():
     # The URL map, every admin and the Celery task registry (what a web process imports to
     # queue work by name) load without torch, skfolio or pandas: those live in the ml worker.
@@ -97,14 +109,7 @@ def test_web_processes_never_load_torch_or_the_numeric_stack():
         "from config.celery import app; app.loader.import_default_modules(); app.tasks;"
         "print(sorted(m for m in ('torch', 'skfolio', 'pandas') if m in sys.modules))"
     )
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={"DJANGO_SETTINGS_MODULE": "config.settings.test", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _python(code, DJANGO_SETTINGS_MODULE="config.settings.test")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -119,14 +124,7 @@ def test_the_model_layer_imports_without_django_apps():
         "import nlp.training.chat_intent, nlp.training.risk_profile, benchmarks.gpu_check;"
         "import django.apps; print(django.apps.apps.ready)"
     )
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _python(code, HF_HUB_OFFLINE="1")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
