@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from advisor.models import (
-    Client,
     Goal,
     User,
     WithdrawalHold,
@@ -64,6 +63,7 @@ from .holds import (
 from .ira import ira_contribution_check
 from .ledger import (
     LedgerBatch,
+    account_lock,
     ledger_batches_flush,
     ledger_cash,
     ledger_fill,
@@ -567,15 +567,9 @@ def deposit_make(
     amount_check(amount)
     broker = broker or PaperBroker()
     market_date = day or market_date_get()
-    client_id = Account.objects.values_list("client_id", flat=True).get(pk=account.pk)
-    # FOR NO KEY UPDATE: it still orders deposits, but never blocks the key-share checks that
-    # PostgreSQL's foreign keys take on the client's row at another transaction's commit (a
-    # withdrawal holding the account's lock would otherwise deadlock with this deposit).
-    Client.objects.select_for_update(no_key=True).only("pk").get(pk=client_id)
-    # of=("self",): the account's row only; its goal's row is the goal services' to lock.
-    account = (
-        Account.objects.select_for_update(of=("self",)).select_related("goal").get(pk=account.pk)
-    )
+    # The client's row, then the account's (`account_lock`); its goal's row is the goal
+    # services' to lock.
+    account = account_lock(account.pk)
     if account.goal.status == Goal.Status.CLOSED:
         raise GoalClosed(
             f"The goal “{account.goal.name}” is closed: it takes no new money. Reopen it, or "
@@ -608,10 +602,7 @@ def deposit_batched(
     reads and the account's ledger rows written in bulk (`LedgerBatch`). The caller holds the
     transaction, and re-projects the chunk's goals once (`plans_changed`) instead of each."""
     amount_check(amount)
-    Client.objects.select_for_update(no_key=True).only("pk").get(pk=account.client_id)
-    account = (
-        Account.objects.select_for_update(of=("self",)).select_related("goal").get(pk=account.pk)
-    )
+    account = account_lock(account.pk)
     if account.goal.status == Goal.Status.CLOSED:
         raise GoalClosed(
             f"The goal “{account.goal.name}” is closed: it takes no new money. Reopen it, or "
@@ -736,11 +727,7 @@ def withdrawal_make(
     From an IRA, the transaction and the message carry its tax treatment (`tax_note`)."""
     amount_check(amount)
     broker = broker or PaperBroker()
-    account = (
-        Account.objects.select_for_update(of=("self",))
-        .select_related("goal", "client")
-        .get(pk=account.pk)
-    )
+    account = account_lock(account.pk, related=("goal", "client"))
     if release is None and day is None:
         hold = withdrawal_screen(account=account, amount=amount, idempotency_key=idempotency_key)
         if hold is not None:

@@ -27,7 +27,7 @@ from .cash_flows import (
     purchases_in_rounds,
 )
 from .fees_owed import fees_owed_collect
-from .ledger import LedgerBatch, ledger_cash
+from .ledger import LedgerBatch, account_lock, accounts_lock, ledger_cash
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def dividend_pay(
 ) -> Transaction | None:
     """Pay one account its cash for one distribution, once, and invest it at the pay date's
     close. None when already paid, or when its holding was worth under a cent."""
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = account_lock(account.pk, related=())
     # Re-checked under the lock: a concurrent run that got here first has paid it.
     if Transaction.objects.filter(account=account, distribution=distribution).exists():
         return None
@@ -178,12 +178,7 @@ def _chunk_dividends_pay(
     number of statements under the accounts' locks (taken in id order, in one statement).
     Returns the payments made, and the accounts left to `_account_dividends_pay`: those owing
     fees (collected row by row)."""
-    locked = list(
-        Account.objects.select_for_update(of=("self",))
-        .select_related("goal")
-        .filter(pk__in=account_ids)
-        .order_by("pk")
-    )
+    locked = accounts_lock(account_ids)
     distributions = {d.pk: d for a in locked for d in owed[a.pk]}
     # Re-checked under the locks: a concurrent run that got here first has paid them.
     done = set(
@@ -280,7 +275,7 @@ def _account_dividends_pay(
     made = 0
     broker_ = context.broker(broker)
     with transaction.atomic():
-        locked = _account_lock(account.pk)
+        locked = account_lock(account.pk)
         done = set(
             Transaction.objects.filter(account=locked, distribution__in=distributions).values_list(
                 "distribution_id", flat=True
@@ -313,13 +308,9 @@ def _account_dividends_pay(
                         extra={"account_id": locked.pk, "distribution": distribution.pk},
                     )
                 # The savepoint undid its rows: the batch starts again from the account's.
-                locked = _account_lock(account.pk)
+                locked = account_lock(account.pk)
                 batch = LedgerBatch.read(account=locked)
     return made
-
-
-def _account_lock(account_id: int) -> Account:
-    return Account.objects.select_for_update(of=("self",)).select_related("goal").get(pk=account_id)
 
 
 def _units_before_each(*, account_id: int, distributions: list[Distribution]) -> dict[int, Decimal]:

@@ -67,7 +67,14 @@ from .cash_flows import (
     sale_batched,
 )
 from .fees_owed import fee_billed, fee_owed_record
-from .ledger import LedgerBatch, ledger_batches_flush, ledger_batches_lots_read, wash_match_sales
+from .ledger import (
+    LedgerBatch,
+    account_lock,
+    accounts_lock,
+    ledger_batches_flush,
+    ledger_batches_lots_read,
+    wash_match_sales,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +121,7 @@ def fee_charge(
     account is worth less than the fee (nothing is booked). `context`: the daily job's chunk
     reads (models, risk levels, closes) that a sale prices from."""
     broker = context.broker(broker) if context is not None else broker or PaperBroker()
-    account = (
-        Account.objects.select_for_update(of=("self",)).select_related("goal").get(pk=account.pk)
-    )
+    account = account_lock(account.pk)
     if fee_billed(account=account, period=period):
         return None  # billed already, perhaps by another worker that held the lock first
     fee = fee_month_bill(account=account, period=period) if amount is None else amount
@@ -521,12 +526,7 @@ def _chunk_bill(
     made: list[Transaction] = []
     try:
         with transaction.atomic():
-            accounts = list(
-                Account.objects.select_for_update(of=("self",))
-                .select_related("goal")
-                .filter(pk__in=chunk)
-                .order_by("pk")
-            )
+            accounts = accounts_lock(chunk)
             settled = _settled(account_ids=chunk, periods={p for m in wanted.values() for p in m})
             batches = LedgerBatch.read_many(accounts=accounts)
             context: ChunkContext | None = None  # read when a first fee needs a sale

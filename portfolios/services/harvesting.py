@@ -66,7 +66,7 @@ from ..tax import (
     open_loss_funds,
     recent_purchases,
 )
-from .ledger import ledger_fill, proceeds_split
+from .ledger import account_lock, accounts_lock, ledger_fill, proceeds_split
 
 logger = logging.getLogger(__name__)
 
@@ -708,11 +708,7 @@ def _propose(
 
 
 def _locked(account: Account) -> Account:
-    return (
-        Account.objects.select_for_update()
-        .select_related("goal", "client__user")
-        .get(pk=account.pk)
-    )
+    return account_lock(account.pk, related=("goal", "client__user"))
 
 
 @transaction.atomic
@@ -831,8 +827,8 @@ def _may_change(*, account_ids: list[int], day: date) -> set[int]:
 @transaction.atomic
 def _propose_many(*, account_ids: list[int], day: date) -> list[int]:
     """`harvest_propose` then `switch_back_propose` for many accounts in a fixed number of
-    queries: the accounts locked in id order in one statement (with the goal, client and user
-    `_locked` locks), then their pending proposals; their state read under the locks; proposals
+    queries: the accounts locked as `_locked` locks one (`accounts_lock`: their clients, then
+    them), then their pending proposals; their state read under the locks; proposals
     superseded and made, and their notices, written in bulk. Proposing moves no money, so one
     transaction for them all holds no invariant back.
 
@@ -840,12 +836,7 @@ def _propose_many(*, account_ids: list[int], day: date) -> list[int]:
     of their accounts, all their accounts are left to the per-account path (an execution changes
     what the client's other accounts may harvest, through the wash-sale rule). Returns those
     accounts, in id order."""
-    accounts = list(
-        Account.objects.select_for_update()
-        .select_related("goal", "client__user")
-        .filter(pk__in=account_ids)
-        .order_by("pk")
-    )
+    accounts = accounts_lock(account_ids, related=("goal", "client__user"))
     ids = [a.pk for a in accounts]
     pending: dict[int, dict[int, TaxHarvest]] = {pk: {} for pk in ids}
     for harvest in (
@@ -1020,7 +1011,8 @@ def _decide(
     broker: Broker | None = None,
     day: date | None = None,
 ) -> TaxHarvest | _Stale:
-    # Locks in the order every money-moving service takes them: the account, then its rows.
+    # Locks in the order every money-moving service takes them: the client, the account, then
+    # the account's rows.
     account_id = TaxHarvest.objects.values_list("account_id", flat=True).get(pk=harvest.pk)
     account = _locked(Account(pk=account_id))
     harvest = (

@@ -53,7 +53,7 @@ from ..valuation import (
     target_weights,
 )
 from .cash_flows import slot_holdings, slot_values
-from .ledger import ledger_fill
+from .ledger import account_lock, accounts_lock, ledger_fill
 from .purchases import purchase_choice, purchase_ticker
 
 logger = logging.getLogger(__name__)
@@ -427,7 +427,7 @@ def rebalance_propose(*, account: Account) -> RebalanceProposal | None:
 
     Idempotent per state: a pending proposal stays while nothing it was computed from changed,
     and is superseded (with what changed) once something did."""
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = account_lock(account.pk, related=())
     snapshot = _snapshot(account=account)
     if snapshot is None:
         return None
@@ -515,9 +515,10 @@ def _stale(*, proposal: RebalanceProposal, account: Account, changes: list[str])
 def _decide(
     *, proposal: RebalanceProposal, approve: bool, actor: User | None, broker: Broker
 ) -> RebalanceProposal | _Stale:
-    # Locks in the order every money-moving service takes them: the account, then its rows.
+    # Locks in the order every money-moving service takes them: the client, the account, then
+    # the account's rows.
     account_id = RebalanceProposal.objects.values_list("account_id", flat=True).get(pk=proposal.pk)
-    account = Account.objects.select_for_update().get(pk=account_id)
+    account = account_lock(account_id, related=())
     proposal = RebalanceProposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != RebalanceProposal.Status.PENDING:
         raise ValidationError({"status": [f"This proposal is already {proposal.status}."]})
@@ -619,15 +620,11 @@ def _needs_propose(
 @transaction.atomic
 def _propose_many(*, account_ids: list[int]) -> None:
     """`rebalance_propose` for many accounts in a fixed number of queries: the accounts locked
-    (in id order, as every money-moving service takes them), their state read under the lock,
+    (`accounts_lock`: their clients, then them, as every money-moving service takes them), their
+    state read under the lock,
     pending proposals superseded and new ones written in bulk. Proposing moves no money, so one
     transaction for the lot holds no invariant back; auto-execution stays per account."""
-    accounts = list(
-        Account.objects.select_for_update()
-        .select_related("goal")
-        .filter(pk__in=account_ids)
-        .order_by("pk")
-    )
+    accounts = accounts_lock(account_ids)
     snapshots = _snapshots(accounts=accounts)
     pending = {
         p.account_id: p

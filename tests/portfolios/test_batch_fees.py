@@ -3,7 +3,9 @@ queries that do not grow with the chunk, with the rows (audit log included) the 
 time path writes; a month billed by another worker meanwhile is not billed again; and an
 account that fails does not stop its chunk's other accounts."""
 
+import contextlib
 import logging
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -383,3 +385,87 @@ def test_fees_paid_by_a_sale_are_billed_in_queries_that_do_not_grow_with_the_chu
     assert len(sixty) <= len(twenty) + 3, (len(twenty), len(sixty))
     for account in Account.objects.filter(pk__in=ids[::7]):
         assert_ledger_consistent(account)
+
+
+# --- Two chunks, one client ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_chunks_selling_at_a_loss_for_one_client_do_not_deadlock(
+    tmp_path, account, monkeypatch, caplog
+):
+    # Two fee chunks of a book of 10,000 accounts deadlocked: each held the lots it had sold
+    # and, matching its losses' wash sales, waited for the lots the other had sold, in the
+    # same client's other account. The chunks lock their clients first now, so the second
+    # waits for the first before it sells anything.
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (DATABASE_URL=postgres://…)")
+    # given: one client's two taxable accounts, both bought on 15 June 2023; by June's last
+    # close every fund fell and VTI most, so each account's fee sells another fund at a loss
+    # that the other account's lot of it (bought within 30 days) washes
+    first = account
+    second = services.account_open(
+        goal=GoalFactory(
+            client=first.client, goal_type="retirement", target_date=first.goal.target_date
+        )
+    )
+    fell = {ticker: str(Decimal(price) * Decimal("0.95")) for ticker, price in BASE_PRICES.items()}
+    days = {
+        JUNE: BASE_PRICES,
+        date(2023, 6, 15): BASE_PRICES,
+        JUNE_END: {**fell, "VTI": "170"},
+        date(2023, 7, 3): {**fell, "VTI": "170"},
+    }
+    market.prices_load(path=write_prices(tmp_path / "june.csv", days))
+    for account_ in (first, second):
+        services.deposit_make(account=account_, amount=Decimal("12000.00"), day=date(2023, 6, 15))
+    chunks = [(first.pk, second.pk), (second.pk, second.pk + 1)]
+
+    # the two chunks billed one after the other, either way round, undone afterwards
+    def bill(chunk) -> int:
+        return fees.fees_bill(month_end=JUNE_END, account_range=chunk)
+
+    serial = []
+    for order in (chunks, chunks[::-1]):
+        with transaction.atomic():
+            assert [bill(chunk) for chunk in order] == [1, 1]
+            serial.append(_written())
+            transaction.set_rollback(True)
+    assert all(len(written["washes"]) == 2 for written in serial)
+
+    # when: both chunks at once, each waiting for the other (up to 3 s) after its sales are
+    # written and before it matches their wash sales: where both got there, each held its own
+    # lots and asked for the other's
+    meeting = threading.Barrier(2)
+    match = fees.wash_match_sales
+
+    def meet_then_match(*, sales):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meeting.wait(timeout=3)
+        return match(sales=sales)
+
+    monkeypatch.setattr(fees, "wash_match_sales", meet_then_match)
+    errors: list[BaseException] = []
+
+    def worker(chunk) -> None:
+        try:
+            assert bill(chunk) == 1
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(chunk,)) for chunk in chunks]
+    with caplog.at_level(logging.WARNING, logger=fees.__name__):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    # then: neither chunk failed (a deadlock's victim is logged and billed one by one), and the
+    # book is what billing them one after the other writes
+    assert errors == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert _written() in serial
+    for account_ in (first, second):
+        assert_ledger_consistent(account_)

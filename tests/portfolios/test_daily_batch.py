@@ -26,6 +26,7 @@ from portfolios.models import (
 )
 from portfolios.services import harvesting, rebalancing
 
+from ..factories import ClientFactory, GoalFactory
 from .conftest import drifting_prices_load
 
 pytestmark = pytest.mark.django_db
@@ -108,14 +109,38 @@ def test_the_chunks_cover_the_book_exactly_once(book, size):
     # given: a gap in the ids (an account closed and removed is not needed: skip one)
     ranges = batch.account_ranges(size=size)
 
-    # then: ordered, disjoint, each with at most `size` accounts, every account in one
+    # then: ordered, disjoint, every account in one, each with at most `size` accounts and
+    # all but the last with at least three quarters of them
     assert ranges == sorted(ranges)
     assert all(lo < hi for lo, hi in ranges)
     assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False))
     seen = [pk for pk in book for lo, hi in ranges if lo <= pk < hi]
     assert seen == book
-    assert all(sum(lo <= pk < hi for pk in book) <= size for lo, hi in ranges)
-    assert len(ranges) == -(-len(book) // size)
+    counts = [sum(lo <= pk < hi for pk in book) for lo, hi in ranges]
+    assert max(counts) <= size
+    assert min(counts[:-1], default=size) >= size - size // 4
+
+
+def test_a_clients_accounts_fall_in_one_chunk_where_a_cut_can_keep_them(db):
+    # given: five clients with three accounts and one with two, opened client after client
+    # (ids in order), and a later goal of the second client, opened after them all
+    clients = [ClientFactory() for _ in range(6)]
+    for client, goals in zip(clients, [3, 3, 3, 3, 3, 2], strict=True):
+        for _ in range(goals):
+            services.account_open(goal=GoalFactory(client=client))
+    services.account_open(goal=GoalFactory(client=clients[1]))
+    owner = dict(Account.objects.values_list("pk", "client_id"))
+    ids = sorted(owner)
+
+    # when: chunks of 8 accounts (a cut after every 8th would split the third and fifth clients)
+    ranges = batch.account_ranges(size=8)
+
+    # then: three chunks of 6, none splitting a client whose accounts were opened together;
+    # the second client's late account cannot be kept with its others
+    chunks = [{owner[pk] for pk in ids if lo <= pk < hi} for lo, hi in ranges]
+    assert [sum(lo <= pk < hi for pk in ids) for lo, hi in ranges] == [6, 6, 6]
+    split = {c for c in owner.values() if sum(c in chunk for chunk in chunks) > 1}
+    assert split == {clients[1].pk}
 
 
 def test_an_empty_book_has_no_chunks(db):
@@ -135,9 +160,8 @@ def test_the_fanned_out_batch_writes_the_ledger_the_serial_jobs_write(book):
     # when: the batch in chunks of 6 accounts (eager: no broker in the tests)
     chunks = tasks.daily_batch_run_task.delay(size=6, today=today.isoformat()).get()
 
-    # then
-    # four ranges per job, and the models' risk figures
-    assert chunks == 4 * len(batch.JOBS) + 1
+    # then: the ranges of each job, and the models' risk figures
+    assert chunks == len(batch.account_ranges(size=6)) * len(batch.JOBS) + 1
     fanned = _ledger()
     assert fanned == serial
     assert len(serial["transactions"]) > before  # the jobs had work to do
@@ -186,7 +210,7 @@ def test_a_failing_chunk_is_recorded_and_the_others_run(book, caplog):
 
     # then: the failure is in the job's summary and the log, with its range
     assert summary["failed"] == [[lo, hi]]
-    assert summary["chunks"] == 4
+    assert summary["chunks"] == len(batch.account_ranges(size=5))
     failures = [r for r in caplog.records if r.getMessage() == "daily batch chunk failed"]
     assert [(r.job, r.lo, r.hi) for r in failures] == [("rebalance_proposals_refresh", lo, hi)]
     # and every other range got its proposals
@@ -317,14 +341,17 @@ def test_each_message_the_batch_sends_holds_one_chunk_whatever_the_jobs(book, th
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.delete("batch")
     try:
-        # given: the whole batch over 4 ranges; when: its first job is sent (no worker runs it)
+        # given: the whole batch over 4 or 5 ranges; when: its first job is sent (no worker
+        # runs it)
+        ranges = len(batch.account_ranges(size=5))
         canvas, chunks = batch.batch_canvas(size=5, today=_today().isoformat())
         canvas.apply_async()
 
-        # then: the first job's 4 chunks are queued, each a message of a few kB
+        # then: the first job's chunks are queued, each a message of a few kB
         messages = broker.lrange("batch", 0, -1)
-        assert chunks == 4 * len(batch.JOBS) + 1
-        assert len(messages) == 4
+        assert ranges >= 4
+        assert chunks == ranges * len(batch.JOBS) + 1
+        assert len(messages) == ranges
         assert max(len(m) for m in messages) < 8_000
     finally:
         broker.delete("batch")
