@@ -322,7 +322,10 @@ describe("the Tax centre", () => {
       { kind: "statement", account: 4, year: 2023, month: 6 },
       { kind: "statement", account: 4, year: 2023, month: 5 },
     ]);
-    // The list is fetched again, with the new statement in it.
-    expect(calls.filter((c) => c.method === "GET" && c.url.startsWith("/api/v1/documents/")).length).toBe(2);
+    // The list is fetched again, with the new statement in it (the refetch follows the message:
+    // wait for it, as a slow machine may not have sent it yet).
+    await vi.waitFor(() =>
+      expect(calls.filter((c) => c.method === "GET" && c.url.startsWith("/api/v1/documents/")).length).toBe(2),
+    );
   });
 });
