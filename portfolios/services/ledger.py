@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
-from django.db.models import F, Model, QuerySet, Subquery
+from django.db.models import F, Model, QuerySet
 from django.db.models.signals import pre_save
 from django.utils.encoding import smart_str
 
@@ -82,16 +82,11 @@ def account_lot_method_set(*, account: Account, lot_method: str) -> Account:
 
 
 def account_lock(account_id: int, *, related: Sequence[str] = ("goal",)) -> Account:
-    """Lock the account's client, then the account (its row only; `related` read with it),
-    as every money-moving service locks one account; returns it. Two statements."""
-    list(
-        Client.objects.select_for_update(no_key=True)
-        .filter(pk=Subquery(Account.objects.filter(pk=account_id).values("client_id")))
-        .values("pk")
-    )
-    return _with_related(Account.objects.select_for_update(of=("self",)), related).get(
-        pk=account_id
-    )
+    """`accounts_lock` for one account, as every money-moving service locks one; returns it
+    (Account.DoesNotExist where there is none)."""
+    for account in accounts_lock([account_id], related=related):
+        return account
+    raise Account.DoesNotExist(f"No account {account_id}.")
 
 
 def accounts_lock(

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # file → (account-row locks taken there outside the helpers, why that is safe)
 OWN_LOCKS = {
-    "portfolios/services/ledger.py": (2, "the helpers themselves"),
+    "portfolios/services/ledger.py": (1, "the helper itself, `accounts_lock`"),
     "portfolios/services/recurring.py": (
         1,
         "the recurring chunk locks its schedules, then their clients, then the accounts",
