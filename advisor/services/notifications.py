@@ -4,8 +4,9 @@ email too where the user's preference for that kind says so.
 `notify` is the one way in (`notify_many`: its form for a daily job's chunk). Higher floors
 (portfolios, nlp) call it at their hook points; it is idempotent by the event's `key` (unique
 per user), so a rerun of a task, a retried request or a redelivered message notifies at most
-once. Emails go through `advisor.notification_email_send`
-after the commit: never in the request, never about an event that rolled back."""
+once. Emails go through `advisor.notification_emails_send` after the commit (a daily job's
+chunk: a task per EMAILS_PER_TASK notices, one mail connection each): never in the request,
+never about an event that rolled back."""
 
 import logging
 from collections.abc import Sequence
@@ -13,8 +14,8 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
@@ -30,6 +31,12 @@ Kind = Notification.Kind
 # Kinds whose email another service sends (and always sends: security notices), so a second
 # email from here would repeat it and the preference cannot turn it off.
 EMAIL_ELSEWHERE = frozenset({Kind.NEW_DEVICE})
+
+# Notices emailed per task (`notification_emails_send`): a daily job's chunk queues a task per
+# this many, each reading them in two queries and sending over one mail connection, instead of a
+# task, three queries and a connection per email (two thirds of the recurring deposits' time in
+# the daily batch, measured).
+EMAILS_PER_TASK = 100
 
 
 def email_wanted(*, user: User, kind: str) -> bool:
@@ -57,7 +64,7 @@ def notify(
     except IntegrityError:
         return None
     if email_wanted(user=user, kind=kind):
-        enqueue_on_commit("advisor.notification_email_send", notification_id=notification.pk)
+        enqueue_on_commit("advisor.notification_emails_send", notification_ids=[notification.pk])
     logger.info(
         "notification created",
         extra={"notification_id": notification.pk, "user_id": user.pk, "kind": kind},
@@ -85,14 +92,18 @@ def notify_many(notices: Sequence[Notification]) -> list[Notification]:
         # notify's full_clean, less its per-row query (the user exists: the caller read it).
         notice.full_clean(exclude=["user"], validate_unique=False, validate_constraints=False)
     Notification.objects.bulk_create(made, batch_size=500)
-    no_email = set(
-        NotificationPreference.objects.filter(
-            user_id__in=users, kind__in={notice.kind for notice in made}, email=False
-        ).values_list("user_id", "kind")
-    )
+    no_email = _emails_off(made)
+    emails = [
+        notice.pk
+        for notice in made
+        if notice.kind not in EMAIL_ELSEWHERE and (notice.user_id, notice.kind) not in no_email
+    ]
+    for start in range(0, len(emails), EMAILS_PER_TASK):
+        enqueue_on_commit(
+            "advisor.notification_emails_send",
+            notification_ids=emails[start : start + EMAILS_PER_TASK],
+        )
     for notice in made:
-        if notice.kind not in EMAIL_ELSEWHERE and (notice.user_id, notice.kind) not in no_email:
-            enqueue_on_commit("advisor.notification_email_send", notification_id=notice.pk)
         logger.info(
             "notification created",
             extra={"notification_id": notice.pk, "user_id": notice.user_id, "kind": notice.kind},
@@ -100,21 +111,74 @@ def notify_many(notices: Sequence[Notification]) -> list[Notification]:
     return made
 
 
+def _emails_off(notices: Sequence[Notification]) -> set[tuple[int, str]]:
+    """(user id, kind) of these notices whose user turned that kind's email off."""
+    return set(
+        NotificationPreference.objects.filter(
+            user_id__in={notice.user_id for notice in notices},
+            kind__in={notice.kind for notice in notices},
+            email=False,
+        ).values_list("user_id", "kind")
+    )
+
+
 def notification_email_send(*, notification_id: int) -> bool:
-    """Email one notice, once: claimed by compare-and-set on `emailed_at`, released again if
-    sending fails so that the retry sends it. The preference is read now, at send time."""
-    notification = (
-        Notification.objects.select_related("user")
-        .filter(pk=notification_id, emailed_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if notification is None or not email_wanted(user=notification.user, kind=notification.kind):
-        return False
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-        emailed_at=timezone.now()
-    )
-    if claimed != 1:
-        return False
+    """`notification_emails_send` of one notice: whether it was emailed now."""
+    return notification_emails_send(notification_ids=[notification_id]) == 1
+
+
+def notification_emails_send(*, notification_ids: Sequence[int]) -> int:
+    """Email each of these notices once, over one mail connection. The preferences are read
+    now, at send time. Each notice is claimed by compare-and-set on `emailed_at` (one UPDATE …
+    RETURNING for all: a concurrent run claims the others, or none), and a send that fails
+    releases the notices not sent yet and raises, so that the retry sends those and only those.
+    Returns the emails sent."""
+    notices = {
+        notice.pk: notice
+        for notice in Notification.objects.select_related("user")
+        .filter(pk__in=notification_ids, emailed_at__isnull=True, user__is_active=True)
+        .exclude(kind__in=EMAIL_ELSEWHERE)
+    }
+    off = _emails_off(list(notices.values())) if notices else set()
+    wanted = sorted(pk for pk, notice in notices.items() if (notice.user_id, notice.kind) not in off)
+    claimed = sorted(_emails_claim(wanted))
+    if not claimed:
+        return 0
+    messages = [_email(notices[pk]) for pk in claimed]
+    mail = get_connection()
+    sent = 0
+    try:
+        with mail:  # opened once, closed whatever happens
+            for message in messages:
+                message.connection = mail
+                message.send()
+                sent += 1
+    except Exception:
+        Notification.objects.filter(pk__in=claimed[sent:]).update(emailed_at=None)
+        raise
+    for pk in claimed:
+        logger.info("notification emailed", extra={"notification_id": pk, "kind": notices[pk].kind})
+    return sent
+
+
+def _emails_claim(ids: list[int]) -> list[int]:
+    """Set `emailed_at` on those of `ids` that have none, in one statement; their ids (PostgreSQL
+    and SQLite ≥ 3.35 both return the rows an UPDATE changed)."""
+    if not ids:
+        return []
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    column = connection.ops.quote_name(Notification._meta.get_field("emailed_at").column)
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = %s WHERE id IN ({placeholders}) "  # noqa: S608 - names quoted, values bound
+            f"AND {column} IS NULL RETURNING id",
+            [timezone.now(), *ids],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _email(notification: Notification) -> EmailMessage:
     user = notification.user
     text = f"Hello {user.first_name or 'there'},\n\n{notification.body}\n"
     if notification.link:
@@ -123,16 +187,7 @@ def notification_email_send(*, notification_id: int) -> bool:
         f"\nYou get this email because of your notification settings; change them at "
         f"{settings.FRONTEND_BASE_URL}/settings\n"
     )
-    try:
-        send_mail(notification.title, text, None, [user.email])
-    except Exception:
-        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
-        raise
-    logger.info(
-        "notification emailed",
-        extra={"notification_id": notification_id, "kind": notification.kind},
-    )
-    return True
+    return EmailMessage(notification.title, text, None, [user.email])
 
 
 # --- Reading and preferences --------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """Notifications (#14): one notice per event, whatever reruns; email by preference; the API."""
 
 from datetime import timedelta
+from smtplib import SMTPException
+from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -77,6 +80,71 @@ def test_a_notice_is_emailed_at_most_once(client_user):
     assert service.notification_email_send(notification_id=notice.pk) is True
     assert service.notification_email_send(notification_id=notice.pk) is False
     assert len(mail.outbox) == 1
+
+
+class _FailOn(locmem.EmailBackend):
+    """Django's test backend, refusing (as an SMTP server may) mail to one address."""
+
+    refuse = ""
+
+    def send_messages(self, messages):
+        if any(self.refuse in message.to for message in messages):
+            raise SMTPException("451 try again later")
+        return super().send_messages(messages)
+
+
+def _chunk_notices(users, kind=Kind.CASH_FLOW) -> list[Notification]:
+    return service.notify_many(
+        [
+            Notification(user_id=user.pk, kind=kind, key=f"e:{user.pk}", title="Deposit done")
+            for user in users
+        ]
+    )
+
+
+def test_a_chunks_emails_go_in_tasks_of_many_read_in_a_fixed_number_of_queries(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    users = [ClientFactory().user for _ in range(7)]
+    email_off(users[3], Kind.CASH_FLOW)
+    with django_capture_on_commit_callbacks() as callbacks:
+        with mock.patch.object(service, "EMAILS_PER_TASK", 4):
+            made = _chunk_notices(users)
+    assert len(made) == 7
+    assert len(callbacks) == 2  # 6 emails wanted: tasks of 4 and 2
+    with CaptureQueriesContext(connection) as queries:
+        for callback in callbacks:
+            callback()
+    # Per task: the notices with their users, the preferences, the claim (no query per email).
+    assert len(queries) == 2 * 3
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        u.email for i, u in enumerate(users) if i != 3
+    )
+    assert Notification.objects.filter(emailed_at__isnull=True).get().user == users[3]
+
+
+def test_a_send_failing_mid_task_releases_the_rest_and_its_retry_sends_each_once(settings):
+    settings.EMAIL_BACKEND = f"{__name__}._FailOn"
+    users = [ClientFactory().user for _ in range(3)]
+    made = _chunk_notices(users)
+    ids = sorted(n.pk for n in made)
+    second = Notification.objects.get(pk=ids[1]).user.email
+    _FailOn.refuse = second
+    try:
+        with pytest.raises(SMTPException):
+            service.notification_emails_send(notification_ids=ids)
+    finally:
+        _FailOn.refuse = ""
+    assert [m.to[0] for m in mail.outbox] == [Notification.objects.get(pk=ids[0]).user.email]
+    assert list(
+        Notification.objects.filter(emailed_at__isnull=True).order_by("pk").values_list(
+            "pk", flat=True
+        )
+    ) == ids[1:]  # the one sent stays claimed; the failed one and those after it are released
+    assert service.notification_emails_send(notification_ids=ids) == 2  # the retry
+    assert service.notification_emails_send(notification_ids=ids) == 0
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)
 
 
 # --- Each kind, its code path run twice ------------------------------------------------------
