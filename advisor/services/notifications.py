@@ -140,7 +140,7 @@ def notification_emails_send(*, notification_ids: Sequence[int]) -> int:
         .exclude(kind__in=EMAIL_ELSEWHERE)
     }
     off = _emails_off(list(notices.values())) if notices else set()
-    wanted = sorted(pk for pk, notice in notices.items() if (notice.user_id, notice.kind) not in off)
+    wanted = sorted(pk for pk, n in notices.items() if (n.user_id, n.kind) not in off)
     claimed = sorted(_emails_claim(wanted))
     if not claimed:
         return 0

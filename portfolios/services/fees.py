@@ -623,9 +623,25 @@ def _sales_book(
     lonely: set[int] = set()  # clients with a sale left to `cash_out`: so are their later ones
     waiting = list(range(len(sales)))
     while waiting:
+        # What each account sells of each fund this round at most (a sale left for the next
+        # round counted too), so only the lots these could consume are loaded; a fund sold at
+        # two prices or on two days (its lots' order differs) has all its lots loaded.
+        selling: dict[tuple[int, int], tuple[Decimal, Decimal, date]] = {}
+        mixed: set[tuple[int, int]] = set()
+        for i in waiting:
+            if i in fills:
+                txn, fill = sales[i][0], fills[i]
+                key = (txn.account.pk, fill.asset.pk)
+                units, price, day = selling.get(key, (Decimal(0), fill.price, txn.market_date))
+                if (price, day) != (fill.price, txn.market_date):
+                    mixed.add(key)
+                selling[key] = (units - fill.quantity, price, day)
+        for key in mixed:
+            del selling[key]
         ledger_batches_lots_read(
             batches=batches,
             assets={sales[i][0].account.pk: {fills[i].asset.pk} for i in waiting if i in fills},
+            selling=selling,
         )
         later: list[int] = []
         after: set[int] = set()  # clients whose next sales wait for the next round

@@ -108,9 +108,11 @@ def test_a_chunks_emails_go_in_tasks_of_many_read_in_a_fixed_number_of_queries(
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     users = [ClientFactory().user for _ in range(7)]
     email_off(users[3], Kind.CASH_FLOW)
-    with django_capture_on_commit_callbacks() as callbacks:
-        with mock.patch.object(service, "EMAILS_PER_TASK", 4):
-            made = _chunk_notices(users)
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        mock.patch.object(service, "EMAILS_PER_TASK", 4),
+    ):
+        made = _chunk_notices(users)
     assert len(made) == 7
     assert len(callbacks) == 2  # 6 emails wanted: tasks of 4 and 2
     with CaptureQueriesContext(connection) as queries:
@@ -137,11 +139,14 @@ def test_a_send_failing_mid_task_releases_the_rest_and_its_retry_sends_each_once
     finally:
         _FailOn.refuse = ""
     assert [m.to[0] for m in mail.outbox] == [Notification.objects.get(pk=ids[0]).user.email]
-    assert list(
-        Notification.objects.filter(emailed_at__isnull=True).order_by("pk").values_list(
-            "pk", flat=True
+    assert (
+        list(
+            Notification.objects.filter(emailed_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
-    ) == ids[1:]  # the one sent stays claimed; the failed one and those after it are released
+        == ids[1:]
+    )  # the one sent stays claimed; the failed one and those after it are released
     assert service.notification_emails_send(notification_ids=ids) == 2  # the retry
     assert service.notification_emails_send(notification_ids=ids) == 0
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)

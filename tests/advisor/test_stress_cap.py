@@ -160,9 +160,29 @@ def test_the_chosen_level_is_within_the_tolerance_or_the_lowest_and_never_above_
         assert CLIENT_REASON_TEXT[capped.reason] in capped.client_explanation
         assert f"lowered from {uncapped.level} to {capped.level}" in capped.client_explanation
     else:
-        assert not capped.stress_capped
+        # not lowered: flagged only where it cannot be, the lowest level itself over the
+        # tolerance (STRESS_FLOOR, "already the most cautious level, yet …")
+        floor_over = capped.level == MIN_LEVEL and not loss_within(chosen.loss, tolerance)
+        assert capped.stress_capped == floor_over
+        if floor_over:
+            assert capped.reason == STRESS_FLOOR
+            assert "already" in capped.client_explanation
     assert capped.flags == uncapped.flags
     assert decision_from_details(json.loads(json.dumps(capped.as_details()))) == capped
+
+
+def test_a_client_already_at_the_lowest_level_over_the_tolerance_is_flagged_not_lowered():
+    # given level 1 (the client's level already) lost 50%, more than the 0% they can bear
+    table = _table({level: 0.5 if level == MIN_LEVEL else 0.0 for level in LEVELS}, 0.0)
+
+    # when
+    d = decide(willingness_level=1, capacity_level=3, model_level=None, flags=(), stress=table)
+
+    # then: nothing lower to go to, so the level stays and the advisor is told
+    assert (d.level, d.uncapped_level) == (MIN_LEVEL, MIN_LEVEL)
+    assert d.stress_capped
+    assert d.reason == STRESS_FLOOR
+    assert "already" in d.client_explanation
 
 
 @pytest.mark.parametrize(("loss", "shown"), [(0.0, 0), (0.0049, 0), (0.005, 1), (0.325, 33)])

@@ -23,6 +23,7 @@ from portfolios.models import (
     Entry,
     FeeOwed,
     Lot,
+    LotMethod,
     LotSale,
     Position,
     Transaction,
@@ -288,8 +289,15 @@ def _billed_log(caplog) -> dict:
     }
 
 
-def test_the_chunk_books_what_billing_one_fee_at_a_time_books(synthetic_book, monkeypatch, caplog):
-    # given: the chunk's billing, undone afterwards
+@pytest.mark.parametrize("methods", [None, list(LotMethod)], ids=["synth", "mixed-methods"])
+def test_the_chunk_books_what_billing_one_fee_at_a_time_books(
+    synthetic_book, monkeypatch, caplog, methods
+):
+    # given: accounts of every lot method (the chunk loads only the lots its sales consume,
+    # in the lot method's order worked out from their columns)
+    for i, account_id in enumerate(synthetic_book if methods else ()):
+        Account.objects.filter(pk=account_id).update(lot_method=methods[i % len(methods)])
+    # and the chunk's billing, undone afterwards
     with caplog.at_level(logging.INFO, logger=fees.__name__), transaction.atomic():
         chunked = fees.fees_bill()
         by_chunk = _written()
