@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from auditlog.diff import model_instance_diff
 from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from portfolios import market, services, valuation
 from portfolios.exceptions import InsufficientFunds
 from portfolios.models import Account, Entry, Lot, Position, Transaction
+from portfolios.services import ledger
 
 from ..factories import GoalFactory
 from .conftest import BASE_PRICES, LEVEL_WEIGHTS, write_prices
@@ -256,3 +258,19 @@ def test_a_sale_in_a_ledger_batch_writes_the_rows_ledger_fill_writes(
     assert len(sales) >= 2  # the sale spans lots
     assert_ledger_consistent(account)
     assert_ledger_consistent(other)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_created_rows_audit_changes_are_auditlogs_own(account, as_json):
+    # given: transactions as the ledger writes them, of several kinds (blank and null fields)
+    services.deposit_make(account=account, amount=Decimal("1000.00"))
+    services.withdrawal_make(account=account, amount=Decimal("150.00"))
+    made = list(Transaction.objects.filter(account=account))
+    assert len({t.kind for t in made}) > 1
+
+    # then: the bulk writer's changes for a created row are what auditlog computes itself
+    fields = ledger._created_fields(Transaction)
+    for txn in made:
+        assert ledger._created_diff(
+            txn, fields=fields, use_json_for_changes=as_json
+        ) == model_instance_diff(None, txn, use_json_for_changes=as_json)
