@@ -94,6 +94,7 @@ from datetime import date, timedelta  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from config.heap import heap_freeze  # noqa: E402
 from portfolios import batch, market, projections, services  # noqa: E402
 from portfolios.models import Account, ModelPortfolioSet  # noqa: E402
 from portfolios.services import fees  # noqa: E402
@@ -214,6 +215,7 @@ def run(
     if day == "ordinary":
         yesterday_run()
     before_s = time.perf_counter() - started
+    heap_freeze()  # as a worker's pool process starts, and its first projection after torch
     rows = []
     for name, job in (jobs(day) if chunk is None else chunked_jobs(chunk, day)).items():
         if wanted and name not in wanted:

@@ -17,6 +17,7 @@ from kombu.exceptions import OperationalError as BrokerDown
 from redis.exceptions import RedisError
 
 from .environment import settings_module_set
+from .heap import heap_freeze
 
 # Workers and beat: the local settings by default, production's where DJANGO_ENV says so (and
 # never the local ones there).
@@ -98,6 +99,13 @@ def _worker_patience(**_: Any) -> None:
     app.conf.result_backend_transport_options = {
         "retry_policy": {"max_retries": 20, "interval_start": 0, "interval_step": 1}
     }
+
+
+@signals.worker_process_init.connect
+def _worker_heap_freeze(**_: Any) -> None:
+    """A pool process starts with the parent's imports, alive until it exits: out of the
+    garbage collector's passes (`config.heap`)."""
+    heap_freeze()
 
 
 app.conf.beat_schedule = {

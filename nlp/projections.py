@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from advisor.models import Goal
 from advisor.services.notifications import goal_tracks_record
+from config.heap import heap_freeze_once
 from config.postgres import rows_update
 from portfolios.models import GoalProjection
 from portfolios.projections import ProjectionUnavailable, inputs_hash, plan_inputs
@@ -95,6 +96,7 @@ def projections_compute_batch(*, projection_ids: list[int]) -> int:
     if not ready:
         return 0
     cpu_threads_configure()
+    heap_freeze_once("torch")  # torch's objects too, from the worker's first projection on
     results = project_batch([inp for _, inp in ready], device=device_resolve(settings.NLP_DEVICE))
     computed = {pid: _stored(result) for (pid, _), result in zip(ready, results, strict=True)}
     stored = _results_store(results=computed)
