@@ -174,12 +174,13 @@ def account_values(*, accounts: Sequence[Account], day: date | None = None) -> d
             "account_id", "quantity", *(f"asset__{c}" for c in columns)
         )
     )
+    key = columns.index(Asset._meta.pk.attname)
     assets: dict[int, Asset] = {}
     positions = []
     for account_id, quantity, *values in rows:
-        asset = assets.get(values[0])  # the pk is the first concrete field
+        asset = assets.get(values[key])
         if asset is None:
-            asset = assets[values[0]] = Asset.from_db(rows.db, columns, values)
+            asset = assets[values[key]] = Asset.from_db(rows.db, columns, values)
         positions.append((account_id, quantity, asset))
     closes = closes_on(day=day, assets=assets.values())
     held: dict[int, list[Holding]] = {pk: [] for pk in ids}
