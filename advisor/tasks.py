@@ -2,6 +2,7 @@
 
 import logging
 from smtplib import SMTPException
+from typing import Any
 
 from celery import shared_task
 
@@ -11,6 +12,14 @@ from . import services
 from .services import notifications
 
 logger = logging.getLogger(__name__)
+
+# Emails: an SMTP hiccup (or the server unreachable) retries with backoff; acknowledged once sent.
+RETRY_SMTP: dict[str, Any] = {
+    "autoretry_for": (OSError, SMTPException),
+    "retry_backoff": True,
+    "max_retries": 5,
+    "acks_late": True,
+}
 
 
 @shared_task(
@@ -36,10 +45,7 @@ def auth_tokens_purge_expired_task() -> int:
 
 @shared_task(
     name="advisor.identity_email_send",
-    autoretry_for=(OSError, SMTPException),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+    **RETRY_SMTP,
 )
 def identity_email_send_task(*, user_id: int, kind: str, details: dict[str, str]) -> None:
     """Send one account email (reset link, verification, notices); SMTP hiccups retry. A
@@ -49,10 +55,7 @@ def identity_email_send_task(*, user_id: int, kind: str, details: dict[str, str]
 
 @shared_task(
     name="advisor.notification_emails_send",
-    autoretry_for=(OSError, SMTPException),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+    **RETRY_SMTP,
 )
 def notification_emails_send_task(*, notification_ids: list[int]) -> int:
     """Email these notifications where their kind's preference is on, over one connection;
@@ -62,10 +65,7 @@ def notification_emails_send_task(*, notification_ids: list[int]) -> int:
 
 @shared_task(
     name="advisor.notification_email_send",
-    autoretry_for=(OSError, SMTPException),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+    **RETRY_SMTP,
 )
 def notification_email_send_task(*, notification_id: int) -> bool:
     """One notification's email: what the release before queued (it still drains after an
