@@ -168,11 +168,12 @@ def _emails_claim(ids: list[int]) -> list[int]:
         return []
     table = connection.ops.quote_name(Notification._meta.db_table)
     column = connection.ops.quote_name(Notification._meta.get_field("emailed_at").column)
+    pk = connection.ops.quote_name(Notification._meta.pk.column)
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {column} = %s WHERE id IN ({placeholders}) "  # noqa: S608 - names quoted, values bound
-            f"AND {column} IS NULL RETURNING id",
+            f"UPDATE {table} SET {column} = %s WHERE {pk} IN ({placeholders}) "  # noqa: S608 - names quoted, values bound
+            f"AND {column} IS NULL RETURNING {pk}",
             [timezone.now(), *ids],
         )
         return [row[0] for row in cursor.fetchall()]

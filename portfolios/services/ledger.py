@@ -411,7 +411,7 @@ def audit_log_write(
     content_type = ContentType.objects.get_for_model(model)
     olds: list[Model | None] = list(before) if before is not None else [None] * len(instances)
     as_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)  # auditlog's default
-    created = _created_fields(model) if before is None and fields is None else None
+    created = _Created.of(model) if before is None and fields is None else None
     rows = []
     for instance, old in zip(instances, olds, strict=True):
         if any(
@@ -419,7 +419,7 @@ def audit_log_write(
         ):
             continue
         if created is not None:
-            changes = _created_diff(instance, fields=created, use_json_for_changes=as_json)
+            changes = _created_diff(instance, created=created, use_json_for_changes=as_json)
         else:
             changes = model_instance_diff(
                 old, instance, fields_to_check=fields, use_json_for_changes=as_json
@@ -465,37 +465,43 @@ def audit_log_write(
     return [row for _, _, row, _ in rows]
 
 
-def _created_fields(model: type[Model]) -> list[Any]:
-    """The fields `model_instance_diff(None, instance)` compares for a created instance of
-    `model` (every field `get_fields` lists but many-to-many, less the registry's exclusions),
-    worked out once for many instances."""
-    fields = [f for f in model._meta.get_fields() if track_field(f)]
-    options = auditlog.get_model_fields(model)
-    if options["include_fields"]:
-        fields = [f for f in fields if f.name in options["include_fields"]]
-    if options["exclude_fields"]:
-        fields = [f for f in fields if f.name not in options["exclude_fields"]]
-    return fields
+@dataclass(frozen=True)
+class _Created:
+    """What `model_instance_diff(None, instance)` compares for a created instance of a model,
+    worked out once for many instances: every field `get_fields` lists but many-to-many, less
+    the registry's exclusions, and which of them it masks, with what."""
+
+    fields: list[Any]
+    masked: frozenset[str]
+    mask: Any  # the registry's mask function, for the masked fields
+
+    @classmethod
+    def of(cls, model: type[Model]) -> "_Created":
+        fields = [f for f in model._meta.get_fields() if track_field(f)]
+        options = auditlog.get_model_fields(model)
+        if options["include_fields"]:
+            fields = [f for f in fields if f.name in options["include_fields"]]
+        if options["exclude_fields"]:
+            fields = [f for f in fields if f.name not in options["exclude_fields"]]
+        masked = frozenset(options["mask_fields"])
+        mask = get_mask_function(options.get("mask_callable")) if masked else None
+        return cls(fields=fields, masked=masked, mask=mask)
 
 
 def _created_diff(
-    instance: Model, *, fields: list[Any], use_json_for_changes: bool
+    instance: Model, *, created: _Created, use_json_for_changes: bool
 ) -> dict[str, Any] | None:
-    """`model_instance_diff(None, instance, use_json_for_changes=…)` over `fields`
-    (`_created_fields`), the same changes: a created instance's "before" is None in every
-    field, so only its side is read (auditlog reads the missing side of each field through two
-    caught exceptions: half the audit-log time of a chunk's transactions, measured).
-    `tests/portfolios/test_ledger.py` compares the two."""
-    options = auditlog.get_model_fields(type(instance))
-    masked = options["mask_fields"]
+    """`model_instance_diff(None, instance, use_json_for_changes=…)`, the same changes: a
+    created instance's "before" is None in every field, so only its side is read (auditlog
+    reads the missing side of each field through two caught exceptions: half the audit-log time
+    of a chunk's transactions, measured). `tests/portfolios/test_ledger.py` compares the two."""
     diff: dict[str, Any] = {}
-    for f in fields:
+    for f in created.fields:
         value = get_field_value(instance, f, use_json_for_changes)
         if value is None:  # as the missing side: no change
             continue
-        if f.name in masked:
-            mask = get_mask_function(options.get("mask_callable"))
-            diff[f.name] = (mask(smart_str(None)), mask(smart_str(value)))
+        if f.name in created.masked:
+            diff[f.name] = (created.mask(smart_str(None)), created.mask(smart_str(value)))
         elif use_json_for_changes:
             diff[f.name] = (None, value if is_primitive(value) else smart_str(value))
         else:

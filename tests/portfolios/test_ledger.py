@@ -269,8 +269,8 @@ def test_a_created_rows_audit_changes_are_auditlogs_own(account, as_json):
     assert len({t.kind for t in made}) > 1
 
     # then: the bulk writer's changes for a created row are what auditlog computes itself
-    fields = ledger._created_fields(Transaction)
+    created = ledger._Created.of(Transaction)
     for txn in made:
         assert ledger._created_diff(
-            txn, fields=fields, use_json_for_changes=as_json
+            txn, created=created, use_json_for_changes=as_json
         ) == model_instance_diff(None, txn, use_json_for_changes=as_json)
