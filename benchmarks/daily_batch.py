@@ -89,49 +89,20 @@ import django  # noqa: E402
 
 django.setup()
 
-from datetime import date, timedelta  # noqa: E402
-
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from benchmarks.book import DAYS, batch_today, settle, yesterday_run  # noqa: E402
 from config.heap import heap_freeze  # noqa: E402
-from portfolios import batch, market, projections, services  # noqa: E402
+from portfolios import batch, projections, services  # noqa: E402
 from portfolios.models import Account, ModelPortfolioSet  # noqa: E402
-from portfolios.services import fees  # noqa: E402
 from portfolios.synth import SYNTH_DOMAIN  # noqa: E402
-
-
-def _today(day: str) -> date:
-    """The batch's `today`: a month on from the market date (busy: every schedule due), or the
-    day after it (ordinary)."""
-    return market.market_date_get() + timedelta(days=31 if day == "busy" else 1)
-
-
-def yesterday_run() -> None:
-    """An ordinary day's yesterday, untimed: the month's fees billed and the distributions
-    paid through the day before the market date."""
-    services.fees_bill()
-    services.dividends_pay(through=market.market_date_get() - timedelta(days=1))
-
-
-def settle() -> None:
-    """What a freshly written book has never had, untimed, as on a book the batch has run on
-    before: the model portfolios' risk figures and the stress cap applied once (synth_book
-    writes uncapped levels), the tax-loss harvests its history left undone, and the accounts'
-    stored daily values (the fee job keeps them; on a book it has billed before, they stand
-    at its last bill, here at the book's last entry: the month the busy day bills is stored
-    already, and only what the day itself books is added)."""
-    services.risk_figures_compute(account_ids=[], models=True)
-    services.tax_harvests_refresh()
-    ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), batch.chunk_size()):
-        fees.daily_values_store(account_ids=ids[start : start + batch.chunk_size()])
 
 
 def chunked_jobs(size: int, day: str) -> dict[str, Callable[[], Any]]:
     """The batch's jobs in its order, each as its chunks over the book's ranges of `size`
     accounts, one after another (what one worker does with the job's group)."""
-    today = _today(day).isoformat()
+    today = batch_today(day).isoformat()
     ranges: list[tuple[int | None, int | None]] = list(batch.account_ranges(size=size))
 
     def job_run(job: str) -> Callable[[], Any]:
@@ -152,7 +123,7 @@ def chunked_jobs(size: int, day: str) -> dict[str, Callable[[], Any]]:
 def jobs(day: str) -> dict[str, Callable[[], Any]]:
     """Beat's daily jobs in beat's order, each called as its task calls it."""
     return {
-        "recurring_deposits_run": lambda: services.recurring_deposits_run(today=_today(day)),
+        "recurring_deposits_run": lambda: services.recurring_deposits_run(today=batch_today(day)),
         "dividends_pay": services.dividends_pay,
         "tax_harvests_refresh": services.tax_harvests_refresh,
         "rebalance_proposals_refresh": services.rebalance_proposals_refresh,
@@ -294,7 +265,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--day",
-        choices=["busy", "ordinary"],
+        choices=DAYS,
         default="busy",
         help="a month's start (default) or a day in the middle of a month",
     )

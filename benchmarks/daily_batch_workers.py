@@ -4,8 +4,8 @@ when a second worker process is added").
 
 On a scratch PostgreSQL database of its own (`benchmarks.scratch`; SQLite cannot take two
 writing processes) and a Redis database number of its own (default 13, flushed before each
-run). For each worker count: a fresh synthetic book (`synth_book`, seed 0: the same work each
-time), one `celery worker -Q batch,default,ml --concurrency N` started here and stopped after,
+run). For each worker count: a freshly written synthetic book (`synth_book`, seed 0: the same
+work each time) or a fresh copy of the saved one (`--book`), one `celery worker -Q batch,default,ml --concurrency N` started here and stopped after,
 and the whole batch (`portfolios.batch.batch_canvas`, chunks of `--chunk` accounts) sent to it.
 Timed until the last job's chord is done ("batch"), and until the goal projections the batch
 queued are computed too ("with projections").
@@ -15,9 +15,20 @@ The worker runs at `nice` WORKER_NICE (default 10), as `make worker` starts it.
 sent, removed when its last job is done), for `benchmarks.chat_latency --during PATH` to time
 chat answers while the batch runs (`make bench-chat-batch`).
 
+`--settled` first gives the book, untimed, what a book the batch has run on has and a freshly
+written one has not (`benchmarks.book.settle`: the stress cap applied once, the harvest backlog
+of its 24 months executed, the stored daily values built), so the timed batch is a day's work
+on a book in steady state, as `benchmarks.daily_batch --settled` times it in one process.
+Without it, each run is the first night of a freshly written book. `--day ordinary`: a day in
+the middle of a month (`benchmarks.daily_batch`'s docstring), yesterday's batch run untimed.
+`--book NAME` (as `benchmarks.daily_batch --book`): the book is written (and settled) once and
+kept as database NAME, or taken from NAME where it exists; each worker count starts from a
+fresh copy of it (`CREATE DATABASE … TEMPLATE`), so both counts do the same work.
+
 Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
      .venv/bin/python -m benchmarks.daily_batch_workers [--accounts 1000] [--chunk 100]
-     [--workers 1,2] [--broker redis://127.0.0.1:6379/13] [--running-file PATH] [--json]
+     [--workers 1,2] [--settled] [--day busy|ordinary] [--book NAME]
+     [--broker redis://127.0.0.1:6379/13] [--running-file PATH] [--json]
 The machine's cores bound the speed-up: on 2 cores shared with other work the figures are
 noisy; rerun on a quiet machine.
 """
@@ -30,7 +41,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +65,13 @@ BROKER = _broker_from_argv()
 os.environ["CELERY_BROKER_URL"] = BROKER  # before the settings: no eager tasks here
 os.environ["CELERY_RESULT_BACKEND"] = BROKER
 
-from benchmarks.scratch import POSTGRES_SCHEMES, scratch_database  # noqa: E402
+from benchmarks.scratch import (  # noqa: E402
+    POSTGRES_SCHEMES,
+    database_exists,
+    scratch_database,
+    scratch_restore,
+    scratch_save,
+)
 
 if not os.environ.get("DATABASE_URL", "").startswith(POSTGRES_SCHEMES):
     raise SystemExit("daily_batch_workers needs DATABASE_URL naming a PostgreSQL server")
@@ -69,9 +85,14 @@ import redis  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from advisor.models import Goal  # noqa: E402
+from benchmarks.book import DAYS, batch_today, settle, yesterday_run  # noqa: E402
 from config.celery import app  # noqa: E402
-from portfolios import batch, market, services  # noqa: E402
-from portfolios.models import GoalProjection, ModelPortfolioSet  # noqa: E402
+from portfolios import batch, services  # noqa: E402
+from portfolios.models import (  # noqa: E402
+    Account,  # noqa: E402
+    GoalProjection,
+    ModelPortfolioSet,
+)
 from portfolios.synth import SYNTH_DOMAIN  # noqa: E402
 
 QUIET = {"verbosity": 0, "stdout": io.StringIO()}
@@ -144,15 +165,41 @@ def summaries(result: Any, timeout: float) -> list[dict[str, Any]]:
     return found
 
 
-def run(
-    accounts: int, concurrency: int, chunk: int, timeout: float, running: Path | None = None
-) -> dict[str, Any]:
+def book_write(accounts: int, *, settled: bool, book: str | None) -> None:
+    """The book a run starts from, in the scratch database: a copy of the saved `book`, or a
+    freshly written one (settled with `settled`, then saved as `book` when one is named)."""
+    if book and database_exists(book):
+        scratch_restore(book)
+        written = Account.objects.filter(client__user__email__endswith=SYNTH_DOMAIN).count()
+        if written != accounts:
+            raise SystemExit(f"The book {book} has {written} accounts, not {accounts}.")
+        return
     call_command("synth_book", clear=True, **QUIET)
     call_command("synth_book", accounts=accounts, seed=0, **QUIET)
+    if settled:
+        settle()
+    if book:
+        scratch_save(book)
+
+
+def run(
+    accounts: int,
+    concurrency: int,
+    chunk: int,
+    timeout: float,
+    running: Path | None = None,
+    *,
+    settled: bool = False,
+    day: str = "busy",
+    book: str | None = None,
+) -> dict[str, Any]:
+    book_write(accounts, settled=settled, book=book)
+    if day == "ordinary":
+        yesterday_run()
     redis.Redis.from_url(BROKER).flushdb()
     goals = Goal.objects.filter(client__user__email__endswith=SYNTH_DOMAIN)
     GoalProjection.objects.filter(goal__in=goals).delete()
-    today = (market.market_date_get() + timedelta(days=31)).isoformat()
+    today = batch_today(day).isoformat()
     process = worker_start(concurrency)
     try:
         canvas, chunks = batch.batch_canvas(size=chunk, today=today)
@@ -179,6 +226,7 @@ def run(
         "workers": concurrency,
         "chunk": chunk,
         "chunks": chunks,
+        "day": day + (", settled" if settled else ""),
         "batch_seconds": round(batch_s, 2),
         "batch_seconds_per_100_accounts": round(batch_s * 100 / accounts, 3),
         "with_projections_seconds": round(all_s, 2),
@@ -191,7 +239,8 @@ def run(
 def table(rows: list[dict[str, Any]]) -> str:
     base = rows[0]
     lines = [
-        f"{base['accounts']} accounts, chunks of {base['chunk']} ({base['chunks']} chunk tasks)",
+        f"{base['accounts']} accounts, {base['day']} day, chunks of {base['chunk']} "
+        f"({base['chunks']} chunk tasks)",
         f"{'workers':>8}{'batch s':>10}{'s/100 acc':>11}{'speed-up':>10}"
         f"{'+proj s':>10}{'s/100 acc':>11}{'speed-up':>10}{'failed':>8}",
     ]
@@ -219,10 +268,28 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--running-file", type=Path, help="a file that exists while a batch runs")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--settled",
+        action="store_true",
+        help="first what a book the batch has run on has (untimed): stress cap, harvests, values",
+    )
+    parser.add_argument("--day", choices=DAYS, default="busy")
+    parser.add_argument(
+        "--book", help="keep the written book as this PostgreSQL database, or start from it"
+    )
     args = parser.parse_args()
     setup()
     rows = [
-        run(args.accounts, int(n), args.chunk, args.timeout, args.running_file)
+        run(
+            args.accounts,
+            int(n),
+            args.chunk,
+            args.timeout,
+            args.running_file,
+            settled=args.settled,
+            day=args.day,
+            book=args.book,
+        )
         for n in args.workers.split(",")
         if n
     ]

@@ -95,3 +95,20 @@ def scratch_save(name: str) -> None:
     source = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
     with psycopg.connect(_server(os.environ["DATABASE_URL"]), autocommit=True) as connection:
         connection.execute(_copy(connection, name=name, source=source))
+
+
+def scratch_restore(name: str) -> None:
+    """Make the scratch database (PostgreSQL) a fresh copy of the saved book `name` again, for
+    a run that must start from the same book as the one before it. Closes Django's connections
+    (the next query reconnects); nothing else may be connected to the scratch database."""
+    import psycopg
+    from django.db import connections
+    from psycopg import sql
+
+    connections.close_all()
+    scratch = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    with psycopg.connect(_server(os.environ["DATABASE_URL"]), autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch))
+        )
+        connection.execute(_copy(connection, name=scratch, source=name))

@@ -1,0 +1,39 @@
+"""The synthetic book both batch benchmarks run on (`benchmarks.daily_batch` in one process,
+`benchmarks.daily_batch_workers` through Celery workers): the day the batch runs, what a book
+the batch has run on before has and a freshly written one has not (`settle`), and an ordinary
+day's yesterday. Imported after django.setup()."""
+
+from datetime import date, timedelta
+
+from portfolios import batch, market, services
+from portfolios.models import Account
+from portfolios.services import fees
+
+DAYS = ("busy", "ordinary")
+
+
+def batch_today(day: str) -> date:
+    """The batch's `today`: a month on from the market date (busy: every schedule due), or the
+    day after it (ordinary)."""
+    return market.market_date_get() + timedelta(days=31 if day == "busy" else 1)
+
+
+def yesterday_run() -> None:
+    """An ordinary day's yesterday, untimed: the month's fees billed and the distributions
+    paid through the day before the market date."""
+    services.fees_bill()
+    services.dividends_pay(through=market.market_date_get() - timedelta(days=1))
+
+
+def settle() -> None:
+    """What a freshly written book has never had, untimed, as on a book the batch has run on
+    before: the model portfolios' risk figures and the stress cap applied once (synth_book
+    writes uncapped levels), the tax-loss harvests its history left undone, and the accounts'
+    stored daily values (the fee job keeps them; on a book it has billed before, they stand
+    at its last bill, here at the book's last entry: the month the busy day bills is stored
+    already, and only what the day itself books is added)."""
+    services.risk_figures_compute(account_ids=[], models=True)
+    services.tax_harvests_refresh()
+    ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch.chunk_size()):
+        fees.daily_values_store(account_ids=ids[start : start + batch.chunk_size()])
