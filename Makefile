@@ -138,8 +138,8 @@ backtest-tlh: install ## Tax-loss harvesting backtest on the shipped history, 20
 bench-batch: install ## The daily batch in chunks on a synthetic book of 1,000 accounts: s/100 accounts and queries/account per job (--accounts 1000,10000; --serial: whole-book jobs)
 	$(PY) -m benchmarks.daily_batch --accounts 1000
 
-bench-batch-workers: install ## The fanned-out daily batch through 1 then 2 Celery worker processes (needs DATABASE_URL=postgres://… and Redis; uses Redis db 13 and a scratch database)
-	$(PY) -m benchmarks.daily_batch_workers --accounts 1000 --chunk 250 --workers 1,2
+bench-batch-workers: install ## The fanned-out daily batch through 1 then 2 Celery worker processes on a settled book of 1,000 accounts (needs DATABASE_URL=postgres://… and Redis; uses Redis db 13 and a scratch database)
+	$(PY) -m benchmarks.daily_batch_workers --accounts 1000 --chunk 500 --workers 1,2 --settled
 
 bench-chat-batch: install ## Chat p95 through the API (real chat worker, Redis db 12, the SQLite database `make seed` filled) while the daily batch runs on 2 worker processes (needs DATABASE_URL=postgres://… for the batch's scratch database)
 	rm -f .bench-batch-running

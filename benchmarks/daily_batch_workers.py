@@ -5,8 +5,9 @@ when a second worker process is added").
 On a scratch PostgreSQL database of its own (`benchmarks.scratch`; SQLite cannot take two
 writing processes) and a Redis database number of its own (default 13, flushed before each
 run). For each worker count: a freshly written synthetic book (`synth_book`, seed 0: the same
-work each time) or a fresh copy of the saved one (`--book`), one `celery worker -Q batch,default,ml --concurrency N` started here and stopped after,
-and the whole batch (`portfolios.batch.batch_canvas`, chunks of `--chunk` accounts) sent to it.
+work each time) or a fresh copy of the saved one (`--book`), one `celery worker -Q
+batch,default,ml --concurrency N` started here and stopped after, and the whole batch
+(`portfolios.batch.batch_canvas`, chunks of `--chunk` accounts) sent to it.
 Timed until the last job's chord is done ("batch"), and until the goal projections the batch
 queued are computed too ("with projections").
 
