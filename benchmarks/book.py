@@ -3,13 +3,45 @@
 the batch has run on before has and a freshly written one has not (`settle`), and an ordinary
 day's yesterday. Imported after django.setup()."""
 
+import io
 from datetime import date, timedelta
+from typing import Any
+
+from django.core.management import call_command
 
 from portfolios import batch, market, services
-from portfolios.models import Account
+from portfolios.models import Account, ModelPortfolioSet
 from portfolios.services import fees
+from portfolios.synth import SYNTH_DOMAIN
 
 DAYS = ("busy", "ordinary")
+
+
+def _quiet() -> dict[str, Any]:
+    return {"verbosity": 0, "stdout": io.StringIO()}
+
+
+def market_setup() -> None:
+    """The schema, the shipped market data and approved model portfolios, which every book
+    needs."""
+    call_command("migrate", **_quiet())
+    call_command("load_market_data", "--no-progress", "--no-refresh", **_quiet())
+    if not ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED).exists():
+        services.allocation_refresh(approve=True)
+
+
+def book_write(accounts: int) -> None:
+    """A freshly written synthetic book of `accounts` accounts (seed 0: the same every time), in
+    place of any synthetic book the database holds."""
+    call_command("synth_book", clear=True, **_quiet())
+    call_command("synth_book", accounts=accounts, seed=0, **_quiet())
+
+
+def book_check(accounts: int, name: str) -> None:
+    """Stop unless the saved book `name`, copied into the database, has `accounts` accounts."""
+    written = Account.objects.filter(client__user__email__endswith=SYNTH_DOMAIN).count()
+    if written != accounts:
+        raise SystemExit(f"The book {name} has {written} accounts, not {accounts}.")
 
 
 def batch_today(day: str) -> date:

@@ -53,7 +53,6 @@ made on that server). Timings on a shared machine are noisy: rerun on a quiet on
 
 import argparse
 import cProfile
-import io
 import json
 import os
 import sys
@@ -89,14 +88,19 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from benchmarks.book import DAYS, batch_today, settle, yesterday_run  # noqa: E402
+from benchmarks.book import (  # noqa: E402
+    DAYS,
+    batch_today,
+    book_check,
+    book_write,
+    market_setup,
+    settle,
+    yesterday_run,
+)
 from config.heap import heap_freeze  # noqa: E402
 from portfolios import batch, projections, services  # noqa: E402
-from portfolios.models import Account, ModelPortfolioSet  # noqa: E402
-from portfolios.synth import SYNTH_DOMAIN  # noqa: E402
 
 
 def chunked_jobs(size: int, day: str) -> dict[str, Callable[[], Any]]:
@@ -147,14 +151,8 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-QUIET = {"verbosity": 0, "stdout": io.StringIO()}
-
-
 def setup() -> None:
-    call_command("migrate", **QUIET)
-    call_command("load_market_data", "--no-progress", "--no-refresh", **QUIET)
-    if not ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED).exists():
-        services.allocation_refresh(approve=True)
+    market_setup()
     # A worker has the Monte Carlo's torch loaded after its first task; not timed in a job.
     import nlp.inference.projection  # noqa: F401
 
@@ -170,13 +168,10 @@ def run(
 ) -> dict[str, Any]:
     """`chunk`: the accounts per chunk of the fanned-out batch; None: beat's serial jobs."""
     started = time.perf_counter()
-    if BOOK_SAVED:
-        written = Account.objects.filter(client__user__email__endswith=SYNTH_DOMAIN).count()
-        if written != accounts:
-            raise SystemExit(f"The book {BOOK} has {written} accounts, not {accounts}.")
+    if BOOK and BOOK_SAVED:
+        book_check(accounts, BOOK)
     else:
-        call_command("synth_book", clear=True, **QUIET)
-        call_command("synth_book", accounts=accounts, seed=0, **QUIET)
+        book_write(accounts)
     synth_s = time.perf_counter() - started
     started = time.perf_counter()
     if settled:

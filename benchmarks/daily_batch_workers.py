@@ -35,7 +35,6 @@ noisy; rerun on a quiet machine.
 """
 
 import argparse
-import io
 import json
 import os
 import signal
@@ -83,29 +82,23 @@ import django  # noqa: E402
 django.setup()
 
 import redis  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 
 from advisor.models import Goal  # noqa: E402
-from benchmarks.book import DAYS, batch_today, settle, yesterday_run  # noqa: E402
-from config.celery import app  # noqa: E402
-from portfolios import batch, services  # noqa: E402
-from portfolios.models import (  # noqa: E402
-    Account,  # noqa: E402
-    GoalProjection,
-    ModelPortfolioSet,
+from benchmarks.book import (  # noqa: E402
+    DAYS,
+    batch_today,
+    book_check,
+    book_write,
+    market_setup,
+    settle,
+    yesterday_run,
 )
+from config.celery import app  # noqa: E402
+from portfolios import batch  # noqa: E402
+from portfolios.models import GoalProjection  # noqa: E402
 from portfolios.synth import SYNTH_DOMAIN  # noqa: E402
 
-QUIET = {"verbosity": 0, "stdout": io.StringIO()}
 WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))
-
-
-def setup() -> None:
-    """The schema, the shipped market data and approved model portfolios (as daily_batch's)."""
-    call_command("migrate", **QUIET)
-    call_command("load_market_data", "--no-progress", "--no-refresh", **QUIET)
-    if not ModelPortfolioSet.objects.filter(status=ModelPortfolioSet.Status.APPROVED).exists():
-        services.allocation_refresh(approve=True)
 
 
 def worker_start(concurrency: int) -> subprocess.Popen[bytes]:
@@ -166,17 +159,14 @@ def summaries(result: Any, timeout: float) -> list[dict[str, Any]]:
     return found
 
 
-def book_write(accounts: int, *, settled: bool, book: str | None) -> None:
+def book_start(accounts: int, *, settled: bool, book: str | None) -> None:
     """The book a run starts from, in the scratch database: a copy of the saved `book`, or a
     freshly written one (settled with `settled`, then saved as `book` when one is named)."""
     if book and database_exists(book):
         scratch_restore(book)
-        written = Account.objects.filter(client__user__email__endswith=SYNTH_DOMAIN).count()
-        if written != accounts:
-            raise SystemExit(f"The book {book} has {written} accounts, not {accounts}.")
+        book_check(accounts, book)
         return
-    call_command("synth_book", clear=True, **QUIET)
-    call_command("synth_book", accounts=accounts, seed=0, **QUIET)
+    book_write(accounts)
     if settled:
         settle()
     if book:
@@ -194,7 +184,7 @@ def run(
     day: str = "busy",
     book: str | None = None,
 ) -> dict[str, Any]:
-    book_write(accounts, settled=settled, book=book)
+    book_start(accounts, settled=settled, book=book)
     if day == "ordinary":
         yesterday_run()
     redis.Redis.from_url(BROKER).flushdb()
@@ -279,7 +269,7 @@ def main() -> None:
         "--book", help="keep the written book as this PostgreSQL database, or start from it"
     )
     args = parser.parse_args()
-    setup()
+    market_setup()
     rows = [
         run(
             args.accounts,

@@ -34,6 +34,13 @@ def _copy(connection: "psycopg.Connection[Any]", *, name: str, source: str) -> "
     return create
 
 
+def _drop(name: str) -> "sql.Composed":
+    """DROP DATABASE `name` if it exists, whoever is connected to it."""
+    from psycopg import sql
+
+    return sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+
+
 def database_exists(name: str) -> bool:
     """Whether the PostgreSQL server DATABASE_URL names has a database `name`."""
     import psycopg
@@ -67,9 +74,7 @@ def scratch_database(*, copy_of: str | None = None) -> str:
 
             connections.close_all()
             with psycopg.connect(server, autocommit=True) as connection:
-                connection.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+                connection.execute(_drop(name))
 
         atexit.register(drop)
         url = urlunsplit(parts._replace(path=f"/{name}"))
@@ -103,12 +108,9 @@ def scratch_restore(name: str) -> None:
     (the next query reconnects); nothing else may be connected to the scratch database."""
     import psycopg
     from django.db import connections
-    from psycopg import sql
 
     connections.close_all()
     scratch = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
     with psycopg.connect(_server(os.environ["DATABASE_URL"]), autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch))
-        )
+        connection.execute(_drop(scratch))
         connection.execute(_copy(connection, name=scratch, source=name))
