@@ -90,7 +90,7 @@ class _Replay:
 def _replays(*, accounts: Sequence[Account], end: date | None = None) -> dict[int, _Replay]:
     ids = [account.pk for account in accounts]
     ledgers: dict[int, list[Line]] = {pk: [] for pk in ids}
-    entries = Entry.objects.filter(account_id__in=ids).order_by(
+    entries = Entry.objects.of_accounts(ids).order_by(
         "account_id", "transaction__market_date", "id"
     )
     for account_id, day, entry_id, asset_id, quantity in entries.values_list(

@@ -5,6 +5,7 @@ ledger entries; the materialised balances (Account.cash, Position.quantity) are 
 in the same transaction and guarded by check constraints, so nothing can go negative.
 """
 
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
@@ -393,6 +394,29 @@ class FeeOwed(models.Model):
         return f"{self.amount} owed by account {self.account_id} for {self.period:%Y-%m}"
 
 
+class EntryQuerySet(models.QuerySet["Entry"]):
+    def of_accounts(
+        self, ids: Collection[int] | None = None, *, account_range: tuple[int, int] | None = None
+    ) -> "EntryQuerySet":
+        """The entries of the accounts `ids`, or of those with lo <= id < hi (`account_range`;
+        neither: every account), for a read that joins their transactions (for the market
+        date): the same condition is put on the transactions' account. An entry's account is
+        its transaction's, but the planner does not know it: without it, PostgreSQL reads every
+        transaction of the book on or before the date to join a chunk's entries, a read that
+        grows with the book instead of with the chunk."""
+        if ids is not None:
+            return self.filter(account_id__in=ids, transaction__account_id__in=ids)
+        if account_range is not None:
+            lo, hi = account_range
+            return self.filter(
+                account_id__gte=lo,
+                account_id__lt=hi,
+                transaction__account_id__gte=lo,
+                transaction__account_id__lt=hi,
+            )
+        return self
+
+
 class Entry(models.Model):
     """A ledger line: cash (asset null) or units of an asset, signed."""
 
@@ -401,6 +425,8 @@ class Entry(models.Model):
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, null=True, blank=True)
     quantity = models.DecimalField(**QUANTITY, help_text="units, or currency for cash")
     price = models.DecimalField(**PRICE, null=True, blank=True)
+
+    objects = EntryQuerySet.as_manager()
 
     class Meta:
         ordering = ("id",)

@@ -19,7 +19,6 @@ from .cash_flows import (
     CHUNK_ACCOUNTS,
     ChunkContext,
     Losses,
-    account_range_filter,
     batch_flush,
     cash_invest,
     cash_invest_batched,
@@ -53,11 +52,8 @@ def _holders(
     """Accounts with units of the fund at the close before the ex-date, not yet paid (a
     candidate list: each payment recounts the units exactly, under the account's lock)."""
     rows = (
-        Entry.objects.filter(
-            asset_id=distribution.asset_id,
-            transaction__market_date__lt=distribution.ex_date,
-            **account_range_filter(account_range),
-        )
+        Entry.objects.of_accounts(account_range=account_range)
+        .filter(asset_id=distribution.asset_id, transaction__market_date__lt=distribution.ex_date)
         .exclude(account__transactions__distribution=distribution)
         .values("account_id")
         .annotate(units=Sum("quantity"))
@@ -325,11 +321,14 @@ def _units_before_many(
     """(account id, distribution id) → `_units_before` it, for each of `account_ids` and
     `distributions`, from one read of their entries (summed here, exactly)."""
     latest = max(d.ex_date for d in distributions)
-    rows = Entry.objects.filter(
-        account_id__in=account_ids,
-        asset_id__in={d.asset_id for d in distributions},
-        transaction__market_date__lt=latest,
-    ).values_list("account_id", "asset_id", "transaction__market_date", "quantity")
+    rows = (
+        Entry.objects.of_accounts(account_ids)
+        .filter(
+            asset_id__in={d.asset_id for d in distributions},
+            transaction__market_date__lt=latest,
+        )
+        .values_list("account_id", "asset_id", "transaction__market_date", "quantity")
+    )
     lines: dict[tuple[int, int], list[tuple[date, Decimal]]] = {}
     for account_id, asset_id, day, quantity in rows:
         lines.setdefault((account_id, asset_id), []).append((day, quantity))

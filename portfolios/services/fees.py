@@ -147,9 +147,8 @@ def _months_to_bill(
     in_range = account_range_filter(account_range)
     spans = {
         account_id: (first, last)
-        for account_id, first, last in Entry.objects.filter(
-            transaction__market_date__lte=last_day, **in_range
-        )
+        for account_id, first, last in Entry.objects.of_accounts(account_range=account_range)
+        .filter(transaction__market_date__lte=last_day)
         .order_by()
         .values("account_id")
         .annotate(first=Min("transaction__market_date"), last=Max("transaction__market_date"))
@@ -245,10 +244,10 @@ def daily_values_store(*, account_ids: Sequence[int]) -> int:
         reads = []
         if stored:
             since = min(latest[pk].entry_mark for pk in stored)
-            reads.append(Entry.objects.filter(account_id__in=stored, id__gt=since))
+            reads.append(Entry.objects.of_accounts(stored).filter(id__gt=since))
         unstored = [pk for pk in ids if pk not in latest]
         if unstored:
-            reads.append(Entry.objects.filter(account_id__in=unstored))
+            reads.append(Entry.objects.of_accounts(unstored))
         for entries in reads:
             for account_id, entry_id, day, asset_id, quantity in (
                 entries.filter(id__lte=watermark).order_by().values_list(*fields)
@@ -303,9 +302,8 @@ def _rebuild_reads(
         AccountDailyValue.objects.filter(account_id__in=ids, day__gte=first).delete()
         lines: defaultdict[int, list[_Line]] = defaultdict(list)
         for account_id, entry_id, day, asset_id, quantity in (
-            Entry.objects.filter(
-                account_id__in=ids, transaction__market_date__gte=first, id__lte=watermark
-            )
+            Entry.objects.of_accounts(ids)
+            .filter(transaction__market_date__gte=first, id__lte=watermark)
             .order_by()
             .values_list("account_id", "id", "transaction__market_date", "asset_id", "quantity")
         ):

@@ -780,6 +780,9 @@ def _may_change(*, account_ids: list[int], day: date) -> set[int]:
             # Position is the truth of what is held: `_reads` reads it; lots agree with it.
             account__positions__asset_id=F("asset_id"),
             account__positions__quantity__gt=0,
+            # Said of the positions too: the planner does not carry an IN list across the join,
+            # and would read every position of the book held above zero.
+            account__positions__account_id__in=account_ids,
         )
         # The client and ticker as columns, not their rows: a lot's three model instances
         # were most of this read's time (tens of thousands of lots a chunk).
