@@ -772,23 +772,25 @@ def _may_change(*, account_ids: list[int], day: date) -> set[int]:
         )
     )
     paired = set(targets.PRIMARIES) | set(targets.ALTERNATES)
-    lots = list(
-        Lot.objects.filter(
-            account_id__in=account_ids,
-            remaining__gt=0,
-            asset__ticker__in=paired,
-            # Position is the truth of what is held: `_reads` reads it; lots agree with it.
-            account__positions__asset_id=F("asset_id"),
-            account__positions__quantity__gt=0,
-            # Said of the positions too: the planner does not carry an IN list across the join,
-            # and would read every position of the book held above zero.
-            account__positions__account_id__in=account_ids,
+    # Position is the truth of what is held: `_reads` reads it; lots agree with it. Read apart,
+    # not joined: PostgreSQL joined every position of the book held above zero to a chunk's
+    # lots (it does not carry the IN list across the join), a read growing with the book.
+    held = set(
+        Position.objects.filter(account_id__in=account_ids, quantity__gt=0).values_list(
+            "account_id", "asset_id"
+        )
+    )
+    lots = [
+        lot
+        for lot in Lot.objects.filter(
+            account_id__in=account_ids, remaining__gt=0, asset__ticker__in=paired
         )
         # The client and ticker as columns, not their rows: a lot's three model instances
         # were most of this read's time (tens of thousands of lots a chunk).
         .annotate(client_id=F("account__client_id"), ticker=F("asset__ticker"))
         .order_by("account_id", "asset_id", "acquired_on", "id")
-    )
+        if (lot.account_id, lot.asset_id) in held
+    ]
     if not lots:
         return maybe
     closes = closes_on(day=day, assets=[Asset(pk=pk) for pk in {lot.asset_id for lot in lots}])
