@@ -775,7 +775,7 @@ def _may_change(*, account_ids: list[int], day: date) -> set[int]:
     # Position is the truth of what is held: `_reads` reads it; lots agree with it. Read apart,
     # not joined: PostgreSQL joined every position of the book held above zero to a chunk's
     # lots (it does not carry the IN list across the join), a read growing with the book.
-    held = set(
+    holdings = set(
         Position.objects.filter(account_id__in=account_ids, quantity__gt=0).values_list(
             "account_id", "asset_id"
         )
@@ -789,7 +789,7 @@ def _may_change(*, account_ids: list[int], day: date) -> set[int]:
         # were most of this read's time (tens of thousands of lots a chunk).
         .annotate(client_id=F("account__client_id"), ticker=F("asset__ticker"))
         .order_by("account_id", "asset_id", "acquired_on", "id")
-        if (lot.account_id, lot.asset_id) in held
+        if (lot.account_id, lot.asset_id) in holdings
     ]
     if not lots:
         return maybe

@@ -37,7 +37,7 @@ from django.db.models.signals import pre_save
 from django.utils.encoding import smart_str
 
 from advisor.models import Client, Goal
-from config.postgres import rows_update
+from config.postgres import rows_insert, rows_update
 
 from ..broker import Fill
 from ..models import Account, Asset, Entry, Lot, LotMethod, LotSale, Position, Transaction, WashSale
@@ -292,24 +292,24 @@ def ledger_batches_flush(batches: Sequence[LedgerBatch]) -> list[Lot]:
     statements; the lots written, with their ids (for a wash-sale match)."""
     transactions = [txn for batch in batches for txn in batch.transactions]
     if transactions:
-        Transaction.objects.bulk_create(transactions)
+        rows_insert(transactions)
         audit_log_write(transactions, action=LogEntry.Action.CREATE)
     entries = [entry for batch in batches for entry in batch.entries]
     if entries:
-        Entry.objects.bulk_create(entries)
+        rows_insert(entries)
     changed = [p for batch in batches for p in batch.changed.values()]
     new = [p for p in changed if p.pk is None]
     old = [p for p in changed if p.pk is not None]
     if new:
-        Position.objects.bulk_create(new)
+        rows_insert(new)
     if old:
         rows_update(old, ["quantity"])
     lots = [lot for batch in batches for lot in batch.lots]
     if lots:
-        Lot.objects.bulk_create(lots)
+        rows_insert(lots)
     sales = [sale for batch in batches for sale in batch.sales]
     if sales:
-        LotSale.objects.bulk_create(sales)
+        rows_insert(sales)
     sold = [lot for batch in batches for lot in batch.sold.values()]
     if sold:
         rows_update(sold, ["remaining", "realised_gain"])
@@ -448,7 +448,7 @@ def audit_log_write(
             update_fields=None,
         )
         rows.append((instance, old, row, changes))
-    LogEntry.objects.bulk_create([row for _, _, row, _ in rows])
+    rows_insert([row for _, _, row, _ in rows])
     for instance, old, row, changes in rows:
         post_log.send(
             model,
