@@ -81,9 +81,6 @@ def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> int:
     assert isinstance(meta.pk, Field)  # noqa: S101 - a concrete model's
     every: list[Field] = [meta.pk, *columns]
 
-    def array_type(field: Field) -> str:
-        return _array_type(field, connection)
-
     # Identifiers from the model's meta, quoted; every value is a parameter.
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
@@ -92,7 +89,7 @@ def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> int:
         f"{quote(str(column.column))} = v.{alias}"
         for column, alias in zip(columns, aliases[1:], strict=True)
     )
-    arrays = ", ".join(f"%s::{array_type(field)}" for field in every)
+    arrays = ", ".join(f"%s::{_array_type(field, connection)}" for field in every)
     key = f"{table}.{quote(str(meta.pk.column))}"
     sql = f"UPDATE {table} SET {sets} FROM UNNEST({arrays}) AS v({', '.join(aliases)})"  # noqa: S608
     sql += f" WHERE {key} = v.{aliases[0]}"
